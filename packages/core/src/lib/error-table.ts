@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto'
+import { InternalServerError, PikkuError, type PikkuErrorCode } from './errors.js'
+import type { Logger } from './logger.js'
+
+/** How one error code appears on each protocol. */
+export interface ErrorMapping {
+  /** HTTP status code. */
+  readonly http: number
+  /** Process exit code of a CLI command that failed this way. */
+  readonly exitCode: number
+  /** JSON-RPC error code (MCP). Server-defined codes sit in -32000..-32099. */
+  readonly jsonRpc: number
+}
+
+/**
+ * The single table every protocol uses. `satisfies Record<PikkuErrorCode, …>` makes a new code a
+ * compile error here, and protocol packages that switch on codes fail to compile too.
+ */
+export const errorTable = {
+  BAD_REQUEST: { http: 400, exitCode: 2, jsonRpc: -32602 },
+  UNAUTHORIZED: { http: 401, exitCode: 3, jsonRpc: -32001 },
+  FORBIDDEN: { http: 403, exitCode: 4, jsonRpc: -32003 },
+  NOT_FOUND: { http: 404, exitCode: 5, jsonRpc: -32004 },
+  CONFLICT: { http: 409, exitCode: 6, jsonRpc: -32009 },
+  PAYLOAD_TOO_LARGE: { http: 413, exitCode: 7, jsonRpc: -32013 },
+  TOO_MANY_REQUESTS: { http: 429, exitCode: 8, jsonRpc: -32029 },
+  SERVICE_UNAVAILABLE: { http: 503, exitCode: 9, jsonRpc: -32050 },
+  INTERNAL: { http: 500, exitCode: 1, jsonRpc: -32603 },
+} as const satisfies Record<PikkuErrorCode, ErrorMapping>
+
+/** What a caller may see of an error: safe to serialise on any protocol. */
+export interface PublicError {
+  readonly code: PikkuErrorCode
+  readonly message: string
+  /** Present for internal errors: quote it to find the logged detail. */
+  readonly id?: string
+  /** Caller-safe detail, such as input validation issues. */
+  readonly details?: unknown
+}
+
+/**
+ * Turns anything thrown into a `PikkuError`. Unknown errors become an `InternalServerError` whose
+ * detail is logged under a fresh id; nothing about them reaches the caller.
+ */
+export function toPikkuError(error: unknown, logger: Logger): PikkuError {
+  if (error instanceof PikkuError) {
+    if (error instanceof InternalServerError) return error
+    if (error.code === 'INTERNAL') {
+      const id = randomUUID()
+      logger.error('internal error', { errorId: id, error })
+      return new InternalServerError(id, { cause: error })
+    }
+    return error
+  }
+  const id = randomUUID()
+  logger.error('unhandled error in function call', { errorId: id, error })
+  return new InternalServerError(id, { cause: error })
+}
+
+/** The caller-facing view of an error, with internals removed. */
+export function toPublicError(error: unknown, logger: Logger): PublicError {
+  const pikkuError = toPikkuError(error, logger)
+  if (pikkuError instanceof InternalServerError) {
+    return { code: 'INTERNAL', message: pikkuError.message, id: pikkuError.errorId }
+  }
+  return pikkuError.details === undefined
+    ? { code: pikkuError.code, message: pikkuError.message }
+    : { code: pikkuError.code, message: pikkuError.message, details: pikkuError.details }
+}

@@ -1,0 +1,102 @@
+/**
+ * Every runtime condition a caller can handle is a `PikkuError` with a stable, machine-readable
+ * code. Protocol packages never invent statuses: they look the code up in `errorTable`.
+ */
+export type PikkuErrorCode =
+  | 'BAD_REQUEST'
+  | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'TOO_MANY_REQUESTS'
+  | 'INTERNAL'
+  | 'SERVICE_UNAVAILABLE'
+
+export interface PikkuErrorOptions {
+  /** The underlying error; logged, never shown to callers. */
+  cause?: unknown
+  /** Structured, caller-safe detail (for example the list of invalid input fields). */
+  details?: unknown
+}
+
+export class PikkuError extends Error {
+  readonly code: PikkuErrorCode
+  readonly details: unknown
+
+  constructor(code: PikkuErrorCode, message: string, options: PikkuErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.details = options.details
+  }
+}
+
+/** No session, or the credential offered is invalid, expired or revoked (401). */
+export class UnauthorizedError extends PikkuError {
+  constructor(message = 'Authentication required', options?: PikkuErrorOptions) {
+    super('UNAUTHORIZED', message, options)
+  }
+}
+
+/** A session is present but is not allowed to do this (403). */
+export class ForbiddenError extends PikkuError {
+  constructor(message = 'Not allowed', options?: PikkuErrorOptions) {
+    super('FORBIDDEN', message, options)
+  }
+}
+
+/** The input is malformed or fails the function's schema (400). */
+export class BadRequestError extends PikkuError {
+  constructor(message = 'Bad request', options?: PikkuErrorOptions) {
+    super('BAD_REQUEST', message, options)
+  }
+}
+
+export class NotFoundError extends PikkuError {
+  constructor(message = 'Not found', options?: PikkuErrorOptions) {
+    super('NOT_FOUND', message, options)
+  }
+}
+
+/** A versioned write kept losing against concurrent writers, or a state conflict (409). */
+export class ConflictError extends PikkuError {
+  constructor(message = 'Conflict', options?: PikkuErrorOptions) {
+    super('CONFLICT', message, options)
+  }
+}
+
+export class PayloadTooLargeError extends PikkuError {
+  constructor(message = 'Payload too large', options?: PikkuErrorOptions) {
+    super('PAYLOAD_TOO_LARGE', message, options)
+  }
+}
+
+export class TooManyRequestsError extends PikkuError {
+  constructor(message = 'Too many requests', options?: PikkuErrorOptions) {
+    super('TOO_MANY_REQUESTS', message, options)
+  }
+}
+
+/**
+ * A dependency (usually the session store) is unreachable (503). Never turned into "no session":
+ * treating an outage as a logout silently signs every user out.
+ */
+export class ServiceUnavailableError extends PikkuError {
+  constructor(message = 'Service unavailable', options?: PikkuErrorOptions) {
+    super('SERVICE_UNAVAILABLE', message, options)
+  }
+}
+
+/**
+ * An unexpected failure (500). Callers see only a generic message and `errorId`; the detail goes
+ * to the logger under the same id.
+ */
+export class InternalServerError extends PikkuError {
+  readonly errorId: string
+
+  constructor(errorId: string, options?: PikkuErrorOptions) {
+    super('INTERNAL', 'Internal server error', options)
+    this.errorId = errorId
+  }
+}

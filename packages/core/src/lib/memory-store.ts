@@ -1,0 +1,241 @@
+import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
+import { createSessionEventBus } from './session-events.js'
+import type {
+  SessionDeleteReason,
+  SessionRecord,
+  SessionRecordChange,
+  SessionStore,
+  SessionUpdateResult,
+} from './session-store.js'
+
+export interface MemoryStoreOptions {
+  /** @default Date.now */
+  clock?: Clock
+  /**
+   * How often expired entries are swept (ms); 0 turns the timer off (call `sweep()` yourself).
+   * Expired entries are also dropped when read.
+   * @default 60_000
+   */
+  sweepInterval?: number
+  /**
+   * The most entries kept. Beyond it the oldest-created session is evicted (and announced with
+   * reason `evicted`), so memory stays bounded under a flood of logins.
+   * @default Infinity
+   */
+  maxEntries?: number
+  /** Entries examined per sweep step; the sweep yields between steps. @default 10_000 */
+  sweepBatchSize?: number
+}
+
+/** The memory store plus the hooks tests and operators use. */
+export interface MemoryStore<S extends CoreUserSession = UserSession> extends SessionStore<S> {
+  /** Removes expired entries now; returns how many went. */
+  sweep(): Promise<number>
+  /** Entries held, expired or not. */
+  readonly size: number
+}
+
+interface Entry {
+  userId: string
+  // Data is kept as JSON text: every read and write is a copy by construction, the store accepts
+  // exactly what a persistent store would, and a string is far smaller than an object graph.
+  json: string
+  version: number
+  createdAt: number
+  lastActiveAt: number
+  expiresAt: number
+}
+
+/**
+ * The embedded default store. Bounded: expired entries are swept on a timer and `maxEntries` caps
+ * the total. Not shared between processes: use a persistent store for more than one server.
+ */
+export function createMemoryStore<S extends CoreUserSession = UserSession>(options: MemoryStoreOptions = {}): MemoryStore<S> {
+  const clock = options.clock ?? systemClock
+  const maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY
+  const sweepBatchSize = options.sweepBatchSize ?? 10_000
+  const sweepInterval = options.sweepInterval ?? 60_000
+  if (!(maxEntries >= 1)) throw new RangeError(`maxEntries must be at least 1; got ${maxEntries}`)
+  if (!(sweepBatchSize >= 1)) throw new RangeError(`sweepBatchSize must be at least 1; got ${sweepBatchSize}`)
+  if (!(sweepInterval >= 0)) throw new RangeError(`sweepInterval must be 0 or more ms; got ${sweepInterval}`)
+
+  const entries = new Map<string, Entry>()
+  const byUser = new Map<string, Set<string>>()
+  const bus = createSessionEventBus()
+  let closed = false
+
+  const live = (id: string): Entry | undefined => {
+    const entry = entries.get(id)
+    if (entry === undefined) return undefined
+    if (entry.expiresAt <= clock()) {
+      remove(id, entry, 'expired')
+      return undefined
+    }
+    return entry
+  }
+
+  const remove = (id: string, entry: Entry, reason: SessionDeleteReason): void => {
+    entries.delete(id)
+    const ids = byUser.get(entry.userId)
+    if (ids !== undefined) {
+      ids.delete(id)
+      if (ids.size === 0) byUser.delete(entry.userId)
+    }
+    bus.publish({ type: 'deleted', id, userId: entry.userId, reason })
+  }
+
+  const toRecord = (id: string, entry: Entry): SessionRecord<S> => ({
+    id,
+    userId: entry.userId,
+    data: JSON.parse(entry.json) as S,
+    version: entry.version,
+    createdAt: entry.createdAt,
+    lastActiveAt: entry.lastActiveAt,
+    expiresAt: entry.expiresAt,
+  })
+
+  const assertOpen = (): void => {
+    if (closed) throw new Error('This memory session store was closed')
+  }
+
+  const sweep = async (): Promise<number> => {
+    let removed = 0
+    let examined = 0
+    const now = clock()
+    for (const [id, entry] of entries) {
+      if (entry.expiresAt <= now) {
+        remove(id, entry, 'expired')
+        removed++
+      }
+      if (++examined % sweepBatchSize === 0) {
+        // Yield so a sweep of a large store never blocks request handling for long.
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+    }
+    return removed
+  }
+
+  let sweeping = false
+  const timer =
+    sweepInterval > 0
+      ? setInterval(() => {
+          if (sweeping) return
+          sweeping = true
+          sweep().finally(() => {
+            sweeping = false
+          })
+        }, sweepInterval)
+      : undefined
+  // The sweep timer must never keep a process alive on its own.
+  timer?.unref()
+
+  return {
+    async get(id) {
+      assertOpen()
+      const entry = live(id)
+      return entry === undefined ? undefined : toRecord(id, entry)
+    },
+
+    async set(record) {
+      assertOpen()
+      const json = JSON.stringify(record.data)
+      const existing = entries.get(record.id)
+      if (existing !== undefined && existing.userId !== record.userId) {
+        remove(record.id, existing, 'cleared')
+      }
+      entries.delete(record.id)
+      entries.set(record.id, {
+        userId: record.userId,
+        json,
+        version: record.version,
+        createdAt: record.createdAt,
+        lastActiveAt: record.lastActiveAt,
+        expiresAt: record.expiresAt,
+      })
+      let ids = byUser.get(record.userId)
+      if (ids === undefined) byUser.set(record.userId, (ids = new Set()))
+      ids.add(record.id)
+      bus.publish({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+      while (entries.size > maxEntries) {
+        const oldest = entries.entries().next().value as [string, Entry]
+        remove(oldest[0], oldest[1], 'evicted')
+      }
+    },
+
+    async update(id, expectedVersion, change: SessionRecordChange<S>): Promise<SessionUpdateResult> {
+      assertOpen()
+      const entry = live(id)
+      if (entry === undefined) return 'missing'
+      if (entry.version !== expectedVersion) return 'conflict'
+      if (change.data.userId !== entry.userId) {
+        throw new TypeError('A session update cannot change userId; store a new session instead')
+      }
+      entry.json = JSON.stringify(change.data)
+      entry.version = expectedVersion + 1
+      entry.lastActiveAt = change.lastActiveAt
+      entry.expiresAt = change.expiresAt
+      bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
+      return 'ok'
+    },
+
+    async touch(id, lastActiveAt, expiresAt) {
+      assertOpen()
+      const entry = live(id)
+      if (entry === undefined) return false
+      entry.lastActiveAt = lastActiveAt
+      entry.expiresAt = expiresAt
+      bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt })
+      return true
+    },
+
+    async delete(id, reason = 'cleared') {
+      assertOpen()
+      const entry = live(id)
+      if (entry === undefined) return false
+      remove(id, entry, reason)
+      return true
+    },
+
+    async listByUser(userId) {
+      assertOpen()
+      const ids = byUser.get(userId)
+      if (ids === undefined) return []
+      const records: SessionRecord<S>[] = []
+      for (const id of [...ids]) {
+        const entry = live(id)
+        if (entry !== undefined) records.push(toRecord(id, entry))
+      }
+      return records
+    },
+
+    async deleteByUser(userId, deleteOptions) {
+      assertOpen()
+      const ids = byUser.get(userId)
+      if (ids === undefined) return 0
+      let removed = 0
+      for (const id of [...ids]) {
+        if (id === deleteOptions?.except) continue
+        const entry = live(id)
+        if (entry === undefined) continue
+        remove(id, entry, 'revoked')
+        removed++
+      }
+      return removed
+    },
+
+    subscribe(listener) {
+      return bus.subscribe(listener)
+    },
+
+    sweep,
+
+    get size() {
+      return entries.size
+    },
+
+    async close() {
+      closed = true
+      if (timer !== undefined) clearInterval(timer)
+    },
+  }
+}

@@ -1,0 +1,136 @@
+import { UnauthorizedError, ForbiddenError } from './errors.js'
+import { toPikkuError } from './error-table.js'
+import type { AnyPikkuFunction, PikkuFunction } from './function.js'
+import { validateInput } from './input-schema.js'
+import { createConsoleLogger, type Logger } from './logger.js'
+import { runMiddleware, type PikkuMiddleware } from './middleware.js'
+import { checkPermissions, type PermissionSpec } from './permission.js'
+import type { Services, UserSession } from './register.js'
+import { SessionState } from './session-state.js'
+import type { PikkuWire, SessionlessWire } from './wire.js'
+
+export interface RunnerOptions {
+  /** The app's singleton services, passed to every function, middleware and permission. */
+  services: Services
+  /** Middleware around every function on every protocol (inside protocol middleware). */
+  middleware?: readonly PikkuMiddleware[]
+  /** Permissions every function must pass in addition to its own. */
+  permissions?: PermissionSpec<unknown>
+  /**
+   * Per-call services derived from the wire (for example a `jwt` service bound to this call's
+   * session). They are layered over `services` for the call only.
+   */
+  wireServices?: (services: Services, wire: PikkuWire) => Partial<Services>
+  /** @default a console logger */
+  logger?: Logger
+}
+
+export interface RunOptions {
+  /**
+   * Protocol middleware (session loading and persistence): runs outermost, before global and
+   * function middleware.
+   */
+  middleware?: readonly PikkuMiddleware[]
+}
+
+export interface ServiceAccount {
+  readonly name: string
+  /** The session the account's calls see; never persisted to a store. */
+  readonly session: UserSession
+}
+
+export interface Runner {
+  readonly services: Services
+  readonly logger: Logger
+  /**
+   * Runs one call: protocol, global and function middleware, then (innermost) the session check,
+   * input validation, permissions and the function. Always rejects with a `PikkuError`: anything
+   * else becomes an `InternalServerError` whose detail is logged.
+   */
+  run<In, Out>(fn: PikkuFunction<In, Out>, data: unknown, wire: PikkuWire, options?: RunOptions): Promise<Out>
+  /** Runs a function as a service account: no protocol, no store, its own session and permissions. */
+  runAsServiceAccount<In, Out>(account: ServiceAccount, fn: PikkuFunction<In, Out>, data: unknown): Promise<Out>
+}
+
+/** Declares a named service account for queue workers and scheduled tasks. */
+export function defineServiceAccount(account: ServiceAccount): ServiceAccount {
+  if (typeof account?.name !== 'string' || account.name.length === 0) {
+    throw new TypeError('defineServiceAccount needs a non-empty name')
+  }
+  if (typeof account.session?.userId !== 'string' || account.session.userId.length === 0) {
+    throw new TypeError(`service account ${account.name} needs a session with a non-empty userId`)
+  }
+  return Object.freeze({ name: account.name, session: Object.freeze({ ...account.session }) })
+}
+
+export function createRunner(options: RunnerOptions): Runner {
+  if (options === null || typeof options !== 'object' || options.services === null || typeof options.services !== 'object') {
+    throw new TypeError('createRunner needs { services }: the object passed to every function as its first argument')
+  }
+  const services = options.services
+  const logger = options.logger ?? createConsoleLogger()
+  const globalMiddleware = options.middleware ?? []
+  const globalPermissions = options.permissions
+  const wireServices = options.wireServices
+  // The middleware list of a function is fixed, so it is combined once and reused.
+  const combined = new WeakMap<AnyPikkuFunction, readonly PikkuMiddleware[]>()
+
+  const middlewareFor = (fn: AnyPikkuFunction): readonly PikkuMiddleware[] => {
+    let list = combined.get(fn)
+    if (list === undefined) {
+      list = fn.middleware.length === 0 ? globalMiddleware : [...globalMiddleware, ...fn.middleware]
+      combined.set(fn, list)
+    }
+    return list
+  }
+
+  const invoke = async <In, Out>(fn: PikkuFunction<In, Out>, data: unknown, wire: PikkuWire, protocolMiddleware: readonly PikkuMiddleware[]): Promise<Out> => {
+    const callServices = wireServices === undefined ? services : Object.assign(Object.create(services) as Services, wireServices(services, wire))
+    let output: Out | undefined
+    const inner = async (): Promise<void> => {
+      // Checked after middleware, so a session loaded by middleware counts.
+      if (fn.auth && wire.session.current === undefined) throw new UnauthorizedError()
+      const input = fn.input === undefined ? (data as In) : await validateInput(fn.input, data)
+      const sessionlessWire = wire as unknown as SessionlessWire
+      if (globalPermissions !== undefined || fn.permissions !== undefined) {
+        const allowed =
+          (globalPermissions === undefined || (await checkPermissions(globalPermissions, callServices, input, sessionlessWire))) &&
+          (fn.permissions === undefined || (await checkPermissions(fn.permissions, callServices, input, sessionlessWire)))
+        if (!allowed) {
+          // A guard that fails for an anonymous caller is a missing login, not a refusal.
+          if (wire.session.current === undefined) throw new UnauthorizedError()
+          throw new ForbiddenError('You do not have permission to do this')
+        }
+      }
+      output = await fn.func(callServices, input, sessionlessWire)
+    }
+    const fnMiddleware = middlewareFor(fn)
+    const all = protocolMiddleware.length === 0 ? fnMiddleware : fnMiddleware.length === 0 ? protocolMiddleware : [...protocolMiddleware, ...fnMiddleware]
+    await runMiddleware(all, callServices, wire, inner)
+    return output as Out
+  }
+
+  return {
+    services,
+    logger,
+
+    async run(fn, data, wire, runOptions) {
+      try {
+        return await invoke(fn, data, wire, runOptions?.middleware ?? [])
+      } catch (error) {
+        throw toPikkuError(error, logger)
+      }
+    },
+
+    async runAsServiceAccount(account, fn, data) {
+      const session = new SessionState<UserSession>()
+      session.resumeTransient({ ...account.session })
+      const wire: PikkuWire = { protocol: 'service', session, serviceAccount: account.name }
+      try {
+        return await invoke(fn, data, wire, [])
+      } catch (error) {
+        throw toPikkuError(error, logger)
+      }
+    },
+  }
+}

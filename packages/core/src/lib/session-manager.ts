@@ -1,0 +1,265 @@
+import { ConflictError, PikkuError, ServiceUnavailableError } from './errors.js'
+import type { Logger } from './logger.js'
+import { silentLogger } from './logger.js'
+import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
+import { applySessionPatch, SessionState } from './session-state.js'
+import type { SessionEventListener, SessionRecord, SessionStore } from './session-store.js'
+import { hashSessionToken, isSessionTokenShape } from './session-token.js'
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+const DAY = 24 * HOUR
+
+export interface SessionManagerOptions<S extends CoreUserSession = UserSession> {
+  /** Where sessions live. */
+  store: SessionStore<S>
+  /**
+   * A session unused for this long ends (ms).
+   * @default 86_400_000 (24 hours)
+   */
+  idleTimeout?: number
+  /**
+   * A session ends this long after login however much it is used (ms).
+   * @default 604_800_000 (7 days)
+   */
+  absoluteTimeout?: number
+  /**
+   * A read-only call renews the idle timer only when the last renewal is older than this (ms), so
+   * read traffic does not become write traffic. Must be shorter than `idleTimeout`.
+   * @default 300_000 (5 minutes), or a tenth of idleTimeout when that is shorter
+   */
+  renewalInterval?: number
+  /**
+   * How often a versioned `update` is retried against newer stored versions before giving up with
+   * `ConflictError`.
+   * @default 8
+   */
+  maxUpdateAttempts?: number
+  /** @default Date.now */
+  clock?: Clock
+  /** @default silentLogger */
+  logger?: Logger
+}
+
+/** What persisting a call's session did, for the protocol to reflect to its client. */
+export type SessionCommitResult =
+  /** Nothing changed and no renewal was due: no store write happened. */
+  | { readonly kind: 'unchanged' }
+  /** Nothing changed; the idle timer was renewed (one `touch`). */
+  | { readonly kind: 'renewed'; readonly expiresAt: number }
+  /** A login: a new session was stored; send `token` to the client. */
+  | {
+      readonly kind: 'created'
+      readonly token: string
+      readonly record: SessionRecord<CoreUserSession>
+      /** When the absolute timeout ends it: a good cookie expiry. */
+      readonly absoluteExpiresAt: number
+    }
+  /** The same session was changed in place. */
+  | { readonly kind: 'updated'; readonly record: SessionRecord<CoreUserSession> }
+  /** The session was cleared by the call and deleted from the store; drop the credential. */
+  | { readonly kind: 'cleared' }
+  /** The session was deleted elsewhere while the call ran; drop the credential. */
+  | { readonly kind: 'revoked' }
+
+export interface SessionManager<S extends CoreUserSession = UserSession> {
+  readonly store: SessionStore<S>
+  readonly idleTimeout: number
+  readonly absoluteTimeout: number
+  readonly renewalInterval: number
+  readonly clock: Clock
+  /**
+   * The live session for a client token, or undefined for a missing, malformed, unknown, expired
+   * or revoked one. A store failure rejects with `ServiceUnavailableError`, never "no session".
+   */
+  loadByToken(token: string | undefined): Promise<SessionRecord<S> | undefined>
+  /** Same as `loadByToken` for a storage id (for example the `sid` of a signed token). */
+  loadById(id: string): Promise<SessionRecord<S> | undefined>
+  /** A fresh session state, resumed from `record` when given. */
+  createState(record?: SessionRecord<S>): SessionState<S>
+  /**
+   * Persists what the call did to `state` (login, in-place change, logout, or a due renewal) and
+   * resumes `state` from the result, so a long-lived connection keeps using it.
+   */
+  commit(state: SessionState<S>): Promise<SessionCommitResult>
+  /** Ends one session by id. */
+  revoke(id: string): Promise<boolean>
+  /** "Log out everywhere" (optionally keeping the current session). */
+  revokeUser(userId: string, options?: { except?: string }): Promise<number>
+  listUserSessions(userId: string): Promise<SessionRecord<S>[]>
+  /** Revocation events from the store. */
+  subscribe(listener: SessionEventListener): () => void
+}
+
+export function createSessionManager<S extends CoreUserSession = UserSession>(
+  options: SessionManagerOptions<S>,
+): SessionManager<S> {
+  const { store } = options
+  if (store === undefined || typeof store.get !== 'function') {
+    throw new TypeError('createSessionManager needs a store: pass { store: createMemoryStore() } or another SessionStore')
+  }
+  const idleTimeout = options.idleTimeout ?? DAY
+  const absoluteTimeout = options.absoluteTimeout ?? 7 * DAY
+  const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))
+  const maxUpdateAttempts = options.maxUpdateAttempts ?? 8
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  assertPositive('idleTimeout', idleTimeout)
+  assertPositive('absoluteTimeout', absoluteTimeout)
+  assertPositive('maxUpdateAttempts', maxUpdateAttempts)
+  if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
+    throw new RangeError(
+      `renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`,
+    )
+  }
+
+  const expiryFor = (createdAt: number, lastActiveAt: number): number =>
+    Math.min(lastActiveAt + idleTimeout, createdAt + absoluteTimeout)
+
+  const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
+    try {
+      return await run()
+    } catch (error) {
+      if (error instanceof PikkuError) throw error
+      logger.error(`session store failed during ${operation}`, { error })
+      throw new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+    }
+  }
+
+  const loadById = async (id: string): Promise<SessionRecord<S> | undefined> => {
+    const record = await guard('get', () => store.get(id))
+    if (record === undefined) return undefined
+    const now = clock()
+    // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
+    // configuration takes effect for sessions stored under the old values.
+    if (now >= record.createdAt + absoluteTimeout || now >= record.lastActiveAt + idleTimeout || now >= record.expiresAt) {
+      await guard('delete', () => store.delete(id, 'expired'))
+      return undefined
+    }
+    return record
+  }
+
+  const commitPatch = async (state: SessionState<S>, baseline: SessionRecord<S>): Promise<SessionCommitResult> => {
+    const patch = state.patch
+    if (patch === undefined || patch.size === 0) return { kind: 'unchanged' }
+    let current: SessionRecord<S> | undefined = baseline
+    for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
+      if (current === undefined) {
+        state.reset()
+        return { kind: 'revoked' }
+      }
+      const now = clock()
+      const data = applySessionPatch(current.data, patch)
+      const change = { data, lastActiveAt: now, expiresAt: expiryFor(current.createdAt, now) }
+      const result = await guard('update', () => store.update(current!.id, current!.version, change))
+      if (result === 'ok') {
+        const record: SessionRecord<S> = { ...current, ...change, version: current.version + 1 }
+        state.resume(record)
+        return { kind: 'updated', record }
+      }
+      if (result === 'missing') {
+        state.reset()
+        return { kind: 'revoked' }
+      }
+      // Someone else wrote first: re-read and re-apply only our fields on top of theirs.
+      current = await loadById(baseline.id)
+    }
+    throw new ConflictError('The session kept changing concurrently; the update was not saved')
+  }
+
+  return {
+    store,
+    idleTimeout,
+    absoluteTimeout,
+    renewalInterval,
+    clock,
+
+    async loadByToken(token) {
+      if (token === undefined || !isSessionTokenShape(token)) return undefined
+      return loadById(hashSessionToken(token))
+    },
+
+    loadById,
+
+    createState(record) {
+      const state = new SessionState<S>()
+      if (record !== undefined) state.resume(record)
+      return state
+    },
+
+    async commit(state) {
+      const baseline = state.baseline
+      const pending = state.pending
+      if (state.transient) return { kind: 'unchanged' }
+
+      if (pending !== undefined) {
+        const data = state.current as S
+        const now = clock()
+        const record: SessionRecord<S> = {
+          id: pending.id,
+          userId: data.userId,
+          data,
+          version: 1,
+          createdAt: now,
+          lastActiveAt: now,
+          expiresAt: expiryFor(now, now),
+        }
+        await guard('set', () => store.set(record))
+        // Fixation defence: the session this client had before the login is destroyed.
+        if (baseline !== undefined && state.dropsBaseline) {
+          await guard('delete', () => store.delete(baseline.id, 'cleared'))
+        }
+        state.resume(record)
+        return {
+          kind: 'created',
+          token: pending.token,
+          record,
+          absoluteExpiresAt: now + absoluteTimeout,
+        }
+      }
+
+      if (baseline === undefined) return { kind: 'unchanged' }
+
+      if (state.dropsBaseline) {
+        await guard('delete', () => store.delete(baseline.id, 'cleared'))
+        state.reset()
+        return { kind: 'cleared' }
+      }
+
+      if (state.changed) return commitPatch(state, baseline)
+
+      const now = clock()
+      if (now - baseline.lastActiveAt < renewalInterval) return { kind: 'unchanged' }
+      const expiresAt = expiryFor(baseline.createdAt, now)
+      const touched = await guard('touch', () => store.touch(baseline.id, now, expiresAt))
+      if (!touched) {
+        state.reset()
+        return { kind: 'revoked' }
+      }
+      state.resume({ ...baseline, lastActiveAt: now, expiresAt })
+      return { kind: 'renewed', expiresAt }
+    },
+
+    revoke(id) {
+      return guard('delete', () => store.delete(id, 'revoked'))
+    },
+
+    revokeUser(userId, revokeOptions) {
+      return guard('deleteByUser', () => store.deleteByUser(userId, revokeOptions))
+    },
+
+    listUserSessions(userId) {
+      return guard('listByUser', () => store.listByUser(userId))
+    },
+
+    subscribe(listener) {
+      return store.subscribe(listener)
+    },
+  }
+}
+
+function assertPositive(name: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of milliseconds; got ${value}`)
+  }
+}

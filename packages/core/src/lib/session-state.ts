@@ -1,0 +1,262 @@
+import { UnauthorizedError } from './errors.js'
+import { jsonEqual } from './json-equal.js'
+import type { CoreUserSession, UserSession } from './register.js'
+import type { SessionRecord } from './session-store.js'
+import { generateSessionToken, hashSessionToken } from './session-token.js'
+
+/**
+ * The session as a function sees it (`wire.session`). The name is the one Pikku's documentation
+ * uses for the user-session service.
+ */
+export interface UserSessionService<S extends CoreUserSession = UserSession> {
+  /** The live session value: whatever the latest `set`/`update`/`clear` in this call left. */
+  get(): Promise<S | undefined>
+  /**
+   * Starts or replaces the session. Starting one, or changing `userId`, is a login: a new session
+   * id is minted and any earlier session of this client is destroyed when the call is persisted.
+   */
+  set(session: S): Promise<void>
+  /**
+   * Applies a shallow patch. Persisted against the latest stored version, so concurrent calls
+   * that change different fields both survive.
+   */
+  update(patch: Partial<Omit<S, 'userId'>>): Promise<S>
+  /** Ends the session; the stored session is deleted when the call is persisted. */
+  clear(): Promise<void>
+}
+
+/** The session service inside a function that requires a session (`auth: true`). */
+export interface AuthedUserSessionService<S extends CoreUserSession = UserSession>
+  extends UserSessionService<S> {
+  get(): Promise<S>
+}
+
+/** Marks a key removed by a `set()` that dropped it. */
+export const REMOVED_KEY: unique symbol = Symbol('pikku.session.removed')
+export type SessionPatch = ReadonlyMap<string, unknown>
+
+/** A session identity minted by a login in this call and not yet persisted. */
+export interface PendingSession {
+  /** The credential to hand to the client (cookie value). Never stored. */
+  readonly token: string
+  /** `hashSessionToken(token)`: the id it will be stored under. */
+  readonly id: string
+}
+
+/**
+ * One session for one call (or one connection, on long-lived protocols). It is the object a
+ * function receives as `wire.session`; protocol middleware resumes it from a credential before
+ * the call and reads what changed afterwards.
+ *
+ * It never talks to a store: persistence is the session manager's job (or a stateless strategy's).
+ */
+export class SessionState<S extends CoreUserSession = UserSession> implements UserSessionService<S> {
+  #baseline: SessionRecord<S> | undefined
+  #transient = false
+  #value: S | undefined
+  #pending: PendingSession | undefined
+  #dropBaseline = false
+  #patch: Map<string, unknown> | undefined
+  #changed = false
+
+  /** Adopts a stored session loaded from a credential. Not a change: nothing will be written. */
+  resume(record: SessionRecord<S>): void {
+    this.#baseline = record
+    this.#transient = false
+    this.#value = record.data
+    this.#pending = undefined
+    this.#dropBaseline = false
+    this.#patch = undefined
+    this.#changed = false
+  }
+
+  /**
+   * Adopts a session that no store backs (an API key, a stateless token, a service account).
+   * Changes made by the call stay visible in the call; persisting them is up to the strategy.
+   */
+  resumeTransient(session: S): void {
+    this.#baseline = undefined
+    this.#transient = true
+    this.#value = session
+    this.#pending = undefined
+    this.#dropBaseline = false
+    this.#patch = undefined
+    this.#changed = false
+  }
+
+  /** Forgets everything: the state of a connection whose session was revoked elsewhere. */
+  reset(): void {
+    this.#baseline = undefined
+    this.#transient = false
+    this.#value = undefined
+    this.#pending = undefined
+    this.#dropBaseline = false
+    this.#patch = undefined
+    this.#changed = false
+  }
+
+  get(): Promise<S | undefined> {
+    return Promise.resolve(this.#value)
+  }
+
+  async set(session: S): Promise<void> {
+    assertSessionValue(session, 'session.set()')
+    const current = this.#value
+    if (current === undefined || current.userId !== session.userId) {
+      this.#login(session)
+      return
+    }
+    if (current === session) {
+      // The caller mutated the object get() returned and handed it back: what changed cannot be
+      // known, so every key is treated as changed.
+      this.#recordFullReplace(session)
+      return
+    }
+    let changed = false
+    for (const key of Object.keys(session)) {
+      const next = (session as Record<string, unknown>)[key]
+      if (!jsonEqual(next, (current as Record<string, unknown>)[key])) {
+        this.#recordKey(key, next === undefined ? REMOVED_KEY : next)
+        changed = true
+      }
+    }
+    for (const key of Object.keys(current)) {
+      if (!Object.hasOwn(session, key) && (current as Record<string, unknown>)[key] !== undefined) {
+        this.#recordKey(key, REMOVED_KEY)
+        changed = true
+      }
+    }
+    if (changed) {
+      this.#value = session
+      this.#changed = true
+    }
+  }
+
+  async update(patch: Partial<Omit<S, 'userId'>>): Promise<S> {
+    const current = this.#value
+    if (current === undefined) throw new UnauthorizedError('There is no session to update')
+    if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
+      throw new TypeError('session.update() takes a plain object of fields to change')
+    }
+    const userId = (patch as Record<string, unknown>)['userId']
+    if (userId !== undefined && userId !== current.userId) {
+      throw new TypeError('session.update() cannot change userId; call session.set() to log in as another user')
+    }
+    let next: S | undefined
+    for (const key of Object.keys(patch)) {
+      if (key === 'userId') continue
+      const value = (patch as Record<string, unknown>)[key]
+      if (jsonEqual(value, (current as Record<string, unknown>)[key])) continue
+      next ??= { ...current }
+      if (value === undefined) delete (next as Record<string, unknown>)[key]
+      else (next as Record<string, unknown>)[key] = value
+      this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
+    }
+    if (next !== undefined) {
+      this.#value = next
+      this.#changed = true
+    }
+    return this.#value as S
+  }
+
+  async clear(): Promise<void> {
+    if (this.#value === undefined && this.#pending === undefined) return
+    this.#value = undefined
+    this.#pending = undefined
+    this.#patch = undefined
+    if (this.#baseline !== undefined) this.#dropBaseline = true
+    this.#changed = true
+  }
+
+  /** The live value, synchronously (for runners and protocol code). */
+  get current(): S | undefined {
+    return this.#value
+  }
+
+  /** The stored session this state was resumed from, if any. */
+  get baseline(): SessionRecord<S> | undefined {
+    return this.#baseline
+  }
+
+  /** True when resumed with `resumeTransient` (no store backs the session). */
+  get transient(): boolean {
+    return this.#transient
+  }
+
+  /** A session minted by a login in this call, to be stored under `pending.id`. */
+  get pending(): PendingSession | undefined {
+    return this.#pending
+  }
+
+  /** True when the baseline session must be deleted (logout, or a login replacing it). */
+  get dropsBaseline(): boolean {
+    return this.#dropBaseline
+  }
+
+  /** Fields changed on the baseline session by `set`/`update` of the same user. */
+  get patch(): SessionPatch | undefined {
+    return this.#patch
+  }
+
+  /** True when anything was set, updated or cleared since the last resume. */
+  get changed(): boolean {
+    return this.#changed
+  }
+
+  /**
+   * The id the session is (or will be) stored under: the pending id after a login, else the
+   * baseline's, else undefined. Tokens that reference the server-side session (JWTs) use it.
+   */
+  get sessionId(): string | undefined {
+    if (this.#pending !== undefined) return this.#pending.id
+    if (this.#dropBaseline || this.#value === undefined) return undefined
+    return this.#baseline?.id
+  }
+
+  #login(session: S): void {
+    if (this.#baseline !== undefined) this.#dropBaseline = true
+    const token = generateSessionToken()
+    this.#pending = { token, id: hashSessionToken(token) }
+    this.#patch = undefined
+    this.#value = session
+    this.#changed = true
+  }
+
+  #recordFullReplace(session: S): void {
+    const baselineData = this.#baseline?.data as Record<string, unknown> | undefined
+    for (const key of Object.keys(session)) this.#recordKey(key, (session as Record<string, unknown>)[key])
+    if (baselineData !== undefined) {
+      for (const key of Object.keys(baselineData)) {
+        if (!Object.hasOwn(session, key)) this.#recordKey(key, REMOVED_KEY)
+      }
+    }
+    this.#changed = true
+  }
+
+  #recordKey(key: string, value: unknown): void {
+    // After a login in this call the whole value is written at creation; no patch is needed.
+    if (this.#pending !== undefined || this.#transient) return
+    this.#patch ??= new Map()
+    this.#patch.set(key, value)
+  }
+}
+
+/** Applies a recorded patch to (a copy of) stored data. */
+export function applySessionPatch<S extends CoreUserSession>(data: S, patch: SessionPatch): S {
+  const next = { ...data } as Record<string, unknown>
+  for (const [key, value] of patch) {
+    if (value === REMOVED_KEY) delete next[key]
+    else next[key] = value
+  }
+  return next as S
+}
+
+function assertSessionValue(value: unknown, where: string): asserts value is CoreUserSession {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(`${where} takes a session object; got ${value === null ? 'null' : typeof value}`)
+  }
+  const userId = (value as Record<string, unknown>)['userId']
+  if (typeof userId !== 'string' || userId.length === 0) {
+    throw new TypeError(`${where} needs a non-empty string userId in the session object`)
+  }
+}

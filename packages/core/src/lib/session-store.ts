@@ -1,0 +1,82 @@
+import type { CoreUserSession, UserSession } from './register.js'
+
+/** One stored session, keyed by the hash of its token. All times are ms since the epoch. */
+export interface SessionRecord<S extends CoreUserSession = UserSession> {
+  /** Storage id: `hashSessionToken(token)`. Never the token itself. */
+  readonly id: string
+  /** Owner, for the per-user index. Always equal to `data.userId`. */
+  readonly userId: string
+  readonly data: S
+  /** Incremented by every `update`; the compare-and-set key. A new record starts at 1. */
+  readonly version: number
+  readonly createdAt: number
+  readonly lastActiveAt: number
+  /** Absolute instant after which the store must behave as if the record did not exist. */
+  readonly expiresAt: number
+}
+
+/** The part of a record an `update` replaces. */
+export interface SessionRecordChange<S extends CoreUserSession = UserSession> {
+  readonly data: S
+  readonly lastActiveAt: number
+  readonly expiresAt: number
+}
+
+export type SessionUpdateResult =
+  /** Written; the record now has version `expectedVersion + 1`. */
+  | 'ok'
+  /** The stored version differs from the expected one; nothing was written. */
+  | 'conflict'
+  /** No live record with that id; nothing was written (a deleted session is never resurrected). */
+  | 'missing'
+
+/** Why a session went away, as told to long-lived connections. */
+export type SessionDeleteReason = 'cleared' | 'revoked' | 'expired' | 'evicted'
+
+export type SessionEvent =
+  | {
+      readonly type: 'changed'
+      readonly id: string
+      readonly userId: string
+      readonly version: number
+      readonly expiresAt: number
+    }
+  | {
+      readonly type: 'deleted'
+      readonly id: string
+      readonly userId: string
+      readonly reason: SessionDeleteReason
+    }
+
+export type SessionEventListener = (event: SessionEvent) => void
+
+/**
+ * The storage contract every session store implements. Stores hold data; the rules (idle and
+ * absolute timeouts, renewal, new id on login) live in core's session manager.
+ *
+ * Every method that talks to a backend rejects with `ServiceUnavailableError` when the backend is
+ * unreachable. Returned records are copies: mutating one never changes what is stored.
+ */
+export interface SessionStore<S extends CoreUserSession = UserSession> {
+  /** The live record, or undefined when unknown or expired (`expiresAt <= now`). */
+  get(id: string): Promise<SessionRecord<S> | undefined>
+  /** Creates or replaces a record (with its absolute `expiresAt`) and indexes it under its user. */
+  set(record: SessionRecord<S>): Promise<void>
+  /** Compare-and-set: writes only if the stored version is `expectedVersion`. */
+  update(id: string, expectedVersion: number, change: SessionRecordChange<S>): Promise<SessionUpdateResult>
+  /** Moves a live record's activity and expiry without changing its data or version. */
+  touch(id: string, lastActiveAt: number, expiresAt: number): Promise<boolean>
+  /** Deletes one record; true when a live record was removed. */
+  delete(id: string, reason?: SessionDeleteReason): Promise<boolean>
+  /** The user's live records. */
+  listByUser(userId: string): Promise<SessionRecord<S>[]>
+  /** Deletes the user's records, optionally keeping one id; returns how many were removed. */
+  deleteByUser(userId: string, options?: { except?: string }): Promise<number>
+  /**
+   * Revocation events: every change or deletion made through any process sharing this store.
+   * In-process for the memory store; distributed stores deliver other servers' events too.
+   */
+  subscribe(listener: SessionEventListener): () => void
+  /** Releases timers and connections. */
+  close?(): Promise<void>
+}

@@ -1,0 +1,23 @@
+import { createHash, randomBytes } from 'node:crypto'
+
+/** 32 bytes from the CSPRNG: 256 bits, well above ASVS 5.0's minimum of 128. */
+const TOKEN_BYTES = 32
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/** A new opaque session token for a client (base64url, 43 characters). */
+export function generateSessionToken(): string {
+  return randomBytes(TOKEN_BYTES).toString('base64url')
+}
+
+/** Whether a string has the shape of a token from `generateSessionToken`. Cheap; no hashing. */
+export function isSessionTokenShape(token: string): boolean {
+  return TOKEN_PATTERN.test(token)
+}
+
+/**
+ * The storage id of a token: SHA-256, base64url. Stores only ever see this, so a leaked store
+ * yields no usable credential. Lookups are by this hash, so no secret is compared byte by byte.
+ */
+export function hashSessionToken(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
+}
