@@ -1,0 +1,320 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { CoreUserSession } from './register.js'
+import { createSessionManager } from './session-manager.js'
+import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
+import { createTestClock, type TestClock } from './test-clock.js'
+import { generateSessionToken, hashSessionToken } from './session-token.js'
+
+interface ConformanceSession extends CoreUserSession {
+  email?: string
+  role?: string
+  counter?: number
+  tags?: string[]
+  nested?: { deep: { value: string } }
+  blob?: string
+  [key: string]: unknown
+}
+
+export interface SessionStoreConformanceOptions {
+  /**
+   * Makes an empty store reading time from `clock`. Called before every case; stores backed by a
+   * shared database should use a fresh key prefix, table or schema each time.
+   */
+  create: (clock: TestClock) => Promise<SessionStore<ConformanceSession>> | SessionStore<ConformanceSession>
+  /** Disposes of a store made by `create` (close connections, drop test data). */
+  destroy?: (store: SessionStore<ConformanceSession>) => Promise<void> | void
+  /**
+   * How long (ms) to wait for a store's own events to arrive, for stores that deliver them
+   * asynchronously (pub/sub).
+   * @default 0
+   */
+  eventDelay?: number
+}
+
+const MINUTE = 60_000
+
+function record(overrides: Partial<SessionRecord<ConformanceSession>> & { now: number }): SessionRecord<ConformanceSession> {
+  const userId = overrides.userId ?? 'user-1'
+  return {
+    id: overrides.id ?? hashSessionToken(generateSessionToken()),
+    userId,
+    data: overrides.data ?? { userId, email: `${userId}@example.com`, role: 'user' },
+    version: overrides.version ?? 1,
+    createdAt: overrides.createdAt ?? overrides.now,
+    lastActiveAt: overrides.lastActiveAt ?? overrides.now,
+    expiresAt: overrides.expiresAt ?? overrides.now + 30 * MINUTE,
+  }
+}
+
+async function settle(ms: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/**
+ * The contract every session store must honour, written out case by case. Call it from a
+ * store package's test file:
+ *
+ * ```ts
+ * describeSessionStoreConformance('memory store', { create: (clock) => createMemoryStore({ clock: clock.now }) })
+ * ```
+ */
+export function describeSessionStoreConformance(name: string, options: SessionStoreConformanceOptions): void {
+  describe(`${name} honours the session store contract`, () => {
+    let clock: TestClock
+    let store: SessionStore<ConformanceSession>
+    const eventDelay = options.eventDelay ?? 0
+
+    beforeEach(async () => {
+      clock = createTestClock()
+      store = await options.create(clock)
+    })
+
+    afterEach(async () => {
+      await options.destroy?.(store)
+    })
+
+    it('returns a stored session unchanged (round trip)', async () => {
+      const stored = record({ now: clock.now(), data: { userId: 'user-1', email: 'a@example.com', tags: ['x', 'y'], nested: { deep: { value: 'ü 🎉' } } } })
+      await store.set(stored)
+      expect(await store.get(stored.id)).toEqual(stored)
+    })
+
+    it('returns undefined for an id it never stored', async () => {
+      expect(await store.get(hashSessionToken(generateSessionToken()))).toBeUndefined()
+    })
+
+    it('keeps sessions apart', async () => {
+      const first = record({ now: clock.now(), data: { userId: 'user-1', email: 'one@example.com' } })
+      const second = record({ now: clock.now(), data: { userId: 'user-1', email: 'two@example.com' } })
+      await store.set(first)
+      await store.set(second)
+      expect((await store.get(first.id))?.data.email).toBe('one@example.com')
+      expect((await store.get(second.id))?.data.email).toBe('two@example.com')
+    })
+
+    it('keeps users apart in the per-user index', async () => {
+      const alice = record({ now: clock.now(), userId: 'alice' })
+      const bob = record({ now: clock.now(), userId: 'bob' })
+      await store.set(alice)
+      await store.set(bob)
+      expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([alice.id])
+      expect((await store.listByUser('bob')).map((r) => r.id)).toEqual([bob.id])
+      expect(await store.listByUser('carol')).toEqual([])
+    })
+
+    it('replaces a session stored again under the same id', async () => {
+      const first = record({ now: clock.now() })
+      await store.set(first)
+      const replaced = { ...first, data: { ...first.data, role: 'admin' } }
+      await store.set(replaced)
+      expect((await store.get(first.id))?.data.role).toBe('admin')
+      expect(await store.listByUser(first.userId)).toHaveLength(1)
+    })
+
+    it('never returns a session once its expiry has passed', async () => {
+      const stored = record({ now: clock.now(), expiresAt: clock.now() + 10 * MINUTE })
+      await store.set(stored)
+      clock.advance(10 * MINUTE - 1)
+      expect(await store.get(stored.id)).toBeDefined()
+      clock.advance(1)
+      expect(await store.get(stored.id)).toBeUndefined()
+    })
+
+    it('leaves expired sessions out of the per-user list', async () => {
+      const shortLived = record({ now: clock.now(), userId: 'alice', expiresAt: clock.now() + MINUTE })
+      const longLived = record({ now: clock.now(), userId: 'alice', expiresAt: clock.now() + 60 * MINUTE })
+      await store.set(shortLived)
+      await store.set(longLived)
+      clock.advance(2 * MINUTE)
+      expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([longLived.id])
+    })
+
+    it('touch moves expiry and activity without changing data or version', async () => {
+      const stored = record({ now: clock.now(), expiresAt: clock.now() + 10 * MINUTE })
+      await store.set(stored)
+      clock.advance(9 * MINUTE)
+      expect(await store.touch(stored.id, clock.now(), clock.now() + 10 * MINUTE)).toBe(true)
+      clock.advance(9 * MINUTE)
+      const touched = await store.get(stored.id)
+      expect(touched?.data).toEqual(stored.data)
+      expect(touched?.version).toBe(stored.version)
+      expect(touched?.lastActiveAt).toBe(stored.createdAt + 9 * MINUTE)
+    })
+
+    it('touch does not revive an unknown or expired session', async () => {
+      expect(await store.touch(hashSessionToken(generateSessionToken()), clock.now(), clock.now() + MINUTE)).toBe(false)
+      const stored = record({ now: clock.now(), expiresAt: clock.now() + MINUTE })
+      await store.set(stored)
+      clock.advance(MINUTE)
+      expect(await store.touch(stored.id, clock.now(), clock.now() + 10 * MINUTE)).toBe(false)
+      expect(await store.get(stored.id)).toBeUndefined()
+    })
+
+    it('deletes one session and reports whether it existed', async () => {
+      const kept = record({ now: clock.now() })
+      const deleted = record({ now: clock.now() })
+      await store.set(kept)
+      await store.set(deleted)
+      expect(await store.delete(deleted.id)).toBe(true)
+      expect(await store.get(deleted.id)).toBeUndefined()
+      expect(await store.get(kept.id)).toBeDefined()
+      expect(await store.delete(deleted.id)).toBe(false)
+      expect((await store.listByUser(kept.userId)).map((r) => r.id)).toEqual([kept.id])
+    })
+
+    it('deletes every session of one user and no one else', async () => {
+      const alice1 = record({ now: clock.now(), userId: 'alice' })
+      const alice2 = record({ now: clock.now(), userId: 'alice' })
+      const bob = record({ now: clock.now(), userId: 'bob' })
+      await Promise.all([store.set(alice1), store.set(alice2), store.set(bob)])
+      expect(await store.deleteByUser('alice')).toBe(2)
+      expect(await store.get(alice1.id)).toBeUndefined()
+      expect(await store.get(alice2.id)).toBeUndefined()
+      expect(await store.get(bob.id)).toBeDefined()
+      expect(await store.listByUser('alice')).toEqual([])
+      expect(await store.deleteByUser('alice')).toBe(0)
+    })
+
+    it('can keep the current session when ending the others', async () => {
+      const current = record({ now: clock.now(), userId: 'alice' })
+      const other = record({ now: clock.now(), userId: 'alice' })
+      await store.set(current)
+      await store.set(other)
+      expect(await store.deleteByUser('alice', { except: current.id })).toBe(1)
+      expect(await store.get(current.id)).toBeDefined()
+      expect(await store.get(other.id)).toBeUndefined()
+    })
+
+    it('writes a versioned update only over the expected version', async () => {
+      const stored = record({ now: clock.now() })
+      await store.set(stored)
+      const change = { data: { ...stored.data, role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }
+      expect(await store.update(stored.id, 1, change)).toBe('ok')
+      const updated = await store.get(stored.id)
+      expect(updated?.version).toBe(2)
+      expect(updated?.data.role).toBe('admin')
+      expect(await store.update(stored.id, 1, { ...change, data: { ...stored.data, role: 'stale' } })).toBe('conflict')
+      expect((await store.get(stored.id))?.data.role).toBe('admin')
+    })
+
+    it('does not resurrect a deleted or expired session on update', async () => {
+      const stored = record({ now: clock.now(), expiresAt: clock.now() + MINUTE })
+      const change = { data: stored.data, lastActiveAt: clock.now(), expiresAt: clock.now() + 60 * MINUTE }
+      expect(await store.update(stored.id, 1, change)).toBe('missing')
+      await store.set(stored)
+      await store.delete(stored.id)
+      expect(await store.update(stored.id, 1, change)).toBe('missing')
+      expect(await store.get(stored.id)).toBeUndefined()
+      const expiring = record({ now: clock.now(), expiresAt: clock.now() + MINUTE })
+      await store.set(expiring)
+      clock.advance(MINUTE)
+      expect(await store.update(expiring.id, 1, change)).toBe('missing')
+      expect(await store.get(expiring.id)).toBeUndefined()
+    })
+
+    it('loses no update when many writers patch different fields at once', async () => {
+      const stored = record({ now: clock.now(), data: { userId: 'user-1' } })
+      await store.set(stored)
+      const writers = Array.from({ length: 12 }, (_, i) => async () => {
+        for (;;) {
+          const latest = await store.get(stored.id)
+          if (latest === undefined) throw new Error('session vanished')
+          const data = { ...latest.data, [`field${i}`]: i }
+          const result = await store.update(stored.id, latest.version, { data, lastActiveAt: clock.now(), expiresAt: latest.expiresAt })
+          if (result === 'ok') return
+          if (result === 'missing') throw new Error('session vanished')
+        }
+      })
+      await Promise.all(writers.map((write) => write()))
+      const final = await store.get(stored.id)
+      for (let i = 0; i < 12; i++) expect(final?.data[`field${i}`]).toBe(i)
+      expect(final?.version).toBe(13)
+    })
+
+    it('round-trips a large payload', async () => {
+      const blob = 'x'.repeat(256 * 1024)
+      const stored = record({ now: clock.now(), data: { userId: 'user-1', blob, tags: Array.from({ length: 1000 }, (_, i) => `tag-${i}`) } })
+      await store.set(stored)
+      const loaded = await store.get(stored.id)
+      expect(loaded?.data.blob).toHaveLength(blob.length)
+      expect(loaded?.data.tags).toHaveLength(1000)
+    })
+
+    it('returns copies: mutating a returned session changes nothing stored', async () => {
+      const stored = record({ now: clock.now(), data: { userId: 'user-1', tags: ['a'], nested: { deep: { value: 'v' } } } })
+      await store.set(stored)
+      const first = await store.get(stored.id)
+      first!.data.tags!.push('mutated')
+      first!.data.nested!.deep.value = 'mutated'
+      ;(first!.data as Record<string, unknown>)['extra'] = true
+      const second = await store.get(stored.id)
+      expect(second?.data).toEqual({ userId: 'user-1', tags: ['a'], nested: { deep: { value: 'v' } } })
+      const listed = await store.listByUser('user-1')
+      listed[0]!.data.tags!.push('mutated')
+      expect((await store.get(stored.id))?.data.tags).toEqual(['a'])
+    })
+
+    it('keeps its own copy: mutating the object passed to set changes nothing stored', async () => {
+      const data: ConformanceSession = { userId: 'user-1', tags: ['a'] }
+      const stored = record({ now: clock.now(), data })
+      await store.set(stored)
+      data.tags!.push('mutated')
+      expect((await store.get(stored.id))?.data.tags).toEqual(['a'])
+    })
+
+    it('announces deletions, revocations and changes to subscribers', async () => {
+      const events: SessionEvent[] = []
+      const unsubscribe = store.subscribe((event) => events.push(event))
+      try {
+        const one = record({ now: clock.now(), userId: 'alice' })
+        const two = record({ now: clock.now(), userId: 'alice' })
+        await store.set(one)
+        await store.set(two)
+        await store.update(one.id, 1, { data: { ...one.data, role: 'admin' }, lastActiveAt: clock.now(), expiresAt: one.expiresAt })
+        await store.delete(one.id, 'cleared')
+        await store.deleteByUser('alice')
+        await settle(eventDelay)
+        expect(events).toContainEqual(expect.objectContaining({ type: 'changed', id: one.id, version: 2 }))
+        expect(events).toContainEqual({ type: 'deleted', id: one.id, userId: 'alice', reason: 'cleared' })
+        expect(events).toContainEqual({ type: 'deleted', id: two.id, userId: 'alice', reason: 'revoked' })
+      } finally {
+        unsubscribe()
+      }
+    })
+
+    it('stops announcing to a subscriber that unsubscribed', async () => {
+      const events: SessionEvent[] = []
+      const unsubscribe = store.subscribe((event) => events.push(event))
+      unsubscribe()
+      const stored = record({ now: clock.now() })
+      await store.set(stored)
+      await store.delete(stored.id)
+      await settle(eventDelay)
+      expect(events).toEqual([])
+    })
+
+    it('ends an idle session and an over-age active session under the session manager', async () => {
+      const sessions = createSessionManager({ store, clock: clock.now, idleTimeout: 30 * MINUTE, absoluteTimeout: 120 * MINUTE, renewalInterval: MINUTE })
+      const idle = sessions.createState()
+      await idle.set({ userId: 'alice' })
+      const idleResult = await sessions.commit(idle)
+      if (idleResult.kind !== 'created') throw new Error('expected a new session')
+      clock.advance(30 * MINUTE)
+      expect(await sessions.loadByToken(idleResult.token)).toBeUndefined()
+
+      const active = sessions.createState()
+      await active.set({ userId: 'bob' })
+      const activeResult = await sessions.commit(active)
+      if (activeResult.kind !== 'created') throw new Error('expected a new session')
+      // Used every 20 minutes, it never idles out, but the absolute timeout still ends it.
+      for (let elapsed = 0; elapsed < 120 * MINUTE - 20 * MINUTE; elapsed += 20 * MINUTE) {
+        clock.advance(20 * MINUTE)
+        const loaded = await sessions.loadByToken(activeResult.token)
+        expect(loaded?.userId).toBe('bob')
+        await sessions.commit(sessions.createState(loaded))
+      }
+      clock.advance(20 * MINUTE)
+      expect(await sessions.loadByToken(activeResult.token)).toBeUndefined()
+    })
+  })
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Checks the built package in the current directory the way a consumer receives it: publint on the
+// packed files, and are-the-types-wrong on the tarball npm would publish.
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+const run = (command, args) => execFileSync(command, args, { stdio: 'inherit' })
+run('publint', ['--strict', '--pack', 'npm'])
+const dir = mkdtempSync(join(tmpdir(), 'pikku-pack-'))
+try {
+  execFileSync('npm', ['pack', '--pack-destination', dir, '--silent'], { stdio: ['ignore', 'ignore', 'inherit'] })
+  const tarball = readdirSync(dir).find((name) => name.endsWith('.tgz'))
+  if (tarball === undefined) throw new Error('npm pack produced no tarball')
+  run('attw', [join(dir, tarball), '--profile', 'esm-only', '--no-emoji', '--format', 'table-flipped'])
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}
