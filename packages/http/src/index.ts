@@ -1,1 +1,8 @@
-export {}
+export * from './lib/http-wire.js'
+export * from './lib/incoming.js'
+export * from './lib/route.js'
+export * from './lib/router.js'
+export * from './lib/request-data.js'
+export * from './lib/handler.js'
+export * from './lib/fetch-adapter.js'
+export * from './lib/node-adapter.js'

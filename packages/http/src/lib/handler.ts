@@ -1,0 +1,188 @@
+import {
+  errorTable,
+  type AnyPikkuFunction,
+  type PikkuMiddleware,
+  type PikkuWire,
+  type Runner,
+  SessionState,
+  toPublicError,
+  UnauthorizedError,
+  NotFoundError,
+  type PublicError,
+} from '@pikku/core'
+import type { HTTPWireInfo } from './http-wire.js'
+import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
+import { mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
+import { wireHTTP, type HTTPRoute } from './route.js'
+import { Router } from './router.js'
+
+export interface HTTPRequestLog {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  readonly durationMs: number
+  /** Error code when the request failed. */
+  readonly error?: string
+}
+
+export interface HTTPHandlerOptions {
+  /** Runs the functions (services, global middleware, permissions, logger). */
+  runner: Runner
+  /** The routes served. */
+  routes: readonly HTTPRoute[]
+  /**
+   * HTTP protocol middleware, outermost on every route: session strategies and CSRF checks go
+   * here, so they load the session before global middleware and persist it before the response.
+   * @default []
+   */
+  middleware?: readonly PikkuMiddleware[]
+  /**
+   * Also serve `POST <path>/<name>` for each function in `functions`, with the JSON body as data:
+   * one endpoint per function for RPC clients (the CLI's remote mode, scripts).
+   * @default undefined (no RPC endpoint)
+   */
+  rpc?: { path: string; functions: Readonly<Record<string, AnyPikkuFunction>> }
+  /**
+   * Largest request body accepted, in bytes; larger ones get 413.
+   * @default 1_048_576 (1 MiB)
+   */
+  bodyLimit?: number
+  /** Called once per request after the response is ready (for request logging). */
+  onResponse?: (entry: HTTPRequestLog) => void
+}
+
+/** A transport-neutral HTTP handler; use `toFetchHandler` or `toNodeListener` to serve it. */
+export interface HTTPHandler {
+  handle(request: IncomingHTTP): Promise<OutgoingHTTP>
+}
+
+const JSON_TYPE = 'application/json; charset=utf-8'
+const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+class WireInfo implements HTTPWireInfo {
+  status: number | undefined = undefined
+  headers: [string, string][] | undefined = undefined
+
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly params: Readonly<Record<string, string>>,
+    readonly secure: boolean,
+    private readonly request: IncomingHTTP,
+  ) {}
+
+  header(name: string): string | undefined {
+    return this.request.header(name)
+  }
+
+  setHeader(name: string, value: string): void {
+    const lower = name.toLowerCase()
+    this.headers = (this.headers ?? []).filter(([existing]) => existing !== lower)
+    this.headers.push([lower, value])
+  }
+
+  appendHeader(name: string, value: string): void {
+    ;(this.headers ??= []).push([name.toLowerCase(), value])
+  }
+}
+
+function errorBody(error: PublicError): string {
+  return JSON.stringify({ error })
+}
+
+export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
+  const { runner } = options
+  if (runner === undefined || typeof runner.run !== 'function') {
+    throw new TypeError('createHTTPHandler needs { runner }: create one with createRunner from @pikku/core')
+  }
+  const bodyLimit = options.bodyLimit ?? 1_048_576
+  if (!Number.isInteger(bodyLimit) || bodyLimit < 0) {
+    throw new RangeError(`bodyLimit must be a whole number of bytes; got ${bodyLimit}`)
+  }
+  const routes: HTTPRoute[] = [...options.routes]
+  if (options.rpc !== undefined) {
+    const base = options.rpc.path.endsWith('/') ? options.rpc.path.slice(0, -1) : options.rpc.path
+    for (const [name, func] of Object.entries(options.rpc.functions)) {
+      routes.push(wireHTTP({ method: 'POST', route: `${base}/${func.name ?? name}`, func }))
+    }
+  }
+  const router = new Router(routes)
+  const protocolMiddleware = options.middleware ?? []
+  const onResponse = options.onResponse
+
+  // A route can demand a session for a sessionless function; checked after the session loads.
+  const requireSession: PikkuMiddleware = async (_services, wire, next) => {
+    if (wire.session.current === undefined) throw new UnauthorizedError()
+    await next()
+  }
+  const middlewareCache = new WeakMap<object, readonly PikkuMiddleware[]>()
+  const middlewareFor = (route: ReturnType<Router['lookup']> & { kind: 'match' }): readonly PikkuMiddleware[] => {
+    const compiled = route.match.route
+    let list = middlewareCache.get(compiled)
+    if (list === undefined) {
+      list = [
+        ...protocolMiddleware,
+        ...(compiled.requiresSession && !compiled.func.auth ? [requireSession] : []),
+        ...(compiled.middleware ?? []),
+      ]
+      middlewareCache.set(compiled, list)
+    }
+    return list
+  }
+
+  const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP => {
+    const publicError = toPublicError(error, runner.logger)
+    const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? [])]
+    return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
+  }
+
+  const handle = async (request: IncomingHTTP): Promise<OutgoingHTTP> => {
+    const found = router.lookup(request.method, request.path)
+    if (found.kind === 'none') {
+      return respondError(new NotFoundError(`No route for ${request.method} ${request.path}`), undefined)
+    }
+    if (found.kind === 'wrong-method') {
+      return respondError(new NotFoundError(`${request.path} does not accept ${request.method}`), undefined, [['allow', found.allowed.join(', ')]])
+    }
+    const { route, params } = found.match
+    const info = new WireInfo(request.method, request.path, params, request.secure, request)
+    try {
+      let body: unknown
+      if (METHODS_WITH_BODY.has(request.method)) {
+        body = parseJSONBody(await request.readBody(bodyLimit), request.header('content-type'))
+      }
+      const data = mergeRequestData(params, parseQuery(request.query), body)
+      const wire: PikkuWire = { protocol: 'http', session: new SessionState(), http: info }
+      const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
+      const headers: [string, string][] = [['content-type', JSON_TYPE]]
+      if (info.headers !== undefined) headers.push(...info.headers)
+      return { status: info.status ?? 200, headers, body: result === undefined ? 'null' : JSON.stringify(result) }
+    } catch (error) {
+      return respondError(error, info)
+    }
+  }
+
+  if (onResponse === undefined) return { handle }
+  return {
+    async handle(request) {
+      const started = performance.now()
+      const response = await handle(request)
+      let code: string | undefined
+      if (response.status >= 400) {
+        try {
+          code = (JSON.parse(response.body) as { error?: { code?: string } }).error?.code
+        } catch {
+          code = undefined
+        }
+      }
+      onResponse({
+        method: request.method,
+        path: request.path,
+        status: response.status,
+        durationMs: performance.now() - started,
+        ...(code === undefined ? {} : { error: code }),
+      })
+      return response
+    },
+  }
+}

@@ -1,0 +1,19 @@
+/** The transport-neutral request the handler works on; each adapter provides one. */
+export interface IncomingHTTP {
+  readonly method: string
+  readonly path: string
+  /** Raw query string without the leading '?', or ''. */
+  readonly query: string
+  readonly secure: boolean
+  header(name: string): string | undefined
+  /** Reads the whole body as UTF-8, rejecting with `PayloadTooLargeError` past `limit` bytes. */
+  readBody(limit: number): Promise<string>
+}
+
+/** The transport-neutral response; each adapter writes it out. */
+export interface OutgoingHTTP {
+  readonly status: number
+  /** Header pairs; a name may repeat (Set-Cookie). */
+  readonly headers: readonly (readonly [string, string])[]
+  readonly body: string
+}

@@ -1,0 +1,85 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { PayloadTooLargeError } from '@pikku/core'
+import type { HTTPHandler } from './handler.js'
+import type { IncomingHTTP } from './incoming.js'
+
+export interface NodeListenerOptions {
+  /**
+   * Believe `X-Forwarded-Proto: https` from the peer (only behind a proxy you run).
+   * @default false
+   */
+  trustProxy?: boolean
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const declared = req.headers['content-length']
+  if (declared !== undefined && Number(declared) > limit) {
+    // Drain what was sent so the connection can be reused, without keeping it.
+    req.resume()
+    return Promise.reject(new PayloadTooLargeError(`The request body is larger than the limit of ${limit} bytes`))
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let failed = false
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return
+      size += chunk.length
+      if (size > limit) {
+        failed = true
+        reject(new PayloadTooLargeError(`The request body is larger than the limit of ${limit} bytes`))
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => {
+      if (!failed) resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
+    })
+    req.on('error', (error) => {
+      if (!failed) {
+        failed = true
+        reject(error)
+      }
+    })
+  })
+}
+
+/** Serves the handler on `node:http` / `node:https`: `http.createServer(toNodeListener(handler))`. */
+export function toNodeListener(handler: HTTPHandler, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const trustProxy = options.trustProxy ?? false
+  return (req, res) => {
+    const url = req.url ?? '/'
+    const queryStart = url.indexOf('?')
+    const headers = req.headers
+    const incoming: IncomingHTTP = {
+      method: req.method ?? 'GET',
+      path: queryStart === -1 ? url : url.slice(0, queryStart),
+      query: queryStart === -1 ? '' : url.slice(queryStart + 1),
+      secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
+      header: (name) => {
+        const value = headers[name]
+        return Array.isArray(value) ? value.join(', ') : value
+      },
+      readBody: (limit) => readBody(req, limit),
+    }
+    handler.handle(incoming).then(
+      (response) => {
+        const out: Record<string, string | string[]> = {}
+        for (const [name, value] of response.headers) {
+          const existing = out[name]
+          if (existing === undefined) out[name] = value
+          else if (Array.isArray(existing)) existing.push(value)
+          else out[name] = [existing, value]
+        }
+        res.writeHead(response.status, out)
+        res.end(response.body)
+      },
+      () => {
+        // handle() turns every error into a response; this only guards against a broken adapter.
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+        res.end('{"error":{"code":"INTERNAL","message":"Internal server error"}}')
+      },
+    )
+  }
+}
