@@ -1,1 +1,1 @@
-export {}
+export { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './lib/sqlite-store.js'

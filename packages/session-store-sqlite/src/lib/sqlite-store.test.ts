@@ -1,0 +1,245 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError } from '@pikku/core'
+import { createTestClock, describeSessionStoreConformance } from '@pikku/core/testing'
+import fc from 'fast-check'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { createSqliteStore, type SqliteStore } from './sqlite-store.js'
+
+const dir = mkdtempSync(join(tmpdir(), 'pikku-sqlite-store-'))
+let fileCounter = 0
+const freshPath = (): string => join(dir, `sessions-${++fileCounter}.db`)
+const opened: SqliteStore<CoreUserSession & Record<string, unknown>>[] = []
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true })
+})
+
+type TestSession = CoreUserSession & Record<string, unknown>
+const MINUTE = 60_000
+
+function open(path: string, clock = createTestClock(), extra: Parameters<typeof createSqliteStore>[0] = {}): SqliteStore<TestSession> {
+  const store = createSqliteStore<TestSession>({ path, clock: clock.now, sweepInterval: 0, ...extra })
+  opened.push(store)
+  return store
+}
+
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((store) => store.close()))
+})
+
+function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
+  const userId = overrides.userId ?? 'alice'
+  return {
+    id: hashSessionToken(generateSessionToken()),
+    userId,
+    data: { userId },
+    version: 1,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: now + 30 * MINUTE,
+    ...overrides,
+  }
+}
+
+describeSessionStoreConformance('SQLite store (file)', {
+  create: (clock) => createSqliteStore({ path: freshPath(), clock: clock.now, sweepInterval: 0 }),
+  destroy: (store) => store.close?.(),
+})
+
+describeSessionStoreConformance('SQLite store (:memory:)', {
+  create: (clock) => createSqliteStore({ path: ':memory:', clock: clock.now, sweepInterval: 0 }),
+  destroy: (store) => store.close?.(),
+})
+
+describe('SQLite store', () => {
+  it('keeps sessions across a restart of the process (reopening the file)', async () => {
+    const path = freshPath()
+    const clock = createTestClock()
+    const first = open(path, clock)
+    const stored = record(clock.now(), { data: { userId: 'alice', email: 'a@example.com' } })
+    await first.set(stored)
+    await first.close()
+    const second = open(path, clock)
+    expect(await second.get(stored.id)).toEqual(stored)
+  })
+
+  it('runs the file in WAL mode', async () => {
+    const path = freshPath()
+    open(path)
+    const probe = new Database(path, { readonly: true })
+    try {
+      expect(probe.pragma('journal_mode', { simple: true })).toBe('wal')
+    } finally {
+      probe.close()
+    }
+  })
+
+  it('creates the directory of a new database file', async () => {
+    const path = join(dir, 'nested', 'deeper', 'sessions.db')
+    const store = open(path)
+    const stored = record(Date.UTC(2026, 0, 1))
+    await store.set(stored)
+    expect(await store.get(stored.id)).toBeDefined()
+  })
+
+  it('sweeps expired rows in batches, announces them as expired and keeps live ones', async () => {
+    const clock = createTestClock()
+    const path = freshPath()
+    const store = open(path, clock, { sweepBatchSize: 3 })
+    const expiring = Array.from({ length: 10 }, () => record(clock.now(), { expiresAt: clock.now() + MINUTE }))
+    const live = record(clock.now(), { expiresAt: clock.now() + 60 * MINUTE })
+    for (const r of [...expiring, live]) await store.set(r)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    clock.advance(MINUTE)
+    expect(await store.sweep()).toBe(10)
+    expect(events.filter((e) => e.type === 'deleted' && e.reason === 'expired')).toHaveLength(10)
+    const probe = new Database(path, { readonly: true })
+    try {
+      expect(probe.prepare('SELECT id FROM pikku_sessions').pluck().all()).toEqual([live.id])
+    } finally {
+      probe.close()
+    }
+    expect(await store.sweep()).toBe(0)
+  })
+
+  it('sweeps on its timer without being asked', async () => {
+    const path = freshPath()
+    const store = createSqliteStore<TestSession>({ path, sweepInterval: 20 })
+    opened.push(store)
+    // Real time here: the row expired a minute ago, so the first tick removes it.
+    await store.set(record(Date.now() - 2 * MINUTE, { expiresAt: Date.now() - MINUTE }))
+    const probe = new Database(path, { readonly: true })
+    try {
+      const count = probe.prepare('SELECT count(*) FROM pikku_sessions').pluck()
+      expect(count.get()).toBe(1)
+      await expect.poll(() => count.get(), { timeout: 2_000, interval: 20 }).toBe(0)
+    } finally {
+      probe.close()
+    }
+  })
+
+  it('lets two stores on one file see each other and refuse a stale versioned update', async () => {
+    const path = freshPath()
+    const clock = createTestClock()
+    const a = open(path, clock)
+    const b = open(path, clock)
+    const stored = record(clock.now())
+    await a.set(stored)
+    expect(await b.get(stored.id)).toEqual(stored)
+    const change = { data: { userId: 'alice', role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }
+    expect(await b.update(stored.id, 1, change)).toBe('ok')
+    expect(await a.update(stored.id, 1, { ...change, data: { userId: 'alice', role: 'stale' } })).toBe('conflict')
+    expect((await a.get(stored.id))?.data).toEqual({ userId: 'alice', role: 'admin' })
+  })
+
+  it('refuses an update that changes the owner', async () => {
+    const clock = createTestClock()
+    const store = open(freshPath(), clock)
+    const stored = record(clock.now())
+    await store.set(stored)
+    await expect(store.update(stored.id, 1, { data: { userId: 'mallory' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).rejects.toThrow(
+      /cannot change userId/,
+    )
+    expect((await store.get(stored.id))?.userId).toBe('alice')
+  })
+
+  it('reports a database locked by another writer as unavailable, then recovers without losing writes', async () => {
+    const path = freshPath()
+    const clock = createTestClock()
+    const store = open(path, clock, { busyTimeout: 50 })
+    const before = record(clock.now())
+    await store.set(before)
+    const locker = new Database(path)
+    locker.pragma('journal_mode = WAL')
+    locker.exec('BEGIN IMMEDIATE')
+    try {
+      const error = await store.set(record(clock.now())).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(ServiceUnavailableError)
+      expect((error as Error).message).toMatch(/SQLITE_BUSY/)
+      // Readers are not blocked by a writer in WAL mode.
+      expect(await store.get(before.id)).toEqual(before)
+    } finally {
+      locker.exec('ROLLBACK')
+      locker.close()
+    }
+    const after = record(clock.now())
+    await store.set(after)
+    expect(await store.get(after.id)).toEqual(after)
+    expect(await store.get(before.id)).toEqual(before)
+  })
+
+  it('refuses to work after close with a message saying so', async () => {
+    const store = open(freshPath())
+    await store.close()
+    await expect(store.get('x')).rejects.toThrow(/closed/)
+  })
+
+  it('explains each invalid option when created', () => {
+    expect(() => createSqliteStore({ tableName: 'sessions; DROP TABLE users' })).toThrow(/tableName must be a plain SQL identifier/)
+    expect(() => createSqliteStore({ path: '' })).toThrow(/path must be a file path or ':memory:'/)
+    expect(() => createSqliteStore({ path: ':memory:', sweepInterval: -1 })).toThrow(/sweepInterval must be a finite number of ms, 0 or more; got -1/)
+    expect(() => createSqliteStore({ path: ':memory:', sweepBatchSize: 0 })).toThrow(/sweepBatchSize must be a whole number, 1 or more; got 0/)
+    expect(() => createSqliteStore({ path: ':memory:', busyTimeout: Number.NaN })).toThrow(/busyTimeout must be/)
+  })
+
+  it('uses the table name it is given', async () => {
+    const path = freshPath()
+    const store = open(path, createTestClock(), { tableName: 'app_sessions' })
+    await store.set(record(Date.UTC(2026, 0, 1)))
+    const probe = new Database(path, { readonly: true })
+    try {
+      expect(probe.prepare('SELECT count(*) FROM app_sessions').pluck().get()).toBe(1)
+    } finally {
+      probe.close()
+    }
+  })
+})
+
+describe('SQLite store with arbitrary input', () => {
+  const anyString = fc.string({ unit: 'binary', maxLength: 40 })
+  const sessionData = fc.dictionary(anyString, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+
+  it('round-trips any JSON session data exactly', async () => {
+    const clock = createTestClock()
+    const store = open(':memory:', clock)
+    await fc.assert(
+      fc.asyncProperty(sessionData, anyString, async (data, userId) => {
+        fc.pre(!/[\0\uD800-\uDFFF]/.test(userId))
+        const stored = record(clock.now(), { userId, data: { ...data, userId } })
+        await store.set(stored)
+        expect(await store.get(stored.id)).toEqual(stored)
+        expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
+      }),
+      { numRuns: 200 },
+    )
+  })
+
+  it('round-trips lone surrogates and NUL characters inside session data', async () => {
+    const clock = createTestClock()
+    const store = open(':memory:', clock)
+    const stored = record(clock.now(), { data: { userId: 'alice', odd: '\uD800 \0 \uDFFF', ['\u0000key']: ['\uDBFF'] } })
+    await store.set(stored)
+    expect(await store.get(stored.id)).toEqual(stored)
+  })
+
+  it('answers any id with "not found" instead of failing', async () => {
+    const clock = createTestClock()
+    const store = open(':memory:', clock)
+    const change = { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: clock.now() + MINUTE }
+    await fc.assert(
+      fc.asyncProperty(anyString, async (id) => {
+        expect(await store.get(id)).toBeUndefined()
+        expect(await store.delete(id)).toBe(false)
+        expect(await store.touch(id, clock.now(), clock.now() + MINUTE)).toBe(false)
+        expect(await store.update(id, 1, change)).toBe('missing')
+        expect(await store.listByUser(id)).toEqual([])
+        expect(await store.deleteByUser(id)).toBe(0)
+      }),
+      { numRuns: 200 },
+    )
+  })
+})
