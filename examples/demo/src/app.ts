@@ -1,0 +1,99 @@
+import {
+  createConsoleLogger,
+  createMemoryStore,
+  createRunner,
+  createSessionManager,
+  type Clock,
+  type Logger,
+  type Runner,
+  type SessionManager,
+  type SessionStore,
+} from '@pikku/core'
+import { createHTTPSessions, type HTTPSessions } from '@pikku/middleware-http-session'
+import { DemoDatabase } from './database.js'
+import { functions } from './functions.js'
+import type { Services, UserSession } from './types.js'
+
+export interface DemoAppOptions {
+  /** Where sessions live. @default an in-memory store */
+  store?: SessionStore<UserSession>
+  /** Keys that sign bearer tokens; the first signs, all verify. Each at least 32 bytes. */
+  secrets: readonly string[]
+  /**
+   * Send cookies with the Secure attribute. Only plain-http development on localhost turns it off.
+   * @default true
+   */
+  secureCookies?: boolean
+  /** Origins allowed to send cookie-authenticated unsafe requests and WebSocket upgrades. @default [] (same origin only) */
+  allowedOrigins?: readonly string[]
+  /** @default Date.now */
+  clock?: Clock
+  /** @default a console logger */
+  logger?: Logger
+  /** Session idle timeout in ms. @default core's (24 hours) */
+  idleTimeout?: number
+  /** Session absolute timeout in ms. @default core's (7 days) */
+  absoluteTimeout?: number
+}
+
+/** Everything the demo's protocols share: one store, one session manager, one runner. */
+export interface DemoApp {
+  readonly runner: Runner
+  readonly sessions: SessionManager<UserSession>
+  readonly httpSessions: HTTPSessions
+  readonly store: SessionStore<UserSession>
+  readonly services: Services
+  readonly functions: typeof functions
+  readonly logger: Logger
+  readonly allowedOrigins: readonly string[]
+  /** Closes the store (flushing what it holds). */
+  close(): Promise<void>
+}
+
+export function createDemoApp(options: DemoAppOptions): DemoApp {
+  const logger = options.logger ?? createConsoleLogger()
+  const store = options.store ?? createMemoryStore<UserSession>({ clock: options.clock })
+  const sessions = createSessionManager<UserSession>({
+    store,
+    clock: options.clock,
+    logger,
+    idleTimeout: options.idleTimeout,
+    absoluteTimeout: options.absoluteTimeout,
+  })
+  const allowedOrigins = options.allowedOrigins ?? []
+  const httpSessions = createHTTPSessions({
+    sessions,
+    cookie: { secure: options.secureCookies ?? true },
+    jwt: { secrets: options.secrets, issuer: 'pikku-demo', audience: 'pikku-demo' },
+    csrf: { allowedOrigins },
+    logger,
+  })
+  const services = {
+    database: new DemoDatabase(),
+    logger,
+    // Replaced per call by wireServices below; a call without a session gets a clear error.
+    jwt: {
+      sign: async () => {
+        throw new Error('jwt.sign() is bound to a call; it is only available inside a function')
+      },
+    },
+  } satisfies Services
+  const runner = createRunner({
+    services,
+    logger,
+    wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) }),
+  })
+  return {
+    runner,
+    sessions,
+    httpSessions,
+    store,
+    services,
+    functions,
+    logger,
+    allowedOrigins,
+    async close() {
+      await store.close?.()
+    },
+  }
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createConsoleLogger } from '@pikku/core'
+import { createDemoApp } from './app.js'
+import { startDemoServer } from './server.js'
+
+const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
+
+/**
+ * Signing keys: SESSION_SECRETS (comma-separated, newest first) or, for development, a key kept in
+ * .data/secret so tokens survive a restart. The file is created 0600 and never printed.
+ */
+function loadSecrets(dataDir: string): string[] {
+  const fromEnv = process.env['SESSION_SECRETS']
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  const file = join(dataDir, 'secret')
+  try {
+    return [readFileSync(file, 'utf8').trim()]
+  } catch {
+    const secret = randomBytes(32).toString('base64url')
+    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
+    return [secret]
+  }
+}
+
+async function main(): Promise<void> {
+  const logger = createConsoleLogger()
+  const host = process.env['HOST'] ?? '127.0.0.1'
+  const port = Number(process.env['PORT'] ?? 3000)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`PORT must be a port number; got ${process.env['PORT']}`)
+  const dataDir = process.env['DATA_DIR'] ?? '.data'
+  // Browsers send Secure cookies only over https; plain-http development works on localhost only.
+  const secureCookies = !LOCAL_HOSTS.has(host)
+  if (!secureCookies) logger.warn(`Secure cookies are OFF because the demo listens on ${host} over plain http (development only)`)
+
+  const app = createDemoApp({
+    secrets: loadSecrets(dataDir),
+    secureCookies,
+    allowedOrigins: (process.env['ALLOWED_ORIGINS'] ?? '').split(',').filter((origin) => origin !== ''),
+    logger,
+  })
+  const demo = await startDemoServer({ app, host, port, log: (line) => logger.info(line) })
+  logger.info(`Pikku Sessions demo listening on ${demo.url} (log in as alice@example.com / alice-password)`)
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    logger.info(`${signal} received: finishing in-flight requests`)
+    demo.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error })
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+main().catch((error: unknown) => {
+  // eslint-disable-next-line no-console
+  console.error(error instanceof Error ? error.message : error)
+  process.exit(1)
+})

@@ -1,0 +1,95 @@
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createHTTPHandler, toNodeListener } from '@pikku/http'
+import type { DemoApp } from './app.js'
+import { functions } from './functions.js'
+import { routes } from './routes.js'
+
+/** A handler mounted before the HTTP routes; returns true when it answered the request. */
+export type NodeMount = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
+
+export interface DemoServerOptions {
+  app: DemoApp
+  /** @default 3000 */
+  port?: number
+  /** @default '127.0.0.1' */
+  host?: string
+  /** Where the one-line-per-request log goes. @default the app's logger */
+  log?: (line: string) => void
+}
+
+export interface DemoServer {
+  readonly server: Server
+  /** e.g. http://127.0.0.1:3000 */
+  readonly url: string
+  /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>
+}
+
+const loginPage = readFileSync(new URL('./public/index.html', import.meta.url))
+
+const servePage: NodeMount = (req, res) => {
+  const path = (req.url ?? '/').split('?', 1)[0]
+  if (req.method !== 'GET' || (path !== '/' && path !== '/index.html')) return false
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'",
+    'x-content-type-options': 'nosniff',
+  })
+  res.end(loginPage)
+  return true
+}
+
+export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
+  const { app } = options
+  const log = options.log ?? ((line: string) => app.logger.info(line))
+  const handler = createHTTPHandler({
+    runner: app.runner,
+    routes,
+    rpc: { path: '/rpc', functions },
+    middleware: [app.httpSessions.middleware],
+    onResponse: (entry) =>
+      log(`${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`),
+  })
+  const listener = toNodeListener(handler)
+  const mounts: NodeMount[] = [servePage]
+
+  const server = createServer((req, res) => {
+    const run = async (): Promise<void> => {
+      for (const mount of mounts) if (await mount(req, res)) return
+      listener(req, res)
+    }
+    run().catch((error: unknown) => {
+      app.logger.error('request failed before reaching a handler', { error })
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' })
+      res.end('{"error":{"code":"INTERNAL","message":"Internal server error"}}')
+    })
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 3000, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const closers: (() => Promise<void> | void)[] = []
+
+  return {
+    server,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      for (const closer of closers) await closer()
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeIdleConnections()
+        // In-flight requests get a grace period, then the rest are cut.
+        setTimeout(() => server.closeAllConnections(), 10_000).unref()
+      })
+      await app.close()
+    },
+  }
+}
