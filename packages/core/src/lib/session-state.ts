@@ -54,6 +54,12 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   #baseline: SessionRecord<S> | undefined
   #transient = false
   #value: S | undefined
+  /**
+   * The value as it will be persisted (the loaded data plus what this call recorded), kept private
+   * so that changes are found by comparing against it. Undefined while `#value` itself has never
+   * left this object, which then serves as the comparison base without a copy.
+   */
+  #base: S | undefined
   #pending: PendingSession | undefined
   #dropBaseline = false
   #patch: Map<string, unknown> | undefined
@@ -64,6 +70,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#baseline = record
     this.#transient = false
     this.#value = record.data
+    this.#base = undefined
     this.#pending = undefined
     this.#dropBaseline = false
     this.#patch = undefined
@@ -78,6 +85,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#baseline = undefined
     this.#transient = true
     this.#value = session
+    this.#base = undefined
     this.#pending = undefined
     this.#dropBaseline = false
     this.#patch = undefined
@@ -89,6 +97,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#baseline = undefined
     this.#transient = false
     this.#value = undefined
+    this.#base = undefined
     this.#pending = undefined
     this.#dropBaseline = false
     this.#patch = undefined
@@ -96,6 +105,12 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   }
 
   get(): Promise<S | undefined> {
+    // The caller may mutate what it gets and hand it back to set(): keep a private copy to compare
+    // against, taken once per value rather than on every get().
+    if (this.#value !== undefined && this.#base === undefined) {
+      this.#base = this.#value
+      this.#value = copySession(this.#value)
+    }
     return Promise.resolve(this.#value)
   }
 
@@ -106,28 +121,27 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       this.#login(session)
       return
     }
-    if (current === session) {
-      // The caller mutated the object get() returned and handed it back: what changed cannot be
-      // known, so every key is treated as changed.
-      this.#recordFullReplace(session)
-      return
-    }
+    // Compared with what will be persisted, not with the live object: the caller may have
+    // mutated that object in place, and only the fields that really differ may be written, so
+    // that a concurrent call's change to another field survives.
+    const base = (this.#base ?? current) as Record<string, unknown>
     let changed = false
     for (const key of Object.keys(session)) {
       const next = (session as Record<string, unknown>)[key]
-      if (!jsonEqual(next, (current as Record<string, unknown>)[key])) {
+      if (!jsonEqual(next, base[key])) {
         this.#recordKey(key, next === undefined ? REMOVED_KEY : next)
         changed = true
       }
     }
-    for (const key of Object.keys(current)) {
-      if (!Object.hasOwn(session, key) && (current as Record<string, unknown>)[key] !== undefined) {
+    for (const key of Object.keys(base)) {
+      if (!Object.hasOwn(session, key) && base[key] !== undefined) {
         this.#recordKey(key, REMOVED_KEY)
         changed = true
       }
     }
     if (changed) {
       this.#value = session
+      this.#base = copySession(session)
       this.#changed = true
     }
   }
@@ -142,19 +156,31 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     if (userId !== undefined && userId !== current.userId) {
       throw new TypeError('session.update() cannot change userId; call session.set() to log in as another user')
     }
-    let next: S | undefined
+    const base = (this.#base ?? current) as Record<string, unknown>
+    let next: Record<string, unknown> | undefined
+    let nextBase: Record<string, unknown> | undefined
     for (const key of Object.keys(patch)) {
       if (key === 'userId') continue
       const value = (patch as Record<string, unknown>)[key]
-      if (jsonEqual(value, (current as Record<string, unknown>)[key])) continue
-      next ??= { ...current }
-      if (value === undefined) delete (next as Record<string, unknown>)[key]
-      else (next as Record<string, unknown>)[key] = value
-      this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
+      if (jsonEqual(value, base[key]) && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
+      next ??= { ...current } as Record<string, unknown>
+      // A deep copy: the new live value is handed to the caller and must share nothing with it.
+      nextBase ??= copySession(base)
+      if (value === undefined) {
+        delete next[key]
+        delete nextBase[key]
+      } else {
+        next[key] = value
+        nextBase[key] = copySession(value)
+      }
+      if (!jsonEqual(value, base[key])) {
+        this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
+        this.#changed = true
+      }
     }
     if (next !== undefined) {
-      this.#value = next
-      this.#changed = true
+      this.#value = next as S
+      this.#base = nextBase as S
     }
     return this.#value as S
   }
@@ -162,13 +188,17 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   async clear(): Promise<void> {
     if (this.#value === undefined && this.#pending === undefined) return
     this.#value = undefined
+    this.#base = undefined
     this.#pending = undefined
     this.#patch = undefined
     if (this.#baseline !== undefined) this.#dropBaseline = true
     this.#changed = true
   }
 
-  /** The live value, synchronously (for runners and protocol code). */
+  /**
+   * The live value, synchronously (for runners and protocol code). Read it, do not change it:
+   * a value to change comes from `get()`, and changes are made with `set()` or `update()`.
+   */
   get current(): S | undefined {
     return this.#value
   }
@@ -219,17 +249,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#pending = { token, id: hashSessionToken(token) }
     this.#patch = undefined
     this.#value = session
-    this.#changed = true
-  }
-
-  #recordFullReplace(session: S): void {
-    const baselineData = this.#baseline?.data as Record<string, unknown> | undefined
-    for (const key of Object.keys(session)) this.#recordKey(key, (session as Record<string, unknown>)[key])
-    if (baselineData !== undefined) {
-      for (const key of Object.keys(baselineData)) {
-        if (!Object.hasOwn(session, key)) this.#recordKey(key, REMOVED_KEY)
-      }
-    }
+    this.#base = copySession(session)
     this.#changed = true
   }
 
@@ -249,6 +269,11 @@ export function applySessionPatch<S extends CoreUserSession>(data: S, patch: Ses
     else next[key] = value
   }
   return next as S
+}
+
+/** A deep copy of JSON-like session data (Dates survive, as `jsonEqual` compares them). */
+function copySession<T>(value: T): T {
+  return typeof value === 'object' && value !== null ? structuredClone(value) : value
 }
 
 function assertSessionValue(value: unknown, where: string): asserts value is CoreUserSession {

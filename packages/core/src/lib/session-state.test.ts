@@ -1,0 +1,309 @@
+import { describe, expect, it } from 'vitest'
+import { createMemoryStore } from './memory-store.js'
+import { recordingStore } from './recording-store.test-support.js'
+import type { CoreUserSession } from './register.js'
+import { createSessionManager, type SessionManager } from './session-manager.js'
+import { SessionState } from './session-state.js'
+import { hashSessionToken } from './session-token.js'
+import { createTestClock } from './test-clock.js'
+
+interface AppSession extends CoreUserSession {
+  email?: string
+  role?: string
+  theme?: string
+  language?: string
+  tags?: string[]
+}
+
+const MINUTE = 60_000
+
+function setup() {
+  const clock = createTestClock()
+  const memory = createMemoryStore<AppSession>({ clock: clock.now, sweepInterval: 0 })
+  const store = recordingStore(memory)
+  const manager = createSessionManager<AppSession>({
+    store,
+    clock: clock.now,
+    idleTimeout: 60 * MINUTE,
+    absoluteTimeout: 24 * 60 * MINUTE,
+    renewalInterval: 5 * MINUTE,
+  })
+  return { clock, memory, store, manager }
+}
+
+/** Logs `session` in through a fresh state and returns the client's token. */
+async function logIn(manager: SessionManager<AppSession>, session: AppSession): Promise<string> {
+  const state = manager.createState()
+  await state.set(session)
+  const result = await manager.commit(state)
+  if (result.kind !== 'created') throw new Error(`expected a login, got ${result.kind}`)
+  return result.token
+}
+
+/** The state a call starts with when the client presents `token`. */
+async function callWith(manager: SessionManager<AppSession>, token: string): Promise<SessionState<AppSession>> {
+  const record = await manager.loadByToken(token)
+  if (record === undefined) throw new Error('the token should load a session')
+  return manager.createState(record)
+}
+
+const alice: AppSession = { userId: 'alice', email: 'alice@example.com', role: 'user' }
+
+describe('the session a call sees', () => {
+  it('each call gets its own session state', () => {
+    const { manager } = setup()
+    expect(manager.createState()).not.toBe(manager.createState())
+  })
+
+  it('get() returns the live value after set, update and clear', async () => {
+    const state = new SessionState<AppSession>()
+    expect(await state.get()).toBeUndefined()
+    await state.set(alice)
+    expect(await state.get()).toEqual(alice)
+    await state.update({ theme: 'dark' })
+    expect(await state.get()).toEqual({ ...alice, theme: 'dark' })
+    await state.clear()
+    expect(await state.get()).toBeUndefined()
+  })
+
+  it('a session resumed from the store is not a change', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    expect(state.changed).toBe(false)
+    const writesBefore = store.writes.length
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.writes.length).toBe(writesBefore)
+  })
+
+  it('setting a value equal to the loaded one is no change and no store write', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a', 'b'] })
+    const state = await callWith(manager, token)
+    await state.set({ userId: 'alice', role: 'user', tags: ['a', 'b'], email: 'alice@example.com' })
+    const user = await state.get()
+    await state.set({ ...user! })
+    await state.update({ role: 'user' })
+    expect(state.changed).toBe(false)
+    const writesBefore = store.writes.length
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.writes.length).toBe(writesBefore)
+  })
+
+  it('set() refuses a value without a userId', async () => {
+    const state = new SessionState<AppSession>()
+    await expect(state.set({ email: 'x@example.com' } as AppSession)).rejects.toThrow(/userId/)
+    await expect(state.set(null as unknown as AppSession)).rejects.toThrow(TypeError)
+    expect(await state.get()).toBeUndefined()
+  })
+})
+
+describe('logging in and out', () => {
+  it('setting a session with a new userId mints a new token and id at once', async () => {
+    const state = new SessionState<AppSession>()
+    await state.set(alice)
+    const pending = state.pending
+    expect(pending?.token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(pending?.id).toBe(hashSessionToken(pending!.token))
+    expect(state.sessionId).toBe(pending?.id)
+  })
+
+  it('a login over an existing session destroys the old one at commit (no fixation)', async () => {
+    const { manager, store } = setup()
+    const oldToken = await logIn(manager, alice)
+    const state = await callWith(manager, oldToken)
+    const oldId = state.baseline!.id
+    await state.set({ userId: 'bob', email: 'bob@example.com' })
+    expect(state.pending?.id).not.toBe(oldId)
+    // Nothing is written before the call is persisted.
+    expect(await store.get(oldId)).toBeDefined()
+    const result = await manager.commit(state)
+    if (result.kind !== 'created') throw new Error(`expected created, got ${result.kind}`)
+    expect(result.token).not.toBe(oldToken)
+    expect(await manager.loadByToken(oldToken)).toBeUndefined()
+    expect(await store.get(oldId)).toBeUndefined()
+    expect((await manager.loadByToken(result.token))?.data).toEqual({ userId: 'bob', email: 'bob@example.com' })
+  })
+
+  it('logging in again as the same user after a logout in the same call mints a new id too', async () => {
+    const { manager } = setup()
+    const oldToken = await logIn(manager, alice)
+    const state = await callWith(manager, oldToken)
+    await state.clear()
+    await state.set(alice)
+    const result = await manager.commit(state)
+    expect(result.kind).toBe('created')
+    expect(await manager.loadByToken(oldToken)).toBeUndefined()
+  })
+
+  it('clear() deletes the stored session and the old token then loads nothing', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    const id = state.baseline!.id
+    await state.clear()
+    expect(await state.get()).toBeUndefined()
+    expect(state.sessionId).toBeUndefined()
+    expect(await manager.commit(state)).toEqual({ kind: 'cleared' })
+    expect(store.writes.at(-1)).toEqual({ method: 'delete', args: [id, 'cleared'] })
+    expect(await manager.loadByToken(token)).toBeUndefined()
+    expect(await store.get(id)).toBeUndefined()
+  })
+
+  it('clearing a session nobody had writes nothing', async () => {
+    const { manager, store } = setup()
+    const state = manager.createState()
+    await state.clear()
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.calls).toEqual([])
+  })
+})
+
+describe('changing a session in place', () => {
+  it('update(patch) applies the patch and persists it', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    expect(await state.update({ theme: 'dark', role: undefined })).toEqual({ userId: 'alice', email: 'alice@example.com', theme: 'dark' })
+    const result = await manager.commit(state)
+    expect(result.kind).toBe('updated')
+    expect(store.writes.at(-1)?.method).toBe('update')
+    expect((await manager.loadByToken(token))?.data).toEqual({ userId: 'alice', email: 'alice@example.com', theme: 'dark' })
+  })
+
+  it('update() refuses a userId change and a call without a session', async () => {
+    const state = new SessionState<AppSession>()
+    await expect(state.update({ theme: 'dark' })).rejects.toMatchObject({ code: 'UNAUTHORIZED' })
+    await state.set(alice)
+    await expect(state.update({ userId: 'mallory' } as Partial<AppSession>)).rejects.toThrow(/cannot change userId/)
+    expect((await state.get())?.userId).toBe('alice')
+  })
+
+  it('a concurrent update of another field survives', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const first = await callWith(manager, token)
+    const second = await callWith(manager, token)
+    await first.update({ theme: 'dark' })
+    await second.update({ language: 'fr' })
+    expect((await manager.commit(first)).kind).toBe('updated')
+    expect((await manager.commit(second)).kind).toBe('updated')
+    const final = await manager.loadByToken(token)
+    expect(final?.data).toEqual({ ...alice, theme: 'dark', language: 'fr' })
+    expect(final?.version).toBe(3)
+  })
+
+  it("two concurrent calls using the documentation's set({ ...user, field }) on different fields both survive", async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const first = await callWith(manager, token)
+    const second = await callWith(manager, token)
+    const firstUser = await first.get()
+    await first.set({ ...firstUser!, theme: 'dark' })
+    const secondUser = await second.get()
+    await second.set({ ...secondUser!, language: 'fr' })
+    await manager.commit(first)
+    await manager.commit(second)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, theme: 'dark', language: 'fr' })
+  })
+
+  it('mutating the object returned by get() and passing it to set() persists the change', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    const user = await state.get()
+    user!.theme = 'dark'
+    user!.tags = ['new']
+    await state.set(user!)
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, theme: 'dark', tags: ['new'] })
+  })
+
+  it('pushing to an array inside the object returned by get() and passing it to set() persists it', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const state = await callWith(manager, token)
+    const user = await state.get()
+    user!.tags!.push('b')
+    await state.set(user!)
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data.tags).toEqual(['a', 'b'])
+  })
+
+  it('deleting a field from the object returned by get() and passing it to set() removes it from the store', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, theme: 'dark' })
+    const state = await callWith(manager, token)
+    const user = await state.get()
+    delete user!.theme
+    await state.set(user!)
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data).toEqual(alice)
+  })
+
+  it('copying the object returned by get() after mutating it still persists the mutation', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    const user = await state.get()
+    user!.theme = 'dark'
+    await state.set({ ...user! })
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data.theme).toBe('dark')
+  })
+
+  it('a concurrent change of a field survives a set() of the object from get() with another field mutated', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const promote = await callWith(manager, token)
+    const choose = await callWith(manager, token)
+    await promote.update({ role: 'admin' })
+    const user = await choose.get()
+    user!.theme = 'dark'
+    await choose.set(user!)
+    await manager.commit(promote)
+    await manager.commit(choose)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, role: 'admin', theme: 'dark' })
+  })
+
+  it('a field deleted from the object from get() stays deleted when a concurrent call changed another field', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, theme: 'dark' })
+    const other = await callWith(manager, token)
+    const state = await callWith(manager, token)
+    await other.update({ language: 'fr' })
+    const user = await state.get()
+    delete user!.theme
+    await state.set(user!)
+    await manager.commit(other)
+    await manager.commit(state)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, language: 'fr' })
+  })
+
+  it('a session deleted elsewhere during the call is not resurrected by its update', async () => {
+    const { manager, memory } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    await state.update({ theme: 'dark' })
+    await manager.revoke(state.baseline!.id)
+    expect(await manager.commit(state)).toEqual({ kind: 'revoked' })
+    expect(await state.get()).toBeUndefined()
+    expect(await manager.loadByToken(token)).toBeUndefined()
+    expect(memory.size).toBe(0)
+  })
+
+  it('commit resumes the state from what it wrote, so a long-lived connection keeps using it', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    await state.update({ theme: 'dark' })
+    await manager.commit(state)
+    expect(state.changed).toBe(false)
+    expect(state.baseline?.version).toBe(2)
+    const writesBefore = store.writes.length
+    await state.update({ language: 'fr' })
+    await manager.commit(state)
+    expect(store.writes.length).toBe(writesBefore + 1)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, theme: 'dark', language: 'fr' })
+  })
+})
