@@ -11,7 +11,9 @@ export function generateSessionToken(): string {
 
 /** Whether a string has the shape of a token from `generateSessionToken`. Cheap; no hashing. */
 export function isSessionTokenShape(token: string): boolean {
-  return TOKEN_PATTERN.test(token)
+  // Credentials come from untrusted input, which is not always a string at runtime (a repeated
+  // query parameter parses to an array, which `RegExp.test` would turn into its text).
+  return typeof token === 'string' && TOKEN_PATTERN.test(token)
 }
 
 /**

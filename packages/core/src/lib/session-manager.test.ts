@@ -1,0 +1,300 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { createMemoryStore } from './memory-store.js'
+import { recordingStore } from './recording-store.test-support.js'
+import type { CoreUserSession } from './register.js'
+import { createSessionManager, type SessionManager, type SessionManagerOptions } from './session-manager.js'
+import type { SessionEvent } from './session-store.js'
+import { generateSessionToken, hashSessionToken } from './session-token.js'
+import { createTestClock } from './test-clock.js'
+
+interface AppSession extends CoreUserSession {
+  theme?: string
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+function setup(options: Partial<SessionManagerOptions<AppSession>> = {}) {
+  const clock = createTestClock()
+  const memory = createMemoryStore<AppSession>({ clock: clock.now, sweepInterval: 0 })
+  const store = recordingStore(memory)
+  const manager = createSessionManager<AppSession>({
+    store,
+    clock: clock.now,
+    idleTimeout: HOUR,
+    absoluteTimeout: 8 * HOUR,
+    renewalInterval: 5 * MINUTE,
+    ...options,
+  })
+  return { clock, memory, store, manager }
+}
+
+async function logIn(manager: SessionManager<AppSession>, userId = 'alice'): Promise<string> {
+  const state = manager.createState()
+  await state.set({ userId })
+  const result = await manager.commit(state)
+  if (result.kind !== 'created') throw new Error(`expected a login, got ${result.kind}`)
+  return result.token
+}
+
+/** One read-only call: load the session from the token, then persist (renewal, if due). */
+async function readOnlyCall(manager: SessionManager<AppSession>, token: string) {
+  const record = await manager.loadByToken(token)
+  if (record === undefined) return undefined
+  return manager.commit(manager.createState(record))
+}
+
+describe('session tokens', () => {
+  it('are 43 base64url characters carrying 32 random bytes', () => {
+    const tokens = new Set<string>()
+    for (let i = 0; i < 200; i++) {
+      const token = generateSessionToken()
+      expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+      expect(Buffer.from(token, 'base64url')).toHaveLength(32)
+      tokens.add(token)
+    }
+    expect(tokens.size).toBe(200)
+  })
+
+  it('a login hands the client a fresh token; the store keeps only its SHA-256 hash', async () => {
+    const { manager, memory } = setup()
+    const token = await logIn(manager)
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    const [stored] = await memory.listByUser('alice')
+    expect(stored?.id).toBe(hashSessionToken(token))
+    expect(stored?.id).not.toBe(token)
+    expect(JSON.stringify(stored)).not.toContain(token)
+  })
+
+  it('the store never receives the token, through a whole session lifetime', async () => {
+    const { manager, store, clock } = setup()
+    const token = await logIn(manager)
+    const state = manager.createState(await manager.loadByToken(token))
+    await state.update({ theme: 'dark' })
+    await manager.commit(state)
+    clock.advance(10 * MINUTE)
+    await readOnlyCall(manager, token)
+    const last = manager.createState(await manager.loadByToken(token))
+    await last.clear()
+    await manager.commit(last)
+    expect(store.calls.map((call) => call.method)).toEqual(['set', 'get', 'update', 'get', 'touch', 'get', 'delete'])
+    for (const call of store.calls) expect(JSON.stringify(call.args)).not.toContain(token)
+  })
+})
+
+describe('expiry and renewal', () => {
+  it('a session unused for the idle timeout ends', async () => {
+    const { manager, clock, memory } = setup()
+    const token = await logIn(manager)
+    clock.advance(HOUR - 1)
+    expect(await manager.loadByToken(token)).toBeDefined()
+    const fresh = await logIn(manager, 'bob')
+    clock.advance(HOUR)
+    expect(await manager.loadByToken(fresh)).toBeUndefined()
+    expect(await manager.loadByToken(token)).toBeUndefined()
+    expect(memory.size).toBe(0)
+  })
+
+  it('a session in constant use still ends at the absolute timeout', async () => {
+    const { manager, clock } = setup()
+    const token = await logIn(manager)
+    for (let elapsed = 0; elapsed < 8 * HOUR - 30 * MINUTE; elapsed += 30 * MINUTE) {
+      clock.advance(30 * MINUTE)
+      expect((await readOnlyCall(manager, token))?.kind).toBe('renewed')
+    }
+    clock.advance(30 * MINUTE)
+    expect(await manager.loadByToken(token)).toBeUndefined()
+  })
+
+  it('a read-only call within the renewal interval writes nothing', async () => {
+    const { manager, clock, store } = setup()
+    const token = await logIn(manager)
+    const writesAfterLogin = store.writes.length
+    for (let i = 0; i < 4; i++) {
+      clock.advance(MINUTE)
+      expect(await readOnlyCall(manager, token)).toEqual({ kind: 'unchanged' })
+    }
+    expect(store.writes.length).toBe(writesAfterLogin)
+  })
+
+  it('a read-only call after the renewal interval renews the idle timer with exactly one touch', async () => {
+    const { manager, clock, store } = setup()
+    const token = await logIn(manager)
+    const writesAfterLogin = store.writes.length
+    clock.advance(5 * MINUTE)
+    expect(await readOnlyCall(manager, token)).toEqual({ kind: 'renewed', expiresAt: clock.now() + HOUR })
+    expect(store.writes.slice(writesAfterLogin).map((call) => call.method)).toEqual(['touch'])
+    // Renewed: an hour after the login it is still alive.
+    clock.advance(HOUR - 1)
+    expect(await manager.loadByToken(token)).toBeDefined()
+  })
+
+  it('a renewal near the absolute timeout is capped by it', async () => {
+    const { manager, clock } = setup({ idleTimeout: 2 * HOUR, absoluteTimeout: 3 * HOUR })
+    const token = await logIn(manager)
+    const createdAt = clock.now()
+    clock.advance(90 * MINUTE)
+    await readOnlyCall(manager, token)
+    clock.advance(80 * MINUTE)
+    expect(await readOnlyCall(manager, token)).toEqual({ kind: 'renewed', expiresAt: createdAt + 3 * HOUR })
+    clock.advance(10 * MINUTE)
+    expect(await manager.loadByToken(token)).toBeUndefined()
+  })
+
+  it('shortening the idle timeout applies to sessions stored under the old one', async () => {
+    const { manager, clock, store } = setup({ idleTimeout: 4 * HOUR })
+    const token = await logIn(manager)
+    const shorter = createSessionManager<AppSession>({ store, clock: clock.now, idleTimeout: HOUR, renewalInterval: MINUTE })
+    clock.advance(HOUR)
+    expect(await shorter.loadByToken(token)).toBeUndefined()
+  })
+
+  it('refuses a renewal interval that is not shorter than the idle timeout, at creation', () => {
+    const store = createMemoryStore<AppSession>({ sweepInterval: 0 })
+    expect(() => createSessionManager({ store, idleTimeout: MINUTE, renewalInterval: MINUTE })).toThrow(/renewalInterval must be/)
+    expect(() => createSessionManager({ store, idleTimeout: 0 })).toThrow(/idleTimeout must be a positive/)
+    expect(() => createSessionManager({} as SessionManagerOptions<AppSession>)).toThrow(/needs a store/)
+  })
+})
+
+describe('versioned updates', () => {
+  it('an update that keeps losing to concurrent writers is a ConflictError, never an overwrite', async () => {
+    const { manager, store, memory } = setup({ maxUpdateAttempts: 3 })
+    const token = await logIn(manager)
+    const id = hashSessionToken(token)
+    const state = manager.createState(await manager.loadByToken(token))
+    await state.update({ theme: 'dark' })
+    // Another writer gets in before each of our attempts.
+    store.beforeCall = async (call) => {
+      if (call.method !== 'update') return
+      const latest = await memory.get(id)
+      const { data, version, lastActiveAt, expiresAt } = latest!
+      await memory.update(id, version, { data: { ...data, theme: `other-${version}` }, lastActiveAt, expiresAt })
+    }
+    await expect(manager.commit(state)).rejects.toMatchObject({ code: 'CONFLICT' })
+    expect(store.calls.filter((call) => call.method === 'update')).toHaveLength(3)
+    store.beforeCall = undefined
+    expect((await memory.get(id))?.data.theme).toBe('other-3')
+  })
+})
+
+describe('a store that fails', () => {
+  it('makes loading a session a ServiceUnavailableError, never "no session"', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager)
+    store.failWith = new Error('connection refused')
+    await expect(manager.loadByToken(token)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    await expect(manager.loadById(hashSessionToken(token))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+  })
+
+  it('makes persisting a login, a change, a renewal or a logout a ServiceUnavailableError', async () => {
+    const { manager, store, clock } = setup()
+    const token = await logIn(manager)
+
+    const login = manager.createState()
+    await login.set({ userId: 'bob' })
+    const changed = manager.createState(await manager.loadByToken(token))
+    await changed.update({ theme: 'dark' })
+    clock.advance(10 * MINUTE)
+    const renewal = manager.createState(await manager.loadByToken(token))
+    const logout = manager.createState(await manager.loadByToken(token))
+    await logout.clear()
+
+    store.failWith = new Error('connection reset')
+    for (const state of [login, changed, renewal, logout]) {
+      await expect(manager.commit(state)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    }
+    store.failWith = undefined
+    expect(await manager.loadByToken(token)).toBeDefined()
+  })
+
+  it('makes revoking and listing a ServiceUnavailableError', async () => {
+    const { manager, store } = setup()
+    store.failWith = new Error('timeout')
+    await expect(manager.revoke('x')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    await expect(manager.revokeUser('alice')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    await expect(manager.listUserSessions('alice')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+  })
+})
+
+describe('revocation events', () => {
+  it('a logout announces the deleted session to subscribers', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager)
+    const events: SessionEvent[] = []
+    manager.subscribe((event) => events.push(event))
+    const state = manager.createState(await manager.loadByToken(token))
+    await state.clear()
+    await manager.commit(state)
+    expect(events).toEqual([{ type: 'deleted', id: hashSessionToken(token), userId: 'alice', reason: 'cleared' }])
+  })
+
+  it('"log out everywhere" announces every revoked session, keeping the one asked for', async () => {
+    const { manager, memory } = setup()
+    const first = await logIn(manager)
+    const second = await logIn(manager)
+    const kept = await logIn(manager)
+    await logIn(manager, 'bob')
+    const storeEvents: SessionEvent[] = []
+    const managerEvents: SessionEvent[] = []
+    memory.subscribe((event) => storeEvents.push(event))
+    manager.subscribe((event) => managerEvents.push(event))
+    expect(await manager.revokeUser('alice', { except: hashSessionToken(kept) })).toBe(2)
+    const expected = [first, second].map((token) => ({ type: 'deleted', id: hashSessionToken(token), userId: 'alice', reason: 'revoked' }))
+    expect(storeEvents).toEqual(expected)
+    expect(managerEvents).toEqual(expected)
+    expect((await manager.listUserSessions('alice')).map((record) => record.id)).toEqual([hashSessionToken(kept)])
+  })
+
+  it('an update announces the changed session with its new version', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager)
+    const events: SessionEvent[] = []
+    const unsubscribe = manager.subscribe((event) => events.push(event))
+    const state = manager.createState(await manager.loadByToken(token))
+    await state.update({ theme: 'dark' })
+    await manager.commit(state)
+    unsubscribe()
+    await manager.revoke(hashSessionToken(token))
+    expect(events).toEqual([
+      expect.objectContaining({ type: 'changed', id: hashSessionToken(token), userId: 'alice', version: 2 }),
+    ])
+  })
+})
+
+describe('untrusted tokens', () => {
+  it('loadByToken never throws on an arbitrary string and loads only tokens it issued', async () => {
+    const { manager } = setup()
+    const issued = await logIn(manager)
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(fc.string(), fc.string({ unit: 'binary', minLength: 43, maxLength: 43 }), fc.base64String()), async (token) => {
+        fc.pre(token !== issued)
+        expect(await manager.loadByToken(token)).toBeUndefined()
+      }),
+    )
+    expect((await manager.loadByToken(issued))?.userId).toBe('alice')
+  })
+
+  it('loadByToken treats a token-shaped string it never issued as no session', async () => {
+    const { manager } = setup()
+    await logIn(manager)
+    await fc.assert(
+      fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), async (token) => {
+        expect(await manager.loadByToken(token)).toBeUndefined()
+      }),
+    )
+  })
+
+  it('loadByToken treats a credential that is not a string at all as no session', async () => {
+    const { manager } = setup()
+    const issued = await logIn(manager)
+    await fc.assert(
+      fc.asyncProperty(fc.anything(), async (value) => {
+        expect(await manager.loadByToken(value as string)).toBeUndefined()
+      }),
+    )
+    // For example a query string parser's answer to ?token=a&token=b, or a one-element array.
+    expect(await manager.loadByToken([issued] as unknown as string)).toBeUndefined()
+  })
+})
