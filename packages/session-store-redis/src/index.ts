@@ -1,1 +1,1 @@
-export {}
+export { createRedisStore, type RedisStore, type RedisStoreOptions } from './lib/redis-store.js'

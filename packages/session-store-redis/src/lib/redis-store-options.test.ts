@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest'
+import { createRedisStore } from './redis-store.js'
+
+describe('Redis store options', () => {
+  it('explains each invalid option when created, before connecting', () => {
+    expect(() => createRedisStore({ url: 'http://localhost:6379' })).toThrow(/url must start with redis:\/\/ or rediss:\/\//)
+    expect(() => createRedisStore({ keyPrefix: 'my app' })).toThrow(/keyPrefix must be 1 to 64 printable ASCII characters/)
+    expect(() => createRedisStore({ keyPrefix: '{app}' })).toThrow(/without spaces or braces/)
+    expect(() => createRedisStore({ keyPrefix: '' })).toThrow(/keyPrefix must be/)
+    expect(() => createRedisStore({ commandTimeout: 0 })).toThrow(/commandTimeout must be a positive number of ms; got 0/)
+    expect(() => createRedisStore({ connectTimeout: Number.POSITIVE_INFINITY })).toThrow(/connectTimeout must be a positive number/)
+    expect(() => createRedisStore({ maxReconnectDelay: -5 })).toThrow(/maxReconnectDelay must be a positive number of ms; got -5/)
+  })
+})

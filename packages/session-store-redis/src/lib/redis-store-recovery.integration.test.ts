@@ -1,0 +1,129 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
+import { createClient } from 'redis'
+import { afterAll, describe, expect, it } from 'vitest'
+import { createRedisStore, type RedisStore } from './redis-store.js'
+
+// This file runs its own throwaway redis-server (never the shared one), so it can kill it.
+const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
+const binaryWorks = spawnSync(serverBinary, ['--version']).status === 0
+if (!binaryWorks) {
+  if (process.env['CI']) throw new Error(`${serverBinary} is not installed, and CI is set: install Redis or set REDIS_SERVER_BIN.`)
+  console.warn(`\n  SKIPPED: Redis failure and recovery tests. \`${serverBinary}\` was not found; install Redis or set REDIS_SERVER_BIN.\n`)
+}
+
+const MINUTE = 60_000
+const dataDir = mkdtempSync(join(tmpdir(), 'pikku-redis-recovery-'))
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+async function startServer(port: number): Promise<ChildProcess> {
+  // appendfsync always: a write Redis acknowledged is on disk, so a kill -9 loses none of them.
+  // One directory per port: a restarted server replays its own append-only file.
+  const dir = join(dataDir, String(port))
+  mkdirSync(dir, { recursive: true })
+  const child = spawn(
+    serverBinary,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'],
+    { stdio: 'ignore' },
+  )
+  const probe = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: 20, connectTimeout: 500 } })
+  probe.on('error', () => undefined)
+  try {
+    await probe.connect()
+    await expect.poll(async () => (await probe.ping().catch(() => 'not yet')) === 'PONG', { timeout: 5_000, interval: 20 }).toBe(true)
+  } finally {
+    probe.destroy()
+  }
+  return child
+}
+
+async function kill(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.kill('SIGKILL')
+  await exited
+}
+
+function record(now: number, userId = 'alice'): SessionRecord {
+  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
+}
+
+describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back', () => {
+  const children: ChildProcess[] = []
+  const stores: RedisStore[] = []
+
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()))
+    await Promise.all(children.map(kill))
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('fails with ServiceUnavailableError while Redis is down, then recovers by itself without losing acknowledged writes', async () => {
+    const port = await freePort()
+    children.push(await startServer(port))
+    const clock = createTestClock()
+    const options = { url: `redis://127.0.0.1:${port}`, keyPrefix: 'recovery', clock: clock.now, logger: silentLogger, connectTimeout: 500, commandTimeout: 1_000, maxReconnectDelay: 100 }
+    const serverA = createRedisStore(options)
+    const serverB = createRedisStore(options)
+    stores.push(serverA, serverB)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+
+    const acknowledged = Array.from({ length: 20 }, () => record(clock.now()))
+    for (const r of acknowledged) await serverA.set(r)
+
+    await kill(children[0]!)
+    const started = Date.now()
+    const failure = await serverA.get(acknowledged[0]!.id).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(ServiceUnavailableError)
+    expect(String((failure as Error).message)).toMatch(/Redis session store is unavailable/)
+    await expect(serverA.set(record(clock.now()))).rejects.toBeInstanceOf(ServiceUnavailableError)
+    await expect(serverA.listByUser('alice')).rejects.toBeInstanceOf(ServiceUnavailableError)
+    // Failing fast, not hanging until a timeout.
+    expect(Date.now() - started).toBeLessThan(1_500)
+
+    children.push(await startServer(port))
+    await expect.poll(() => serverA.get(acknowledged[0]!.id).catch(() => 'still down'), { timeout: 5_000, interval: 50 }).toEqual(acknowledged[0])
+    for (const r of acknowledged) expect(await serverA.get(r.id)).toEqual(r)
+    expect(await serverA.listByUser('alice')).toHaveLength(20)
+
+    // The subscriber connection came back too: revocations flow again.
+    const afterRestart = record(clock.now(), 'bob')
+    await serverA.set(afterRestart)
+    await expect
+      .poll(
+        async () => {
+          await serverA.delete(afterRestart.id, 'revoked').catch(() => false)
+          await serverA.set(afterRestart)
+          return seenByB.some((e) => e.type === 'deleted' && e.id === afterRestart.id)
+        },
+        { timeout: 5_000, interval: 100 },
+      )
+      .toBe(true)
+  })
+
+  it('fails fast when Redis was never reachable and connects once it appears', async () => {
+    const port = await freePort()
+    const clock = createTestClock()
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'late', clock: clock.now, logger: silentLogger, connectTimeout: 500, commandTimeout: 1_000, maxReconnectDelay: 100 })
+    stores.push(store)
+    await expect(store.get('anything')).rejects.toBeInstanceOf(ServiceUnavailableError)
+    children.push(await startServer(port))
+    const stored = record(clock.now())
+    await expect.poll(() => store.set(stored).then(() => 'ok', () => 'down'), { timeout: 5_000, interval: 50 }).toBe('ok')
+    expect(await store.get(stored.id)).toEqual(stored)
+  })
+})

@@ -1,0 +1,222 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type CoreUserSession,
+  generateSessionToken,
+  hashSessionToken,
+  type SessionEvent,
+  type SessionRecord,
+  silentLogger,
+} from '@pikku/core'
+import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import fc from 'fast-check'
+import { createClient } from 'redis'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createRedisStore, type RedisStore } from './redis-store.js'
+import { redisAvailable, redisUrl } from './redis-test-service.js'
+
+type TestSession = CoreUserSession & Record<string, unknown>
+const MINUTE = 60_000
+const available = await redisAvailable()
+
+const admin = createClient({ url: redisUrl })
+admin.on('error', () => undefined)
+const prefixes: string[] = []
+const opened: RedisStore<TestSession>[] = []
+
+function freshPrefix(): string {
+  const prefix = `pikku-test:${randomUUID()}`
+  prefixes.push(prefix)
+  return prefix
+}
+
+function open(clock: TestClock, keyPrefix = freshPrefix()): RedisStore<TestSession> {
+  const store = createRedisStore<TestSession>({ url: redisUrl, keyPrefix, clock: clock.now, logger: silentLogger, connectTimeout: 1_000, commandTimeout: 2_000 })
+  opened.push(store)
+  return store
+}
+
+async function removeKeys(prefix: string): Promise<void> {
+  const found: string[] = []
+  for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) found.push(...batch)
+  if (found.length > 0) await admin.del(found)
+}
+
+function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
+  const userId = overrides.userId ?? 'alice'
+  return {
+    id: hashSessionToken(generateSessionToken()),
+    userId,
+    data: { userId },
+    version: 1,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: now + 30 * MINUTE,
+    ...overrides,
+  }
+}
+
+describe.skipIf(!available)('Redis store against a real server', () => {
+  beforeAll(async () => {
+    await admin.connect()
+  })
+
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+    await Promise.all(prefixes.splice(0).map(removeKeys))
+  })
+
+  afterAll(async () => {
+    admin.destroy()
+  })
+
+  describeSessionStoreConformance('Redis store', {
+    create: (clock) => open(clock),
+    destroy: async (store) => {
+      await store.close?.()
+    },
+    eventDelay: 20,
+  })
+
+  it('expires records through Redis TTLs that follow the store clock', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const store = open(clock, prefix)
+    const stored = record(clock.now(), { expiresAt: clock.now() + 10 * MINUTE })
+    await store.set(stored)
+    const ttl = await admin.pTTL(`${prefix}:s:{${stored.id}}`)
+    expect(ttl).toBeGreaterThan(10 * MINUTE - 5_000)
+    expect(ttl).toBeLessThanOrEqual(10 * MINUTE)
+    clock.advance(5 * MINUTE)
+    await store.touch(stored.id, clock.now(), clock.now() + 30 * MINUTE)
+    expect(await admin.pTTL(`${prefix}:s:{${stored.id}}`)).toBeGreaterThan(29 * MINUTE)
+  })
+
+  it('never keeps stale members in the per-user index: trims them and expires the index itself', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const store = open(clock, prefix)
+    const indexKey = `${prefix}:u:{alice}`
+    const short = Array.from({ length: 5 }, () => record(clock.now(), { expiresAt: clock.now() + MINUTE }))
+    const long = record(clock.now(), { expiresAt: clock.now() + 60 * MINUTE })
+    for (const r of [...short, long]) await store.set(r)
+    expect(await admin.zCard(indexKey)).toBe(6)
+    // The index lives exactly as long as its newest session.
+    expect(await admin.pTTL(indexKey)).toBeGreaterThan(59 * MINUTE)
+    clock.advance(2 * MINUTE)
+    expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([long.id])
+    expect(await admin.zRange(indexKey, 0, -1)).toEqual([long.id])
+    // A member whose record vanished (deleted by hand, or lost) is dropped on the next read.
+    await admin.del(`${prefix}:s:{${long.id}}`)
+    expect(await store.listByUser('alice')).toEqual([])
+    expect(await admin.exists(indexKey)).toBe(0)
+  })
+
+  it('moves a session id stored again for another user out of the first user index', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const store = open(clock, prefix)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    const first = record(clock.now(), { userId: 'alice' })
+    await store.set(first)
+    await store.set({ ...first, userId: 'bob', data: { userId: 'bob' } })
+    expect(await store.listByUser('alice')).toEqual([])
+    expect((await store.listByUser('bob')).map((r) => r.id)).toEqual([first.id])
+    expect(await admin.exists(`${prefix}:u:{alice}`)).toBe(0)
+    expect(events).toContainEqual({ type: 'deleted', id: first.id, userId: 'alice', reason: 'cleared' })
+  })
+
+  it('refuses an update that changes the owner', async () => {
+    const clock = createTestClock()
+    const store = open(clock)
+    const stored = record(clock.now())
+    await store.set(stored)
+    await expect(store.update(stored.id, 1, { data: { userId: 'mallory' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).rejects.toThrow(
+      /cannot change userId/,
+    )
+    expect((await store.get(stored.id))?.userId).toBe('alice')
+  })
+
+  it('delivers a logout on one server to subscribers on another within a second', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    const stored = record(clock.now())
+    await serverA.set(stored)
+    const started = Date.now()
+    await serverA.delete(stored.id, 'cleared')
+    await expect
+      .poll(() => seenByB, { timeout: 1_000, interval: 5 })
+      .toContainEqual({ type: 'deleted', id: stored.id, userId: 'alice', reason: 'cleared' })
+    expect(Date.now() - started).toBeLessThan(1_000)
+    // B sees A's writes as well as its events.
+    expect(await serverB.get(stored.id)).toBeUndefined()
+    // Each event arrives once: a server does not hear its own events back from Redis.
+    const seenByA: SessionEvent[] = []
+    serverA.subscribe((event) => seenByA.push(event))
+    await serverA.ready()
+    const other = record(clock.now(), { userId: 'bob' })
+    await serverA.set(other)
+    await serverA.deleteByUser('bob')
+    await expect.poll(() => seenByB.filter((e) => e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seenByA.filter((e) => e.id === other.id)).toEqual([
+      { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
+      { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
+    ])
+  })
+
+  it('ignores malformed messages on its event channel', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const store = open(clock, prefix)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    await store.ready()
+    await admin.publish(`${prefix}:events`, 'not json')
+    await admin.publish(`${prefix}:events`, JSON.stringify({ origin: 'x', event: { type: 'bogus' } }))
+    await admin.publish(`${prefix}:events`, JSON.stringify({ origin: 'x', event: { type: 'deleted', id: 'i', userId: 'u', reason: 'revoked' } }))
+    await expect.poll(() => events, { timeout: 1_000, interval: 5 }).toHaveLength(1)
+  })
+
+  describe('with arbitrary input', () => {
+    const anyString = fc.string({ unit: 'binary', maxLength: 40 })
+    const sessionData = fc.dictionary(anyString, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+
+    it('round-trips any JSON session data exactly', async () => {
+      const clock = createTestClock()
+      const store = open(clock)
+      await fc.assert(
+        fc.asyncProperty(sessionData, anyString, async (data, userId) => {
+          fc.pre(!/[\0\uD800-\uDFFF]/.test(userId))
+          const stored = record(clock.now(), { userId, data: { ...data, userId } })
+          await store.set(stored)
+          expect(await store.get(stored.id)).toEqual(stored)
+          expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
+        }),
+        { numRuns: 100 },
+      )
+    })
+
+    it('answers any id with "not found" instead of failing', async () => {
+      const clock = createTestClock()
+      const store = open(clock)
+      const change = { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: clock.now() + MINUTE }
+      await fc.assert(
+        fc.asyncProperty(anyString, async (id) => {
+          expect(await store.get(id)).toBeUndefined()
+          expect(await store.delete(id)).toBe(false)
+          expect(await store.touch(id, clock.now(), clock.now() + MINUTE)).toBe(false)
+          expect(await store.update(id, 1, change)).toBe('missing')
+          expect(await store.listByUser(id)).toEqual([])
+          expect(await store.deleteByUser(id)).toBe(0)
+        }),
+        { numRuns: 100 },
+      )
+    })
+  })
+})

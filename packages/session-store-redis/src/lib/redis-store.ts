@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type Clock,
+  type CoreUserSession,
+  createConsoleLogger,
+  createSessionEventBus,
+  type Logger,
+  type SessionDeleteReason,
+  type SessionEvent,
+  type SessionRecord,
+  type SessionStore,
+  type SessionUpdateResult,
+  type UserSession,
+} from '@pikku/core'
+import { createClient, ErrorReply } from 'redis'
+import { translateRedisError } from './redis-errors.js'
+import { assertKeyPrefix, redisKeys } from './redis-keys.js'
+import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
+import { isStorableKey } from './storable-key.js'
+
+export interface RedisStoreOptions {
+  /**
+   * Where Redis is: `redis[s]://[[user][:password]@]host[:port][/db]`.
+   * @default 'redis://127.0.0.1:6379'
+   */
+  url?: string
+  /**
+   * Prefix of every key and of the event channel. Stores sharing a prefix share sessions and
+   * events; give each application (or test) its own.
+   * @default 'pikku:session'
+   */
+  keyPrefix?: string
+  /**
+   * The time used for every expiry decision (ms since the epoch). Redis TTLs follow it too: a
+   * record's TTL is `expiresAt - clock()`.
+   * @default Date.now
+   */
+  clock?: Clock
+  /**
+   * How long (ms) one connection attempt may take.
+   * @default 5_000
+   */
+  connectTimeout?: number
+  /**
+   * How long (ms) a command may wait for its reply before failing with `ServiceUnavailableError`,
+   * so a hung server never hangs a request.
+   * @default 5_000
+   */
+  commandTimeout?: number
+  /**
+   * Longest wait (ms) between reconnection attempts; attempts start at 50 ms and double up to
+   * this. The store reconnects forever: it recovers by itself when Redis returns.
+   * @default 2_000
+   */
+  maxReconnectDelay?: number
+  /**
+   * Where connection losses and recoveries are reported (once per change, not per attempt).
+   * @default createConsoleLogger()
+   */
+  logger?: Logger
+}
+
+/** The Redis store plus its lifecycle hooks. */
+export interface RedisStore<S extends CoreUserSession = UserSession> extends SessionStore<S> {
+  /**
+   * Resolves once the command connection is up and, when there are subscribers, the event
+   * subscription is confirmed by the server. Optional: operations wait for the first connection
+   * attempt themselves.
+   */
+  ready(): Promise<void>
+  /** Closes both connections. */
+  close(): Promise<void>
+}
+
+interface EventMessage {
+  /** The store instance that published it, so it does not deliver its own events twice. */
+  origin: string
+  event: SessionEvent
+}
+
+function assertPositive(name: string, value: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive number of ms; got ${String(value)}`)
+  }
+}
+
+const isEventMessage = (value: unknown): value is EventMessage => {
+  if (typeof value !== 'object' || value === null) return false
+  const { origin, event } = value as Partial<EventMessage>
+  return (
+    typeof origin === 'string' &&
+    typeof event === 'object' &&
+    event !== null &&
+    (event.type === 'changed' || event.type === 'deleted') &&
+    typeof event.id === 'string' &&
+    typeof event.userId === 'string'
+  )
+}
+
+/**
+ * A store shared by any number of servers through Redis. Expiry uses Redis TTLs, the per-user
+ * index is a sorted set scored by expiry, versioned updates are Lua scripts, and events travel
+ * over pub/sub on a dedicated subscriber connection.
+ */
+export function createRedisStore<S extends CoreUserSession = UserSession>(options: RedisStoreOptions = {}): RedisStore<S> {
+  const url = options.url ?? 'redis://127.0.0.1:6379'
+  const keyPrefix = options.keyPrefix ?? 'pikku:session'
+  const clock = options.clock ?? Date.now
+  const connectTimeout = options.connectTimeout ?? 5_000
+  const commandTimeout = options.commandTimeout ?? 5_000
+  const maxReconnectDelay = options.maxReconnectDelay ?? 2_000
+  const logger = options.logger ?? createConsoleLogger()
+  if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
+    throw new TypeError(`url must start with redis:// or rediss://, such as 'redis://127.0.0.1:6379'; got ${JSON.stringify(url)}`)
+  }
+  assertKeyPrefix(keyPrefix)
+  if (typeof clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
+  assertPositive('connectTimeout', connectTimeout)
+  assertPositive('commandTimeout', commandTimeout)
+  assertPositive('maxReconnectDelay', maxReconnectDelay)
+
+  const keys = redisKeys(keyPrefix)
+  const origin = randomUUID()
+  const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
+
+  const makeClient = (role: 'command' | 'subscriber') => {
+    const client = createClient({
+      url,
+      // Without this, commands issued while disconnected would queue silently until Redis
+      // returned, hanging requests; the store fails fast with a 503 instead. The subscriber keeps
+      // its queue: its one SUBSCRIBE should simply wait for the connection.
+      disableOfflineQueue: role === 'command',
+      commandOptions: { timeout: commandTimeout },
+      socket: {
+        connectTimeout,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 16), maxReconnectDelay),
+      },
+    })
+    let healthy: boolean | undefined
+    client.on('error', (error: unknown) => {
+      if (healthy !== false) logger.warn(`Redis session store: ${role} connection lost; reconnecting`, { error })
+      healthy = false
+    })
+    client.on('ready', () => {
+      if (healthy === false) logger.info(`Redis session store: ${role} connection restored`)
+      healthy = true
+    })
+    return client
+  }
+
+  type Client = ReturnType<typeof makeClient>
+  const client: Client = makeClient('command')
+  let subscriber: Client | undefined
+  let subscribed: Promise<void> | undefined
+  let closed = false
+
+  // Resolves after the first connection attempt, successful or not, so requests made while the
+  // application starts wait a moment instead of failing, and never wait longer than one attempt.
+  const firstAttempt = new Promise<void>((resolve) => {
+    client.once('ready', () => resolve())
+    client.once('error', () => resolve())
+  })
+  client.connect().catch(() => undefined)
+
+  const guard = async <T>(step: () => Promise<T>): Promise<T> => {
+    if (closed) throw new Error('This Redis session store was closed; create a new one')
+    await firstAttempt
+    try {
+      return await step()
+    } catch (error) {
+      throw translateRedisError(error)
+    }
+  }
+
+  const evalScript = async (script: LuaScript, key: string, args: readonly (string | number)[]): Promise<unknown> => {
+    const call = { keys: [key], arguments: args.map(String) }
+    try {
+      return await client.evalSha(script.sha1, call)
+    } catch (error) {
+      // After a restart (or on a new node) the script cache is empty: send the source once.
+      if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, call)
+      throw error
+    }
+  }
+
+  const announce = async (event: SessionEvent): Promise<void> => {
+    bus.publish(event)
+    try {
+      await client.publish(keys.channel, JSON.stringify({ origin, event } satisfies EventMessage))
+    } catch (error) {
+      // The write itself succeeded and was acknowledged by Redis; failing the call now would make
+      // the caller retry a write that happened. Other servers miss this one event.
+      logger.warn('Redis session store: could not publish a session event', { error, event })
+    }
+  }
+
+  const ensureSubscribed = (): Promise<void> => {
+    if (subscribed !== undefined) return subscribed
+    const connection = makeClient('subscriber')
+    subscriber = connection
+    connection.connect().catch(() => undefined)
+    // node-redis re-subscribes by itself after a reconnect.
+    subscribed = connection.subscribe(keys.channel, (message) => {
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(message)
+      } catch {
+        return
+      }
+      if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+    })
+    subscribed.catch(() => undefined)
+    return subscribed
+  }
+
+  const ttlFor = (expiresAt: number, now: number): number => Math.floor(expiresAt - now)
+
+  const parseRecord = (id: string, hash: Record<string, string>): SessionRecord<S> | undefined => {
+    const { u, d, v, c, a, e } = hash
+    if (u === undefined || d === undefined || v === undefined || c === undefined || a === undefined || e === undefined) return undefined
+    return { id, userId: u, data: JSON.parse(d) as S, version: Number(v), createdAt: Number(c), lastActiveAt: Number(a), expiresAt: Number(e) }
+  }
+
+  const readLive = async (id: string, now: number): Promise<SessionRecord<S> | undefined> => {
+    const record = parseRecord(id, await client.hGetAll(keys.record(id)))
+    return record === undefined || record.expiresAt <= now ? undefined : record
+  }
+
+  /** The user's indexed ids whose score is still live, after dropping `stale` ones. */
+  const indexedIds = async (userId: string, now: number, stale: readonly string[] = []): Promise<string[]> =>
+    (await evalScript(indexList, keys.user(userId), [now, ...stale])) as string[]
+
+  return {
+    get(id) {
+      return guard(async () => (isStorableKey(id) ? readLive(id, clock()) : undefined))
+    },
+
+    set(record) {
+      return guard(async () => {
+        if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
+          throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
+        }
+        const now = clock()
+        const json = JSON.stringify(record.data)
+        // Index first, record second: if the connection dies between the two, the index holds an
+        // id without a record (dropped on the next read), never a record missing from its index,
+        // which would escape "log out everywhere".
+        await evalScript(indexAdd, keys.user(record.userId), [now, record.id, record.expiresAt, 'add'])
+        const previous = (await evalScript(setRecord, keys.record(record.id), [
+          record.userId,
+          json,
+          record.version,
+          record.createdAt,
+          record.lastActiveAt,
+          record.expiresAt,
+          ttlFor(record.expiresAt, now),
+          now,
+        ])) as [string, number] | null
+        if (previous !== null) {
+          await indexedIds(previous[0], now, [record.id])
+          if (previous[1] === 1) await announce({ type: 'deleted', id: record.id, userId: previous[0], reason: 'cleared' })
+        }
+        await announce({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+      })
+    },
+
+    update(id, expectedVersion, change) {
+      return guard(async (): Promise<SessionUpdateResult> => {
+        if (!isStorableKey(id) || !isStorableKey(change.data.userId)) return 'missing'
+        const now = clock()
+        const userId = change.data.userId
+        // Extend the index entry before the record, for the same reason as in set().
+        await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
+        const result = await evalScript(updateRecord, keys.record(id), [
+          expectedVersion,
+          userId,
+          JSON.stringify(change.data),
+          change.lastActiveAt,
+          change.expiresAt,
+          ttlFor(change.expiresAt, now),
+          now,
+          expectedVersion + 1,
+        ])
+        if (result === 'owner') throw new TypeError('A session update cannot change userId; store a new session instead')
+        if (result === 'ok') {
+          await announce({ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
+        }
+        return result as SessionUpdateResult
+      })
+    },
+
+    touch(id, lastActiveAt, expiresAt) {
+      return guard(async () => {
+        if (!isStorableKey(id)) return false
+        const now = clock()
+        // The owner is needed to extend the index entry before the record (see set()).
+        const userId = await client.hGet(keys.record(id), 'u')
+        if (userId === null || userId === undefined) return false
+        await evalScript(indexAdd, keys.user(userId), [now, id, expiresAt, 'extend'])
+        const version = (await evalScript(touchRecord, keys.record(id), [userId, lastActiveAt, expiresAt, ttlFor(expiresAt, now), now])) as
+          | string
+          | null
+        if (version === null) return false
+        await announce({ type: 'changed', id, userId, version: Number(version), expiresAt })
+        return true
+      })
+    },
+
+    delete(id, reason: SessionDeleteReason = 'cleared') {
+      return guard(async () => {
+        if (!isStorableKey(id)) return false
+        const now = clock()
+        const userId = (await evalScript(deleteRecord, keys.record(id), [now, '0', ''])) as string | null
+        if (userId === null) return false
+        await indexedIds(userId, now, [id])
+        await announce({ type: 'deleted', id, userId, reason })
+        return true
+      })
+    },
+
+    listByUser(userId) {
+      return guard(async () => {
+        if (!isStorableKey(userId)) return []
+        const now = clock()
+        const ids = await indexedIds(userId, now)
+        const records = await Promise.all(ids.map((id) => readLive(id, now)))
+        const live: SessionRecord<S>[] = []
+        const stale: string[] = []
+        records.forEach((record, i) => {
+          // A record that is gone, or now belongs to someone else, is a stale index member.
+          if (record !== undefined && record.userId === userId) live.push(record)
+          else stale.push(ids[i]!)
+        })
+        if (stale.length > 0) await indexedIds(userId, now, stale)
+        return live.sort((x, y) => x.createdAt - y.createdAt || (x.id < y.id ? -1 : 1))
+      })
+    },
+
+    deleteByUser(userId, deleteOptions) {
+      return guard(async () => {
+        if (!isStorableKey(userId)) return 0
+        const now = clock()
+        const ids = (await indexedIds(userId, now)).filter((id) => id !== deleteOptions?.except)
+        const owners = await Promise.all(ids.map((id) => evalScript(deleteRecord, keys.record(id), [now, '1', userId])))
+        const removed = ids.filter((_, i) => owners[i] !== null)
+        await indexedIds(userId, now, ids)
+        for (const id of removed) await announce({ type: 'deleted', id, userId, reason: 'revoked' })
+        return removed.length
+      })
+    },
+
+    subscribe(listener) {
+      if (!closed) ensureSubscribed()
+      return bus.subscribe(listener)
+    },
+
+    async ready() {
+      await guard(async () => {
+        await client.ping()
+      })
+      if (subscribed !== undefined) {
+        try {
+          await subscribed
+        } catch (error) {
+          throw translateRedisError(error)
+        }
+      }
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      await Promise.all(
+        [client, subscriber].map(async (connection) => {
+          if (connection === undefined) return
+          // close() waits for pending replies; destroy() when there is no connection to wait on.
+          if (connection.isReady) await connection.close().catch(() => connection.destroy())
+          else if (connection.isOpen) connection.destroy()
+        }),
+      )
+    },
+  }
+}
