@@ -63,15 +63,19 @@ export type AnyPikkuFunction = PikkuFunction<any, any>
 
 const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/
 
+function assertFunctionName(name: string, where: string): void {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
+    throw new TypeError(
+      `${where}: name must start with a letter and use only letters, digits, '_', '.' or '-' (at most 64); got ${JSON.stringify(name)}`,
+    )
+  }
+}
+
 function build<In, Out>(config: FunctionConfigBase<In> & { func: unknown }, auth: boolean, wrapper: string): PikkuFunction<In, Out> {
   if (config === null || typeof config !== 'object' || typeof config.func !== 'function') {
     throw new TypeError(`${wrapper} needs { func: async (services, data, wire) => … }`)
   }
-  if (config.name !== undefined && !NAME_PATTERN.test(config.name)) {
-    throw new TypeError(
-      `${wrapper}: name must start with a letter and use only letters, digits, '_', '.' or '-' (at most 64); got ${JSON.stringify(config.name)}`,
-    )
-  }
+  if (config.name !== undefined) assertFunctionName(config.name, wrapper)
   if (config.input !== undefined && typeof config.input['~standard']?.validate !== 'function') {
     throw new TypeError(`${wrapper}: input must be a Standard Schema (zod 4, valibot, arktype…)`)
   }
@@ -106,7 +110,12 @@ export function pikkuSessionlessFunc<In = void, Out = unknown>(config: PikkuSess
   return build(config, false, 'pikkuSessionlessFunc')
 }
 
-/** Resolves a function's stable name: explicit `name`, else the key it is registered under. */
+/**
+ * Resolves a function's stable name: explicit `name`, else the key it is registered under. A key
+ * is held to the same rules as an explicit name, since it becomes an MCP tool name or CLI command.
+ */
 export function functionName(fn: AnyPikkuFunction, key: string): string {
-  return fn.name ?? key
+  if (fn.name !== undefined) return fn.name
+  assertFunctionName(key, 'functionName')
+  return key
 }
