@@ -1,0 +1,257 @@
+import { hashSessionToken } from '@pikku/core'
+import { parseSetCookie } from 'cookie'
+import { afterEach, describe, expect, it } from 'vitest'
+import { ADMIN, ALICE, HOUR, MINUTE, startStoredApp, type StoredApp } from './testing/test-app.js'
+
+let app: StoredApp
+const apps: StoredApp[] = []
+const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {
+  const started = await startStoredApp(...args)
+  apps.push(started)
+  return started
+}
+
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((running) => running.close()))
+})
+
+describe('stored cookie sessions', () => {
+  it('login → profile → update → logout, then replaying the cookie gets 401', async () => {
+    app = await start()
+    const client = app.client()
+
+    const login = await client.post('/login', ALICE)
+    expect(login.status).toBe(200)
+    expect(login.body.user).toEqual({ id: 'u-alice', email: 'alice@example.com', role: 'user' })
+    const token = await client.cookie('pikku-session')
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
+
+    const profile = await client.get('/profile')
+    expect(profile.status).toBe(200)
+    expect(profile.body).toMatchObject({ userId: 'u-alice', email: 'alice@example.com', role: 'user', preferences: {} })
+    expect(profile.headers.get('cache-control')).toBe('no-store')
+
+    const update = await client.put('/preferences', { theme: 'dark' })
+    expect(update.status).toBe(200)
+    expect(update.setCookies).toEqual([])
+    expect((await client.get('/profile')).body.preferences).toEqual({ theme: 'dark' })
+
+    const logout = await client.post('/logout')
+    expect(logout.status).toBe(200)
+    expect(logout.body).toEqual({ success: true })
+    expect(await client.cookie('pikku-session')).toBeUndefined()
+
+    expect((await client.get('/profile')).status).toBe(401)
+    const replayed = await client.get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${token}` } })
+    expect(replayed.status).toBe(401)
+    expect(replayed.body.error.code).toBe('UNAUTHORIZED')
+    expect(await app.sessions.loadByToken(token)).toBeUndefined()
+  })
+
+  it('sets the cookie HttpOnly, Secure, SameSite=Lax, Path=/ with Max-Age from the absolute timeout, holding only the token', async () => {
+    app = await start()
+    const login = await app.client().post('/login', ALICE)
+    expect(login.setCookies).toHaveLength(1)
+    const raw = login.setCookies[0]!
+    const cookie = parseSetCookie(raw)
+    expect(cookie.name).toBe('pikku-session')
+    expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    expect(cookie.httpOnly).toBe(true)
+    expect(cookie.secure).toBe(true)
+    expect(cookie.sameSite).toBe('lax')
+    expect(cookie.path).toBe('/')
+    expect(cookie.maxAge).toBe((8 * HOUR) / 1000)
+    expect(cookie.domain).toBeUndefined()
+    expect(raw).not.toContain('alice')
+    expect(raw.length).toBeLessThan(4096)
+    expect(login.headers.get('cache-control')).toBe('no-store')
+    // The store keeps the hash, never the token.
+    expect(await app.store.get(cookie.value!)).toBeUndefined()
+    expect(await app.store.get(hashSessionToken(cookie.value!))).toMatchObject({ userId: 'u-alice' })
+  })
+
+  it('uses the __Host- prefix when asked', async () => {
+    app = await start({ http: { cookie: { hostPrefix: true } } })
+    expect(app.httpSessions.cookieName).toBe('__Host-pikku-session')
+    const client = app.client()
+    const login = await client.post('/login', ALICE)
+    expect(login.setCookies[0]).toMatch(/^__Host-pikku-session=/)
+    expect((await client.get('/profile')).body.userId).toBe('u-alice')
+  })
+
+  it('an in-place change writes no cookie; logout expires it and can send Clear-Site-Data', async () => {
+    app = await start({ http: { cookie: { clearSiteData: true } } })
+    const client = app.client()
+    await client.post('/login', ALICE)
+    const update = await client.put('/preferences', { lang: 'fr' })
+    expect(update.setCookies).toEqual([])
+    const logout = await client.post('/logout')
+    expect(logout.setCookies).toHaveLength(1)
+    const expired = parseSetCookie(logout.setCookies[0]!)
+    expect(expired.name).toBe('pikku-session')
+    expect(expired.value).toBe('')
+    expect(expired.maxAge).toBe(0)
+    expect(logout.headers.get('clear-site-data')).toBe('"cookies"')
+    expect(logout.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('does not send Clear-Site-Data unless configured', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    expect((await client.post('/logout')).headers.get('clear-site-data')).toBeNull()
+  })
+
+  it('a login mints a new session id and destroys the previous one (fixation)', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    const before = (await client.cookie('pikku-session'))!
+
+    const relogin = await client.post('/login', ADMIN)
+    expect(relogin.status).toBe(200)
+    const after = (await client.cookie('pikku-session'))!
+    expect(after).not.toBe(before)
+    expect((await client.get('/profile')).body.userId).toBe('u-admin')
+
+    // The pre-login session is gone from the store: the old cookie is worthless.
+    expect(await app.store.get(hashSessionToken(before))).toBeUndefined()
+    const replay = await app.client().get('/profile', { headers: { cookie: `pikku-session=${before}` } })
+    expect(replay.status).toBe(401)
+  })
+
+  it('a session planted by an attacker is replaced at login, not adopted', async () => {
+    app = await start()
+    const attacker = app.client()
+    await attacker.post('/login', ADMIN)
+    const planted = (await attacker.cookie('pikku-session'))!
+
+    const victim = app.client()
+    await victim.setCookie('pikku-session', planted)
+    await victim.post('/login', ALICE)
+    const victimToken = (await victim.cookie('pikku-session'))!
+    expect(victimToken).not.toBe(planted)
+    // The attacker's copy of the planted id does not lead to the victim's session.
+    const attackerView = await attacker.get('/profile')
+    expect(attackerView.status).toBe(401)
+    expect((await victim.get('/profile')).body.userId).toBe('u-alice')
+  })
+
+  it('responses without any session carry no Cache-Control and no cookie', async () => {
+    app = await start()
+    const response = await app.client().get('/public')
+    expect(response.status).toBe(200)
+    expect(response.body).toEqual({ greeting: 'hello', email: null })
+    expect(response.headers.get('cache-control')).toBeNull()
+    expect(response.setCookies).toEqual([])
+  })
+
+  it('a sessionless route sees the session when a cookie is present', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    const response = await client.get('/public')
+    expect(response.body.email).toBe('alice@example.com')
+    expect(response.headers.get('cache-control')).toBe('no-store')
+  })
+
+  it('a store outage is 503, never "no session", on auth and sessionless routes', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    app.store.down = true
+    const profile = await client.get('/profile')
+    expect(profile.status).toBe(503)
+    expect(profile.body.error.code).toBe('SERVICE_UNAVAILABLE')
+    expect((await client.get('/public')).status).toBe(503)
+    expect(profile.setCookies).toEqual([])
+    app.store.down = false
+    expect((await client.get('/profile')).status).toBe(200)
+  })
+
+  it('a store outage during login is 503 and sets no cookie', async () => {
+    app = await start()
+    app.store.down = true
+    const login = await app.client().post('/login', ALICE)
+    expect(login.status).toBe(503)
+    expect(login.setCookies).toEqual([])
+  })
+})
+
+describe('timeouts with an injected clock', () => {
+  it('an idle session ends after the idle timeout', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    app.clock.advance(HOUR - MINUTE)
+    expect((await client.get('/profile')).status).toBe(200)
+    // That read renewed the idle timer: another almost-hour is fine.
+    app.clock.advance(HOUR - MINUTE)
+    expect((await client.get('/profile')).status).toBe(200)
+    app.clock.advance(HOUR)
+    expect((await client.get('/profile')).status).toBe(401)
+  })
+
+  it('an active session still ends at the absolute timeout', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    for (let elapsed = 0; elapsed < 8 * HOUR - 30 * MINUTE; elapsed += 30 * MINUTE) {
+      app.clock.advance(30 * MINUTE)
+      expect((await client.get('/profile')).status).toBe(200)
+    }
+    app.clock.advance(30 * MINUTE)
+    const expired = await client.get('/profile')
+    expect(expired.status).toBe(401)
+  })
+
+  it('a read-only request writes nothing to the store within the renewal interval, and one touch after it', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    expect(app.store.writes).toEqual(['set'])
+
+    app.clock.advance(4 * MINUTE)
+    await client.get('/profile')
+    await client.get('/public')
+    expect(app.store.writes).toEqual(['set'])
+
+    app.clock.advance(2 * MINUTE)
+    const renewed = await client.get('/profile')
+    expect(renewed.status).toBe(200)
+    expect(renewed.setCookies).toEqual([])
+    expect(app.store.writes).toEqual(['set', 'touch'])
+
+    await client.get('/profile')
+    expect(app.store.writes).toEqual(['set', 'touch'])
+  })
+
+  it('an in-place update is one versioned write, and logout one delete', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    await client.put('/preferences', { a: 1 })
+    await client.post('/logout')
+    expect(app.store.writes).toEqual(['set', 'update', 'delete'])
+  })
+})
+
+describe('cookie configuration', () => {
+  it('secure: false works over http and logs a warning once at creation', async () => {
+    app = await start({ http: { cookie: { secure: false } } })
+    expect(app.logged.filter((line) => line.includes('secure is false'))).toHaveLength(1)
+    const login = await app.client().post('/login', ALICE)
+    expect(parseSetCookie(login.setCookies[0]!).secure).toBeUndefined()
+  })
+
+  it('secure is on unless turned off, with no warning', async () => {
+    app = await start()
+    expect(app.logged).toEqual([])
+  })
+
+  it('a browser-session cookie has no Max-Age when persistent is false', async () => {
+    app = await start({ http: { cookie: { persistent: false } } })
+    const login = await app.client().post('/login', ALICE)
+    expect(parseSetCookie(login.setCookies[0]!).maxAge).toBeUndefined()
+  })
+})

@@ -1,0 +1,254 @@
+import {
+  hashSessionToken,
+  silentLogger,
+  type Logger,
+  type PikkuMiddleware,
+  type SessionManager,
+  type SessionRecord,
+  type SessionState,
+  type UserSession,
+} from '@pikku/core'
+import type { HTTPWireInfo } from '@pikku/http'
+import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
+import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
+import { resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
+import { createSignedTokens, type JwtOptions } from './signed-tokens.js'
+
+export interface HTTPSessionsOptions {
+  /** Core's session manager: the store, idle and absolute timeouts, renewal. */
+  sessions: SessionManager
+  /**
+   * Stored cookie sessions: the cookie holds only the opaque token core mints at login.
+   * `false` turns cookies off (bearer tokens only).
+   * @default {} (on, with the defaults of CookieSessionOptions)
+   */
+  cookie?: CookieSessionOptions | false
+  /**
+   * Bearer tokens: JWTs naming a stored session, accepted in `Authorization: Bearer <token>` and
+   * issued by the `jwt` service (`jwtFor`).
+   * @default false (off unless given)
+   */
+  jwt?: JwtOptions | false
+  /**
+   * Cross-site request defence for cookie-authenticated POST, PUT, PATCH and DELETE.
+   * @default {} (on, own origin only)
+   */
+  csrf?: CsrfOptions | false
+  /** @default silentLogger */
+  logger?: Logger
+}
+
+/** The `jwt` service a function uses to hand out a bearer token for its session. */
+export interface JwtService {
+  /**
+   * A bearer token for the session of this call (the one just set by a login, or the one loaded).
+   * `claims` are added to the token; the session's own claims (`sub`, `sid`, `iss`, `aud`, `exp`,
+   * `iat`) cannot be overridden. Rejects with an `Error` when the call has no session.
+   */
+  sign(claims?: Record<string, unknown>): Promise<string>
+}
+
+export interface HTTPAuthentication {
+  readonly record: SessionRecord<UserSession>
+  readonly via: 'cookie' | 'bearer'
+}
+
+export interface HTTPSessions {
+  /** The protocol middleware: `createHTTPHandler({ middleware: [httpSessions.middleware] })`. */
+  readonly middleware: PikkuMiddleware
+  /**
+   * A `jwt` service bound to one call's session, for the runner's `wireServices`:
+   * `wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) })`.
+   */
+  jwtFor(session: SessionState<UserSession>): JwtService
+  /**
+   * Authenticates raw request headers outside the HTTP runtime (a WebSocket upgrade, an MCP
+   * request) with the middleware's precedence: a bearer token, when one is offered, is used
+   * exclusively; otherwise the session cookie. Undefined when there is no valid credential.
+   * Rejects with `ServiceUnavailableError` when the store is down. Performs no CSRF check: check
+   * `Origin` yourself where browsers apply no same-origin policy (WebSocket upgrades).
+   */
+  authenticate(header: (name: string) => string | undefined): Promise<HTTPAuthentication | undefined>
+  /**
+   * Verifies one bearer token (a WebSocket subprotocol token, an MCP or CLI token). Undefined when
+   * it is invalid, expired or its session was revoked; rejects with `ServiceUnavailableError` when
+   * the store is down, and with an `Error` when bearer tokens are not configured.
+   */
+  authenticateToken(token: string): Promise<SessionRecord<UserSession> | undefined>
+  /** The session cookie's name (with the `__Host-` prefix when enabled); undefined when cookies are off. */
+  readonly cookieName: string | undefined
+}
+
+/**
+ * Stored HTTP sessions: a session cookie and/or bearer JWTs, both naming a session kept in core's
+ * store, so logout and "log out everywhere" end every credential at once.
+ */
+export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createHTTPSessions needs an options object: { sessions: createSessionManager({ store }) }')
+  }
+  const sessions = options.sessions
+  if (sessions === undefined || typeof sessions.loadByToken !== 'function' || typeof sessions.commit !== 'function') {
+    throw new TypeError('createHTTPSessions needs { sessions }: a session manager from createSessionManager({ store }) in @pikku/core')
+  }
+  const logger = options.logger ?? silentLogger
+  const cookie = options.cookie === false ? undefined : resolveSessionCookie(options.cookie ?? {}, 'cookie', logger)
+  const tokens =
+    options.jwt === undefined || options.jwt === false
+      ? undefined
+      : createSignedTokens(options.jwt, 'jwt', sessions.clock, { audience: 'pikku-session', type: 'pikku-session+jwt' }, logger)
+  if (cookie === undefined && tokens === undefined) {
+    throw new TypeError('createHTTPSessions: with cookie: false, pass jwt: { secrets: [...] }, or no credential could carry a session')
+  }
+  const csrf = options.csrf === false ? undefined : resolveCsrfPolicy(options.csrf ?? {}, 'csrf')
+  const noTokens = (): Error =>
+    new Error('Bearer tokens are not configured: pass jwt: { secrets: [process.env.JWT_SECRET] } to createHTTPSessions')
+
+  /** The stored session a bearer token names, if the token is valid and the session is live. */
+  const verifyBearer = async (token: string): Promise<SessionRecord<UserSession> | undefined> => {
+    const claims = await tokens!.verify(token)
+    if (claims === undefined) return undefined
+    const sid = claims['sid']
+    if (typeof sid !== 'string' || sid.length === 0 || sid.length > 128) return undefined
+    // Outside the try: a store outage must surface as 503, never as "no session".
+    const record = await sessions.loadById(sid)
+    // The subject must be the session's owner, so a token cannot borrow another user's session.
+    if (record === undefined || record.userId !== claims.sub) return undefined
+    return record
+  }
+
+  const signFor = async (session: SessionState<UserSession>, claims: Record<string, unknown> | undefined): Promise<string> => {
+    if (tokens === undefined) throw noTokens()
+    const current = session.current
+    const sid = session.sessionId
+    if (current === undefined || sid === undefined) {
+      throw new Error('jwt.sign() needs a stored session in this call: call session.set() first (log in), or sign only where a session was loaded')
+    }
+    if (claims !== undefined && (typeof claims !== 'object' || claims === null || Array.isArray(claims))) {
+      throw new TypeError('jwt.sign() takes an optional plain object of extra claims')
+    }
+    return tokens.sign(current.userId, claims === undefined ? { sid } : { ...claims, sid })
+  }
+
+  const expireCookie = (http: HTTPWireInfo): void => {
+    http.appendHeader('set-cookie', cookie!.expired)
+  }
+
+  const middleware: PikkuMiddleware = async (_services, wire, next) => {
+    const http = wire.http
+    const state = wire.session
+    // Not an HTTP call, or an earlier middleware already settled the session: nothing to load.
+    if (http === undefined || state.current !== undefined || state.baseline !== undefined) {
+      await next()
+      return
+    }
+    let via: 'cookie' | 'bearer' | undefined
+    // Kept for a bearer logout, to tell whether the cookie names the same session.
+    let bearerSessionId: string | undefined
+    let bearerOffered = false
+    let cookieOffered = false
+    if (tokens !== undefined) {
+      const authorization = http.header('authorization')
+      // Other schemes (Basic, API keys for other middleware) are none of our business.
+      const token = authorization === undefined ? undefined : readBearerToken(authorization)
+      if (token !== undefined) {
+        // A presented bearer token is used exclusively: if it is bad, the request has no session
+        // even when it also carries a good cookie, so a client never silently acts as someone else.
+        bearerOffered = true
+        const record = await verifyBearer(token)
+        if (record !== undefined) {
+          state.resume(record)
+          via = 'bearer'
+          bearerSessionId = record.id
+        }
+      }
+    }
+    if (!bearerOffered && cookie !== undefined) {
+      const token = cookie.read(http.header('cookie'))
+      if (token !== undefined) {
+        cookieOffered = true
+        const record = await sessions.loadByToken(token)
+        if (record !== undefined) {
+          state.resume(record)
+          via = 'cookie'
+        }
+      }
+    }
+    if (bearerOffered || cookieOffered) http.setHeader('cache-control', 'no-store')
+
+    try {
+      if (via === 'cookie' && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
+      await next()
+      // Login CSRF: a hostile page must not log the visitor into an account of its choosing.
+      if (state.pending !== undefined && !bearerOffered && cookie !== undefined && csrf?.checkLogin === true && UNSAFE_METHODS.has(http.method)) {
+        csrf.assertSameSite(http)
+      }
+    } catch (error) {
+      if (tokens !== undefined && isUnauthorized(error)) {
+        http.setHeader('www-authenticate', bearerOffered && via === undefined ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
+      }
+      throw error
+    }
+
+    // Persist before the response is written: a client acting on the response finds the session.
+    const result = await sessions.commit(state)
+    switch (result.kind) {
+      case 'created':
+        if (!bearerOffered && !cookieOffered) http.setHeader('cache-control', 'no-store')
+        if (cookie !== undefined) {
+          // Max-Age is the absolute timeout: the cookie never outlives the longest the session can.
+          const maxAge = cookie.persistent ? Math.floor((result.absoluteExpiresAt - result.record.createdAt) / 1000) : undefined
+          http.appendHeader('set-cookie', cookie.serialize(result.token, maxAge))
+        }
+        break
+      case 'cleared':
+      case 'revoked':
+        if (cookie !== undefined) {
+          if (via === 'cookie') expireCookie(http)
+          else if (bearerSessionId !== undefined) {
+            const cookieToken = cookie.read(http.header('cookie'))
+            if (cookieToken !== undefined && hashSessionToken(cookieToken) === bearerSessionId) expireCookie(http)
+          }
+          if (result.kind === 'cleared' && cookie.clearSiteData) http.setHeader('clear-site-data', '"cookies"')
+        }
+        break
+      default:
+        // 'unchanged', 'renewed', 'updated': the cookie holds only the token, which did not change.
+        break
+    }
+  }
+
+  return {
+    middleware,
+    cookieName: cookie?.name,
+
+    jwtFor(session) {
+      return { sign: (claims) => signFor(session, claims) }
+    },
+
+    async authenticate(header) {
+      if (tokens !== undefined) {
+        const authorization = header('authorization')
+        const token = authorization === undefined ? undefined : readBearerToken(authorization)
+        if (token !== undefined) {
+          const record = await verifyBearer(token)
+          return record === undefined ? undefined : { record, via: 'bearer' }
+        }
+      }
+      if (cookie !== undefined) {
+        const token = cookie.read(header('cookie'))
+        if (token !== undefined) {
+          const record = await sessions.loadByToken(token)
+          if (record !== undefined) return { record, via: 'cookie' }
+        }
+      }
+      return undefined
+    },
+
+    async authenticateToken(token) {
+      if (tokens === undefined) throw noTokens()
+      if (typeof token !== 'string') return undefined
+      return verifyBearer(token)
+    },
+  }
+}

@@ -1,0 +1,245 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import {
+  createMemoryStore,
+  createRunner,
+  createSessionManager,
+  pikkuFunc,
+  pikkuSessionlessFunc,
+  silentLogger,
+  UnauthorizedError,
+  type Logger,
+  type PikkuMiddleware,
+  type SessionManager,
+  type SessionManagerOptions,
+  type SessionRecord,
+  type SessionState,
+  type SessionStore,
+  type UserSession,
+} from '@pikku/core'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
+import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'
+import { CookieClient } from './cookie-client.js'
+
+export interface TestSession {
+  userId: string
+  email: string
+  role: 'user' | 'admin'
+  preferences: Record<string, unknown>
+}
+
+export interface TestServices {
+  sessions: SessionManager
+  jwt: JwtService
+}
+
+declare module '@pikku/core' {
+  interface Register {
+    userSession: TestSession
+    services: TestServices
+  }
+}
+
+// Test-only users; the demo app hashes its passwords, tests need no such thing.
+const USERS = [
+  { id: 'u-alice', email: 'alice@example.com', password: 'alice-password', role: 'user' as const },
+  { id: 'u-admin', email: 'admin@example.com', password: 'admin-password', role: 'admin' as const },
+]
+
+export const login = pikkuSessionlessFunc<{ email: string; password: string }, { token?: string; user: { id: string; email: string; role: string } }>({
+  func: async ({ jwt }, data, { session }) => {
+    const user = USERS.find((candidate) => candidate.email === data?.email && candidate.password === data?.password)
+    if (user === undefined) throw new UnauthorizedError('Invalid credentials')
+    await session.set({ userId: user.id, email: user.email, role: user.role, preferences: {} })
+    let token: string | undefined
+    try {
+      token = await jwt.sign()
+    } catch {
+      token = undefined // strategy without bearer tokens
+    }
+    return { ...(token === undefined ? {} : { token }), user: { id: user.id, email: user.email, role: user.role } }
+  },
+})
+
+export const logout = pikkuFunc<void, { success: boolean }>({
+  func: async (_services, _data, { session }) => {
+    await session.clear()
+    return { success: true }
+  },
+})
+
+export const logoutEverywhere = pikkuFunc<void, { ended: number }>({
+  func: async ({ sessions }, _data, { session }) => {
+    const { userId } = await session.get()
+    return { ended: await sessions.revokeUser(userId) }
+  },
+})
+
+export const getProfile = pikkuFunc<void, TestSession>({
+  func: async (_services, _data, { session }) => session.get(),
+})
+
+export const getPublicData = pikkuSessionlessFunc<void, { greeting: string; email: string | null }>({
+  func: async (_services, _data, { session }) => ({ greeting: 'hello', email: (await session.get())?.email ?? null }),
+})
+
+export const updatePreferences = pikkuFunc<Record<string, unknown>, TestSession>({
+  func: async (_services, data, { session }) => session.update({ preferences: data }),
+})
+
+export const issueToken = pikkuFunc<void, { token: string }>({
+  func: async ({ jwt }) => ({ token: await jwt.sign({ scope: 'api' }) }),
+})
+
+export const echo = pikkuSessionlessFunc<unknown, unknown>({
+  func: async (_services, data) => ({ data }),
+})
+
+export const routes = [
+  wireHTTP({ method: 'POST', route: '/login', func: login }),
+  wireHTTP({ method: 'POST', route: '/logout', func: logout }),
+  wireHTTP({ method: 'POST', route: '/logout-everywhere', func: logoutEverywhere }),
+  wireHTTP({ method: 'GET', route: '/profile', func: getProfile }),
+  wireHTTP({ method: 'GET', route: '/public', func: getPublicData }),
+  wireHTTP({ method: 'POST', route: '/public', func: getPublicData }),
+  wireHTTP({ method: 'PUT', route: '/preferences', func: updatePreferences }),
+  wireHTTP({ method: 'GET', route: '/token', func: issueToken }),
+  wireHTTP({ method: 'POST', route: '/echo', func: echo }),
+]
+
+export const SECRET_A = 'a-test-secret-that-is-long-enough-0001'
+export const SECRET_B = 'b-test-secret-that-is-long-enough-0002'
+
+/** A store that counts writes and can be taken down, to test renewal throttling and outages. */
+export interface InstrumentedStore extends SessionStore<TestSession> {
+  writes: string[]
+  down: boolean
+}
+
+export function instrumentStore(inner: SessionStore<TestSession>): InstrumentedStore {
+  const failIfDown = (): void => {
+    if (wrapper.down) throw new Error('ECONNREFUSED: the session store is down')
+  }
+  const wrapper: InstrumentedStore = {
+    writes: [],
+    down: false,
+    async get(id) {
+      failIfDown()
+      return inner.get(id)
+    },
+    async set(record: SessionRecord<TestSession>) {
+      failIfDown()
+      wrapper.writes.push('set')
+      return inner.set(record)
+    },
+    async update(id, version, change) {
+      failIfDown()
+      wrapper.writes.push('update')
+      return inner.update(id, version, change)
+    },
+    async touch(id, lastActiveAt, expiresAt) {
+      failIfDown()
+      wrapper.writes.push('touch')
+      return inner.touch(id, lastActiveAt, expiresAt)
+    },
+    async delete(id, reason) {
+      failIfDown()
+      wrapper.writes.push('delete')
+      return inner.delete(id, reason)
+    },
+    listByUser: (userId) => inner.listByUser(userId),
+    async deleteByUser(userId, options) {
+      failIfDown()
+      wrapper.writes.push('deleteByUser')
+      return inner.deleteByUser(userId, options)
+    },
+    subscribe: (listener) => inner.subscribe(listener),
+  }
+  return wrapper
+}
+
+export interface Strategy {
+  readonly middleware: PikkuMiddleware
+  jwtFor?(session: SessionState<UserSession>): JwtService
+}
+
+export interface RunningServer {
+  readonly base: string
+  client(): CookieClient
+  close(): Promise<void>
+}
+
+export interface ServeOptions {
+  strategy: Strategy
+  sessions: SessionManager
+  logger?: Logger
+}
+
+/** Serves the test app through a strategy on a real listening node:http server. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const { strategy } = options
+  const noJwt: JwtService = { sign: () => Promise.reject(new Error('no bearer tokens in this strategy')) }
+  const runner = createRunner({
+    services: { sessions: options.sessions, jwt: noJwt },
+    logger: options.logger ?? silentLogger,
+    wireServices: (_services, wire) => (strategy.jwtFor === undefined ? {} : { jwt: strategy.jwtFor(wire.session) }),
+  })
+  const handler = createHTTPHandler({ runner, routes, middleware: [strategy.middleware] })
+  const server: Server = createServer(toNodeListener(handler))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    base,
+    client: () => new CookieClient(base),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+export interface StoredApp extends RunningServer {
+  readonly clock: TestClock
+  readonly store: InstrumentedStore
+  readonly sessions: SessionManager
+  readonly httpSessions: HTTPSessions
+  readonly logged: string[]
+  /** Another server on the same store and clock with different options (key rotation). */
+  restart(options: Partial<HTTPSessionsOptions>): Promise<StoredApp>
+}
+
+export interface StoredAppOptions {
+  http?: Partial<HTTPSessionsOptions>
+  manager?: Partial<SessionManagerOptions<TestSession>>
+}
+
+export const MINUTE = 60_000
+export const HOUR = 60 * MINUTE
+
+/** The test app with stored sessions (cookie + bearer), an injected clock and a counting store. */
+export async function startStoredApp(options: StoredAppOptions = {}, shared?: { clock: TestClock; store: InstrumentedStore; sessions: SessionManager }): Promise<StoredApp> {
+  const clock = shared?.clock ?? createTestClock()
+  const store = shared?.store ?? instrumentStore(createMemoryStore<TestSession>({ clock: clock.now, sweepInterval: 0 }))
+  const sessions =
+    shared?.sessions ??
+    createSessionManager<TestSession>({ store, clock: clock.now, idleTimeout: HOUR, absoluteTimeout: 8 * HOUR, renewalInterval: 5 * MINUTE, ...options.manager })
+  const logged: string[] = []
+  const logger: Logger = { ...silentLogger, warn: (message) => logged.push(message), error: (message) => logged.push(message) }
+  const httpOptions: HTTPSessionsOptions = { sessions, jwt: { secrets: [SECRET_A] }, logger, ...options.http }
+  const httpSessions = createHTTPSessions(httpOptions)
+  const server = await serve({ strategy: httpSessions, sessions, logger })
+  return {
+    ...server,
+    clock,
+    store,
+    sessions,
+    httpSessions,
+    logged,
+    restart: (next) => startStoredApp({ http: { ...options.http, ...next } }, { clock, store, sessions }),
+  }
+}
+
+export const ALICE = { email: 'alice@example.com', password: 'alice-password' }
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
