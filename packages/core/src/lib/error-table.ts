@@ -45,15 +45,19 @@ export interface PublicError {
 export function toPikkuError(error: unknown, logger: Logger): PikkuError {
   if (error instanceof PikkuError) {
     if (error instanceof InternalServerError) return error
-    if (error.code === 'INTERNAL') {
-      const id = randomUUID()
-      logger.error('internal error', { errorId: id, error })
-      return new InternalServerError(id, { cause: error })
-    }
+    if (error.code === 'INTERNAL') return logInternal('internal error', error, logger)
     return error
   }
+  return logInternal('unhandled error in function call', error, logger)
+}
+
+function logInternal(message: string, error: unknown, logger: Logger): InternalServerError {
   const id = randomUUID()
-  logger.error('unhandled error in function call', { errorId: id, error })
+  try {
+    logger.error(message, { errorId: id, error })
+  } catch {
+    // A failing logger must not turn an error the caller can be told about into a crash.
+  }
   return new InternalServerError(id, { cause: error })
 }
 

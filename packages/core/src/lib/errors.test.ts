@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest'
+import { errorTable, toPikkuError, toPublicError } from './error-table.js'
+import {
+  BadRequestError,
+  ConflictError,
+  ForbiddenError,
+  InternalServerError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PikkuError,
+  type PikkuErrorCode,
+  ServiceUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedError,
+} from './errors.js'
+import { pikkuSessionlessFunc } from './function.js'
+import type { LogMeta, Logger } from './logger.js'
+import { createRunner } from './runner.js'
+import { SessionState } from './session-state.js'
+
+function capturingLogger() {
+  const errors: { message: string; meta: LogMeta | undefined }[] = []
+  const logger: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: (message, meta) => errors.push({ message, meta }) }
+  return { logger, errors }
+}
+
+describe('errors', () => {
+  it('each error class carries its stable code and its own name', () => {
+    const cases: [PikkuError, PikkuErrorCode, string][] = [
+      [new BadRequestError(), 'BAD_REQUEST', 'BadRequestError'],
+      [new UnauthorizedError(), 'UNAUTHORIZED', 'UnauthorizedError'],
+      [new ForbiddenError(), 'FORBIDDEN', 'ForbiddenError'],
+      [new NotFoundError(), 'NOT_FOUND', 'NotFoundError'],
+      [new ConflictError(), 'CONFLICT', 'ConflictError'],
+      [new PayloadTooLargeError(), 'PAYLOAD_TOO_LARGE', 'PayloadTooLargeError'],
+      [new TooManyRequestsError(), 'TOO_MANY_REQUESTS', 'TooManyRequestsError'],
+      [new ServiceUnavailableError(), 'SERVICE_UNAVAILABLE', 'ServiceUnavailableError'],
+      [new InternalServerError('id-1'), 'INTERNAL', 'InternalServerError'],
+    ]
+    for (const [error, code, name] of cases) {
+      expect(error).toBeInstanceOf(PikkuError)
+      expect(error).toBeInstanceOf(Error)
+      expect(error.code).toBe(code)
+      expect(error.name).toBe(name)
+    }
+  })
+
+  it('the error table maps every code to an HTTP status, a CLI exit code and a JSON-RPC code', () => {
+    expect(errorTable).toEqual({
+      BAD_REQUEST: { http: 400, exitCode: 2, jsonRpc: -32602 },
+      UNAUTHORIZED: { http: 401, exitCode: 3, jsonRpc: -32001 },
+      FORBIDDEN: { http: 403, exitCode: 4, jsonRpc: -32003 },
+      NOT_FOUND: { http: 404, exitCode: 5, jsonRpc: -32004 },
+      CONFLICT: { http: 409, exitCode: 6, jsonRpc: -32009 },
+      PAYLOAD_TOO_LARGE: { http: 413, exitCode: 7, jsonRpc: -32013 },
+      TOO_MANY_REQUESTS: { http: 429, exitCode: 8, jsonRpc: -32029 },
+      SERVICE_UNAVAILABLE: { http: 503, exitCode: 9, jsonRpc: -32050 },
+      INTERNAL: { http: 500, exitCode: 1, jsonRpc: -32603 },
+    })
+  })
+
+  it('error table codes are distinct per protocol, and no failure exits 0', () => {
+    const rows = Object.values(errorTable)
+    expect(new Set(rows.map((row) => row.http)).size).toBe(rows.length)
+    expect(new Set(rows.map((row) => row.exitCode)).size).toBe(rows.length)
+    expect(new Set(rows.map((row) => row.jsonRpc)).size).toBe(rows.length)
+    for (const row of rows) expect(row.exitCode).toBeGreaterThan(0)
+  })
+
+  it('a function throwing a non-Pikku error gives the caller a generic internal error with an id; the logger gets the detail under that id', async () => {
+    const { logger, errors } = capturingLogger()
+    const runner = createRunner({ services: {}, logger })
+    const fn = pikkuSessionlessFunc<void, void>({
+      func: async () => {
+        throw new Error('password for db is hunter2')
+      },
+      auth: false,
+    })
+    const error = await runner.run(fn, undefined, { protocol: 'test', session: new SessionState() }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InternalServerError)
+    const internal = error as InternalServerError
+    expect(internal.message).toBe('Internal server error')
+    expect(internal.errorId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(internal.errorId)
+    expect(String(errors[0]?.meta?.['error'])).toContain('hunter2')
+    expect(toPublicError(internal, logger)).toEqual({ code: 'INTERNAL', message: 'Internal server error', id: internal.errorId })
+  })
+
+  it('anything thrown, even a non-Error, becomes an internal error and nothing crashes', async () => {
+    const { logger, errors } = capturingLogger()
+    const runner = createRunner({ services: {}, logger })
+    for (const thrown of ['a string', undefined, null, 42, { weird: true }]) {
+      const fn = pikkuSessionlessFunc<void, void>({
+        func: async () => {
+          throw thrown
+        },
+        auth: false,
+      })
+      await expect(runner.run(fn, undefined, { protocol: 'test', session: new SessionState() })).rejects.toBeInstanceOf(InternalServerError)
+    }
+    expect(errors).toHaveLength(5)
+  })
+
+  it('a logger that throws does not change what the caller gets', async () => {
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: () => {
+        throw new Error('log shipper down')
+      },
+    }
+    const runner = createRunner({ services: {}, logger })
+    const fn = pikkuSessionlessFunc<void, void>({
+      func: async () => {
+        throw new Error('boom')
+      },
+      auth: false,
+    })
+    const error = await runner.run(fn, undefined, { protocol: 'test', session: new SessionState() }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(InternalServerError)
+    expect(toPublicError(new Error('boom'), logger).code).toBe('INTERNAL')
+  })
+
+  it('a Pikku error reaches the caller as it was thrown, with its caller-safe details', async () => {
+    const { logger, errors } = capturingLogger()
+    const thrown = new NotFoundError('No such todo', { details: { id: 7 } })
+    expect(toPikkuError(thrown, logger)).toBe(thrown)
+    expect(toPublicError(thrown, logger)).toEqual({ code: 'NOT_FOUND', message: 'No such todo', details: { id: 7 } })
+    expect(toPublicError(new ForbiddenError(), logger)).toEqual({ code: 'FORBIDDEN', message: 'Not allowed' })
+    expect(errors).toEqual([])
+  })
+
+  it('toPublicError never leaks the message or cause of an internal error', () => {
+    const { logger, errors } = capturingLogger()
+    const secret = 'SELECT * FROM users -- secret'
+    const inputs: unknown[] = [
+      new Error(secret),
+      new TypeError(secret),
+      new PikkuError('INTERNAL', secret),
+      new InternalServerError('given-id', { cause: new Error(secret) }),
+      { message: secret },
+      secret,
+    ]
+    for (const input of inputs) {
+      const publicError = toPublicError(input, logger)
+      expect(publicError.code).toBe('INTERNAL')
+      expect(publicError.message).toBe('Internal server error')
+      expect(typeof publicError.id).toBe('string')
+      expect(JSON.stringify(publicError)).not.toContain('secret')
+    }
+    // Logged once per input except the one that already had an id.
+    expect(errors).toHaveLength(inputs.length - 1)
+    const loggedFor = errors.map((entry) => entry.meta?.['errorId'])
+    expect(new Set(loggedFor).size).toBe(loggedFor.length)
+  })
+})
