@@ -60,7 +60,17 @@ export function defineServiceAccount(account: ServiceAccount): ServiceAccount {
   if (typeof account.session?.userId !== 'string' || account.session.userId.length === 0) {
     throw new TypeError(`service account ${account.name} needs a session with a non-empty userId`)
   }
-  return Object.freeze({ name: account.name, session: Object.freeze({ ...account.session }) })
+  // A deep, frozen copy: the account's identity and scopes cannot be changed afterwards through
+  // the object it was defined from, nor by one of its calls.
+  return Object.freeze({ name: account.name, session: deepFreeze(structuredClone(account.session)) })
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key])
+    Object.freeze(value)
+  }
+  return value
 }
 
 export function createRunner(options: RunnerOptions): Runner {
@@ -124,7 +134,8 @@ export function createRunner(options: RunnerOptions): Runner {
 
     async runAsServiceAccount(account, fn, data) {
       const session = new SessionState<UserSession>()
-      session.resumeTransient({ ...account.session })
+      // A copy the call may change: the account's own session is frozen.
+      session.resumeTransient(structuredClone(account.session))
       const wire: PikkuWire = { protocol: 'service', session, serviceAccount: account.name }
       try {
         return await invoke(fn, data, wire, [])
