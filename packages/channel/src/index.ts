@@ -1,1 +1,6 @@
-export {}
+export * from './lib/close-codes.js'
+export * from './lib/envelope.js'
+export * from './lib/upgrade-request.js'
+export * from './lib/channel-wire.js'
+export * from './lib/channel-route.js'
+export * from './lib/channel-server.js'

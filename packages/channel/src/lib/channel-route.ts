@@ -1,0 +1,115 @@
+import { functionName, UnauthorizedError, type AnyPikkuFunction, type PikkuMiddleware } from '@pikku/core'
+import type { ChannelConnection } from './channel-wire.js'
+import type { ChannelUpgradeRequest } from './upgrade-request.js'
+
+/**
+ * How a channel's connections get and keep a user session. `@pikku/middleware-channel-session`
+ * provides one backed by the session store; anything with this shape works.
+ *
+ * The runtime calls `upgrade` before the WebSocket handshake completes (throw a `PikkuError` to
+ * refuse: the client gets that code's HTTP status and no connection), `connected` once the
+ * connection is open with whatever `upgrade` returned, `disconnected` when it closes, and runs
+ * `middleware` outermost around every message.
+ */
+export interface ChannelSessionHandler<Grant = unknown> {
+  upgrade?(request: ChannelUpgradeRequest): Grant | Promise<Grant>
+  connected?(connection: ChannelConnection, grant: Grant): void
+  disconnected?(connection: ChannelConnection): void
+  readonly middleware?: PikkuMiddleware
+}
+
+export interface ChannelCloseInfo {
+  readonly code: number
+  readonly reason: string
+}
+
+export interface ChannelOptions {
+  /** The path the channel answers upgrades on, e.g. `/ws`. The query string is ignored. */
+  route: string
+  /**
+   * The functions callable on this channel, by name: a request's `func` is the function's own
+   * `name`, else the key it is registered under here.
+   */
+  functions: Readonly<Record<string, AnyPikkuFunction>>
+  /**
+   * Require a session for every function on this channel, even sessionless ones. Connections are
+   * still accepted anonymously (so that they can log in); calls without a session get
+   * `UNAUTHORIZED`.
+   * @default false (each function's own requirement)
+   */
+  auth?: boolean
+  /** Where connections get their session (see `ChannelSessionHandler`). @default none: anonymous connections whose sessions are never persisted */
+  session?: ChannelSessionHandler
+  /** Channel middleware, run per message inside the session middleware and outside global middleware. @default [] */
+  middleware?: readonly PikkuMiddleware[]
+  /**
+   * Runs once the connection is open (after the session handler's `connected`), before its first
+   * message is handled. Throwing a `PikkuError` closes the connection with 1008 and its message.
+   */
+  onConnect?: (connection: ChannelConnection) => void | Promise<void>
+  /** Runs once when the connection has closed. */
+  onDisconnect?: (connection: ChannelConnection, close: ChannelCloseInfo) => void
+}
+
+/** A channel ready to be served by `createChannelServer`. */
+export interface WiredChannel {
+  readonly kind: 'pikku-channel'
+  readonly route: string
+  readonly functions: ReadonlyMap<string, AnyPikkuFunction>
+  readonly session: ChannelSessionHandler | undefined
+  /** Session middleware, the auth check when `auth` is set, then channel middleware. */
+  readonly protocolMiddleware: readonly PikkuMiddleware[]
+  readonly onConnect: ChannelOptions['onConnect']
+  readonly onDisconnect: ChannelOptions['onDisconnect']
+}
+
+const ROUTE = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/-]*$/
+
+// A channel can demand a session for sessionless functions; checked after the session loads.
+const requireSession: PikkuMiddleware = async (_services, wire, next) => {
+  if (wire.session.current === undefined) throw new UnauthorizedError()
+  await next()
+}
+
+/** Declares a channel; validated now, not on the first connection. */
+export function wireChannel(options: ChannelOptions): WiredChannel {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('wireChannel needs { route, functions }')
+  }
+  if (typeof options.route !== 'string' || !ROUTE.test(options.route)) {
+    throw new TypeError(`wireChannel: route must be a path starting with '/' and without a query; got ${JSON.stringify(options.route)}`)
+  }
+  if (options.functions === null || typeof options.functions !== 'object') {
+    throw new TypeError(`wireChannel: functions for ${options.route} must be an object of functions by name`)
+  }
+  const functions = new Map<string, AnyPikkuFunction>()
+  for (const [key, fn] of Object.entries(options.functions)) {
+    if (fn?.kind !== 'pikku-function') {
+      throw new TypeError(`wireChannel: functions.${key} on ${options.route} must come from pikkuFunc or pikkuSessionlessFunc`)
+    }
+    const name = functionName(fn, key)
+    if (functions.has(name)) throw new TypeError(`wireChannel: two functions named ${JSON.stringify(name)} on ${options.route}`)
+    functions.set(name, fn)
+  }
+  const session = options.session
+  if (session !== undefined && (session === null || typeof session !== 'object')) {
+    throw new TypeError('wireChannel: session must be a channel session handler, e.g. from createChannelSessions()')
+  }
+  const middleware = options.middleware ?? []
+  for (const entry of middleware) {
+    if (typeof entry !== 'function') throw new TypeError(`wireChannel: middleware on ${options.route} must be functions`)
+  }
+  const protocolMiddleware: PikkuMiddleware[] = []
+  if (session?.middleware !== undefined) protocolMiddleware.push(session.middleware)
+  if (options.auth === true) protocolMiddleware.push(requireSession)
+  protocolMiddleware.push(...middleware)
+  return Object.freeze({
+    kind: 'pikku-channel' as const,
+    route: options.route,
+    functions,
+    session,
+    protocolMiddleware: Object.freeze(protocolMiddleware),
+    onConnect: options.onConnect,
+    onDisconnect: options.onDisconnect,
+  })
+}
