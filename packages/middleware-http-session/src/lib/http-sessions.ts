@@ -12,7 +12,7 @@ import type { HTTPWireInfo } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
-import { createSignedTokens, type JwtOptions } from './signed-tokens.js'
+import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
 
 export interface HTTPSessionsOptions {
   /** Core's session manager: the store, idle and absolute timeouts, renewal. */
@@ -124,9 +124,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     if (current === undefined || sid === undefined) {
       throw new Error('jwt.sign() needs a stored session in this call: call session.set() first (log in), or sign only where a session was loaded')
     }
-    if (claims !== undefined && (typeof claims !== 'object' || claims === null || Array.isArray(claims))) {
-      throw new TypeError('jwt.sign() takes an optional plain object of extra claims')
-    }
+    assertOwnClaims(claims)
     return tokens.sign(current.userId, claims === undefined ? { sid } : { ...claims, sid })
   }
 

@@ -91,9 +91,6 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
     expiresIn,
 
     async sign(subject, claims, expiresAt) {
-      for (const name of Object.keys(claims)) {
-        if (RESERVED.has(name)) throw new TypeError(`jwt.sign(): the claim '${name}' is set by the session; pass only your own claims`)
-      }
       const now = Math.floor(clock() / 1000)
       const exp = expiresAt === undefined ? now + expiresIn : Math.min(now + expiresIn, expiresAt)
       return new SignJWT(claims)
@@ -127,6 +124,17 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
         return undefined
       }
     },
+  }
+}
+
+/** Checks the extra claims an app passes to `jwt.sign()`: none may replace one the session sets. */
+export function assertOwnClaims(claims: unknown): asserts claims is Record<string, unknown> | undefined {
+  if (claims === undefined) return
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw new TypeError('jwt.sign() takes an optional plain object of extra claims')
+  }
+  for (const name of Object.keys(claims)) {
+    if (RESERVED.has(name)) throw new TypeError(`jwt.sign(): the claim '${name}' is set by the session; pass only your own claims`)
   }
 }
 

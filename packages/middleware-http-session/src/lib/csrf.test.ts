@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { resolveCsrfPolicy } from './csrf.js'
+import { ALICE, startStoredApp, type StoredApp } from './testing/test-app.js'
+import type { CookieClient } from './testing/cookie-client.js'
+
+const apps: StoredApp[] = []
+const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {
+  const started = await startStoredApp(...args)
+  apps.push(started)
+  return started
+}
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((running) => running.close()))
+})
+
+async function loggedIn(app: StoredApp): Promise<CookieClient> {
+  const client = app.client()
+  expect((await client.post('/login', ALICE)).status).toBe(200)
+  return client
+}
+
+describe('CSRF defence for cookie-authenticated unsafe methods', () => {
+  it('refuses a cross-site PUT (Sec-Fetch-Site) with 403 and a clear message, changing nothing', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    const response = await client.put('/preferences', { theme: 'evil' }, { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
+    expect(response.status).toBe(403)
+    expect(response.body.error.code).toBe('FORBIDDEN')
+    expect(response.body.error.message).toMatch(/^Cross-site request refused/)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect((await client.get('/profile')).body.preferences).toEqual({})
+  })
+
+  it('refuses a POST from a foreign Origin without fetch metadata', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    const response = await client.post('/logout', {}, { headers: { origin: 'https://evil.example' } })
+    expect(response.status).toBe(403)
+    expect(response.body.error.message).toContain('https://evil.example')
+    expect((await client.get('/profile')).status).toBe(200)
+  })
+
+  it('refuses Origin: null (sandboxed frames, some redirects)', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.put('/preferences', {}, { headers: { origin: 'null' } })).status).toBe(403)
+  })
+
+  it('refuses a same-site (sibling subdomain) request whose origin is not allowed', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.put('/preferences', {}, { headers: { 'sec-fetch-site': 'same-site', origin: 'https://other.example.com' } })).status).toBe(403)
+    expect((await client.put('/preferences', {}, { headers: { 'sec-fetch-site': 'same-site' } })).status).toBe(403)
+  })
+
+  it('allows same-origin and user-initiated requests', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.put('/preferences', { a: 1 }, { headers: { 'sec-fetch-site': 'same-origin', origin: app.base } })).status).toBe(200)
+    expect((await client.put('/preferences', { a: 2 }, { headers: { 'sec-fetch-site': 'none' } })).status).toBe(200)
+  })
+
+  it('allows the request\'s own origin, derived from Host and the scheme', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.put('/preferences', { a: 1 }, { headers: { origin: app.base } })).status).toBe(200)
+    // Same host, other scheme: another origin.
+    expect((await client.put('/preferences', { a: 1 }, { headers: { origin: app.base.replace('http:', 'https:') } })).status).toBe(403)
+  })
+
+  it('allows origins on the allow-list, even from another site', async () => {
+    const app = await start({ http: { csrf: { allowedOrigins: ['https://app.example.com'] } } })
+    const client = await loggedIn(app)
+    const allowed = await client.put('/preferences', { a: 1 }, { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://app.example.com' } })
+    expect(allowed.status).toBe(200)
+    const other = await client.put('/preferences', { a: 1 }, { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
+    expect(other.status).toBe(403)
+  })
+
+  it('allows a client that sends neither Origin nor Sec-Fetch-Site (not a browser)', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.put('/preferences', { a: 1 })).status).toBe(200)
+  })
+
+  it('does not apply to safe methods', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.get('/profile', { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })).status).toBe(200)
+  })
+
+  it('does not apply to bearer-token requests', async () => {
+    const app = await start()
+    const login = await app.client().post('/login', ALICE)
+    const response = await app.client().put('/preferences', { a: 1 }, {
+      headers: { authorization: `Bearer ${login.body.token}`, 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    })
+    expect(response.status).toBe(200)
+  })
+
+  it('does not apply to requests without a session cookie, or with a dead one', async () => {
+    const app = await start()
+    const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }
+    expect((await app.client().post('/public', {}, { headers: crossSite })).status).toBe(200)
+    expect((await app.client().post('/public', {}, { headers: { ...crossSite, cookie: 'pikku-session=dead' } })).status).toBe(200)
+  })
+
+  it('refuses a cross-site login (login CSRF) before anything is stored', async () => {
+    const app = await start()
+    const response = await app.client().post('/login', ALICE, { headers: { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' } })
+    expect(response.status).toBe(403)
+    expect(response.setCookies).toEqual([])
+    expect(app.store.writes).toEqual([])
+    expect((await app.client().post('/login', ALICE, { headers: { origin: app.base } })).status).toBe(200)
+  })
+
+  it('can leave cross-site logins alone (checkLogin: false), or be turned off entirely', async () => {
+    const loginAllowed = await start({ http: { csrf: { checkLogin: false } } })
+    const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }
+    const client = loginAllowed.client()
+    expect((await client.post('/login', ALICE, { headers: crossSite })).status).toBe(200)
+    expect((await client.put('/preferences', {}, { headers: crossSite })).status).toBe(403)
+
+    const off = await start({ http: { csrf: false } })
+    const offClient = off.client()
+    expect((await offClient.post('/login', ALICE, { headers: crossSite })).status).toBe(200)
+    expect((await offClient.put('/preferences', {}, { headers: crossSite })).status).toBe(200)
+  })
+
+  it('validates the allow-list when created', () => {
+    expect(() => resolveCsrfPolicy({ allowedOrigins: ['app.example.com'] }, 'csrf')).toThrow(/csrf.allowedOrigins\[0\] must be an origin/)
+    expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com/path'] }, 'csrf')).toThrow(/did you mean "https:\/\/app.example.com"/)
+    expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com:443'] }, 'csrf')).toThrow(/no default port/)
+    expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com', 'http://localhost:5173'] }, 'csrf')).not.toThrow()
+  })
+})
