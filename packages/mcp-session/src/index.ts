@@ -1,1 +1,7 @@
-export {}
+export * from './lib/tools.js'
+export * from './lib/mcp-wire.js'
+export * from './lib/http-handler.js'
+export * from './lib/stdio-server.js'
+export * from './lib/protected-resource.js'
+export { storageIdOf as mcpSessionStorageId, type MCPSessionData } from './lib/mcp-session-records.js'
+export type { MCPIdentity } from './lib/tool-server.js'

@@ -1,0 +1,489 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { TLSSocket } from 'node:tls'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
+import {
+  type Clock,
+  type CoreUserSession,
+  errorTable,
+  type Logger,
+  type Runner,
+  type SessionManager,
+  type SessionRecord,
+  type SessionStore,
+  toPublicError,
+  type UserSession,
+} from '@pikku/core'
+import { INVALID_REQUEST, parseJsonRpcBody, readBody } from './json-rpc-body.js'
+import { createMCPSessionRecords, type MCPSessionRecord } from './mcp-session-records.js'
+import { bearerChallenge, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource.js'
+import { ANONYMOUS, createToolRuntime, createToolServer, isToolVisibleTo, type MCPIdentity, type ToolServerContext } from './tool-server.js'
+import type { MCPTools } from './tools.js'
+
+/** Verifies a bearer token; the shape of `authenticateToken` in `@pikku/middleware-http-session`. */
+export type AuthenticateToken = (token: string) => Promise<SessionRecord<UserSession> | undefined>
+
+export interface MCPHTTPHandlerOptions {
+  /** The tools, from `wireMCP`. */
+  mcp: MCPTools
+  /** The app's runner (services, global middleware, logger). */
+  runner: Runner
+  /** The app's session manager: the same store as every other protocol. */
+  sessions: SessionManager<UserSession>
+  /**
+   * Turns `Authorization: Bearer <token>` into a stored session, or undefined for a bad token. Pass
+   * `httpSessions.authenticateToken` from `@pikku/middleware-http-session` to accept its JWTs.
+   * @default sessions.loadByToken (opaque session tokens)
+   */
+  authenticateToken?: AuthenticateToken
+  /** Path of the MCP endpoint. @default '/mcp' */
+  path?: string
+  /**
+   * `stateful`: `Mcp-Session-Id` issued on initialize, MCP sessions kept in the session store, and
+   * the `login` tool binds its user session to the MCP session. `stateless`: no MCP sessions; the
+   * caller is whoever the bearer token of each request says.
+   * @default 'stateful'
+   */
+  mode?: 'stateful' | 'stateless'
+  /**
+   * Let a user session started by the `login` tool authenticate later calls in the same MCP session
+   * (stateful mode only). Off means identity comes only from bearer tokens.
+   * @default true
+   */
+  inBandLogin?: boolean
+  /**
+   * Browser origins allowed to call the endpoint (DNS-rebinding defence): a request with any other
+   * `Origin` gets 403. Requests without `Origin` (agents, CLIs) are not browsers and are allowed.
+   * The origin of `resourceUrl` is always allowed.
+   * @default []
+   */
+  allowedOrigins?: readonly string[]
+  /**
+   * The endpoint's canonical URL, published as `resource` in the protected-resource metadata and
+   * used for the `resource_metadata` link of 401 answers. Set it in production.
+   * @default derived from each request's Host header and scheme
+   */
+  resourceUrl?: string
+  /**
+   * Authorization servers listed in the protected-resource metadata. The app's own `login` tool
+   * issues the tokens, so there is no OAuth server to name by default.
+   * @default []
+   */
+  authorizationServers?: readonly string[]
+  /** `resource_name` in the metadata. @default the server name given to wireMCP */
+  resourceName?: string
+  /**
+   * An MCP session unused for this long ends (ms): later requests with its id get 404.
+   * @default 3_600_000 (1 hour)
+   */
+  idleTimeout?: number
+  /** An MCP session ends this long after initialize however much it is used (ms). @default 86_400_000 (24 hours) */
+  absoluteTimeout?: number
+  /**
+   * The idle timer is renewed in the store at most this often (ms), so requests do not each write.
+   * @default 60_000, or a tenth of idleTimeout when that is shorter
+   */
+  renewalInterval?: number
+  /**
+   * How often idle MCP sessions this process served are evicted (their transports closed and the
+   * user session they bound revoked); 0 turns the timer off (call `sweep()` yourself).
+   * @default 60_000
+   */
+  sweepInterval?: number
+  /** Where MCP session records live. @default sessions.store */
+  store?: SessionStore<CoreUserSession>
+  /** Largest request body accepted (bytes); larger ones get 413. @default 1_048_576 */
+  bodyLimit?: number
+  /** Answer with one JSON body instead of an SSE stream. @default false */
+  jsonResponse?: boolean
+  /** @default sessions.clock */
+  clock?: Clock
+  /** @default runner.logger */
+  logger?: Logger
+}
+
+/** The MCP endpoint for `node:http`. */
+export interface MCPHTTPHandler {
+  /**
+   * Serves the MCP endpoint and the protected-resource metadata. Returns false, without touching
+   * the response, for any other path, so it can sit in front of other routes.
+   */
+  readonly handle: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
+  /** Evicts idle MCP sessions this process has served; returns how many ended. */
+  sweep(): Promise<number>
+  /** SDK transports currently open (requests in flight). */
+  readonly openTransports: number
+  /** Stops the sweep timer and the store subscription and closes every open transport. */
+  close(): Promise<void>
+}
+
+interface LocalSession {
+  boundSessionId: string | undefined
+  readonly transports: Set<{ close(): Promise<void> }>
+}
+
+type Resolution =
+  | { readonly kind: 'ok'; readonly identity: MCPIdentity }
+  | { readonly kind: 'invalid-token' }
+  | { readonly kind: 'not-yours' }
+
+const JSON_TYPE = 'application/json'
+const MINUTE = 60_000
+
+export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHandler {
+  const runtime = createToolRuntime(options.mcp, options.runner, options.sessions, options.logger)
+  const { sessions, logger } = runtime
+  const path = options.path ?? '/mcp'
+  if (!path.startsWith('/')) throw new TypeError(`path must start with '/'; got ${JSON.stringify(path)}`)
+  const mode = options.mode ?? 'stateful'
+  if (mode !== 'stateful' && mode !== 'stateless') throw new TypeError(`mode must be 'stateful' or 'stateless'; got ${JSON.stringify(mode)}`)
+  const stateful = mode === 'stateful'
+  const inBandLogin = stateful && (options.inBandLogin ?? true)
+  const authenticateToken: AuthenticateToken = options.authenticateToken ?? ((token) => sessions.loadByToken(token))
+  const idleTimeout = options.idleTimeout ?? 60 * MINUTE
+  const absoluteTimeout = options.absoluteTimeout ?? 24 * 60 * MINUTE
+  const renewalInterval = options.renewalInterval ?? Math.min(MINUTE, Math.floor(idleTimeout / 10))
+  const sweepInterval = options.sweepInterval ?? MINUTE
+  const bodyLimit = options.bodyLimit ?? 1_048_576
+  const clock = options.clock ?? sessions.clock
+  for (const [name, value] of [['idleTimeout', idleTimeout], ['absoluteTimeout', absoluteTimeout]] as const) {
+    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number of milliseconds; got ${value}`)
+  }
+  if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
+    throw new RangeError(`renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`)
+  }
+  if (!(sweepInterval >= 0)) throw new RangeError(`sweepInterval must be 0 or more ms; got ${sweepInterval}`)
+  if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new RangeError(`bodyLimit must be a positive whole number of bytes; got ${bodyLimit}`)
+  let configuredResource: URL | undefined
+  if (options.resourceUrl !== undefined) {
+    try {
+      configuredResource = new URL(options.resourceUrl)
+    } catch {
+      throw new TypeError(`resourceUrl must be an absolute URL such as https://api.example.com/mcp; got ${JSON.stringify(options.resourceUrl)}`)
+    }
+  }
+  const allowedOrigins = new Set(options.allowedOrigins ?? [])
+  if (configuredResource !== undefined) allowedOrigins.add(configuredResource.origin)
+  const authorizationServers = options.authorizationServers ?? []
+  const resourceName = options.resourceName ?? options.mcp.serverInfo.name
+  const records = createMCPSessionRecords({
+    store: options.store ?? (sessions.store as unknown as SessionStore<CoreUserSession>),
+    idleTimeout,
+    absoluteTimeout,
+    renewalInterval,
+    clock,
+    logger,
+  })
+
+  // MCP sessions this process has served: the user session each bound (to revoke it when the MCP
+  // session ends) and the SDK transports of requests in flight (to close them).
+  const local = new Map<string, LocalSession>()
+  let openTransports = 0
+
+  const localFor = (id: string): LocalSession => {
+    let entry = local.get(id)
+    if (entry === undefined) local.set(id, (entry = { boundSessionId: undefined, transports: new Set() }))
+    return entry
+  }
+
+  /** Ends an MCP session here: closes its transports and revokes the user session it bound. */
+  const endLocal = async (id: string, boundSessionId: string | undefined): Promise<void> => {
+    const entry = local.get(id)
+    local.delete(id)
+    const bound = boundSessionId ?? entry?.boundSessionId
+    if (entry !== undefined) {
+      for (const transport of [...entry.transports]) await transport.close().catch(() => undefined)
+    }
+    if (bound !== undefined) await sessions.revoke(bound)
+  }
+
+  // A session deleted anywhere (DELETE on another process, the store's own expiry) ends here too.
+  const unsubscribe = records.subscribe((event) => {
+    if (event.type !== 'deleted' || !local.has(event.id)) return
+    endLocal(event.id, undefined).catch((error: unknown) => logger.warn('ending an MCP session after a store event failed', { error }))
+  })
+
+  const sweep = async (): Promise<number> => {
+    let evicted = 0
+    for (const [id, entry] of [...local]) {
+      const record = await records.get(id)
+      if (record === undefined) {
+        await endLocal(id, entry.boundSessionId)
+        evicted++
+      } else {
+        entry.boundSessionId = record.data.boundSessionId
+      }
+    }
+    return evicted
+  }
+
+  let sweeping = false
+  const timer =
+    sweepInterval > 0
+      ? setInterval(() => {
+          if (sweeping) return
+          sweeping = true
+          sweep()
+            .catch((error: unknown) => logger.warn('sweeping idle MCP sessions failed', { error }))
+            .finally(() => {
+              sweeping = false
+            })
+        }, sweepInterval)
+      : undefined
+  timer?.unref()
+
+  const resourceFor = (req: IncomingMessage): string => {
+    if (configuredResource !== undefined) return configuredResource.href
+    const scheme = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'
+    return `${scheme}://${req.headers.host ?? 'localhost'}${path}`
+  }
+
+  const sendJsonRpcError = (
+    res: ServerResponse,
+    status: number,
+    code: number,
+    message: string,
+    id: string | number | null = null,
+    headers: Record<string, string> = {},
+  ): void => {
+    res.writeHead(status, { 'content-type': JSON_TYPE, ...headers })
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }))
+  }
+
+  const sendUnauthorized = (req: IncomingMessage, res: ServerResponse, error: 'invalid_token' | undefined, id: string | number | null): void => {
+    const challenge = bearerChallenge(protectedResourceMetadataUrl(resourceFor(req)), error)
+    const message = error === undefined ? 'Authentication required: send Authorization: Bearer <token> from the login tool' : 'The bearer token is invalid, expired or revoked'
+    sendJsonRpcError(res, 401, errorTable.UNAUTHORIZED.jsonRpc, message, id, { 'www-authenticate': challenge })
+  }
+
+  const sessionNotFound = (res: ServerResponse): void => {
+    // 404 tells the client to start a new session (MCP transport specification, session management).
+    sendJsonRpcError(res, 404, errorTable.NOT_FOUND.jsonRpc, 'Session not found: initialize a new MCP session')
+  }
+
+  const bearerOf = (req: IncomingMessage): string | undefined | null => {
+    const header = req.headers.authorization
+    if (header === undefined) return undefined
+    const match = /^Bearer +([^\s]+) *$/i.exec(header)
+    return match === null ? null : match[1]
+  }
+
+  /**
+   * The caller of one request: a bearer token when one is sent, else (stateful, in-band login on)
+   * the user session the `login` tool bound to this MCP session. A bearer token of another user
+   * than the bound one never reaches this MCP session.
+   */
+  const resolveIdentity = async (req: IncomingMessage, record: MCPSessionRecord | undefined): Promise<Resolution> => {
+    const token = bearerOf(req)
+    if (token === null) return { kind: 'invalid-token' }
+    if (token !== undefined) {
+      const session = await authenticateToken(token)
+      if (session === undefined) return { kind: 'invalid-token' }
+      const boundUser = record?.data.boundUserId
+      if (boundUser !== undefined && boundUser !== session.userId) return { kind: 'not-yours' }
+      return { kind: 'ok', identity: { record: session, via: 'bearer' } }
+    }
+    const bound = inBandLogin ? record?.data.boundSessionId : undefined
+    if (bound === undefined) return { kind: 'ok', identity: ANONYMOUS }
+    const session = await sessions.loadById(bound)
+    return { kind: 'ok', identity: session === undefined ? ANONYMOUS : { record: session, via: 'mcp-session' } }
+  }
+
+  /** A tools/call an anonymous caller may not make: answered with 401 before the transport. */
+  const needsCredentials = async (messages: readonly JSONRPCMessage[], identity: MCPIdentity): Promise<string | number | null | false> => {
+    if (identity.record !== undefined) return false
+    for (const message of messages) {
+      if (!isJSONRPCRequest(message) || message.method !== 'tools/call') continue
+      const name = (message.params as { name?: unknown } | undefined)?.name
+      const tool = typeof name === 'string' ? runtime.mcp.tools.get(name) : undefined
+      if (tool !== undefined && !(await isToolVisibleTo(runtime, tool, identity, 'streamable-http'))) return message.id
+    }
+    return false
+  }
+
+  const serve = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    identity: MCPIdentity,
+    mcpSessionId: string | undefined,
+  ): Promise<void> => {
+    let current = identity
+    const context: ToolServerContext = {
+      transport: 'streamable-http',
+      identity: async () => current,
+      committed: async (result, before) => {
+        const previousId = before.record?.id
+        if (result.kind === 'created') {
+          current = { record: result.record as SessionRecord<UserSession>, via: inBandLogin ? 'mcp-session' : before.via }
+          if (inBandLogin && mcpSessionId !== undefined) {
+            const bound = await records.bind(mcpSessionId, { id: result.record.id, userId: result.record.userId })
+            if (bound === 'missing') {
+              // The MCP session ended while the login ran: nothing can reach this session any more.
+              await sessions.revoke(result.record.id)
+            } else {
+              localFor(mcpSessionId).boundSessionId = result.record.id
+            }
+          }
+        } else if (result.kind === 'cleared' || result.kind === 'revoked') {
+          current = ANONYMOUS
+          const entry = mcpSessionId === undefined ? undefined : local.get(mcpSessionId)
+          const wasBound = before.via === 'mcp-session' || (entry !== undefined && entry.boundSessionId === previousId)
+          if (mcpSessionId !== undefined && previousId !== undefined && wasBound) {
+            await records.bind(mcpSessionId, undefined)
+            if (entry !== undefined && entry.boundSessionId === previousId) entry.boundSessionId = undefined
+          }
+        } else if (result.kind === 'updated') {
+          current = { record: result.record as SessionRecord<UserSession>, via: before.via }
+        }
+      },
+    }
+    const server = createToolServer(runtime, context)
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: options.jsonResponse ?? false })
+    const entry = mcpSessionId === undefined ? undefined : localFor(mcpSessionId)
+    const closable = { close: () => server.close() }
+    entry?.transports.add(closable)
+    openTransports++
+    let released = false
+    const release = (): void => {
+      if (released) return
+      released = true
+      openTransports--
+      entry?.transports.delete(closable)
+      server.close().catch(() => undefined)
+    }
+    res.on('close', release)
+    try {
+      await server.connect(transport)
+      await transport.handleRequest(req, res, body)
+    } catch (error) {
+      release()
+      throw error
+    }
+  }
+
+  const handlePost = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const text = await readBody(req, bodyLimit)
+    if (text === undefined) {
+      sendJsonRpcError(res, 413, errorTable.PAYLOAD_TOO_LARGE.jsonRpc, `The request body is larger than the limit of ${bodyLimit} bytes`)
+      return
+    }
+    const parsed = parseJsonRpcBody(text)
+    if (!parsed.ok) {
+      sendJsonRpcError(res, 400, parsed.code, parsed.message, parsed.id)
+      return
+    }
+    const { messages } = parsed
+    const initialize = messages.some((message) => isInitializeRequest(message))
+    if (initialize && messages.length > 1) {
+      sendJsonRpcError(res, 400, INVALID_REQUEST, 'Invalid Request: initialize must be sent alone')
+      return
+    }
+    let record: MCPSessionRecord | undefined
+    if (stateful && !initialize) {
+      const sessionId = req.headers['mcp-session-id']
+      if (typeof sessionId !== 'string' || sessionId === '') {
+        sendJsonRpcError(res, 400, INVALID_REQUEST, 'Invalid Request: the Mcp-Session-Id header is required after initialize')
+        return
+      }
+      record = await records.load(sessionId)
+      if (record === undefined) return sessionNotFound(res)
+    }
+    const resolution = await resolveIdentity(req, record)
+    if (resolution.kind === 'invalid-token') return sendUnauthorized(req, res, 'invalid_token', null)
+    if (resolution.kind === 'not-yours') return sessionNotFound(res)
+    const refused = await needsCredentials(messages, resolution.identity)
+    if (refused !== false) return sendUnauthorized(req, res, undefined, refused)
+
+    let mcpSessionId: string | undefined
+    if (stateful && initialize) {
+      const created = await records.create()
+      mcpSessionId = created.record.id
+      localFor(mcpSessionId)
+      res.setHeader('mcp-session-id', created.token)
+    } else if (record !== undefined) {
+      mcpSessionId = record.id
+      localFor(record.id).boundSessionId = record.data.boundSessionId
+      await records.touch(record)
+    }
+    await serve(req, res, parsed.raw, resolution.identity, mcpSessionId)
+  }
+
+  const handleDelete = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const sessionId = req.headers['mcp-session-id']
+    if (typeof sessionId !== 'string' || sessionId === '') {
+      sendJsonRpcError(res, 400, INVALID_REQUEST, 'Invalid Request: DELETE needs the Mcp-Session-Id header')
+      return
+    }
+    const record = await records.load(sessionId)
+    if (record === undefined) return sessionNotFound(res)
+    const resolution = await resolveIdentity(req, record)
+    if (resolution.kind === 'invalid-token') return sendUnauthorized(req, res, 'invalid_token', null)
+    if (resolution.kind === 'not-yours') return sessionNotFound(res)
+    await records.delete(record.id, 'cleared')
+    await endLocal(record.id, record.data.boundSessionId)
+    res.writeHead(200)
+    res.end()
+  }
+
+  const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const origin = req.headers.origin
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      sendJsonRpcError(res, 403, errorTable.FORBIDDEN.jsonRpc, `Origin ${origin} is not allowed to use this MCP endpoint`)
+      return
+    }
+    const allow = stateful ? 'POST, DELETE' : 'POST'
+    if (req.method === 'POST') return handlePost(req, res)
+    if (req.method === 'DELETE' && stateful) return handleDelete(req, res)
+    // No standalone SSE stream: every response travels on its own POST (the specification's 405).
+    sendJsonRpcError(res, 405, INVALID_REQUEST, `Method ${req.method ?? ''} not allowed; use ${allow}`, null, { allow })
+  }
+
+  const handleMetadata = (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' })
+      res.end()
+      return
+    }
+    const body = JSON.stringify(protectedResourceMetadata({ resource: resourceFor(req), authorizationServers, resourceName }))
+    // Public metadata: any origin may read it, as browser-based MCP clients must.
+    res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'max-age=3600', 'access-control-allow-origin': '*' })
+    res.end(req.method === 'HEAD' ? undefined : body)
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = req.url ?? '/'
+    const queryStart = url.indexOf('?')
+    const requestPath = queryStart === -1 ? url : url.slice(0, queryStart)
+    const isMetadata = requestPath === PROTECTED_RESOURCE_PATH || requestPath === PROTECTED_RESOURCE_PATH + path
+    if (requestPath !== path && !isMetadata) return false
+    try {
+      if (isMetadata) handleMetadata(req, res)
+      else await handleMcp(req, res)
+    } catch (error) {
+      const publicError = toPublicError(error, logger)
+      if (res.headersSent) {
+        res.end()
+      } else {
+        sendJsonRpcError(res, errorTable[publicError.code].http, errorTable[publicError.code].jsonRpc, publicError.message)
+      }
+    }
+    return true
+  }
+
+  return {
+    handle,
+    sweep,
+    get openTransports() {
+      return openTransports
+    },
+    async close() {
+      if (timer !== undefined) clearInterval(timer)
+      unsubscribe()
+      for (const entry of local.values()) {
+        for (const transport of [...entry.transports]) await transport.close().catch(() => undefined)
+      }
+      local.clear()
+    },
+  }
+}

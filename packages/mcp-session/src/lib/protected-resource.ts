@@ -1,0 +1,40 @@
+/** Where RFC 9728 puts the metadata of a protected resource, relative to its origin. */
+export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource'
+
+export interface ProtectedResourceMetadataOptions {
+  /** The MCP endpoint's canonical URL, e.g. `https://api.example.com/mcp`. */
+  resource: string
+  /** Issuers of the authorization servers whose tokens the endpoint accepts. */
+  authorizationServers: readonly string[]
+  /** A human-readable name for the resource. */
+  resourceName?: string
+}
+
+/**
+ * The OAuth protected-resource metadata document (RFC 9728 section 2) the MCP authorization
+ * specification asks servers to publish. Tokens are accepted in the `Authorization` header only:
+ * never in a query string, where they would end up in logs.
+ */
+export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): Record<string, unknown> {
+  return {
+    resource: options.resource,
+    authorization_servers: [...options.authorizationServers],
+    bearer_methods_supported: ['header'],
+    ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
+  }
+}
+
+/** `<origin>/.well-known/oauth-protected-resource` for a resource URL. */
+export function protectedResourceMetadataUrl(resource: string): string {
+  return new URL(resource).origin + PROTECTED_RESOURCE_PATH
+}
+
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3, RFC 9728 section 5.1). `error` is
+ * set only when a token was offered and refused; a request without one gets the bare challenge.
+ */
+export function bearerChallenge(metadataUrl: string, error?: 'invalid_token' | 'invalid_request'): string {
+  const parts = [`resource_metadata="${metadataUrl}"`]
+  if (error !== undefined) parts.push(`error="${error}"`)
+  return `Bearer ${parts.join(', ')}`
+}

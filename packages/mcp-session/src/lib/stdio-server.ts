@@ -1,0 +1,108 @@
+import type { Readable, Writable } from 'node:stream'
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import type { Logger, Runner, SessionManager, UserSession } from '@pikku/core'
+import type { AuthenticateToken } from './http-handler.js'
+import { ANONYMOUS, createToolRuntime, createToolServer, type MCPIdentity } from './tool-server.js'
+import type { MCPTools } from './tools.js'
+
+export interface MCPStdioOptions {
+  /** The tools, from `wireMCP`. */
+  mcp: MCPTools
+  runner: Runner
+  sessions: SessionManager<UserSession>
+  /**
+   * Turns the configured token into a stored session, or undefined for a bad one.
+   * @default sessions.loadByToken (opaque session tokens)
+   */
+  authenticateToken?: AuthenticateToken
+  /** The token to act with. Takes precedence over `tokenEnv` and `loadToken`. */
+  token?: string
+  /** Name of an environment variable holding the token, as CI systems pass one (e.g. `MYAPP_TOKEN`). */
+  tokenEnv?: string
+  /**
+   * Reads stored credentials when neither `token` nor the variable is set: plug in the CLI's
+   * credentials file reader so an agent acts as the user who ran `<app> login`. Called on every
+   * request, so a new `login` or a `logout` on the command line takes effect at once.
+   */
+  loadToken?: () => Promise<string | undefined> | string | undefined
+  /** @default process.env */
+  env?: Readonly<Record<string, string | undefined>>
+  /** @default process.stdin */
+  stdin?: Readable
+  /** @default process.stdout */
+  stdout?: Writable
+  /** @default runner.logger; never write logs to stdout, which carries the protocol */
+  logger?: Logger
+}
+
+export interface MCPStdioServer {
+  /** The SDK server, connected. */
+  readonly server: Server
+  /** Closes the connection and revokes a user session started on it by the `login` tool. */
+  close(): Promise<void>
+}
+
+/**
+ * Serves the tools over stdio. Every request is authenticated again from the configured token (a
+ * revoked or expired token stops working mid-connection); a user session started with the `login`
+ * tool belongs to this connection and ends with it.
+ */
+export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioServer> {
+  const runtime = createToolRuntime(options.mcp, options.runner, options.sessions, options.logger)
+  const { sessions } = runtime
+  const authenticateToken: AuthenticateToken = options.authenticateToken ?? ((token) => sessions.loadByToken(token))
+  const env = options.env ?? process.env
+  if (options.tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.tokenEnv)) {
+    throw new TypeError(`tokenEnv must be an environment variable name such as MYAPP_TOKEN; got ${JSON.stringify(options.tokenEnv)}`)
+  }
+
+  const currentToken = async (): Promise<string | undefined> => {
+    if (options.token !== undefined && options.token !== '') return options.token
+    const fromEnv = options.tokenEnv === undefined ? undefined : env[options.tokenEnv]
+    if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim()
+    const loaded = await options.loadToken?.()
+    return loaded === undefined || loaded === '' ? undefined : loaded
+  }
+
+  let bound: string | undefined
+  const identity = async (): Promise<MCPIdentity> => {
+    if (bound !== undefined) {
+      const record = await sessions.loadById(bound)
+      if (record !== undefined) return { record, via: 'connection' }
+      bound = undefined
+    }
+    const token = await currentToken()
+    if (token === undefined) return ANONYMOUS
+    const record = await authenticateToken(token)
+    return record === undefined ? ANONYMOUS : { record, via: 'token' }
+  }
+
+  const server = createToolServer(runtime, {
+    transport: 'stdio',
+    identity,
+    committed: async (result, before) => {
+      if (result.kind === 'created') bound = result.record.id
+      else if ((result.kind === 'cleared' || result.kind === 'revoked') && before.via === 'connection') bound = undefined
+    },
+  })
+  const stdin = options.stdin ?? process.stdin
+  const transport = new StdioServerTransport(stdin, options.stdout ?? process.stdout)
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      stdin.off('end', onEnd)
+      await server.close()
+      // The session was reachable only through this connection.
+      if (bound !== undefined) await sessions.revoke(bound).catch(() => false)
+      bound = undefined
+    })())
+  // The SDK's stdio transport does not notice the client going away; an ended stdin is that.
+  const onEnd = (): void => {
+    close().catch((error: unknown) => runtime.logger.warn('closing the stdio MCP server failed', { error }))
+  }
+  stdin.on('end', onEnd)
+  await server.connect(transport)
+  return { server, close }
+}

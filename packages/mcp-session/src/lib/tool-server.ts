@@ -1,0 +1,184 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
+import {
+  checkPermissions,
+  errorTable,
+  type Logger,
+  type PikkuMiddleware,
+  type PikkuWire,
+  type PublicError,
+  type Runner,
+  type SessionCommitResult,
+  type SessionManager,
+  type SessionlessWire,
+  type SessionRecord,
+  toPublicError,
+  type UserSession,
+} from '@pikku/core'
+import type { MCPTool, MCPTools } from './tools.js'
+import type { MCPWireInfo, MCPTransportKind, MCPCredentialSource } from './mcp-wire.js'
+
+/** Who is calling: the stored session a credential led to, and which credential it was. */
+export interface MCPIdentity {
+  readonly record: SessionRecord<UserSession> | undefined
+  readonly via: MCPCredentialSource | undefined
+}
+
+export const ANONYMOUS: MCPIdentity = Object.freeze({ record: undefined, via: undefined })
+
+/** What the HTTP and stdio servers share: the tools and the app's runner and session manager. */
+export interface ToolRuntime {
+  readonly mcp: MCPTools
+  readonly runner: Runner
+  readonly sessions: SessionManager<UserSession>
+  readonly logger: Logger
+  /** One JSON Schema validator for every per-request SDK server (building one compiles Ajv). */
+  readonly validator: AjvJsonSchemaValidator
+}
+
+/** How one SDK server instance learns its caller and reports session changes. */
+export interface ToolServerContext {
+  readonly transport: MCPTransportKind
+  /** The caller's identity, resolved from credentials for this request. */
+  identity(): Promise<MCPIdentity>
+  /** Called after a tool call's session changes were persisted (login, logout, renewal…). */
+  committed?(result: SessionCommitResult, before: MCPIdentity): Promise<void>
+}
+
+export function createToolRuntime(mcp: MCPTools, runner: Runner, sessions: SessionManager<UserSession>, logger?: Logger): ToolRuntime {
+  if (mcp === undefined || !(mcp.tools instanceof Map)) {
+    throw new TypeError('mcp must come from wireMCP({ tools })')
+  }
+  if (runner === undefined || typeof runner.run !== 'function') {
+    throw new TypeError('runner must come from createRunner in @pikku/core')
+  }
+  if (sessions === undefined || typeof sessions.commit !== 'function') {
+    throw new TypeError('sessions must come from createSessionManager in @pikku/core')
+  }
+  return { mcp, runner, sessions, logger: logger ?? runner.logger, validator: new AjvJsonSchemaValidator() }
+}
+
+function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo): PikkuWire {
+  return { protocol: 'mcp', session: runtime.sessions.createState(identity.record), mcp: info }
+}
+
+/**
+ * Whether a caller may see a tool: a session when the function requires one, and the function's
+ * own permission guards. Guards run without input, so `data` is `undefined` here; a guard that
+ * throws on the missing input cannot be decided now and leaves the tool listed (the call is still
+ * checked with the real input by the runner).
+ */
+export async function isToolVisible(runtime: ToolRuntime, tool: MCPTool, wire: PikkuWire): Promise<boolean> {
+  if (tool.func.auth && wire.session.current === undefined) return false
+  if (tool.func.permissions === undefined) return true
+  try {
+    return await checkPermissions(tool.func.permissions, runtime.runner.services, undefined, wire as unknown as SessionlessWire)
+  } catch (error) {
+    runtime.logger.debug('a permission guard threw while listing tools; the tool stays listed', { tool: tool.name, error })
+    return true
+  }
+}
+
+/** Whether a tool is visible to an identity (used before the transport to answer 401). */
+export function isToolVisibleTo(runtime: ToolRuntime, tool: MCPTool, identity: MCPIdentity, transport: MCPTransportKind): Promise<boolean> {
+  return isToolVisible(runtime, tool, makeWire(runtime, identity, { transport, tool: tool.name, credential: identity.via }))
+}
+
+function describeTool(tool: MCPTool): Tool {
+  return {
+    name: tool.name,
+    ...(tool.title === undefined ? {} : { title: tool.title }),
+    description: tool.description,
+    inputSchema: tool.inputSchema,
+  }
+}
+
+function toToolResult(output: unknown): CallToolResult {
+  if (typeof output === 'string') return { content: [{ type: 'text', text: output }] }
+  const text = output === undefined ? 'null' : JSON.stringify(output)
+  if (typeof output === 'object' && output !== null && !Array.isArray(output)) {
+    return { content: [{ type: 'text', text }], structuredContent: output as Record<string, unknown> }
+  }
+  return { content: [{ type: 'text', text }] }
+}
+
+// Errors an agent cannot fix by changing its input are protocol errors with the table's code, so
+// an authorization failure is never reported as -32603 "Internal error". Everything else is a tool
+// error the model reads and may correct (the MCP specification's split since 2025-06-18).
+const PROTOCOL_ERRORS: ReadonlySet<PublicError['code']> = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'])
+
+/** Maps a core error to an MCP tool error result, or throws it as a JSON-RPC error. */
+export function toToolError(error: unknown, logger: Logger): CallToolResult {
+  const publicError = toPublicError(error, logger)
+  if (PROTOCOL_ERRORS.has(publicError.code)) {
+    throw new McpError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+  }
+  const suffix = publicError.id === undefined ? '' : ` (error id ${publicError.id})`
+  return {
+    isError: true,
+    content: [{ type: 'text', text: `${publicError.code}: ${publicError.message}${suffix}` }],
+    structuredContent: { error: publicError },
+  }
+}
+
+/** A fresh SDK server bound to one request (HTTP) or one connection (stdio). */
+export function createToolServer(runtime: ToolRuntime, context: ToolServerContext): Server {
+  const { mcp, runner, logger } = runtime
+  const server = new Server(
+    { name: mcp.serverInfo.name, version: mcp.serverInfo.version },
+    {
+      capabilities: { tools: { listChanged: false } },
+      ...(mcp.instructions === undefined ? {} : { instructions: mcp.instructions }),
+      jsonSchemaValidator: runtime.validator,
+    },
+  )
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
+    const identity = await resolve(context, logger)
+    const tools: Tool[] = []
+    for (const tool of mcp.tools.values()) {
+      const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via })
+      if (await isToolVisible(runtime, tool, wire)) tools.push(describeTool(tool))
+    }
+    return { tools }
+  })
+
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const tool = mcp.tools.get(request.params.name)
+    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
+    const identity = await resolve(context, logger)
+    const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via })
+    const args = request.params.arguments
+    const data = tool.wrapsInput ? args?.['input'] : args
+    // Outermost middleware: persist what the call did before the response is sent.
+    const persist: PikkuMiddleware = async (_services, callWire, next) => {
+      await next()
+      const result = await runtime.sessions.commit(callWire.session)
+      await context.committed?.(result, identity)
+    }
+    try {
+      return toToolResult(await runner.run(tool.func, data, wire, { middleware: [persist] }))
+    } catch (error) {
+      return toToolError(error, logger)
+    }
+  })
+
+  return server
+}
+
+async function resolve(context: ToolServerContext, logger: Logger): Promise<MCPIdentity> {
+  try {
+    return await context.identity()
+  } catch (error) {
+    const publicError = toPublicError(error, logger)
+    throw new McpError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+  }
+}
