@@ -1,0 +1,97 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createMemoryStore } from './memory-store.js'
+import type { CoreUserSession } from './register.js'
+import type { SessionEvent, SessionRecord } from './session-store.js'
+import { describeSessionStoreConformance } from './store-conformance.js'
+import { createTestClock } from './test-clock.js'
+
+const MINUTE = 60_000
+
+describeSessionStoreConformance('memory store', { create: (clock) => createMemoryStore({ clock: clock.now, sweepInterval: 0 }) })
+
+function record(id: string, now: number, lifetime = 30 * MINUTE, userId = 'alice'): SessionRecord<CoreUserSession> {
+  return { id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + lifetime }
+}
+
+describe('the memory store stays bounded', () => {
+  afterEach(() => {
+    vi.useRealTimers()
+    vi.restoreAllMocks()
+  })
+
+  it('beyond maxEntries the oldest session is evicted and announced as evicted', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 0, maxEntries: 3 })
+    const events: SessionEvent[] = []
+    store.subscribe((event) => {
+      if (event.type === 'deleted') events.push(event)
+    })
+    for (const id of ['s1', 's2', 's3', 's4', 's5']) await store.set(record(id, clock.now()))
+    expect(store.size).toBe(3)
+    expect(await store.get('s1')).toBeUndefined()
+    expect(await store.get('s2')).toBeUndefined()
+    expect(await store.get('s5')).toBeDefined()
+    expect(events).toEqual([
+      { type: 'deleted', id: 's1', userId: 'alice', reason: 'evicted' },
+      { type: 'deleted', id: 's2', userId: 'alice', reason: 'evicted' },
+    ])
+    expect((await store.listByUser('alice')).map((r) => r.id)).toEqual(['s3', 's4', 's5'])
+  })
+
+  it('sweep() removes expired sessions, announces them, and keeps live ones', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 0, sweepBatchSize: 2 })
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    for (let i = 0; i < 5; i++) await store.set(record(`short${i}`, clock.now(), MINUTE))
+    await store.set(record('long', clock.now(), 60 * MINUTE))
+    clock.advance(MINUTE)
+    expect(store.size).toBe(6)
+    expect(await store.sweep()).toBe(5)
+    expect(store.size).toBe(1)
+    expect(events.filter((event) => event.type === 'deleted' && event.reason === 'expired')).toHaveLength(5)
+    expect(await store.get('long')).toBeDefined()
+    expect(await store.sweep()).toBe(0)
+  })
+
+  it('the sweep timer removes expired sessions without anyone reading them', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval', 'setImmediate'] })
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 10_000 })
+    await store.set(record('short', clock.now(), MINUTE))
+    clock.advance(MINUTE)
+    expect(store.size).toBe(1)
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(store.size).toBe(0)
+    await store.close?.()
+  })
+
+  it('the sweep timer does not keep the process alive, and close() stops it', async () => {
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval')
+    const clearIntervalSpy = vi.spyOn(globalThis, 'clearInterval')
+    const store = createMemoryStore({ sweepInterval: 1_000 })
+    expect(setIntervalSpy).toHaveBeenCalledTimes(1)
+    const timer = setIntervalSpy.mock.results[0]?.value as NodeJS.Timeout
+    expect(timer.hasRef()).toBe(false)
+    await store.close?.()
+    expect(clearIntervalSpy).toHaveBeenCalledWith(timer)
+  })
+
+  it('no timer at all with sweepInterval 0', () => {
+    const setIntervalSpy = vi.spyOn(globalThis, 'setInterval')
+    createMemoryStore({ sweepInterval: 0 })
+    expect(setIntervalSpy).not.toHaveBeenCalled()
+  })
+
+  it('a closed store refuses to work rather than losing writes silently', async () => {
+    const store = createMemoryStore({ sweepInterval: 0 })
+    await store.close?.()
+    await expect(store.set(record('s1', Date.now()))).rejects.toThrow(/closed/)
+  })
+
+  it('refuses nonsensical options when created', () => {
+    expect(() => createMemoryStore({ maxEntries: 0 })).toThrow(/maxEntries must be at least 1/)
+    expect(() => createMemoryStore({ sweepInterval: -1 })).toThrow(/sweepInterval/)
+    expect(() => createMemoryStore({ sweepBatchSize: 0 })).toThrow(/sweepBatchSize/)
+  })
+})
