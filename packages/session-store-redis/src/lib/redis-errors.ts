@@ -11,7 +11,7 @@ const TRANSIENT_REPLY = /^(LOADING|BUSY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY
  */
 export function translateRedisError(error: unknown): unknown {
   if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) return error
-  if (error instanceof TypeError || error instanceof RangeError) return error
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return error
   const detail = error instanceof Error ? error.message : String(error)
   return new ServiceUnavailableError(`The Redis session store is unavailable (${detail}); it reconnects by itself, try again shortly`, {
     cause: error,

@@ -1,0 +1,56 @@
+import { createServer, connect, type Server, type Socket } from 'node:net'
+
+/** A TCP proxy a test can cut and restore, to take a database away from a store without stopping it. */
+export interface CuttableProxy {
+  readonly port: number
+  /** Drops every open connection and refuses new ones. */
+  cut(): Promise<void>
+  /** Accepts connections again, on the same port. */
+  restore(): Promise<void>
+  close(): Promise<void>
+}
+
+export async function startCuttableProxy(target: { host: string; port: number }): Promise<CuttableProxy> {
+  const sockets = new Set<Socket>()
+  let server: Server | undefined
+  let port = 0
+
+  const open = async (): Promise<void> => {
+    const next = createServer((client) => {
+      const upstream = connect(target.port, target.host)
+      for (const socket of [client, upstream]) {
+        sockets.add(socket)
+        socket.on('close', () => sockets.delete(socket))
+        socket.on('error', () => {
+          client.destroy()
+          upstream.destroy()
+        })
+      }
+      client.pipe(upstream).pipe(client)
+    })
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject)
+      next.listen(port, '127.0.0.1', () => resolve())
+    })
+    port = (next.address() as { port: number }).port
+    server = next
+  }
+
+  const shut = async (): Promise<void> => {
+    const current = server
+    server = undefined
+    for (const socket of sockets) socket.destroy()
+    sockets.clear()
+    if (current !== undefined) await new Promise((resolve) => current.close(resolve))
+  }
+
+  await open()
+  return {
+    get port() {
+      return port
+    },
+    cut: shut,
+    restore: open,
+    close: shut,
+  }
+}

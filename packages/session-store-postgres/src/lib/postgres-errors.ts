@@ -1,0 +1,26 @@
+import { ServiceUnavailableError } from '@pikku/core'
+import pg from 'pg'
+
+// SQLSTATE classes and codes that mean "try again later": connection exceptions (08),
+// insufficient resources (53), operator intervention such as a shutdown or restart (57), system
+// errors (58), serialization failures and deadlocks (40001, 40P01), a lock not available (55P03).
+const TRANSIENT_CLASSES = new Set(['08', '53', '57', '58'])
+const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03'])
+
+/**
+ * Lost connections, timeouts and transient server states become `ServiceUnavailableError` (a 503,
+ * never "no session"); other database errors are bugs and are passed on unchanged.
+ */
+export function translatePostgresError(error: unknown): unknown {
+  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return error
+  // Anything that is not an error reported by the server (a refused or reset socket, a timeout,
+  // "Connection terminated unexpectedly") means the database could not be reached.
+  if (error instanceof pg.DatabaseError) {
+    const code = error.code ?? ''
+    if (!TRANSIENT_CLASSES.has(code.slice(0, 2)) && !TRANSIENT_CODES.has(code)) return error
+  }
+  const detail = error instanceof Error ? error.message : String(error)
+  return new ServiceUnavailableError(`The PostgreSQL session store is unavailable (${detail}); it reconnects by itself, try again shortly`, {
+    cause: error,
+  })
+}

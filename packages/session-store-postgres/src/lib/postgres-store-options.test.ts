@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { postgresSessionSchema } from './postgres-schema.js'
+import { createPostgresStore } from './postgres-store.js'
+
+describe('PostgreSQL store options', () => {
+  it('explains each invalid option when created, before connecting', () => {
+    expect(() => createPostgresStore({ connectionString: 'mysql://localhost/app' })).toThrow(/connectionString must start with postgres:\/\/ or postgresql:\/\//)
+    expect(() => createPostgresStore({ tableName: 'sessions; DROP TABLE users' })).toThrow(/tableName must be a lower-case SQL identifier/)
+    expect(() => createPostgresStore({ tableName: 'Sessions' })).toThrow(/tableName must be a lower-case SQL identifier/)
+    expect(() => createPostgresStore({ tableName: 'x'.repeat(51) })).toThrow(/at most 50 characters/)
+    expect(() => createPostgresStore({ sweepInterval: -1 })).toThrow(/sweepInterval must be a number of ms, 0 or more; got -1/)
+    expect(() => createPostgresStore({ sweepBatchSize: 1.5 })).toThrow(/sweepBatchSize must be a whole number, 1 or more; got 1.5/)
+    expect(() => createPostgresStore({ poolSize: 0 })).toThrow(/poolSize must be a whole number, 1 or more; got 0/)
+    expect(() => createPostgresStore({ queryTimeout: 0 })).toThrow(/queryTimeout must be a number of ms, 1 or more; got 0/)
+  })
+
+  it('ships its schema as SQL for operators who migrate with their own tools', () => {
+    const sql = postgresSessionSchema('app_sessions')
+    expect(sql).toContain('CREATE TABLE IF NOT EXISTS "app_sessions"')
+    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_expires_at" ON "app_sessions" (expires_at)')
+    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_user_id" ON "app_sessions" (user_id, expires_at)')
+    expect(() => postgresSessionSchema('bad name')).toThrow(/tableName must be/)
+  })
+})

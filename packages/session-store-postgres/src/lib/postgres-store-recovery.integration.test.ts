@@ -1,0 +1,133 @@
+import { randomBytes } from 'node:crypto'
+import { generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.js'
+import { createPostgresStore, type PostgresStore } from './postgres-store.js'
+import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+
+const MINUTE = 60_000
+const available = await postgresAvailable()
+
+function record(now: number, userId = 'alice'): SessionRecord {
+  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
+}
+
+/** The same database, reached through the proxy. */
+function throughProxy(proxy: CuttableProxy): string {
+  const url = new URL(databaseUrl)
+  url.hostname = '127.0.0.1'
+  url.port = String(proxy.port)
+  return url.toString()
+}
+
+// The shared PostgreSQL is never stopped (other suites use it): the store is cut off from it by a
+// TCP proxy in between, which drops every connection and refuses new ones until restored.
+describe.skipIf(!available)('PostgreSQL store when the connection is cut and comes back', () => {
+  const table = `pikku_test_${randomBytes(6).toString('hex')}`
+  const stores: PostgresStore[] = []
+  const proxies: CuttableProxy[] = []
+  const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()))
+    await Promise.all(proxies.map((proxy) => proxy.close()))
+    await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)
+    await admin.end()
+  })
+
+  it('fails with ServiceUnavailableError while cut off, then recovers by itself without losing acknowledged writes', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 100 }
+    const cutOff = createPostgresStore({ ...common, connectionString: throughProxy(proxy) })
+    const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
+    stores.push(cutOff, direct)
+    const seenByCutOff: SessionEvent[] = []
+    cutOff.subscribe((event) => seenByCutOff.push(event))
+    await cutOff.ready()
+
+    const acknowledged = Array.from({ length: 20 }, () => record(clock.now()))
+    for (const r of acknowledged) await cutOff.set(r)
+
+    await proxy.cut()
+    const started = Date.now()
+    const failure = await cutOff.get(acknowledged[0]!.id).catch((error: unknown) => error)
+    expect(failure).toBeInstanceOf(ServiceUnavailableError)
+    expect(String((failure as Error).message)).toMatch(/PostgreSQL session store is unavailable/)
+    await expect(cutOff.set(record(clock.now()))).rejects.toBeInstanceOf(ServiceUnavailableError)
+    await expect(cutOff.deleteByUser('alice')).rejects.toBeInstanceOf(ServiceUnavailableError)
+    // Failing fast, not hanging.
+    expect(Date.now() - started).toBeLessThan(2_000)
+    // The database itself is fine and still has every acknowledged write.
+    expect(await direct.listByUser('alice')).toHaveLength(20)
+
+    await proxy.restore()
+    await expect.poll(() => cutOff.get(acknowledged[0]!.id).catch(() => 'still cut off'), { timeout: 5_000, interval: 50 }).toEqual(acknowledged[0])
+    for (const r of acknowledged) expect(await cutOff.get(r.id)).toEqual(r)
+
+    // The listener connection came back too: a revocation by another server reaches this one.
+    await expect
+      .poll(
+        async () => {
+          const probe = record(clock.now(), 'bob')
+          await direct.set(probe)
+          await direct.delete(probe.id, 'revoked')
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          return seenByCutOff.some((e) => e.type === 'deleted' && e.id === probe.id)
+        },
+        { timeout: 5_000, interval: 50 },
+      )
+      .toBe(true)
+  })
+
+  it('recovers when its server connections are terminated by the database', async () => {
+    const clock = createTestClock()
+    const url = new URL(databaseUrl)
+    url.searchParams.set('application_name', `${table}_victim`)
+    const store = createPostgresStore({
+      connectionString: url.toString(),
+      tableName: table,
+      clock: clock.now,
+      logger: silentLogger,
+      sweepInterval: 0,
+      connectTimeout: 500,
+      queryTimeout: 1_000,
+      maxReconnectDelay: 100,
+    })
+    stores.push(store)
+    const seen: SessionEvent[] = []
+    store.subscribe((event) => seen.push(event))
+    await store.ready()
+    const stored = record(clock.now())
+    await store.set(stored)
+    const { rows } = await admin.query<{ pid: number }>('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
+      `${table}_victim`,
+    ])
+    // The pool's connections and the listener's.
+    expect(rows.length).toBeGreaterThanOrEqual(2)
+    // A call may meet a terminated connection: that is a 503, never a wrong answer.
+    const first = await store.get(stored.id).catch((error: unknown) => error)
+    if (first instanceof Error) expect(first).toBeInstanceOf(ServiceUnavailableError)
+    else expect(first).toEqual(stored)
+    await expect.poll(() => store.get(stored.id).catch(() => 'terminated'), { timeout: 5_000, interval: 50 }).toEqual(stored)
+    // The listener re-opened by itself.
+    const other = createPostgresStore({ connectionString: databaseUrl, tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0 })
+    stores.push(other)
+    await expect
+      .poll(
+        async () => {
+          const probe = record(clock.now(), 'carol')
+          await other.set(probe)
+          await other.delete(probe.id, 'revoked')
+          await new Promise((resolve) => setTimeout(resolve, 50))
+          return seen.some((e) => e.type === 'deleted' && e.id === probe.id)
+        },
+        { timeout: 5_000, interval: 50 },
+      )
+      .toBe(true)
+  })
+})

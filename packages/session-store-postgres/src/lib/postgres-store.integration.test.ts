@@ -1,0 +1,251 @@
+import { randomBytes } from 'node:crypto'
+import {
+  type CoreUserSession,
+  generateSessionToken,
+  hashSessionToken,
+  type SessionEvent,
+  type SessionRecord,
+  silentLogger,
+} from '@pikku/core'
+import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import fc from 'fast-check'
+import pg from 'pg'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { postgresSessionSchema } from './postgres-schema.js'
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
+import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+
+type TestSession = CoreUserSession & Record<string, unknown>
+const MINUTE = 60_000
+const available = await postgresAvailable()
+
+const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 })
+admin.on('error', () => undefined)
+const tables: string[] = []
+const opened: PostgresStore<TestSession>[] = []
+
+function freshTable(): string {
+  const table = `pikku_test_${randomBytes(6).toString('hex')}`
+  tables.push(table)
+  return table
+}
+
+function open(clock: TestClock, tableName = freshTable(), extra: PostgresStoreOptions = {}): PostgresStore<TestSession> {
+  const store = createPostgresStore<TestSession>({
+    connectionString: databaseUrl,
+    tableName,
+    clock: clock.now,
+    logger: silentLogger,
+    sweepInterval: 0,
+    poolSize: 4,
+    connectTimeout: 1_000,
+    queryTimeout: 2_000,
+    ...extra,
+  })
+  opened.push(store)
+  return store
+}
+
+async function dropTable(table: string): Promise<void> {
+  await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)
+}
+
+function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
+  const userId = overrides.userId ?? 'alice'
+  return {
+    id: hashSessionToken(generateSessionToken()),
+    userId,
+    data: { userId },
+    version: 1,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: now + 30 * MINUTE,
+    ...overrides,
+  }
+}
+
+describe.skipIf(!available)('PostgreSQL store against a real server', () => {
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+    await Promise.all(tables.splice(0).map(dropTable))
+  })
+
+  afterAll(async () => {
+    await admin.end()
+  })
+
+  describeSessionStoreConformance('PostgreSQL store', {
+    create: (clock) => open(clock),
+    destroy: async (store) => {
+      await store.close?.()
+    },
+    eventDelay: 20,
+  })
+
+  it('ships an idempotent migration that concurrent starts apply once', async () => {
+    const table = freshTable()
+    const clock = createTestClock()
+    const stores = Array.from({ length: 4 }, () => open(clock, table))
+    await Promise.all(stores.map((store) => store.migrate()))
+    await stores[0]!.migrate()
+    const { rows } = await admin.query(`SELECT version FROM "${table}_schema"`)
+    expect(rows).toEqual([{ version: 1 }])
+    const indexes = await admin.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [table])
+    const definitions = indexes.rows.map((row) => row.indexdef).join('\n')
+    expect(definitions).toMatch(/\(user_id, expires_at\)/)
+    expect(definitions).toMatch(/\(expires_at\)/)
+  })
+
+  it('leaves the schema alone with migrate: false, and works on the schema applied by hand', async () => {
+    const table = freshTable()
+    const clock = createTestClock()
+    const store = open(clock, table, { migrate: false })
+    await store.ready()
+    const exists = await admin.query('SELECT to_regclass($1) AS found', [table])
+    expect(exists.rows[0].found).toBeNull()
+    await admin.query(postgresSessionSchema(table))
+    const stored = record(clock.now())
+    await store.set(stored)
+    expect(await store.get(stored.id)).toEqual(stored)
+  })
+
+  it('sweeps expired rows in batches, announces them as expired and keeps live ones', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const store = open(clock, table, { sweepBatchSize: 3 })
+    const expiring = Array.from({ length: 10 }, () => record(clock.now(), { expiresAt: clock.now() + MINUTE }))
+    const live = record(clock.now(), { expiresAt: clock.now() + 60 * MINUTE })
+    for (const r of [...expiring, live]) await store.set(r)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    clock.advance(MINUTE)
+    expect(await store.sweep()).toBe(10)
+    expect(events.filter((e) => e.type === 'deleted' && e.reason === 'expired')).toHaveLength(10)
+    const { rows } = await admin.query(`SELECT id FROM "${table}"`)
+    expect(rows).toEqual([{ id: live.id }])
+    expect(await store.sweep()).toBe(0)
+  })
+
+  it('sweeps on its timer without being asked', async () => {
+    const table = freshTable()
+    const store = createPostgresStore<TestSession>({ connectionString: databaseUrl, tableName: table, logger: silentLogger, sweepInterval: 20 })
+    opened.push(store)
+    // Real time here: the row expired a minute ago, so the first tick removes it.
+    await store.set(record(Date.now() - 2 * MINUTE, { expiresAt: Date.now() - MINUTE }))
+    const count = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM "${table}"`)).rows[0].n)
+    await expect.poll(count, { timeout: 2_000, interval: 20 }).toBe(0)
+  })
+
+  it('refuses an update that changes the owner', async () => {
+    const clock = createTestClock()
+    const store = open(clock)
+    const stored = record(clock.now())
+    await store.set(stored)
+    await expect(store.update(stored.id, 1, { data: { userId: 'mallory' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).rejects.toThrow(
+      /cannot change userId/,
+    )
+    expect((await store.get(stored.id))?.userId).toBe('alice')
+  })
+
+  it('tells the previous owner when a session id is stored again for another user', async () => {
+    const clock = createTestClock()
+    const store = open(clock)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    const first = record(clock.now(), { userId: 'alice' })
+    await store.set(first)
+    await store.set({ ...first, userId: 'bob', data: { userId: 'bob' } })
+    expect(await store.listByUser('alice')).toEqual([])
+    expect(events).toContainEqual({ type: 'deleted', id: first.id, userId: 'alice', reason: 'cleared' })
+  })
+
+  it('delivers a logout on one server to subscribers on another within a second', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const serverA = open(clock, table)
+    const serverB = open(clock, table)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    const stored = record(clock.now())
+    await serverA.set(stored)
+    const started = Date.now()
+    await serverA.delete(stored.id, 'cleared')
+    await expect
+      .poll(() => seenByB, { timeout: 1_000, interval: 5 })
+      .toContainEqual({ type: 'deleted', id: stored.id, userId: 'alice', reason: 'cleared' })
+    expect(Date.now() - started).toBeLessThan(1_000)
+    // Each event arrives once: a server does not hear its own notifications back.
+    const seenByA: SessionEvent[] = []
+    serverA.subscribe((event) => seenByA.push(event))
+    await serverA.ready()
+    const other = record(clock.now(), { userId: 'bob' })
+    await serverA.set(other)
+    await serverA.deleteByUser('bob')
+    await expect.poll(() => seenByB.filter((e) => e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seenByA.filter((e) => e.id === other.id)).toEqual([
+      { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
+      { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
+    ])
+  })
+
+  it('ignores malformed notifications on its channel', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const store = open(clock, table)
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    await store.ready()
+    const channel = `${table}_events`
+    await admin.query('SELECT pg_notify($1, $2)', [channel, 'not json'])
+    await admin.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ origin: 'x', event: { type: 'bogus' } })])
+    await admin.query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ origin: 'x', event: { type: 'deleted', id: 'i', userId: 'u', reason: 'revoked' } })])
+    await expect.poll(() => events, { timeout: 1_000, interval: 5 }).toHaveLength(1)
+  })
+
+  describe('with arbitrary input', () => {
+    const anyString = fc.string({ unit: 'binary', maxLength: 40 })
+    const sessionData = fc.dictionary(anyString, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+
+    it('round-trips any JSON session data exactly', async () => {
+      const clock = createTestClock()
+      const store = open(clock)
+      await fc.assert(
+        fc.asyncProperty(sessionData, anyString, async (data, userId) => {
+          fc.pre(!/[\0\uD800-\uDFFF]/.test(userId))
+          const stored = record(clock.now(), { userId, data: { ...data, userId } })
+          await store.set(stored)
+          expect(await store.get(stored.id)).toEqual(stored)
+          expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
+        }),
+        { numRuns: 100 },
+      )
+    })
+
+    it('round-trips lone surrogates and NUL characters inside session data', async () => {
+      const clock = createTestClock()
+      const store = open(clock)
+      const stored = record(clock.now(), { data: { userId: 'alice', odd: '\uD800 \0 \uDFFF', ['\u0000key']: ['\uDBFF'] } })
+      await store.set(stored)
+      expect(await store.get(stored.id)).toEqual(stored)
+    })
+
+    it('answers any id with "not found" instead of failing', async () => {
+      const clock = createTestClock()
+      const store = open(clock)
+      const change = { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: clock.now() + MINUTE }
+      await fc.assert(
+        fc.asyncProperty(anyString, async (id) => {
+          expect(await store.get(id)).toBeUndefined()
+          expect(await store.delete(id)).toBe(false)
+          expect(await store.touch(id, clock.now(), clock.now() + MINUTE)).toBe(false)
+          expect(await store.update(id, 1, change)).toBe('missing')
+          expect(await store.listByUser(id)).toEqual([])
+          expect(await store.deleteByUser(id)).toBe(0)
+        }),
+        { numRuns: 100 },
+      )
+    })
+  })
+})

@@ -1,0 +1,456 @@
+import { randomUUID } from 'node:crypto'
+import {
+  type Clock,
+  type CoreUserSession,
+  createConsoleLogger,
+  createSessionEventBus,
+  type Logger,
+  type SessionDeleteReason,
+  type SessionEvent,
+  type SessionRecord,
+  type SessionStore,
+  type SessionUpdateResult,
+  type UserSession,
+} from '@pikku/core'
+import pg from 'pg'
+import { translatePostgresError } from './postgres-errors.js'
+import { migrateSessionTable } from './postgres-migrate.js'
+import { assertTableName, channelName } from './postgres-schema.js'
+import { isStorableKey } from './storable-key.js'
+
+export interface PostgresStoreOptions {
+  /**
+   * Where PostgreSQL is: `postgres://user[:password]@host[:port]/database[?sslmode=…]`.
+   * @default pg's defaults: the PGHOST, PGPORT, PGUSER, PGPASSWORD and PGDATABASE environment variables, else localhost:5432
+   */
+  connectionString?: string
+  /**
+   * The table holding sessions (a lower-case identifier). The version table is `<tableName>_schema`
+   * and the NOTIFY channel `<tableName>_events`.
+   * @default 'pikku_sessions'
+   */
+  tableName?: string
+  /**
+   * Apply the shipped schema (idempotently) before the first operation. Turn off when migrations
+   * are applied by other tooling; `postgresSessionSchema()` gives the SQL.
+   * @default true
+   */
+  migrate?: boolean
+  /**
+   * The time used for every expiry decision (ms since the epoch).
+   * @default Date.now
+   */
+  clock?: Clock
+  /**
+   * How often expired rows are deleted (ms); 0 turns the timer off (call `sweep()` yourself).
+   * Expired rows are never returned, swept or not.
+   * @default 60_000
+   */
+  sweepInterval?: number
+  /**
+   * Rows deleted per sweep statement; the sweep repeats until a batch comes back short.
+   * @default 1_000
+   */
+  sweepBatchSize?: number
+  /**
+   * Most connections in the pool (the event listener uses one more).
+   * @default 10
+   */
+  poolSize?: number
+  /**
+   * How long (ms) opening a connection may take.
+   * @default 5_000
+   */
+  connectTimeout?: number
+  /**
+   * How long (ms) a query may wait for its result before failing with `ServiceUnavailableError`.
+   * @default 5_000
+   */
+  queryTimeout?: number
+  /**
+   * Longest wait (ms) between attempts to re-open the event listener; attempts start at 50 ms and
+   * double up to this. They never stop.
+   * @default 2_000
+   */
+  maxReconnectDelay?: number
+  /**
+   * Where connection losses and recoveries are reported (once per change, not per attempt).
+   * @default createConsoleLogger()
+   */
+  logger?: Logger
+}
+
+/** The PostgreSQL store plus the hooks operators and tests use. */
+export interface PostgresStore<S extends CoreUserSession = UserSession> extends SessionStore<S> {
+  /** Applies the shipped schema now (idempotent). Runs by itself unless `migrate` is false. */
+  migrate(): Promise<void>
+  /** Deletes expired rows now, in batches; returns how many went. */
+  sweep(): Promise<number>
+  /**
+   * Resolves once the database answers (and the schema is applied) and, when there are
+   * subscribers, the event listener is listening.
+   */
+  ready(): Promise<void>
+  /** Stops the sweep timer and closes the pool and the listener. */
+  close(): Promise<void>
+}
+
+interface Row {
+  id: string
+  user_id: string
+  data: string
+  version: number
+  created_at: string
+  last_active_at: string
+  expires_at: string
+}
+
+interface EventMessage {
+  /** The store instance that sent it, so it does not deliver its own events twice. */
+  origin: string
+  event: SessionEvent
+}
+
+const isEventMessage = (value: unknown): value is EventMessage => {
+  if (typeof value !== 'object' || value === null) return false
+  const { origin, event } = value as Partial<EventMessage>
+  return (
+    typeof origin === 'string' &&
+    typeof event === 'object' &&
+    event !== null &&
+    (event.type === 'changed' || event.type === 'deleted') &&
+    typeof event.id === 'string' &&
+    typeof event.userId === 'string'
+  )
+}
+
+function assertNumber(name: string, value: number, minimum: number, unit: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
+    throw new RangeError(`${name} must be ${unit}, ${minimum} or more; got ${String(value)}`)
+  }
+}
+
+/**
+ * A store shared by any number of servers through PostgreSQL: one table with indexes on the user
+ * and on expiry, versioned updates, batched sweeping, and events through LISTEN/NOTIFY on a
+ * dedicated connection.
+ */
+export function createPostgresStore<S extends CoreUserSession = UserSession>(options: PostgresStoreOptions = {}): PostgresStore<S> {
+  const { connectionString } = options
+  const tableName = options.tableName ?? 'pikku_sessions'
+  const autoMigrate = options.migrate ?? true
+  const clock = options.clock ?? Date.now
+  const sweepInterval = options.sweepInterval ?? 60_000
+  const sweepBatchSize = options.sweepBatchSize ?? 1_000
+  const poolSize = options.poolSize ?? 10
+  const connectTimeout = options.connectTimeout ?? 5_000
+  const queryTimeout = options.queryTimeout ?? 5_000
+  const maxReconnectDelay = options.maxReconnectDelay ?? 2_000
+  const logger = options.logger ?? createConsoleLogger()
+  if (connectionString !== undefined && (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString))) {
+    throw new TypeError(
+      `connectionString must start with postgres:// or postgresql://, such as 'postgres://user@127.0.0.1:5432/app'; got ${JSON.stringify(connectionString)}`,
+    )
+  }
+  assertTableName(tableName)
+  if (typeof clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
+  assertNumber('sweepInterval', sweepInterval, 0, 'a number of ms')
+  assertNumber('connectTimeout', connectTimeout, 1, 'a number of ms')
+  assertNumber('queryTimeout', queryTimeout, 1, 'a number of ms')
+  assertNumber('maxReconnectDelay', maxReconnectDelay, 1, 'a number of ms')
+  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize < 1) {
+    throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
+  }
+  if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError(`poolSize must be a whole number, 1 or more; got ${poolSize}`)
+
+  const table = `"${tableName}"`
+  const channel = channelName(tableName)
+  const origin = randomUUID()
+  const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
+  const connection = { connectionString, connectionTimeoutMillis: connectTimeout }
+  const pool = new pg.Pool({ ...connection, max: poolSize, query_timeout: queryTimeout })
+  let poolHealthy = true
+  // An idle pooled connection that dies (the server restarted, the network dropped) is reported
+  // here; without a handler it would crash the process. The pool replaces it on the next query.
+  pool.on('error', (error) => {
+    if (poolHealthy) logger.warn('PostgreSQL session store: a pooled connection was lost; queries reconnect by themselves', { error })
+    poolHealthy = false
+  })
+  let closed = false
+
+  let migration: Promise<void> | undefined
+  const migrate = (): Promise<void> => {
+    // A failed attempt (the database was down) is forgotten, so the next operation tries again.
+    migration ??= migrateSessionTable(pool, tableName).catch((error: unknown) => {
+      migration = undefined
+      throw error
+    })
+    return migration
+  }
+  if (autoMigrate) migrate().catch(() => undefined)
+
+  const guard = async <T>(step: () => Promise<T>): Promise<T> => {
+    if (closed) throw new Error('This PostgreSQL session store was closed; create a new one')
+    try {
+      if (autoMigrate) await migrate()
+      const result = await step()
+      if (!poolHealthy) logger.info('PostgreSQL session store: connection restored')
+      poolHealthy = true
+      return result
+    } catch (error) {
+      throw translatePostgresError(error)
+    }
+  }
+
+  const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> =>
+    (await pool.query<R>(text, values)).rows
+
+  const toRecord = (row: Row): SessionRecord<S> => ({
+    id: row.id,
+    userId: row.user_id,
+    data: JSON.parse(row.data) as S,
+    version: row.version,
+    createdAt: Number(row.created_at),
+    lastActiveAt: Number(row.last_active_at),
+    expiresAt: Number(row.expires_at),
+  })
+
+  const announce = async (events: readonly SessionEvent[]): Promise<void> => {
+    if (events.length === 0) return
+    for (const event of events) bus.publish(event)
+    try {
+      const payloads = events.map((event) => JSON.stringify({ origin, event } satisfies EventMessage))
+      await pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [channel, payloads])
+    } catch (error) {
+      // The write itself committed; failing the call now would make the caller retry a write that
+      // happened. Other servers miss these events.
+      logger.warn('PostgreSQL session store: could not send session events', { error, events })
+    }
+  }
+
+  // The listener: one dedicated connection (LISTEN holds it for the store's lifetime), re-opened
+  // with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down are lost.
+  let listener: pg.Client | undefined
+  let listenerHealthy: boolean | undefined
+  let reconnectTimer: NodeJS.Timeout | undefined
+  let listening: Promise<void> | undefined
+  let markListening: () => void = () => undefined
+
+  const listen = (attempt: number): void => {
+    if (closed) return
+    const client = new pg.Client(connection)
+    listener = client
+    let retired = false
+    const retire = (error?: unknown): void => {
+      if (retired) return
+      retired = true
+      client.removeAllListeners('notification')
+      client.end().catch(() => undefined)
+      if (closed) return
+      if (listenerHealthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
+      listenerHealthy = false
+      reconnectTimer = setTimeout(() => listen(attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelay))
+    }
+    client.on('error', retire)
+    client.on('end', () => retire())
+    client.on('notification', (message) => {
+      if (message.channel !== channel || message.payload === undefined) return
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(message.payload)
+      } catch {
+        return
+      }
+      if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+    })
+    client
+      .connect()
+      .then(() => client.query(`LISTEN "${channel}"`))
+      .then(() => {
+        if (retired) return
+        if (listenerHealthy === false) logger.info('PostgreSQL session store: event listener restored')
+        listenerHealthy = true
+        markListening()
+      }, retire)
+  }
+
+  const ensureListening = (): void => {
+    if (listening !== undefined || closed) return
+    listening = new Promise<void>((resolve) => {
+      markListening = resolve
+    })
+    listen(0)
+  }
+
+  const sweep = async (): Promise<number> => {
+    let removed = 0
+    for (;;) {
+      if (closed) return removed
+      // SKIP LOCKED: several servers sweeping at once split the work instead of queueing on locks.
+      const rows = await guard(() =>
+        query<Pick<Row, 'id' | 'user_id'>>(
+          `DELETE FROM ${table} WHERE id IN (
+             SELECT id FROM ${table} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+           ) RETURNING id, user_id`,
+          [clock(), sweepBatchSize],
+        ),
+      )
+      await announce(rows.map((row) => ({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })))
+      removed += rows.length
+      if (rows.length < sweepBatchSize) return removed
+    }
+  }
+
+  let sweeping = false
+  const sweepTimer =
+    sweepInterval > 0
+      ? setInterval(() => {
+          if (sweeping) return
+          sweeping = true
+          // A failed sweep (the database is down) is retried on the next tick; nothing is lost.
+          sweep()
+            .catch(() => undefined)
+            .finally(() => {
+              sweeping = false
+            })
+        }, sweepInterval)
+      : undefined
+  // The sweep timer must never keep a process alive on its own.
+  sweepTimer?.unref()
+
+  return {
+    get(id) {
+      return guard(async () => {
+        if (!isStorableKey(id)) return undefined
+        const [row] = await query<Row>(`SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
+        return row === undefined ? undefined : toRecord(row)
+      })
+    },
+
+    set(record) {
+      return guard(async () => {
+        if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
+          throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
+        }
+        const now = clock()
+        // Both parts of the statement see the same snapshot, so `previous` is the row as it was
+        // before the upsert: its owner is told when a live session changes hands.
+        const [previous] = await query<Pick<Row, 'user_id' | 'expires_at'>>(
+          `WITH previous AS (SELECT user_id, expires_at FROM ${table} WHERE id = $1),
+           written AS (
+             INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, version = excluded.version,
+               created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at
+           )
+           SELECT user_id, expires_at FROM previous`,
+          [record.id, record.userId, JSON.stringify(record.data), record.version, record.createdAt, record.lastActiveAt, record.expiresAt],
+        )
+        const events: SessionEvent[] = []
+        if (previous !== undefined && previous.user_id !== record.userId && Number(previous.expires_at) > now) {
+          events.push({ type: 'deleted', id: record.id, userId: previous.user_id, reason: 'cleared' })
+        }
+        events.push({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+        await announce(events)
+      })
+    },
+
+    update(id, expectedVersion, change) {
+      return guard(async (): Promise<SessionUpdateResult> => {
+        if (!isStorableKey(id)) return 'missing'
+        const now = clock()
+        const userId = change.data.userId
+        const written = await query(
+          `UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
+           WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version`,
+          [JSON.stringify(change.data), change.lastActiveAt, change.expiresAt, id, expectedVersion, now, userId],
+        )
+        if (written.length === 1) {
+          await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
+          return 'ok'
+        }
+        // Nothing written: find out why, for the caller (who re-reads and retries on 'conflict').
+        const [current] = await query<Pick<Row, 'user_id' | 'version' | 'expires_at'>>(
+          `SELECT user_id, version, expires_at FROM ${table} WHERE id = $1`,
+          [id],
+        )
+        if (current === undefined || Number(current.expires_at) <= now) return 'missing'
+        if (current.version === expectedVersion && current.user_id !== userId) {
+          throw new TypeError('A session update cannot change userId; store a new session instead')
+        }
+        return 'conflict'
+      })
+    },
+
+    touch(id, lastActiveAt, expiresAt) {
+      return guard(async () => {
+        if (!isStorableKey(id)) return false
+        const [row] = await query<Pick<Row, 'user_id' | 'version'>>(
+          `UPDATE ${table} SET last_active_at = $1, expires_at = $2 WHERE id = $3 AND expires_at > $4 RETURNING user_id, version`,
+          [lastActiveAt, expiresAt, id, clock()],
+        )
+        if (row === undefined) return false
+        await announce([{ type: 'changed', id, userId: row.user_id, version: row.version, expiresAt }])
+        return true
+      })
+    },
+
+    delete(id, reason: SessionDeleteReason = 'cleared') {
+      return guard(async () => {
+        if (!isStorableKey(id)) return false
+        // An expired row goes too, but only a live one counts (and is announced).
+        const [row] = await query<Pick<Row, 'user_id' | 'expires_at'>>(`DELETE FROM ${table} WHERE id = $1 RETURNING user_id, expires_at`, [id])
+        if (row === undefined || Number(row.expires_at) <= clock()) return false
+        await announce([{ type: 'deleted', id, userId: row.user_id, reason }])
+        return true
+      })
+    },
+
+    listByUser(userId) {
+      return guard(async () => {
+        if (!isStorableKey(userId)) return []
+        const rows = await query<Row>(`SELECT * FROM ${table} WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, clock()])
+        return rows.map(toRecord)
+      })
+    },
+
+    deleteByUser(userId, deleteOptions) {
+      return guard(async () => {
+        if (!isStorableKey(userId)) return 0
+        const now = clock()
+        const rows = await query<Pick<Row, 'id' | 'expires_at'>>(
+          `DELETE FROM ${table} WHERE user_id = $1 AND id IS DISTINCT FROM $2 RETURNING id, expires_at`,
+          [userId, deleteOptions?.except ?? null],
+        )
+        const live = rows.filter((row) => Number(row.expires_at) > now)
+        await announce(live.map((row) => ({ type: 'deleted', id: row.id, userId, reason: 'revoked' })))
+        return live.length
+      })
+    },
+
+    subscribe(listener) {
+      ensureListening()
+      return bus.subscribe(listener)
+    },
+
+    migrate() {
+      return guard(() => migrate())
+    },
+
+    sweep,
+
+    async ready() {
+      await guard(() => query('SELECT 1', []))
+      if (listening !== undefined) await listening
+    },
+
+    async close() {
+      if (closed) return
+      closed = true
+      if (sweepTimer !== undefined) clearInterval(sweepTimer)
+      if (reconnectTimer !== undefined) clearTimeout(reconnectTimer)
+      markListening()
+      await Promise.all([pool.end().catch(() => undefined), listener?.end().catch(() => undefined)])
+    },
+  }
+}
