@@ -1,1 +1,19 @@
-export {}
+export { wireCLI, type WireCLIOptions, type CLIProgram, type CLICommandEntry, type CLIIO, type PikkuCLI } from './lib/wire-cli.js'
+export type { CLICommandConfig, CLISessionRole } from './lib/cli-command.js'
+export type { CLIWireInfo } from './lib/cli-wire.js'
+export type { LocalRuntime } from './lib/local-call.js'
+export type { RemoteOptions } from './lib/remote-call.js'
+export { exitCodes, exitCodeFor, type CLIExitCode } from './lib/exit-codes.js'
+export {
+  type CredentialStore,
+  type StoredCredential,
+  type CredentialLoadResult,
+  type CredentialProblem,
+  CredentialStoreError,
+} from './lib/credential-store.js'
+export { createFileCredentialStore, defaultCredentialsDirectory, type FileCredentialStoreOptions } from './lib/file-credential-store.js'
+export { parseCredentials, serializeCredentials, CREDENTIALS_FORMAT_VERSION, type CredentialParseResult } from './lib/credential-format.js'
+export { environmentNames, type CLIEnvironmentNames } from './lib/app-name.js'
+export { flagsFromSchema, toFlagName, type InputFlag, type FlagKind } from './lib/input-flags.js'
+export { formatHuman } from './lib/human-output.js'
+export { normalizeServerUrl, LOCAL_ORIGIN } from './lib/server-url.js'

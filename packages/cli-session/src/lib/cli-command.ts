@@ -1,0 +1,106 @@
+import { type AnyPikkuFunction, type FunctionDocs, inputJsonSchema, type PikkuFunction } from '@pikku/core'
+import { flagsFromSchema, GLOBAL_FLAGS, type InputFlag, parseArgsOptions } from './input-flags.js'
+
+/** What a command does to the saved login, beyond what the function itself does. */
+export type CLISessionRole = 'login' | 'logout'
+
+/** A command with options; a bare function is shorthand for `{ func }`. */
+export interface CLICommandConfig<In = unknown, Out = unknown> {
+  func: PikkuFunction<In, Out>
+  /**
+   * Input fields filled from positional arguments, in order (`app greet Alice` with
+   * `positionals: ['name']`). Every field also stays available as a flag.
+   * @default []
+   */
+  positionals?: readonly string[]
+  /**
+   * `'login'`: in remote mode, the token in the result (see `tokenField`) is saved for the server;
+   * the token field is never printed; a damaged credentials file is replaced instead of reported.
+   * `'logout'`: the saved credential is removed after the call (after the server revoked the
+   * session, in remote mode), and a session that had already ended counts as logged out.
+   * In local mode saving and removing follow what the function did to `wire.session`.
+   * @default 'login' for a command named `login`, 'logout' for one named `logout`, else none
+   */
+  session?: CLISessionRole | 'none'
+  /**
+   * The function's name on the server's RPC endpoint (`POST <server><rpcPath>/<remoteName>`).
+   * @default func.name, else the command name
+   */
+  remoteName?: string
+  /**
+   * Field of a remote login's result that holds the bearer token.
+   * @default 'token'
+   */
+  tokenField?: string
+  /**
+   * Renders the result for people (stdout, without `--json`).
+   * @default a `key: value` listing
+   */
+  format?: (result: Out) => string
+}
+
+/** A command ready to run: its flags derived once, when the CLI is wired. */
+export interface CompiledCommand {
+  readonly name: string
+  readonly func: AnyPikkuFunction
+  readonly docs: FunctionDocs | undefined
+  readonly flags: readonly InputFlag[]
+  readonly parseOptions: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>
+  readonly positionals: readonly string[]
+  readonly role: CLISessionRole | undefined
+  readonly remoteName: string
+  readonly tokenField: string
+  readonly format: ((result: unknown) => string) | undefined
+  /** True when the input schema could not be described: only `--input <json>` sets its fields. */
+  readonly opaqueInput: boolean
+}
+
+const COMMAND_PATTERN = /^[a-z][a-z0-9-]{0,63}$/
+/** Names the CLI itself answers. */
+export const BUILTIN_COMMANDS = ['shell', 'help'] as const
+
+export function compileCommand(name: string, entry: AnyPikkuFunction | CLICommandConfig<any, any>): CompiledCommand {
+  if (!COMMAND_PATTERN.test(name)) {
+    throw new TypeError(`wireCLI: command names are lower-case letters, digits and '-'; got ${JSON.stringify(name)}`)
+  }
+  if ((BUILTIN_COMMANDS as readonly string[]).includes(name)) {
+    throw new TypeError(`wireCLI: '${name}' is a built-in command; choose another name`)
+  }
+  const config: CLICommandConfig<any, any> = isPikkuFunction(entry) ? { func: entry } : entry
+  if (config === null || typeof config !== 'object' || !isPikkuFunction(config.func)) {
+    throw new TypeError(`wireCLI: command '${name}' needs a function from pikkuFunc/pikkuSessionlessFunc, or { func }`)
+  }
+  const func = config.func
+  const schema = inputJsonSchema(func.input)
+  const flags = flagsFromSchema(schema)
+  for (const flag of flags) {
+    if ((GLOBAL_FLAGS as readonly string[]).includes(flag.flag) || flag.flag.startsWith('no-')) {
+      throw new TypeError(`wireCLI: input field '${flag.field}' of command '${name}' would be --${flag.flag}, which the CLI reserves; rename the field`)
+    }
+  }
+  const positionals = [...(config.positionals ?? [])]
+  for (const field of positionals) {
+    if (!flags.some((flag) => flag.field === field)) {
+      throw new TypeError(`wireCLI: positional '${field}' of command '${name}' is not a field of the function's input schema`)
+    }
+  }
+  const role = config.session === 'none' ? undefined : (config.session ?? (name === 'login' ? 'login' : name === 'logout' ? 'logout' : undefined))
+  const remoteName = config.remoteName ?? func.name ?? name
+  return {
+    name,
+    func,
+    docs: func.docs,
+    flags,
+    parseOptions: parseArgsOptions(flags),
+    positionals,
+    role,
+    remoteName,
+    tokenField: config.tokenField ?? 'token',
+    format: config.format as ((result: unknown) => string) | undefined,
+    opaqueInput: func.input !== undefined && schema === undefined,
+  }
+}
+
+function isPikkuFunction(value: unknown): value is AnyPikkuFunction {
+  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'pikku-function'
+}

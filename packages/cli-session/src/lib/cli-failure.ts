@@ -1,0 +1,31 @@
+import { errorTable, type PikkuErrorCode } from '@pikku/core'
+import { exitCodes } from './exit-codes.js'
+
+/** What a failed command reports: the code, a message for people and the process exit code. */
+export type CLIFailureCode = PikkuErrorCode | 'CREDENTIALS' | 'CANCELLED'
+
+/** A command failed in a way the CLI explains (never printed with a stack trace). */
+export class CLIFailure extends Error {
+  readonly code: CLIFailureCode
+  readonly exitCode: number
+  /** What to do next, e.g. "Run `app login` to sign in again." */
+  readonly hint: string | undefined
+  /** Caller-safe detail (input validation issues). */
+  readonly details: unknown
+  /** The id an internal error was logged under. */
+  readonly errorId: string | undefined
+
+  constructor(code: CLIFailureCode, message: string, options: { hint?: string; details?: unknown; errorId?: string } = {}) {
+    super(message)
+    this.name = 'CLIFailure'
+    this.code = code
+    this.exitCode = code === 'CREDENTIALS' || code === 'CANCELLED' ? exitCodes[code] : errorTable[code].exitCode
+    this.hint = options.hint
+    this.details = options.details
+    this.errorId = options.errorId
+  }
+}
+
+export function isPikkuErrorCode(code: unknown): code is PikkuErrorCode {
+  return typeof code === 'string' && Object.hasOwn(errorTable, code)
+}

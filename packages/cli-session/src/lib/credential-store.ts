@@ -1,0 +1,79 @@
+/**
+ * Where a CLI keeps its session between invocations. The file store (`createFileCredentialStore`)
+ * is the default; an OS keychain, a secrets manager or a test double implements the same
+ * interface and is passed to `wireCLI({ credentials })`.
+ */
+export interface CredentialStore {
+  /** Where credentials live, for messages (a path, a keychain service name). */
+  describe(profile: string): string
+  /**
+   * The profile's credential. Never throws for bad content: a damaged or unsafe entry is reported
+   * as `{ kind: 'invalid' }` so the CLI can say what to do instead of printing a stack trace.
+   */
+  load(profile: string): Promise<CredentialLoadResult>
+  /** Replaces the profile's credential (atomically, for stores that can). */
+  save(profile: string, credential: StoredCredential): Promise<void>
+  /** Forgets the profile's credential; true when there was one. */
+  remove(profile: string): Promise<boolean>
+}
+
+/** One saved login. */
+export interface StoredCredential {
+  /**
+   * Where the token was issued and the only place it is ever sent: a normalised server URL
+   * (`http://127.0.0.1:3000`) for remote mode, or a local origin (`local`) for in-process mode.
+   */
+  readonly origin: string
+  /** The session token (local mode) or bearer token (remote mode). */
+  readonly token: string
+  /** When it was saved (ms since the epoch). */
+  readonly savedAt: number
+}
+
+/** Why a stored credential cannot be used. */
+export type CredentialProblem =
+  /** Zero bytes: a write that was cut short by something other than this CLI. */
+  | 'empty'
+  /** Bytes that are not JSON (or not UTF-8): corrupted or truncated. */
+  | 'not-json'
+  /** JSON, but not a credentials document (no version, missing or malformed fields). */
+  | 'malformed'
+  /** A format version this CLI does not read (written by a newer release). */
+  | 'unknown-version'
+  /** Readable or writable by group or others: the token may have leaked. */
+  | 'permissions'
+  /** The directory holding it is writable by group or others: the file could be swapped. */
+  | 'directory-permissions'
+  /** Owned by another user. */
+  | 'owner'
+  /** A symbolic link, a directory or a device instead of a regular file. */
+  | 'not-a-file'
+  /** Larger than any credentials file this CLI writes. */
+  | 'too-large'
+  /** The operating system refused to read it (EACCES, EIO…). */
+  | 'unreadable'
+
+export type CredentialLoadResult =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'ok'; readonly credential: StoredCredential }
+  | {
+      readonly kind: 'invalid'
+      readonly problem: CredentialProblem
+      /** What exactly is wrong, in a few words (`unexpected end of JSON input`, `mode 0644`). */
+      readonly detail: string
+      /** Where it is (for the message). */
+      readonly location: string
+      /**
+       * The credential, when it could still be read (loose permissions): `logout` uses it to
+       * revoke the possibly leaked session before deleting the file. Never used for anything else.
+       */
+      readonly credential?: StoredCredential
+    }
+
+/** A credential store could not write or delete (disk full, read-only home…). */
+export class CredentialStoreError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'CredentialStoreError'
+  }
+}

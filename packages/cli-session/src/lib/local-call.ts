@@ -1,0 +1,113 @@
+import {
+  type PikkuMiddleware,
+  type PikkuWire,
+  type Runner,
+  type SessionCommitResult,
+  type SessionManager,
+  type UserSession,
+} from '@pikku/core'
+import type { CompiledCommand } from './cli-command.js'
+
+/** What local mode needs from the app: the same runner and session manager its servers use. */
+export interface LocalRuntime {
+  readonly runner: Runner
+  readonly sessions: SessionManager<UserSession>
+  /**
+   * Releases the store (database handles, timers) when the command or shell ends.
+   * @default sessions.store.close
+   */
+  close?(): Promise<void>
+}
+
+export interface LocalCallResult {
+  readonly result: unknown
+  /** What persisting the session did; undefined when the call was cancelled. */
+  readonly commit: SessionCommitResult | undefined
+}
+
+export interface LocalCallOptions {
+  readonly runtime: LocalRuntime
+  readonly command: CompiledCommand
+  readonly data: unknown
+  readonly token: string | undefined
+  readonly profile: string
+  readonly interactive: boolean
+  readonly signal: AbortSignal
+}
+
+/** A local call that failed, with what the session middleware learned about the credential. */
+export class LocalCallError extends Error {
+  constructor(
+    readonly error: unknown,
+    /** A token was offered but no live session matched it (expired, revoked, malformed). */
+    readonly staleToken: boolean,
+  ) {
+    super(error instanceof Error ? error.message : String(error))
+    this.name = 'LocalCallError'
+  }
+}
+
+/**
+ * Runs a command in this process: the CLI's session middleware turns the saved token into the
+ * stored session (`loadByToken`), the runner does the rest, and the middleware commits what the
+ * function did before the result is printed (persist, then respond).
+ */
+export async function callLocal(options: LocalCallOptions): Promise<LocalCallResult> {
+  const { runtime, command, token, signal } = options
+  const { sessions, runner } = runtime
+  let staleToken = false
+  let commit: SessionCommitResult | undefined
+  const sessionMiddleware: PikkuMiddleware = async (_services, wire, next) => {
+    if (token !== undefined) {
+      const record = await sessions.loadByToken(token)
+      if (record === undefined) staleToken = true
+      else wire.session.resume(record)
+    }
+    await next()
+    // A cancelled command's session changes are dropped: the user asked for it not to happen.
+    if (signal.aborted) return
+    commit = await sessions.commit(wire.session)
+  }
+  const wire: PikkuWire = {
+    protocol: 'cli',
+    session: sessions.createState(),
+    cli: { command: command.name, profile: options.profile, interactive: options.interactive, signal },
+  }
+  try {
+    const result = await untilAborted(runner.run(command.func, options.data, wire, { middleware: [sessionMiddleware] }), signal)
+    return { result, commit }
+  } catch (error) {
+    if (error instanceof CancelledError) throw error
+    throw new LocalCallError(error, staleToken)
+  }
+}
+
+/** The user pressed Ctrl-C. */
+export class CancelledError extends Error {
+  constructor() {
+    super('Cancelled')
+    this.name = 'CancelledError'
+  }
+}
+
+/** Resolves with `promise`, or rejects with `CancelledError` as soon as `signal` aborts. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    promise.catch(() => {})
+    return Promise.reject(new CancelledError())
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new CancelledError())
+    signal.addEventListener('abort', onAbort, { once: true })
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(value)
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}

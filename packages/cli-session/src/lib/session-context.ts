@@ -1,0 +1,217 @@
+import type { Clock } from '@pikku/core'
+import { CLIFailure } from './cli-failure.js'
+import type { CLISessionRole } from './cli-command.js'
+import { type CredentialLoadResult, type CredentialStore, CredentialStoreError } from './credential-store.js'
+import { isStorableToken } from './credential-format.js'
+
+/** Where the token of a call came from. */
+export type TokenSource = 'env' | 'file'
+
+export interface SessionContextOptions {
+  readonly app: string
+  readonly store: CredentialStore
+  readonly profile: string
+  /** The origin calls go to: a normalised server URL, or the local origin. */
+  readonly origin: string
+  readonly remote: boolean
+  /** Name and value of the `<APP>_TOKEN` override. */
+  readonly envTokenName: string
+  readonly envToken: string | undefined
+  /** Flags to repeat in hints (`--profile work --server …`). */
+  readonly hintFlags: string
+  readonly clock: Clock
+  /** Informational lines for people (stderr). */
+  readonly note: (line: string) => void
+}
+
+/** The credential a call uses, and what is known about it. */
+export interface CallCredential {
+  readonly token: string | undefined
+  readonly source: TokenSource | undefined
+  /** Set when a saved credential exists but was not used; says why (for the unauthorized hint). */
+  readonly notice: string | undefined
+}
+
+/**
+ * The login of one profile against one origin, for one command or for a whole interactive
+ * session. The credential is read once; afterwards what this CLI did (login, logout) is kept in
+ * memory and written through to the store, so an interactive session keeps its login even if the
+ * file changes underneath it.
+ */
+export class SessionContext {
+  readonly #options: SessionContextOptions
+  #loaded = false
+  #token: string | undefined
+  #source: TokenSource | undefined
+  #invalid: (CredentialLoadResult & { kind: 'invalid' }) | undefined
+  #mismatchOrigin: string | undefined
+
+  constructor(options: SessionContextOptions) {
+    this.#options = options
+  }
+
+  get loginHint(): string {
+    return `Run \`${this.#options.app} login${this.#options.hintFlags}\` to sign in.`
+  }
+
+  get reloginHint(): string {
+    return `Run \`${this.#options.app} login${this.#options.hintFlags}\` to sign in again.`
+  }
+
+  get location(): string {
+    return this.#options.store.describe(this.#options.profile)
+  }
+
+  get source(): TokenSource | undefined {
+    return this.#source
+  }
+
+  async #load(): Promise<void> {
+    if (this.#loaded) return
+    this.#loaded = true
+    const { envToken, envTokenName } = this.#options
+    if (envToken !== undefined && envToken !== '') {
+      if (!isStorableToken(envToken)) {
+        throw new CLIFailure('BAD_REQUEST', `${envTokenName} is set but is not a token (it must be printable characters without spaces)`, {
+          hint: `Unset ${envTokenName} or set it to the token itself.`,
+        })
+      }
+      this.#token = envToken
+      this.#source = 'env'
+      return
+    }
+    const result = await this.#options.store.load(this.#options.profile)
+    if (result.kind === 'none') return
+    if (result.kind === 'invalid') {
+      this.#invalid = result
+      return
+    }
+    if (result.credential.origin !== this.#options.origin) {
+      this.#mismatchOrigin = result.credential.origin
+      return
+    }
+    this.#token = result.credential.token
+    this.#source = 'file'
+  }
+
+  /**
+   * The credential for a call of a command with this role. A damaged or unsafe credentials file
+   * fails the call with a message saying what to do, except for `login` (which replaces it) and
+   * `logout` (which removes it, see `logoutPlan`).
+   */
+  async credentialFor(role: CLISessionRole | undefined): Promise<CallCredential> {
+    await this.#load()
+    if (this.#invalid !== undefined && role === undefined) throw this.invalidFailure()
+    if (this.#mismatchOrigin !== undefined) {
+      const notice = this.mismatchNotice()
+      if (role === undefined) this.#options.note(`Note: ${notice}`)
+      return { token: undefined, source: undefined, notice }
+    }
+    if (this.#invalid !== undefined) return { token: undefined, source: undefined, notice: undefined }
+    return { token: this.#token, source: this.#source, notice: undefined }
+  }
+
+  /**
+   * What `logout` should do with the saved credential: revoke with a token (possibly one from a
+   * file with unsafe permissions, so a leaked session stops working), or just delete a file that
+   * holds nothing usable.
+   */
+  async logoutPlan(): Promise<{ token: string | undefined; source: TokenSource | undefined; damaged: boolean }> {
+    await this.#load()
+    if (this.#mismatchOrigin !== undefined) {
+      throw new CLIFailure('BAD_REQUEST', this.mismatchNotice(), {
+        hint: this.#mismatchOrigin.startsWith('http')
+          ? `Run \`${this.#options.app} logout --server ${this.#mismatchOrigin}${this.#profileFlag()}\` to end that session.`
+          : `Run \`${this.#options.app} logout${this.#profileFlag()}\` without --server to end that session.`,
+      })
+    }
+    if (this.#invalid !== undefined) {
+      const leaked = this.#invalid.credential
+      if (leaked !== undefined && leaked.origin === this.#options.origin) return { token: leaked.token, source: 'file', damaged: true }
+      return { token: undefined, source: 'file', damaged: true }
+    }
+    return { token: this.#token, source: this.#source, damaged: false }
+  }
+
+  /** Keeps a new login: in memory and in the store. */
+  async saveLogin(token: string): Promise<void> {
+    const { store, profile, origin, clock, envToken, envTokenName } = this.#options
+    this.#loaded = true
+    this.#token = token
+    this.#source = 'file'
+    this.#invalid = undefined
+    this.#mismatchOrigin = undefined
+    await this.#write(() => store.save(profile, { origin, token, savedAt: clock() }))
+    if (envToken !== undefined && envToken !== '') {
+      this.#options.note(`Note: ${envTokenName} is set; one-shot commands keep using it instead of this login until it is unset.`)
+    }
+  }
+
+  /** Forgets the login: in memory, and the saved file unless the token came from the environment. */
+  async clearLogin(): Promise<boolean> {
+    const source = this.#source
+    this.#loaded = true
+    this.#token = undefined
+    this.#source = undefined
+    if (source === 'env') {
+      this.#options.note(`Note: the session from ${this.#options.envTokenName} was ended; unset the variable too.`)
+      return false
+    }
+    this.#invalid = undefined
+    return this.#write(() => this.#options.store.remove(this.#options.profile))
+  }
+
+  invalidFailure(): CLIFailure {
+    const invalid = this.#invalid
+    if (invalid === undefined) throw new Error('no invalid credential to report')
+    const { app } = this.#options
+    const login = `\`${app} login${this.#options.hintFlags}\``
+    const logout = `\`${app} logout${this.#profileFlag()}\``
+    switch (invalid.problem) {
+      case 'permissions':
+        return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} is not private: ${invalid.detail}. It will not be used, because its session may have been read by someone else.`, {
+          hint: `Run ${logout} to revoke that session and delete the file, then ${login}.`,
+        })
+      case 'directory-permissions':
+        return new CLIFailure('CREDENTIALS', `The credentials for profile '${this.#options.profile}' will not be used: ${invalid.detail}.`, {
+          hint: `Run \`chmod 700 ${invalid.location}\`, then try again.`,
+        })
+      case 'owner':
+        return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} will not be used: ${invalid.detail}.`, {
+          hint: `Delete it and run ${login}.`,
+        })
+      case 'unknown-version':
+        return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} has ${invalid.detail}; it was probably written by a newer ${app}.`, {
+          hint: `Upgrade ${app}, or run ${login} to replace the file.`,
+        })
+      case 'unreadable':
+        return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} cannot be used: ${invalid.detail}.`, {
+          hint: `Check its permissions, or run ${login} to replace it.`,
+        })
+      default:
+        return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} is damaged: ${invalid.detail}.`, {
+          hint: `Run ${login} to replace it (or ${logout} to delete it).`,
+        })
+    }
+  }
+
+  mismatchNotice(): string {
+    const saved = this.#mismatchOrigin ?? ''
+    const savedText = saved.startsWith('http') ? `was issued by ${saved}` : 'was made in local mode'
+    const target = this.#options.remote ? `it is never sent to ${this.#options.origin}` : 'it is not used in local mode'
+    return `the saved login of profile '${this.#options.profile}' ${savedText}; ${target}`
+  }
+
+  #profileFlag(): string {
+    return this.#options.profile === 'default' ? '' : ` --profile ${this.#options.profile}`
+  }
+
+  async #write<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation()
+    } catch (error) {
+      if (error instanceof CredentialStoreError) throw new CLIFailure('CREDENTIALS', error.message)
+      throw error
+    }
+  }
+}
