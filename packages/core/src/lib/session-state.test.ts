@@ -90,6 +90,25 @@ describe('the session a call sees', () => {
     expect(store.writes.length).toBe(writesBefore)
   })
 
+  it('changing a field and changing it back in the same call writes nothing', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, { ...alice, theme: 'light' })
+    const state = await callWith(manager, token)
+    const user = await state.get()
+    await state.set({ ...user!, theme: 'dark', language: 'fr' })
+    await state.update({ theme: 'light', language: undefined })
+    expect(state.changed).toBe(false)
+    const writesBefore = store.writes.length
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.writes.length).toBe(writesBefore)
+  })
+
+  it('set() refuses a value that is not plain data, saying so', async () => {
+    const state = new SessionState<AppSession>()
+    await state.set(alice)
+    await expect(state.set({ ...alice, callback: () => {} } as AppSession)).rejects.toThrow(/plain data/)
+  })
+
   it('set() refuses a value without a userId', async () => {
     const state = new SessionState<AppSession>()
     await expect(state.set({ email: 'x@example.com' } as AppSession)).rejects.toThrow(/userId/)

@@ -106,8 +106,9 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
 
   get(): Promise<S | undefined> {
     // The caller may mutate what it gets and hand it back to set(): keep a private copy to compare
-    // against, taken once per value rather than on every get().
-    if (this.#value !== undefined && this.#base === undefined) {
+    // against, taken once per value rather than on every get(). A transient session is never
+    // persisted, so it needs none.
+    if (this.#value !== undefined && this.#base === undefined && !this.#transient) {
       this.#base = this.#value
       this.#value = copySession(this.#value)
     }
@@ -140,9 +141,10 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       }
     }
     if (changed) {
-      this.#value = session
       this.#base = copySession(session)
-      this.#changed = true
+      this.#value = session
+      // A login already pending in this call, or a transient session: no patch, but a change.
+      if (this.#pending !== undefined || this.#transient) this.#changed = true
     }
   }
 
@@ -175,7 +177,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       }
       if (!jsonEqual(value, base[key])) {
         this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
-        this.#changed = true
+        if (this.#pending !== undefined || this.#transient) this.#changed = true
       }
     }
     if (next !== undefined) {
@@ -256,8 +258,20 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   #recordKey(key: string, value: unknown): void {
     // After a login in this call the whole value is written at creation; no patch is needed.
     if (this.#pending !== undefined || this.#transient) return
+    const stored = this.#baseline?.data as Record<string, unknown> | undefined
+    const storedValue = stored !== undefined && Object.hasOwn(stored, key) ? stored[key] : undefined
+    if (value === REMOVED_KEY ? storedValue === undefined : jsonEqual(value, storedValue)) {
+      // Changed back to what is stored: nothing to write for this field.
+      this.#patch?.delete(key)
+      if (this.#patch?.size === 0 && !this.#dropBaseline) {
+        this.#patch = undefined
+        this.#changed = false
+      }
+      return
+    }
     this.#patch ??= new Map()
     this.#patch.set(key, value)
+    this.#changed = true
   }
 }
 
@@ -273,7 +287,14 @@ export function applySessionPatch<S extends CoreUserSession>(data: S, patch: Ses
 
 /** A deep copy of JSON-like session data (Dates survive, as `jsonEqual` compares them). */
 function copySession<T>(value: T): T {
-  return typeof value === 'object' && value !== null ? structuredClone(value) : value
+  if (typeof value !== 'object' || value === null) return value
+  try {
+    return structuredClone(value)
+  } catch (error) {
+    throw new TypeError('A session holds plain data (what JSON can carry, and Dates); functions and class instances cannot be stored', {
+      cause: error,
+    })
+  }
 }
 
 function assertSessionValue(value: unknown, where: string): asserts value is CoreUserSession {
