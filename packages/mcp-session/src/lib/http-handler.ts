@@ -305,6 +305,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     req: IncomingMessage,
     res: ServerResponse,
     body: unknown,
+    messages: readonly JSONRPCMessage[],
     identity: MCPIdentity,
     mcpSessionId: string | undefined,
   ): Promise<void> => {
@@ -341,23 +342,34 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     const server = createToolServer(runtime, context)
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: options.jsonResponse ?? false })
     const entry = mcpSessionId === undefined ? undefined : localFor(mcpSessionId)
-    const closable = { close: () => server.close() }
+    let released: Promise<void> | undefined
+    const release = (): Promise<void> =>
+      (released ??= (() => {
+        openTransports--
+        entry?.transports.delete(closable)
+        // Closing the server closes its transport, which ends the response stream of a call in flight.
+        return server.close().catch(() => undefined)
+      })())
+    const inFlight = messages.filter(isJSONRPCRequest).map((message) => message.id)
+    const closable = {
+      // The session ended under a call in flight: answer it, or the agent waits for its timeout.
+      close: async (): Promise<void> => {
+        for (const id of inFlight) {
+          await transport
+            .send({ jsonrpc: '2.0', id, error: { code: errorTable.NOT_FOUND.jsonRpc, message: 'The MCP session ended (deleted or expired)' } })
+            .catch(() => undefined)
+        }
+        await release()
+      },
+    }
     entry?.transports.add(closable)
     openTransports++
-    let released = false
-    const release = (): void => {
-      if (released) return
-      released = true
-      openTransports--
-      entry?.transports.delete(closable)
-      server.close().catch(() => undefined)
-    }
-    res.on('close', release)
+    res.on('close', () => void release())
     try {
       await server.connect(transport)
       await transport.handleRequest(req, res, body)
     } catch (error) {
-      release()
+      await release()
       throw error
     }
   }
@@ -406,7 +418,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       localFor(record.id).boundSessionId = record.data.boundSessionId
       await records.touch(record)
     }
-    await serve(req, res, parsed.raw, resolution.identity, mcpSessionId)
+    await serve(req, res, parsed.raw, messages, resolution.identity, mcpSessionId)
   }
 
   const handleDelete = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

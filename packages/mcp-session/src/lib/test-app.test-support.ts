@@ -1,0 +1,252 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import {
+  type CoreUserSession,
+  createMemoryStore,
+  createRunner,
+  createSessionManager,
+  type MemoryStore,
+  NotFoundError,
+  pikkuFunc,
+  pikkuPermission,
+  pikkuSessionlessFunc,
+  type Runner,
+  type SessionManager,
+  silentLogger,
+  UnauthorizedError,
+} from '@pikku/core'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { z } from 'zod'
+import { createMCPHTTPHandler, type MCPHTTPHandler, type MCPHTTPHandlerOptions } from './http-handler.js'
+import { type MCPTools, wireMCP } from './tools.js'
+
+// A small app in the shape of the documentation's examples, for the MCP tests.
+
+export interface TestSession extends CoreUserSession {
+  name: string
+  role: 'user' | 'admin'
+}
+
+const USERS: Record<string, { id: string; password: string; name: string; role: 'user' | 'admin' }> = {
+  'alice@example.com': { id: 'u-alice', password: 'alice-password', name: 'Alice', role: 'user' },
+  'bob@example.com': { id: 'u-bob', password: 'bob-password', name: 'Bob', role: 'user' },
+  'root@example.com': { id: 'u-root', password: 'root-password', name: 'Root', role: 'admin' },
+}
+
+interface TestServices {
+  /** The opaque token of a session started in this call (what a cookie would carry). */
+  sessionToken(): string | undefined
+}
+
+/** A promise tests resolve by hand, for a tool call held in flight. */
+export interface Gate {
+  wait(): Promise<void>
+  open(): void
+  readonly waiting: number
+}
+
+function createGate(): Gate {
+  let release: () => void = () => {}
+  let promise = new Promise<void>((resolve) => (release = resolve))
+  let waiting = 0
+  return {
+    async wait() {
+      waiting++
+      await promise
+    },
+    open() {
+      release()
+      promise = new Promise<void>((resolve) => (release = resolve))
+    },
+    get waiting() {
+      return waiting
+    },
+  }
+}
+
+const isAdmin = pikkuPermission(async (_services, _data, wire) => ((await wire.session.get()) as TestSession | undefined)?.role === 'admin')
+
+export function createTestFunctions(gate: Gate) {
+  const login = pikkuSessionlessFunc<{ email: string; password: string }, { token: string; user: { id: string; name: string } }>({
+    name: 'login',
+    input: z.object({ email: z.string().email(), password: z.string().min(1) }),
+    func: async (services, data, { session }) => {
+      const user = USERS[data.email]
+      if (user === undefined || user.password !== data.password) throw new UnauthorizedError('Invalid credentials')
+      await session.set({ userId: user.id, name: user.name, role: user.role } as TestSession)
+      const token = (services as TestServices).sessionToken()
+      if (token === undefined) throw new Error('login did not start a session')
+      return { token, user: { id: user.id, name: user.name } }
+    },
+    docs: { summary: 'Authenticate a user', description: 'Starts a session for an email and password.' },
+  })
+  const logout = pikkuFunc<void, { success: boolean }>({
+    name: 'logout',
+    func: async (_services, _data, { session }) => {
+      await session.clear()
+      return { success: true }
+    },
+    docs: { summary: 'Logout user' },
+  })
+  const getProfile = pikkuFunc<void, TestSession>({
+    name: 'getProfile',
+    func: async (_services, _data, { session }) => (await session.get()) as TestSession,
+    docs: { summary: 'Get current user profile' },
+  })
+  const getPublicData = pikkuSessionlessFunc<void, { greeting: string }>({
+    name: 'getPublicData',
+    func: async (_services, _data, { session }) => {
+      const user = (await session.get()) as TestSession | undefined
+      return { greeting: user === undefined ? 'hello stranger' : `hello ${user.name}` }
+    },
+    docs: { summary: 'Get public data (personalized if logged in)' },
+  })
+  const adminReport = pikkuFunc<void, { secret: number }>({
+    name: 'adminReport',
+    permissions: isAdmin,
+    func: async () => ({ secret: 42 }),
+    docs: { summary: 'Numbers only admins see' },
+  })
+  const shout = pikkuSessionlessFunc<string, string>({
+    input: z.string().max(20),
+    func: async (_services, data) => data.toUpperCase(),
+    docs: { summary: 'Shouts its input back' },
+  })
+  const slow = pikkuSessionlessFunc<void, { done: true }>({
+    func: async () => {
+      await gate.wait()
+      return { done: true }
+    },
+  })
+  const broken = pikkuSessionlessFunc<void, never>({
+    func: async () => {
+      throw new Error('database password is hunter2')
+    },
+  })
+  const missing = pikkuSessionlessFunc<void, never>({
+    func: async () => {
+      throw new NotFoundError('No such report')
+    },
+  })
+  return { login, logout, getProfile, getPublicData, adminReport, shout, slow, broken, missing }
+}
+
+export interface TestApp {
+  readonly runner: Runner
+  readonly sessions: SessionManager
+  readonly store: MemoryStore
+  readonly clock: TestClock
+  readonly mcp: MCPTools
+  readonly gate: Gate
+}
+
+export function createTestApp(options: { clock?: TestClock; store?: MemoryStore } = {}): TestApp {
+  const clock = options.clock ?? createTestClock()
+  const store = options.store ?? createMemoryStore({ clock: clock.now, sweepInterval: 0 })
+  const sessions = createSessionManager({ store, clock: clock.now })
+  const gate = createGate()
+  const runner = createRunner({
+    services: {},
+    logger: silentLogger,
+    wireServices: (_services, wire) => ({ sessionToken: () => wire.session.pending?.token }) as Partial<object>,
+  })
+  const mcp = wireMCP({ tools: createTestFunctions(gate), name: 'pikku-test', version: '1.2.3' })
+  return { runner, sessions, store, clock, mcp, gate }
+}
+
+export interface TestServer {
+  readonly url: string
+  readonly mcpUrl: string
+  readonly handler: MCPHTTPHandler
+  readonly server: Server
+  close(): Promise<void>
+}
+
+export async function startTestServer(app: TestApp, options: Partial<MCPHTTPHandlerOptions> = {}): Promise<TestServer> {
+  const handler = createMCPHTTPHandler({
+    mcp: app.mcp,
+    runner: app.runner,
+    sessions: app.sessions,
+    sweepInterval: 0,
+    ...options,
+  })
+  const server = createServer((req, res) => {
+    handler.handle(req, res).then((handled) => {
+      if (!handled) {
+        res.writeHead(404, { 'content-type': 'text/plain' })
+        res.end('not found')
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return {
+    url,
+    mcpUrl: `${url}/mcp`,
+    handler,
+    server,
+    async close() {
+      await handler.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+export interface TestClient {
+  readonly client: Client
+  readonly transport: StreamableHTTPClientTransport
+  call(name: string, args?: Record<string, unknown>): Promise<CallToolResult>
+  toolNames(): Promise<string[]>
+  close(): Promise<void>
+}
+
+/** The SDK's own client over Streamable HTTP; `sessionId` resumes an existing MCP session. */
+export async function connectClient(
+  mcpUrl: string,
+  options: { token?: string; sessionId?: string; headers?: Record<string, string> } = {},
+): Promise<TestClient> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`
+  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
+    requestInit: { headers },
+    ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
+  })
+  const client = new Client({ name: 'pikku-test-client', version: '0.0.1' })
+  await client.connect(transport)
+  return {
+    client,
+    transport,
+    call: async (name, args) => (await client.callTool({ name, arguments: args ?? {} })) as CallToolResult,
+    toolNames: async () => (await client.listTools()).tools.map((tool) => tool.name).sort(),
+    close: () => client.close(),
+  }
+}
+
+/** A raw POST to the MCP endpoint, for what the SDK client would never send. */
+export function rawPost(mcpUrl: string, body: string, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-11-25',
+      ...headers,
+    },
+    body,
+  })
+}
+
+export const ALICE = { email: 'alice@example.com', password: 'alice-password' }
+export const BOB = { email: 'bob@example.com', password: 'bob-password' }
+export const ROOT = { email: 'root@example.com', password: 'root-password' }
+
+/** The token the login tool returned. */
+export function tokenOf(result: CallToolResult): string {
+  const token = (result.structuredContent as { token?: unknown } | undefined)?.token
+  if (typeof token !== 'string') throw new Error(`login returned no token: ${JSON.stringify(result)}`)
+  return token
+}
