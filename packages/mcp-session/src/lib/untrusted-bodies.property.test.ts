@@ -1,0 +1,95 @@
+import fc from 'fast-check'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { INVALID_REQUEST, PARSE_ERROR, parseJsonRpcBody } from './json-rpc-body.js'
+import { connectClient, createTestApp, rawPost, startTestServer, type TestClient, type TestServer } from './test-app.test-support.js'
+
+let server: TestServer
+let agent: TestClient
+
+beforeAll(async () => {
+  server = await startTestServer(createTestApp())
+  agent = await connectClient(server.mcpUrl)
+})
+
+afterAll(async () => {
+  await agent.close()
+  await server.close()
+})
+
+async function expectJsonRpcError(response: Response, codes: readonly number[]): Promise<void> {
+  expect(response.status).toBe(400)
+  const body = (await response.json()) as { jsonrpc?: unknown; error?: { code?: unknown } }
+  expect(body.jsonrpc).toBe('2.0')
+  expect(codes).toContain(body.error?.code)
+}
+
+const jsonRpcShaped = fc.record(
+  {
+    jsonrpc: fc.oneof(fc.constant('2.0'), fc.string()),
+    id: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.double()),
+    method: fc.oneof(fc.constantFrom('tools/call', 'tools/list', 'initialize', 'ping', 'notifications/initialized'), fc.string()),
+    params: fc.oneof(
+      fc.jsonValue(),
+      fc.record({ name: fc.oneof(fc.constantFrom('getProfile', 'login', 'shout', 'adminReport'), fc.string()), arguments: fc.jsonValue() }, { requiredKeys: [] }),
+    ),
+    result: fc.jsonValue(),
+    error: fc.jsonValue(),
+  },
+  { requiredKeys: [] },
+)
+
+describe('untrusted request bodies', () => {
+  it('classifies any text as messages, a parse error or an invalid request without throwing', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.jsonValue().map((value) => JSON.stringify(value))), (text) => {
+        const parsed = parseJsonRpcBody(text)
+        if (!parsed.ok) expect([PARSE_ERROR, INVALID_REQUEST]).toContain(parsed.code)
+      }),
+    )
+  })
+
+  it('answers text that is not JSON with a JSON-RPC parse error (-32700), never a 500', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ unit: 'binary', minLength: 1 }).filter((text) => {
+          try {
+            JSON.parse(text)
+            return false
+          } catch {
+            return true
+          }
+        }),
+        async (text) => {
+          await expectJsonRpcError(await rawPost(server.mcpUrl, text, { 'mcp-session-id': agent.transport.sessionId! }), [PARSE_ERROR])
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('answers JSON that is not a JSON-RPC message with invalid request (-32600)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.jsonValue().filter((value) => !parseJsonRpcBody(JSON.stringify(value)).ok),
+        async (value) => {
+          await expectJsonRpcError(await rawPost(server.mcpUrl, JSON.stringify(value)), [INVALID_REQUEST])
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('never answers a JSON-RPC-shaped body with a 500, in or out of a session', async () => {
+    await fc.assert(
+      fc.asyncProperty(jsonRpcShaped, fc.boolean(), fc.boolean(), async (message, inSession, batch) => {
+        const headers: Record<string, string> = inSession ? { 'mcp-session-id': agent.transport.sessionId! } : {}
+        const response = await rawPost(server.mcpUrl, JSON.stringify(batch ? [message, message] : message), headers)
+        expect(response.status).toBeLessThan(500)
+        await response.arrayBuffer()
+      }),
+      { numRuns: 80 },
+    )
+    // And the server still serves the agent afterwards.
+    expect((await agent.call('getPublicData')).structuredContent).toEqual({ greeting: 'hello stranger' })
+  })
+})
