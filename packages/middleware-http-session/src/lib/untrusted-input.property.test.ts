@@ -103,7 +103,8 @@ describe('untrusted headers and bodies', () => {
         const text = await response.text()
         expect(response.status, `${method} ${path} ${JSON.stringify(headers)} → ${text}`).toBeLessThan(500)
         expect(response.status).toBeGreaterThanOrEqual(200)
-        if (response.status >= 400) expect(JSON.parse(text).error.code).toMatch(/^[A-Z_]+$/)
+        // 431 comes from node:http itself when the headers exceed its limit, before any handler runs.
+        if (response.status >= 400 && response.status !== 431) expect(JSON.parse(text).error.code).toMatch(/^[A-Z_]+$/)
       }),
       { numRuns: 300 },
     )

@@ -1,0 +1,146 @@
+import { silentLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type SessionState, type UserSession } from '@pikku/core'
+import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
+import type { JwtService } from './http-sessions.js'
+import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
+
+export interface StatelessJwtSessionsOptions extends JwtOptions {
+  /**
+   * The longest a session lasts after login, in seconds, however often its token is reissued.
+   * @default 604_800 (7 days)
+   */
+  maxLifetime?: number
+  /**
+   * Response header carrying a fresh token when the call changed the session, or when the
+   * presented token is past half its lifetime. Clients replace their token with it. Behind CORS,
+   * list it in `Access-Control-Expose-Headers`.
+   * @default 'x-session-token'
+   */
+  reissueHeader?: string
+  /** @default Date.now */
+  clock?: Clock
+  /** @default silentLogger */
+  logger?: Logger
+}
+
+export interface StatelessJwtSessions {
+  /** The protocol middleware: `createHTTPHandler({ middleware: [statelessSessions.middleware] })`. */
+  readonly middleware: PikkuMiddleware
+  /** A `jwt` service bound to one call's session: `sign()` returns a token carrying the session. */
+  jwtFor(session: SessionState<UserSession>): JwtService
+  /** The session a token carries, or undefined when the token is invalid or expired. */
+  authenticateToken(token: string): Promise<UserSession | undefined>
+  /** The session of an `Authorization: Bearer` header, or undefined. */
+  authenticate(header: (name: string) => string | undefined): Promise<UserSession | undefined>
+}
+
+interface LoadedToken {
+  readonly authTime: number
+  readonly issuedAt: number
+}
+
+/**
+ * Purely stateless JWT sessions: the session data travels in the token and no store is consulted.
+ * An explicit opt-in with a real cost: a token cannot be revoked before it expires, so logout only
+ * works on clients that discard their token. Prefer `createHTTPSessions` with `jwt` (tokens that
+ * reference a stored session) unless a store is truly out of reach.
+ */
+export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions): StatelessJwtSessions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createStatelessJwtSessions needs options: { secrets: [process.env.JWT_SECRET] }')
+  }
+  const clock = options.clock ?? systemClock
+  const logger = options.logger ?? silentLogger
+  const tokens = createSignedTokens(options, 'createStatelessJwtSessions', clock, { audience: 'pikku-stateless-session', type: 'pikku-stateless+jwt' }, logger)
+  const maxLifetime = options.maxLifetime ?? 7 * 24 * 3600
+  if (!Number.isInteger(maxLifetime) || maxLifetime <= 0) {
+    throw new RangeError(`createStatelessJwtSessions: maxLifetime must be a positive whole number of seconds; got ${maxLifetime}`)
+  }
+  const reissueHeader = (options.reissueHeader ?? 'x-session-token').toLowerCase()
+  if (!/^[a-z0-9-]+$/.test(reissueHeader)) {
+    throw new TypeError(`createStatelessJwtSessions: reissueHeader must be a header name; got ${JSON.stringify(options.reissueHeader)}`)
+  }
+  // What the middleware loaded for a call, so a reissued token keeps the original login time.
+  const loadedBy = new WeakMap<SessionState<UserSession>, LoadedToken>()
+
+  const verify = async (token: string): Promise<{ session: UserSession; loaded: LoadedToken } | undefined> => {
+    const claims = await tokens.verify(token)
+    if (claims === undefined) return undefined
+    const session = claims['ses']
+    const authTime = claims['auth_time']
+    if (typeof session !== 'object' || session === null || Array.isArray(session)) return undefined
+    if (typeof authTime !== 'number' || (session as { userId?: unknown }).userId !== claims.sub) return undefined
+    if (Math.floor(clock() / 1000) >= authTime + maxLifetime) return undefined
+    return { session: session as UserSession, loaded: { authTime, issuedAt: claims.iat } }
+  }
+
+  const issue = (session: UserSession, authTime: number, claims: Record<string, unknown> = {}): Promise<string> =>
+    tokens.sign(session.userId, { ...claims, ses: session, auth_time: authTime }, authTime + maxLifetime)
+
+  /** The login time a token for this call's session keeps: the loaded one unless the call logged in. */
+  const authTimeFor = (state: SessionState<UserSession>): number => {
+    const loaded = loadedBy.get(state)
+    return loaded !== undefined && state.pending === undefined ? loaded.authTime : Math.floor(clock() / 1000)
+  }
+
+  const middleware: PikkuMiddleware = async (_services, wire, next) => {
+    const http = wire.http
+    const state = wire.session
+    if (http === undefined || state.current !== undefined || state.baseline !== undefined) {
+      await next()
+      return
+    }
+    const authorization = http.header('authorization')
+    const token = authorization === undefined ? undefined : readBearerToken(authorization)
+    let loaded: LoadedToken | undefined
+    if (token !== undefined) {
+      http.setHeader('cache-control', 'no-store')
+      const verified = await verify(token)
+      if (verified !== undefined) {
+        state.resumeTransient(verified.session)
+        loaded = verified.loaded
+        loadedBy.set(state, loaded)
+      }
+    }
+    try {
+      await next()
+    } catch (error) {
+      if (isUnauthorized(error)) {
+        http.setHeader('www-authenticate', token !== undefined && loaded === undefined ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
+      }
+      throw error
+    }
+    const current = state.current
+    if (current === undefined) return // no session, or cleared: nothing server-side to revoke
+    const due = loaded !== undefined && Math.floor(clock() / 1000) - loaded.issuedAt >= tokens.expiresIn / 2
+    if (state.changed || due) {
+      http.setHeader('cache-control', 'no-store')
+      http.setHeader(reissueHeader, await issue(current, authTimeFor(state)))
+    }
+  }
+
+  return {
+    middleware,
+
+    jwtFor(session) {
+      return {
+        async sign(claims) {
+          assertOwnClaims(claims)
+          const current = session.current
+          if (current === undefined) throw new Error('jwt.sign() needs a session in this call: call session.set() first (log in)')
+          return issue(current, authTimeFor(session), claims)
+        },
+      }
+    },
+
+    async authenticateToken(token) {
+      if (typeof token !== 'string') return undefined
+      return (await verify(token))?.session
+    },
+
+    async authenticate(header) {
+      const authorization = header('authorization')
+      const token = authorization === undefined ? undefined : readBearerToken(authorization)
+      return token === undefined ? undefined : (await verify(token))?.session
+    },
+  }
+}
