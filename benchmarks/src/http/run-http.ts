@@ -1,0 +1,162 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ClientCredential } from './client.js'
+import { checkVariant, loginPool } from './correctness.js'
+import { measure, type Sample } from './load.js'
+import { SCENARIOS } from './scenarios.js'
+import type { ChildMessage } from './server-process.js'
+import { VARIANTS, type VariantInfo } from './variant.js'
+import { median, round } from '../report/stats.js'
+
+export interface HTTPOptions {
+  readonly rounds: number
+  readonly duration: number
+  readonly warmup: number
+  readonly connections: number
+  /** Variant names to run (bare is always added); all when empty. */
+  readonly only: readonly string[]
+  /** Scenario names to run; all when empty. */
+  readonly scenarios: readonly string[]
+  /** Variant names whose server runs under `node --cpu-prof`, profiles written to this directory. */
+  readonly profile: readonly string[]
+  readonly profileDir: string
+}
+
+export interface ScenarioResult {
+  readonly samples: readonly Sample[]
+  readonly rps: number
+  readonly p99: number
+  readonly ratioToBare: number
+  /** Samples with non-2xx answers, errors or timeouts (not valid measurements). */
+  readonly invalidSamples: number
+}
+
+export interface VariantResult {
+  readonly name: string
+  readonly label: string
+  readonly family: VariantInfo['family']
+  readonly status: 'ok' | 'broken'
+  readonly problems: readonly string[]
+  readonly scenarios: Record<string, ScenarioResult>
+}
+
+export interface HTTPResults {
+  readonly options: HTTPOptions
+  readonly variants: readonly VariantResult[]
+}
+
+interface Started {
+  readonly info: VariantInfo
+  readonly child: ChildProcess
+  readonly port: number
+}
+
+const serverEntry = fileURLToPath(new URL('./server-process.js', import.meta.url))
+
+function startChild(info: VariantInfo, options: HTTPOptions): Promise<Started> {
+  const execArgv = options.profile.includes(info.name) ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${info.name}.cpuprofile`] : []
+  const child = fork(serverEntry, [info.name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${info.name} did not start within 20 s`)), 20_000)
+    child.once('message', (message: ChildMessage) => {
+      clearTimeout(timer)
+      if (message.type === 'listening') resolve({ info, child, port: message.port })
+      else reject(new Error(`${info.name} failed to start: ${message.error}`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${info.name} exited with ${code} before listening`))
+    })
+  })
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      resolve()
+    }, 10_000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.send({ type: 'close' })
+  })
+}
+
+const valid = (sample: Sample): boolean => sample.non2xx === 0 && sample.errors === 0 && sample.timeouts === 0
+
+/**
+ * Every variant in its own process; for each round, each scenario, each variant in turn (A B C A
+ * B C …), so that a burst of noise from other work on the machine lands on all of them alike.
+ */
+export async function runHTTP(options: HTTPOptions, log: (line: string) => void): Promise<HTTPResults> {
+  const selected = VARIANTS.filter((info) => info.name === 'bare' || options.only.length === 0 || options.only.includes(info.name))
+  const scenarios = SCENARIOS.filter((scenario) => options.scenarios.length === 0 || options.scenarios.includes(scenario.name))
+  const started: Started[] = []
+  const results = new Map<string, { info: VariantInfo; problems: string[]; credentials: ClientCredential[]; samples: Map<string, Sample[]> }>()
+  try {
+    for (const info of selected) {
+      const problems: string[] = []
+      let credentials: ClientCredential[] = []
+      try {
+        const server = await startChild(info, options)
+        started.push(server)
+        const base = `http://127.0.0.1:${server.port}`
+        const check = await checkVariant(info, base)
+        problems.push(...check.problems)
+        if (check.ok) credentials = await loginPool(info, base, options.connections)
+      } catch (error) {
+        problems.push((error as Error).message)
+      }
+      log(`  ${info.name}: ${problems.length === 0 ? 'correct' : `BROKEN (${problems.join('; ')})`}`)
+      results.set(info.name, { info, problems, credentials, samples: new Map(scenarios.map((scenario) => [scenario.name, []])) })
+    }
+    const timed = started.filter((server) => results.get(server.info.name)!.problems.length === 0)
+
+    for (const scenario of scenarios) {
+      for (const server of timed) {
+        const entry = results.get(server.info.name)!
+        await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.warmup })
+      }
+    }
+    for (let round = 1; round <= options.rounds; round++) {
+      for (const scenario of scenarios) {
+        for (const server of timed) {
+          const entry = results.get(server.info.name)!
+          const sample = await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.duration })
+          entry.samples.get(scenario.name)!.push(sample)
+        }
+        log(`  round ${round}/${options.rounds} ${scenario.name}: ${timed.map((server) => `${server.info.name} ${Math.round(results.get(server.info.name)!.samples.get(scenario.name)!.at(-1)!.rps)}`).join(', ')}`)
+      }
+    }
+  } finally {
+    await Promise.all(started.map((server) => stopChild(server.child)))
+  }
+
+  const bareRps = new Map(scenarios.map((scenario) => [scenario.name, median((results.get('bare')?.samples.get(scenario.name) ?? []).filter(valid).map((s) => s.rps))]))
+  const variants: VariantResult[] = [...results.values()].map(({ info, problems, samples }) => {
+    const perScenario: Record<string, ScenarioResult> = {}
+    const allProblems = [...problems]
+    for (const scenario of scenarios) {
+      const list = samples.get(scenario.name) ?? []
+      const good = list.filter(valid)
+      const invalid = list.length - good.length
+      if (invalid > 0) {
+        const bad = list.find((sample) => !valid(sample))!
+        allProblems.push(`${scenario.name}: ${invalid} sample(s) had non-2xx ${bad.non2xx}, errors ${bad.errors}, timeouts ${bad.timeouts}`)
+      }
+      const rps = median(good.map((sample) => sample.rps))
+      perScenario[scenario.name] = {
+        samples: list,
+        rps: round(rps, 0),
+        p99: median(good.map((sample) => sample.p99)),
+        ratioToBare: round(rps / bareRps.get(scenario.name)!, 3),
+        invalidSamples: invalid,
+      }
+    }
+    return { name: info.name, label: info.label, family: info.family, status: allProblems.length === 0 ? 'ok' : 'broken', problems: allProblems, scenarios: perScenario }
+  })
+  return { options, variants }
+}

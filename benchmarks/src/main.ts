@@ -1,0 +1,80 @@
+/**
+ * `pnpm bench`: every benchmark in one run, a table per section on stdout, raw results as JSON in
+ * benchmarks/results/. Environment variables narrow a run while investigating:
+ *
+ *   BENCH_SECTIONS=http,ws,stores,writes,memory   sections to run (default: all)
+ *   BENCH_ROUNDS=4  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
+ *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
+ *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
+ *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { runHTTP, type HTTPResults } from './http/run-http.js'
+import { describeMachine } from './report/machine.js'
+import { formatTable } from './report/table.js'
+
+const list = (name: string): string[] =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+const number = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback)
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number; got ${process.env[name]}`)
+  return value
+}
+
+const resultsDir = fileURLToPath(new URL('../results/', import.meta.url))
+const sections = list('BENCH_SECTIONS')
+const wants = (section: string): boolean => sections.length === 0 || sections.includes(section)
+const log = (line: string): void => console.log(line)
+
+const machine = describeMachine()
+const startedAt = new Date()
+log(`Pikku Sessions benchmarks, ${startedAt.toISOString()}`)
+log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}`)
+
+const output: { startedAt: string; finishedAt?: string; machine: typeof machine; http?: HTTPResults } = { startedAt: startedAt.toISOString(), machine }
+
+if (wants('http')) {
+  const profileDir = fileURLToPath(new URL('../profiles/', import.meta.url))
+  const options = {
+    rounds: number('BENCH_ROUNDS', 4),
+    duration: number('BENCH_DURATION', 3),
+    warmup: number('BENCH_WARMUP', 1),
+    connections: number('BENCH_CONNECTIONS', 50),
+    only: list('BENCH_ONLY'),
+    scenarios: list('BENCH_SCENARIOS'),
+    profile: list('BENCH_PROFILE'),
+    profileDir,
+  }
+  if (options.profile.length > 0) mkdirSync(profileDir, { recursive: true })
+  log(`\nHTTP: ${options.connections} connections, ${options.rounds} interleaved rounds of ${options.duration} s per variant and route (median shown)`)
+  const http = await runHTTP(options, log)
+  output.http = http
+  const scenarioNames = Object.keys(http.variants[0]?.scenarios ?? {})
+  for (const scenario of scenarioNames) {
+    log(`\n${scenario}`)
+    log(
+      formatTable(
+        ['variant', 'req/s', 'p99 ms', '× bare'],
+        http.variants.map((variant) => {
+          const result = variant.scenarios[scenario]!
+          return variant.status === 'broken' && !Number.isFinite(result.rps)
+            ? [`${variant.label} (BROKEN)`, '—', '—', '—']
+            : [variant.label, result.rps, result.p99, result.ratioToBare]
+        }),
+      ),
+    )
+  }
+  const broken = http.variants.filter((variant) => variant.status === 'broken')
+  for (const variant of broken) log(`BROKEN ${variant.name}: ${variant.problems.join('; ')}`)
+}
+
+output.finishedAt = new Date().toISOString()
+mkdirSync(resultsDir, { recursive: true })
+const file = `${resultsDir}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
+writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`)
+writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(output, null, 2)}\n`)
+log(`\nraw results: ${file}`)
