@@ -1,0 +1,370 @@
+import type { ChannelConnection, ChannelSessionHandler } from '@pikku/channel'
+import {
+  ForbiddenError,
+  silentLogger,
+  type Logger,
+  type PikkuMiddleware,
+  type SessionCommitResult,
+  type SessionEvent,
+  type SessionManager,
+  type SessionRecord,
+  type SessionState,
+  type UserSession,
+} from '@pikku/core'
+import { carriesCookie, createOriginPolicy } from './origin-policy.js'
+import { MAX_TIMER_DELAY, systemTimers, type ChannelSessionTimers } from './session-timers.js'
+import { readSubprotocolToken } from './subprotocol-token.js'
+
+/**
+ * How upgrade credentials are verified. `createHTTPSessions()` from
+ * `@pikku/middleware-http-session` has exactly this shape, so the socket accepts the same cookie
+ * and bearer tokens as HTTP; any other verifier with this shape works too.
+ */
+export interface ChannelCredentials {
+  /** The session named by the request's cookie (or `Authorization` header), if valid. */
+  authenticate(header: (name: string) => string | undefined): Promise<{ readonly record: SessionRecord<UserSession>; readonly via: 'cookie' | 'bearer' } | undefined>
+  /** The session a bearer token names, if the token is valid and the session live. */
+  authenticateToken(token: string): Promise<SessionRecord<UserSession> | undefined>
+  /** The session cookie's name; undefined when cookies are off. */
+  readonly cookieName: string | undefined
+}
+
+export interface ChannelSessionsOptions {
+  /** Core's session manager: the same one (and so the same store) HTTP uses. */
+  sessions: SessionManager<UserSession>
+  /** Verifies the cookie or bearer token offered at the upgrade: usually the app's `createHTTPSessions()`. */
+  credentials: ChannelCredentials
+  /**
+   * Origins (`https://app.example.com`) whose pages may open a socket that carries the session
+   * cookie, in addition to the server's own origin (scheme from the connection, host from `Host`).
+   * Other origins get 403 before the upgrade.
+   * @default [] (own origin only)
+   */
+  allowedOrigins?: readonly string[]
+  /** Schedules the expiry of connected sessions. @default Node timers (unref'd) */
+  timers?: ChannelSessionTimers
+  /** @default silentLogger */
+  logger?: Logger
+}
+
+/** The channel session handler plus what operators and tests need. */
+export interface ChannelSessions extends ChannelSessionHandler<SessionRecord<UserSession> | undefined> {
+  readonly middleware: PikkuMiddleware
+  /** Sessions with at least one connection bound to them. */
+  readonly boundSessionCount: number
+  /** Stops listening to the store's revocation events and cancels expiry timers. */
+  close(): void
+}
+
+/** The `{ "event": "session" }` payload a connection receives when its session ends elsewhere. */
+export const SESSION_CLEARED_EVENT = { state: 'cleared' } as const
+
+/** What this package tracks for one connection; the session itself is the connection's state. */
+class Binding {
+  /** The stored session id the connection is indexed under, if any. */
+  id: string | undefined = undefined
+  expiresAt = Number.POSITIVE_INFINITY
+  /** Highest version announced by the store for `id`. */
+  seenVersion = 0
+  /** A change made elsewhere was announced: reload before the next message. */
+  stale = false
+  timer: unknown = undefined
+  timerDue = Number.POSITIVE_INFINITY
+  closed = false
+
+  constructor(readonly connection: ChannelConnection) {}
+}
+
+/**
+ * Connection sessions for WebSocket channels: the credential is read once, at the upgrade, and the
+ * connection keeps one `SessionState` for its life. Changes made on the socket are persisted after
+ * each message; revocation, logout and expiry elsewhere reach the socket through the store's
+ * events, so no message needs a store round trip to stay correct.
+ */
+export function createChannelSessions(options: ChannelSessionsOptions): ChannelSessions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createChannelSessions needs { sessions, credentials }')
+  }
+  const { sessions, credentials } = options
+  if (sessions === undefined || typeof sessions.commit !== 'function' || typeof sessions.subscribe !== 'function') {
+    throw new TypeError('createChannelSessions needs { sessions }: the session manager from createSessionManager({ store }) that HTTP uses')
+  }
+  if (credentials === undefined || typeof credentials.authenticate !== 'function' || typeof credentials.authenticateToken !== 'function') {
+    throw new TypeError('createChannelSessions needs { credentials }: pass the app\'s createHTTPSessions(...) so the socket accepts the same cookie and tokens')
+  }
+  const originPolicy = createOriginPolicy(options.allowedOrigins ?? [], 'allowedOrigins')
+  const timers = options.timers ?? systemTimers
+  const logger = options.logger ?? silentLogger
+  const clock = sessions.clock
+  const renewalInterval = sessions.renewalInterval
+
+  const bindings = new WeakMap<SessionState<UserSession>, Binding>()
+  /** Revocation index: stored session id → the connections using it. */
+  const index = new Map<string, Set<Binding>>()
+  // Sessions deleted while an upgrade was between its store read and the open connection; such a
+  // connection must not adopt a session that has just ended.
+  let pendingUpgrades = 0
+  const deletedDuringUpgrades = new Set<string>()
+  let closed = false
+
+  const bind = (binding: Binding, record: SessionRecord<UserSession>): void => {
+    if (binding.id !== record.id) {
+      unbind(binding)
+      binding.id = record.id
+      let set = index.get(record.id)
+      if (set === undefined) index.set(record.id, (set = new Set()))
+      set.add(binding)
+      binding.seenVersion = record.version
+    }
+    track(binding, record)
+  }
+
+  const unbind = (binding: Binding): void => {
+    const id = binding.id
+    if (id === undefined) return
+    binding.id = undefined
+    binding.stale = false
+    binding.expiresAt = Number.POSITIVE_INFINITY
+    const set = index.get(id)
+    if (set !== undefined) {
+      set.delete(binding)
+      if (set.size === 0) index.delete(id)
+    }
+    if (binding.timer !== undefined) {
+      timers.clear(binding.timer)
+      binding.timer = undefined
+      binding.timerDue = Number.POSITIVE_INFINITY
+    }
+  }
+
+  /** Adopts what the connection now knows of its stored session (after a commit or reload). */
+  const track = (binding: Binding, record: SessionRecord<UserSession>): void => {
+    binding.expiresAt = record.expiresAt
+    if (binding.seenVersion < record.version) binding.seenVersion = record.version
+    binding.stale = binding.seenVersion > record.version
+    schedule(binding)
+  }
+
+  const schedule = (binding: Binding): void => {
+    if (binding.closed || binding.id === undefined) return
+    // An armed timer that fires no later than needed is kept: it re-arms itself if the session
+    // was renewed meanwhile, so renewals do not cost a timer each.
+    if (binding.timer !== undefined && binding.timerDue <= binding.expiresAt) return
+    if (binding.timer !== undefined) timers.clear(binding.timer)
+    const delay = Math.min(Math.max(binding.expiresAt - clock(), 0), MAX_TIMER_DELAY)
+    binding.timerDue = clock() + delay
+    binding.timer = timers.set(() => onTimer(binding), delay)
+  }
+
+  /** The connection's session ended elsewhere: empty it and tell the client. */
+  const endSession = (binding: Binding): void => {
+    unbind(binding)
+    binding.connection.session.reset()
+    if (binding.connection.isOpen) binding.connection.send('session', SESSION_CLEARED_EVENT)
+  }
+
+  const onTimer = (binding: Binding): void => {
+    binding.timer = undefined
+    binding.timerDue = Number.POSITIVE_INFINITY
+    const id = binding.id
+    if (binding.closed || id === undefined) return
+    if (clock() < binding.expiresAt) {
+      schedule(binding)
+      return
+    }
+    // Expired as far as this process knows. One store read confirms it: a renewal made through
+    // another server may not have been announced here yet. Reading an expired session also
+    // deletes it, and the resulting event ends it on every connection bound to it.
+    sessions.loadById(id).then(
+      (record) => {
+        if (binding.id !== id) return
+        if (record === undefined) {
+          endSession(binding)
+          return
+        }
+        if (record.version > binding.seenVersion) binding.seenVersion = record.version
+        binding.stale = binding.seenVersion > (binding.connection.session.baseline?.version ?? 0)
+        binding.expiresAt = record.expiresAt
+        schedule(binding)
+      },
+      (error: unknown) => {
+        logger.warn('could not confirm the expiry of a connected session; ending it', { error })
+        if (binding.id === id) endSession(binding)
+      },
+    )
+  }
+
+  const onEvent = (event: SessionEvent): void => {
+    if (event.type === 'deleted' && pendingUpgrades > 0) deletedDuringUpgrades.add(event.id)
+    const set = index.get(event.id)
+    if (set === undefined) return
+    if (event.type === 'deleted') {
+      for (const binding of [...set]) {
+        // A connection whose own call is logging out or logging in again is moving off this id;
+        // the commit re-indexes it, and the client learns from the reply, not from an event. Should
+        // that call fail instead, the reload before its next message finds the session gone.
+        if (binding.connection.session.sessionId !== event.id) {
+          binding.stale = true
+          continue
+        }
+        endSession(binding)
+      }
+      return
+    }
+    for (const binding of set) {
+      if (event.version > binding.seenVersion) binding.seenVersion = event.version
+      const baselineVersion = binding.connection.session.baseline?.version ?? 0
+      if (binding.seenVersion > baselineVersion) binding.stale = true
+      if (event.expiresAt < binding.expiresAt) {
+        binding.expiresAt = event.expiresAt
+        schedule(binding)
+      } else {
+        binding.expiresAt = event.expiresAt
+      }
+    }
+  }
+
+  const unsubscribe = sessions.subscribe(onEvent)
+
+  /** Reloads the connection's session from the store (after a change elsewhere, or at expiry). */
+  const reload = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
+    const id = binding.id!
+    const record = await sessions.loadById(id)
+    if (binding.id !== id) return
+    if (record === undefined || record.userId !== state.current?.userId) {
+      endSession(binding)
+      return
+    }
+    state.resume(record)
+    track(binding, record)
+  }
+
+  const rollback = (state: SessionState<UserSession>): void => {
+    // A failed call persists nothing (as on HTTP); the connection's state forgets what it did.
+    if (!state.changed || state.transient) return
+    const baseline = state.baseline
+    if (baseline !== undefined) state.resume(baseline)
+    else state.reset()
+  }
+
+  const settle = (binding: Binding, state: SessionState<UserSession>, result: SessionCommitResult): void => {
+    switch (result.kind) {
+      case 'created':
+        // A login: the connection now answers to the new id (and the old one was deleted).
+        if (binding.closed) return
+        bind(binding, state.baseline ?? (result.record as SessionRecord<UserSession>))
+        return
+      case 'updated':
+      case 'renewed':
+        if (state.baseline !== undefined && binding.id !== undefined) track(binding, state.baseline)
+        return
+      case 'cleared':
+        unbind(binding)
+        return
+      case 'revoked':
+        if (binding.id !== undefined) endSession(binding)
+        return
+      case 'unchanged':
+        return
+    }
+  }
+
+  const middleware: PikkuMiddleware = async (_services, wire, next) => {
+    const state = wire.session
+    const binding = bindings.get(state)
+    // Not a connection of ours (another protocol, or a channel without this handler).
+    if (binding === undefined) {
+      await next()
+      return
+    }
+    if (binding.id !== undefined && (binding.stale || clock() >= binding.expiresAt)) await reload(binding, state)
+    try {
+      await next()
+    } catch (error) {
+      rollback(state)
+      throw error
+    }
+    if (!state.changed) {
+      const baseline = state.baseline
+      // Nothing to write and no renewal due: the common case costs no store call at all.
+      if (baseline === undefined || clock() - baseline.lastActiveAt < renewalInterval) return
+    }
+    let result: SessionCommitResult
+    try {
+      result = await sessions.commit(state)
+    } catch (error) {
+      rollback(state)
+      // What is stored is unknown now (a conflict, an outage): read it again before the next message.
+      if (binding.id !== undefined) binding.stale = true
+      throw error
+    }
+    settle(binding, state, result)
+  }
+
+  return {
+    middleware,
+
+    async upgrade(request) {
+      if (closed) throw new Error('createChannelSessions: this handler was closed')
+      pendingUpgrades++
+      try {
+        const token = readSubprotocolToken(request.protocols)
+        // A bearer token offered in the subprotocol is used exclusively (the cookie is ignored, so
+        // a client never silently acts as someone else); a bad one makes an anonymous connection.
+        if (token !== undefined) return await credentials.authenticateToken(token)
+        const cookieName = credentials.cookieName
+        // Checked whenever the cookie is present, valid or not: answering a foreign page
+        // differently for logged-in and logged-out visitors would tell it which one it has.
+        const cookieSent = cookieName !== undefined && carriesCookie(request.header('cookie'), cookieName)
+        if (cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
+        const found = await credentials.authenticate(request.header)
+        if (found === undefined) return undefined
+        if (found.via === 'cookie' && !cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
+        return found.record
+      } finally {
+        pendingUpgrades--
+      }
+    },
+
+    connected(connection, record) {
+      const binding = new Binding(connection)
+      bindings.set(connection.session, binding)
+      if (record !== undefined && !deletedDuringUpgrades.has(record.id) && !closed) {
+        connection.session.resume(record)
+        bind(binding, record)
+      }
+      if (pendingUpgrades === 0) deletedDuringUpgrades.clear()
+    },
+
+    disconnected(connection) {
+      const binding = bindings.get(connection.session)
+      if (binding === undefined) return
+      binding.closed = true
+      unbind(binding)
+      bindings.delete(connection.session)
+    },
+
+    get boundSessionCount() {
+      return index.size
+    },
+
+    close() {
+      if (closed) return
+      closed = true
+      unsubscribe()
+      for (const set of index.values()) {
+        for (const binding of set) {
+          if (binding.timer !== undefined) timers.clear(binding.timer)
+          binding.timer = undefined
+        }
+      }
+    },
+  }
+}
+
+function originRefused(origin: string | undefined): ForbiddenError {
+  return new ForbiddenError(
+    `WebSocket refused: the upgrade carries the session cookie but comes from ${origin === undefined ? 'a page that did not say its origin' : `origin ${origin}`}, ` +
+      'which is not allowed. Open the socket from the same origin, or add the origin to allowedOrigins.',
+  )
+}
