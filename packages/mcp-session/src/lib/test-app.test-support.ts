@@ -8,13 +8,13 @@ import {
   createMemoryStore,
   createRunner,
   createSessionManager,
-  type MemoryStore,
   NotFoundError,
   pikkuFunc,
   pikkuPermission,
   pikkuSessionlessFunc,
   type Runner,
   type SessionManager,
+  type SessionStore,
   silentLogger,
   UnauthorizedError,
 } from '@pikku/core'
@@ -137,13 +137,13 @@ export function createTestFunctions(gate: Gate) {
 export interface TestApp {
   readonly runner: Runner
   readonly sessions: SessionManager
-  readonly store: MemoryStore
+  readonly store: SessionStore
   readonly clock: TestClock
   readonly mcp: MCPTools
   readonly gate: Gate
 }
 
-export function createTestApp(options: { clock?: TestClock; store?: MemoryStore } = {}): TestApp {
+export function createTestApp(options: { clock?: TestClock; store?: SessionStore } = {}): TestApp {
   const clock = options.clock ?? createTestClock()
   const store = options.store ?? createMemoryStore({ clock: clock.now, sweepInterval: 0 })
   const sessions = createSessionManager({ store, clock: clock.now })

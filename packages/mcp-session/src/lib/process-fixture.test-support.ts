@@ -1,0 +1,44 @@
+// The test app in a child process, for the stdio and multi-process tests. Sessions live in the
+// SQLite file named by FIXTURE_DB, which the test process opens too.
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createSessionManager, createRunner, silentLogger, type SessionStore } from '@pikku/core'
+import { createSqliteStore } from '@pikku/session-store-sqlite'
+import { createMCPHTTPHandler } from './http-handler.js'
+import { serveMCPStdio } from './stdio-server.js'
+import { wireMCP } from './tools.js'
+import { createTestFunctions } from './test-app.test-support.js'
+
+const database = process.env['FIXTURE_DB']
+if (database === undefined) throw new Error('FIXTURE_DB is required')
+const store = createSqliteStore({ path: database, sweepInterval: 0 }) as SessionStore
+const sessions = createSessionManager({ store })
+const runner = createRunner({
+  services: {},
+  logger: silentLogger,
+  wireServices: (_services, wire) => ({ sessionToken: () => wire.session.pending?.token }) as Partial<object>,
+})
+const gate = { wait: () => new Promise<void>(() => {}), open: () => {}, waiting: 0 }
+const mcp = wireMCP({ tools: createTestFunctions(gate), name: 'pikku-test', version: '1.2.3' })
+
+if (process.env['FIXTURE_MODE'] === 'http') {
+  const handler = createMCPHTTPHandler({ mcp, runner, sessions, sweepInterval: 0 })
+  const server = createServer((req, res) => {
+    void handler.handle(req, res).then((handled) => {
+      if (!handled) {
+        res.writeHead(404)
+        res.end()
+      }
+    })
+  })
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })}\n`)
+  })
+  process.stdin.on('end', () => process.exit(0))
+  process.stdin.resume()
+} else {
+  const served = await serveMCPStdio({ mcp, runner, sessions, tokenEnv: 'PIKKU_TEST_TOKEN', env: process.env })
+  process.stdin.on('end', () => {
+    void served.close().then(() => process.exit(0))
+  })
+}

@@ -1,0 +1,165 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { Client } from '@modelcontextprotocol/sdk/client/index.js'
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { type CoreUserSession, createSessionManager, errorTable, type SessionManager, type SessionStore } from '@pikku/core'
+import { createSqliteStore } from '@pikku/session-store-sqlite'
+import { build } from 'tsup'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { ALICE, connectClient, createTestApp, startTestServer, tokenOf } from './test-app.test-support.js'
+
+// Real processes: the stdio server spawned by the SDK's StdioClientTransport, and a second HTTP
+// server process sharing a SQLite session file with a server in this process.
+
+const packageDir = fileURLToPath(new URL('../..', import.meta.url))
+const fixtureDir = join(packageDir, 'node_modules', '.cache', 'mcp-session-fixture')
+const fixture = join(fixtureDir, 'process-fixture.test-support.js')
+let dataDir: string
+let database: string
+let store: SessionStore
+let sessions: SessionManager
+
+beforeAll(async () => {
+  // The fixture is TypeScript; bundle it (packages stay external and resolve from this package).
+  await build({
+    entry: [join(packageDir, 'src/lib/process-fixture.test-support.ts')],
+    outDir: fixtureDir,
+    format: ['esm'],
+    platform: 'node',
+    target: 'node20',
+    skipNodeModulesBundle: true,
+    dts: false,
+    silent: true,
+    config: false,
+    outExtension: () => ({ js: '.js' }),
+  })
+  dataDir = mkdtempSync(join(tmpdir(), 'pikku-mcp-'))
+  database = join(dataDir, 'sessions.db')
+  store = createSqliteStore({ path: database, sweepInterval: 0 }) as SessionStore
+  sessions = createSessionManager({ store })
+}, 60_000)
+
+afterAll(async () => {
+  await store?.close?.()
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
+})
+
+const cleanups: (() => Promise<unknown>)[] = []
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
+})
+
+/** A stored session for a user, as the CLI's `login` would leave one; returns its token. */
+async function loginDirectly(userId: string, name: string): Promise<string> {
+  const state = sessions.createState()
+  await state.set({ userId, name, role: 'user' } as CoreUserSession)
+  const result = await sessions.commit(state)
+  if (result.kind !== 'created') throw new Error(`expected a new session, got ${result.kind}`)
+  return result.token
+}
+
+async function stdioClient(env: Record<string, string>): Promise<Client> {
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [fixture],
+    env: { PATH: process.env['PATH'] ?? '', FIXTURE_DB: database, ...env },
+    stderr: 'pipe',
+  })
+  const client = new Client({ name: 'stdio-test', version: '0.0.1' })
+  await client.connect(transport)
+  cleanups.push(() => client.close())
+  return client
+}
+
+async function rpcCode(promise: Promise<unknown>): Promise<number> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof McpError) return error.code
+    throw error
+  }
+  throw new Error('expected a JSON-RPC error')
+}
+
+const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort()
+
+describe('stdio', () => {
+  it('acts as the user whose token is in the environment, and re-checks it on every request', async () => {
+    const token = await loginDirectly('u-carol', 'Carol')
+    const client = await stdioClient({ PIKKU_TEST_TOKEN: token })
+    expect(await names(client)).toContain('getProfile')
+    const profile = (await client.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult
+    expect(profile.structuredContent).toMatchObject({ userId: 'u-carol', name: 'Carol' })
+
+    // Revoked from another process (this one): the next request is anonymous.
+    await sessions.revokeUser('u-carol')
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await names(client)).not.toContain('getProfile')
+  })
+
+  it('starts anonymous without a token; the login tool authenticates the connection until logout', async () => {
+    const client = await stdioClient({})
+    expect(await names(client)).not.toContain('getProfile')
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    const login = (await client.callTool({ name: 'login', arguments: ALICE })) as CallToolResult
+    // The session is in the shared store: this process can load it by the token login returned.
+    expect((await sessions.loadByToken(tokenOf(login)))?.userId).toBe('u-alice')
+    const profile = (await client.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult
+    expect(profile.structuredContent).toMatchObject({ userId: 'u-alice' })
+    await client.callTool({ name: 'logout', arguments: {} })
+    expect(await sessions.loadByToken(tokenOf(login))).toBeUndefined()
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+  })
+
+  it('an invalid token in the environment is no session, not a crash', async () => {
+    const client = await stdioClient({ PIKKU_TEST_TOKEN: 'x'.repeat(43) })
+    expect((await client.callTool({ name: 'getPublicData', arguments: {} })).structuredContent).toEqual({ greeting: 'hello stranger' })
+  })
+})
+
+describe('two server processes sharing a SQLite session store', () => {
+  async function spawnHttpServer(): Promise<{ url: string; child: ChildProcess }> {
+    const child = spawn(process.execPath, [fixture], {
+      env: { PATH: process.env['PATH'] ?? '', FIXTURE_DB: database, FIXTURE_MODE: 'http' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    })
+    cleanups.push(async () => {
+      child.stdin?.end()
+      child.kill()
+    })
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once('line', resolve)
+      child.once('exit', (code) => reject(new Error(`the server process exited with ${code}`)))
+    })
+    return { url: (JSON.parse(line) as { url: string }).url, child }
+  }
+
+  it('an MCP session and its login started in one process are served, and ended, by the other', async () => {
+    const remote = await spawnHttpServer()
+    const local = await startTestServer(createTestApp({ store }))
+    cleanups.push(() => local.close())
+
+    const agent = await connectClient(`${remote.url}/mcp`)
+    cleanups.push(() => agent.close())
+    const token = tokenOf(await agent.call('login', ALICE))
+    const sessionId = agent.transport.sessionId!
+
+    const elsewhere = await connectClient(local.mcpUrl, { sessionId })
+    cleanups.push(() => elsewhere.close())
+    expect((await elsewhere.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
+
+    await elsewhere.transport.terminateSession()
+    const status = await agent.call('getPublicData').then(
+      () => 200,
+      (error: unknown) => (error instanceof StreamableHTTPError ? error.code : -1),
+    )
+    expect(status).toBe(404)
+    expect(await sessions.loadByToken(token)).toBeUndefined()
+  })
+})
