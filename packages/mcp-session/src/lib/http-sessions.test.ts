@@ -1,6 +1,8 @@
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { errorTable } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
+import { createHTTPSessions } from '@pikku/middleware-http-session'
 import { afterEach, describe, expect, it } from 'vitest'
 import { mcpSessionStorageId } from '../index.js'
 import {
@@ -228,6 +230,26 @@ describe('who the caller is', () => {
     const sessionId = agent.transport.sessionId!
     expect(await app.sessions.loadByToken(sessionId)).toBeUndefined()
     expect(await httpStatusOf(client(server.mcpUrl, { token: sessionId }))).toBe(401)
+  })
+})
+
+describe('bearer tokens from @pikku/middleware-http-session', () => {
+  it('accepts its JWTs through authenticateToken, and logout revokes them', async () => {
+    // JWT expiry is checked against real time, so the sessions use a clock starting now.
+    const clock = createTestClock(Date.now())
+    let httpSessions: ReturnType<typeof createHTTPSessions> | undefined
+    const app = createTestApp({ clock, issueToken: (session) => httpSessions!.jwtFor(session).sign() })
+    httpSessions = createHTTPSessions({ sessions: app.sessions, cookie: false, csrf: false, jwt: { secrets: ['a-test-secret-of-at-least-32-bytes!!'] } })
+    const server = await startTestServer(app, { authenticateToken: (token) => httpSessions!.authenticateToken(token) })
+    cleanups.push(() => server.close())
+
+    const first = await client(server.mcpUrl)
+    const jwt = tokenOf(await first.call('login', ALICE))
+    expect(jwt.split('.')).toHaveLength(3)
+    const agent = await client(server.mcpUrl, { token: jwt })
+    expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
+    await agent.call('logout')
+    expect(await httpStatusOf(client(server.mcpUrl, { token: jwt }))).toBe(401)
   })
 })
 

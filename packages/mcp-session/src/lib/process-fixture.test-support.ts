@@ -16,7 +16,7 @@ const sessions = createSessionManager({ store })
 const runner = createRunner({
   services: {},
   logger: silentLogger,
-  wireServices: (_services, wire) => ({ sessionToken: () => wire.session.pending?.token }) as Partial<object>,
+  wireServices: (_services, wire) => ({ sessionToken: async () => wire.session.pending?.token }) as Partial<object>,
 })
 const gate = { wait: () => new Promise<void>(() => {}), open: () => {}, waiting: 0 }
 const mcp = wireMCP({ tools: createTestFunctions(gate), name: 'pikku-test', version: '1.2.3' })

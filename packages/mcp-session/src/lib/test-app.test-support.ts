@@ -14,6 +14,7 @@ import {
   pikkuSessionlessFunc,
   type Runner,
   type SessionManager,
+  type SessionState,
   type SessionStore,
   silentLogger,
   UnauthorizedError,
@@ -37,8 +38,8 @@ const USERS: Record<string, { id: string; password: string; name: string; role: 
 }
 
 interface TestServices {
-  /** The opaque token of a session started in this call (what a cookie would carry). */
-  sessionToken(): string | undefined
+  /** A token for the session of this call: by default the opaque token a login minted. */
+  sessionToken(): Promise<string | undefined>
 }
 
 /** A promise tests resolve by hand, for a tool call held in flight. */
@@ -77,7 +78,7 @@ export function createTestFunctions(gate: Gate) {
       const user = USERS[data.email]
       if (user === undefined || user.password !== data.password) throw new UnauthorizedError('Invalid credentials')
       await session.set({ userId: user.id, name: user.name, role: user.role } as TestSession)
-      const token = (services as TestServices).sessionToken()
+      const token = await (services as TestServices).sessionToken()
       if (token === undefined) throw new Error('login did not start a session')
       return { token, user: { id: user.id, name: user.name } }
     },
@@ -143,7 +144,14 @@ export interface TestApp {
   readonly gate: Gate
 }
 
-export function createTestApp(options: { clock?: TestClock; store?: SessionStore } = {}): TestApp {
+export interface TestAppOptions {
+  clock?: TestClock
+  store?: SessionStore
+  /** What the login tool hands out as its token. @default the opaque session token */
+  issueToken?: (session: SessionState) => Promise<string | undefined>
+}
+
+export function createTestApp(options: TestAppOptions = {}): TestApp {
   const clock = options.clock ?? createTestClock()
   const store = options.store ?? createMemoryStore({ clock: clock.now, sweepInterval: 0 })
   const sessions = createSessionManager({ store, clock: clock.now })
@@ -151,7 +159,8 @@ export function createTestApp(options: { clock?: TestClock; store?: SessionStore
   const runner = createRunner({
     services: {},
     logger: silentLogger,
-    wireServices: (_services, wire) => ({ sessionToken: () => wire.session.pending?.token }) as Partial<object>,
+    wireServices: (_services, wire) =>
+      ({ sessionToken: async () => (options.issueToken === undefined ? wire.session.pending?.token : options.issueToken(wire.session)) }) as Partial<object>,
   })
   const mcp = wireMCP({ tools: createTestFunctions(gate), name: 'pikku-test', version: '1.2.3' })
   return { runner, sessions, store, clock, mcp, gate }
