@@ -37,8 +37,12 @@ export function programHelp(program: ProgramInfo, commands: readonly CompiledCom
   lines.push(`  ${program.name} shell            an interactive session: log in once, run many commands`)
   lines.push(`  ${program.name} help <command>   what a command does and the flags it takes`)
   lines.push('', 'Commands:')
-  lines.push(...table(commands.map((command) => [command.name, command.docs?.summary ?? ''] as const)))
-  lines.push(...table([['shell', 'start the interactive shell (also: no arguments on a terminal)']]))
+  lines.push(
+    ...table([
+      ...commands.map((command) => [command.name, command.docs?.summary ?? ''] as const),
+      ['shell', 'start the interactive shell (also: no arguments on a terminal)'] as const,
+    ]),
+  )
   lines.push('', 'Global flags:')
   lines.push(...table(GLOBAL_FLAG_ROWS.filter(([flag]) => program.hasRemote || !flag.startsWith('--server'))))
   lines.push('', 'Modes:')

@@ -102,11 +102,7 @@ export class SessionContext {
   async credentialFor(role: CLISessionRole | undefined): Promise<CallCredential> {
     await this.#load()
     if (this.#invalid !== undefined && role === undefined) throw this.invalidFailure()
-    if (this.#mismatchOrigin !== undefined) {
-      const notice = this.mismatchNotice()
-      if (role === undefined) this.#options.note(`Note: ${notice}`)
-      return { token: undefined, source: undefined, notice }
-    }
+    if (this.#mismatchOrigin !== undefined) return { token: undefined, source: undefined, notice: this.mismatchNotice() }
     if (this.#invalid !== undefined) return { token: undefined, source: undefined, notice: undefined }
     return { token: this.#token, source: this.#source, notice: undefined }
   }

@@ -176,7 +176,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
     io.stderr.write(text.endsWith('\n') ? text : `${text}\n`)
   }
 
-  const reportFailure = (io: CLIIO, json: boolean, error: unknown): number => {
+  const reportFailure = (io: CLIIO, json: boolean, error: unknown, command?: CompiledCommand): number => {
     const failure = toFailure(error)
     if (json) {
       const body: Record<string, unknown> = { code: failure.code, message: failure.message, exitCode: failure.exitCode }
@@ -185,8 +185,10 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
       if (failure.errorId !== undefined) body['id'] = failure.errorId
       err(io, JSON.stringify({ error: body }))
     } else {
-      const lines = [`Error: ${failure.message}`]
-      for (const issue of issuesOf(failure.details)) lines.push(`  - ${issue}`)
+      const issues = issuesOf(failure.details, command)
+      // Validation messages list the issues once, as bullets naming the flags to fix.
+      const lines = [`Error: ${issues.length > 0 && failure.code === 'BAD_REQUEST' ? 'Invalid input' : failure.message}`]
+      for (const issue of issues) lines.push(`  - ${issue}`)
       if (failure.errorId !== undefined) lines.push(`  (error id: ${failure.errorId})`)
       if (failure.hint !== undefined) lines.push(failure.hint)
       err(io, lines.join('\n'))
@@ -449,12 +451,14 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
         throw failure
       }
 
+      // The command ran without the saved login (it belongs elsewhere): say so, after the result.
+      if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
       const shown = role === 'login' ? withoutField(result, command.tokenField) : result
       if (json) out(io, JSON.stringify(shown ?? null))
       else out(io, command.format !== undefined ? command.format(shown) : formatHuman(shown))
       return exitCodes.OK
     } catch (error) {
-      return reportFailure(io, json, error)
+      return reportFailure(io, json, error, command)
     }
   }
 
@@ -620,7 +624,7 @@ function explainCallFailure(
       // The runner already logged internal errors; this only strips them to the public view.
       const publicError = toPublicError(inner, silentLogger)
       code = publicError.code
-      message = publicError.message
+      message = code === 'INTERNAL' ? 'Internal error; the details were logged by the app' : publicError.message
       details = publicError.details
       errorId = publicError.id
     } else {
@@ -656,14 +660,16 @@ function toFailure(error: unknown): CLIFailure {
   return new CLIFailure('INTERNAL', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`)
 }
 
-function issuesOf(details: unknown): string[] {
+function issuesOf(details: unknown, command: CompiledCommand | undefined): string[] {
   const issues = (details as { issues?: unknown } | undefined)?.issues
   if (!Array.isArray(issues)) return []
   return issues.flatMap((issue) => {
     if (typeof issue !== 'object' || issue === null) return []
     const { path, message } = issue as { path?: unknown; message?: unknown }
     if (typeof message !== 'string') return []
-    return [typeof path === 'string' && path !== '' ? `${path}: ${message}` : message]
+    if (typeof path !== 'string' || path === '') return [message]
+    const flag = command?.flags.find((candidate) => candidate.field === path)
+    return [`${flag === undefined ? path : `--${flag.flag}`}: ${message}`]
   })
 }
 
