@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
+import { attachChannel } from './channel.js'
 import { functions } from './functions.js'
 import { routes } from './routes.js'
 
@@ -77,6 +78,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const closers: (() => Promise<void> | void)[] = []
+  // WebSocket channel on the same port: ws://<host>:<port>/ws
+  closers.push(attachChannel(server, app).close)
 
   return {
     server,
@@ -84,10 +87,16 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     async close() {
       for (const closer of closers) await closer()
       await new Promise<void>((resolve) => {
-        server.close(() => resolve())
+        // Keep-alive connections go as soon as their in-flight request is answered; requests still
+        // running after a grace period are cut.
+        const sweep = setInterval(() => server.closeIdleConnections(), 50)
+        const deadline = setTimeout(() => server.closeAllConnections(), 10_000)
+        server.close(() => {
+          clearInterval(sweep)
+          clearTimeout(deadline)
+          resolve()
+        })
         server.closeIdleConnections()
-        // In-flight requests get a grace period, then the rest are cut.
-        setTimeout(() => server.closeAllConnections(), 10_000).unref()
       })
       await app.close()
     },

@@ -1,0 +1,73 @@
+import { createMemoryStore, silentLogger, type SessionStore } from '@pikku/core'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { CookieJar } from 'tough-cookie'
+import { createDemoApp, type DemoApp } from './app.js'
+import { startDemoServer, type DemoServer } from './server.js'
+import type { UserSession } from './types.js'
+
+export const TEST_SECRET = 'test-secret-0123456789-abcdefghijklmnop'
+
+export interface Harness {
+  readonly app: DemoApp
+  readonly demo: DemoServer
+  readonly clock: TestClock
+  readonly store: SessionStore<UserSession>
+  readonly log: string[]
+  /** A browser-like client: keeps cookies, sends the demo's own Origin on unsafe requests. */
+  client(): DemoClient
+  close(): Promise<void>
+}
+
+export interface DemoClient {
+  readonly jar: CookieJar
+  request(method: string, path: string, options?: { body?: unknown; headers?: Record<string, string>; cookies?: boolean }): Promise<{ status: number; headers: Headers; body: any }>
+}
+
+export async function startHarness(options: { secureCookies?: boolean; store?: SessionStore<UserSession>; host?: string } = {}): Promise<Harness> {
+  const clock = createTestClock(Date.now())
+  const store = options.store ?? createMemoryStore<UserSession>({ clock: clock.now, sweepInterval: 0 })
+  const app = createDemoApp({ secrets: [TEST_SECRET], secureCookies: options.secureCookies ?? false, store, clock: clock.now, logger: silentLogger })
+  const log: string[] = []
+  const demo = await startDemoServer({ app, port: 0, host: options.host ?? '127.0.0.1', log: (line) => log.push(line) })
+  return {
+    app,
+    demo,
+    clock,
+    store,
+    log,
+    client() {
+      const jar = new CookieJar()
+      return {
+        jar,
+        async request(method, path, requestOptions = {}) {
+          const url = `${demo.url}${path}`
+          const headers: Record<string, string> = { ...requestOptions.headers }
+          if (requestOptions.cookies !== false) {
+            const cookie = await jar.getCookieString(url)
+            if (cookie !== '') headers['cookie'] = cookie
+          }
+          if (method !== 'GET' && headers['origin'] === undefined) headers['origin'] = demo.url
+          if (requestOptions.body !== undefined) headers['content-type'] ??= 'application/json'
+          const response = await fetch(url, {
+            method,
+            headers,
+            body: requestOptions.body === undefined ? undefined : typeof requestOptions.body === 'string' ? requestOptions.body : JSON.stringify(requestOptions.body),
+          })
+          for (const setCookie of response.headers.getSetCookie()) await jar.setCookie(setCookie, url)
+          const text = await response.text()
+          let body: unknown = text
+          try {
+            body = JSON.parse(text)
+          } catch {
+            // Not JSON: keep the text.
+          }
+          return { status: response.status, headers: response.headers, body }
+        },
+      }
+    },
+    close: () => demo.close(),
+  }
+}
+
+export const ALICE = { email: 'alice@example.com', password: 'alice-password' }
+export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
