@@ -4,7 +4,6 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { attachChannel } from './channel.js'
 import { functions } from './functions.js'
 import { routes } from './routes.js'
 
@@ -79,8 +78,6 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
   const closers: (() => Promise<void> | void)[] = []
-  // WebSocket channel on the same port: ws://<host>:<port>/ws
-  closers.push(attachChannel(server, app).close)
   // WebSocket channel on the same port: ws://<host>:<port>/ws
   closers.push(attachChannel(server, app).close)
 
