@@ -5,6 +5,7 @@ import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
 import { functions } from './functions.js'
+import { createDemoMCPHandler } from './mcp.js'
 import { routes } from './routes.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
@@ -54,7 +55,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
       log(`${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`),
   })
   const listener = toNodeListener(handler)
-  const mounts: NodeMount[] = [servePage]
+  // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.
+  const mcp = createDemoMCPHandler(app)
+  const mounts: NodeMount[] = [servePage, mcp.handle]
 
   const server = createServer((req, res) => {
     const run = async (): Promise<void> => {
@@ -77,7 +80,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   })
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  const closers: (() => Promise<void> | void)[] = []
+  const closers: (() => Promise<void> | void)[] = [() => mcp.close()]
   // WebSocket channel on the same port: ws://<host>:<port>/ws
   closers.push(attachChannel(server, app).close)
 
