@@ -1,3 +1,4 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { createMemoryStore } from './memory-store.js'
 import { recordingStore } from './recording-store.test-support.js'
@@ -107,6 +108,22 @@ describe('the session a call sees', () => {
     const state = new SessionState<AppSession>()
     await state.set(alice)
     await expect(state.set({ ...alice, callback: () => {} } as AppSession)).rejects.toThrow(/plain data/)
+  })
+
+  it('any JSON session comes back from get() equal, and setting it back is no change', () => {
+    return fc.assert(
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), async (fields) => {
+        const data = { ...fields, userId: 'alice' } as AppSession
+        const stored = JSON.parse(JSON.stringify(data)) as AppSession
+        const state = new SessionState<AppSession>()
+        state.resume({ id: 'id', userId: 'alice', data: stored, version: 1, createdAt: 0, lastActiveAt: 0, expiresAt: 1 })
+        const user = await state.get()
+        expect(user).toStrictEqual(data)
+        await state.set(user!)
+        await state.set({ ...user! })
+        expect(state.changed).toBe(false)
+      }),
+    )
   })
 
   it('set() refuses a value without a userId', async () => {

@@ -285,16 +285,44 @@ export function applySessionPatch<S extends CoreUserSession>(data: S, patch: Ses
   return next as S
 }
 
-/** A deep copy of JSON-like session data (Dates survive, as `jsonEqual` compares them). */
+/**
+ * A deep copy of session data. Plain objects, arrays and Dates (the shapes sessions hold) are
+ * copied directly, which is several times faster than `structuredClone` on the small objects of
+ * every request; anything else falls back to `structuredClone`.
+ */
 function copySession<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value
+  return copyValue(value) as T
+}
+
+function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') throw notData()
+    return value
+  }
+  if (Array.isArray(value)) return value.map(copyValue)
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype === Object.prototype || prototype === null) {
+    const copy: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) {
+      const field = copyValue((value as Record<string, unknown>)[key])
+      // An own "__proto__" key (JSON.parse makes them) must stay data, not become the prototype.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true, writable: true, configurable: true })
+      else copy[key] = field
+    }
+    return copy
+  }
+  if (value instanceof Date) return new Date(value.getTime())
   try {
     return structuredClone(value)
   } catch (error) {
-    throw new TypeError('A session holds plain data (what JSON can carry, and Dates); functions and class instances cannot be stored', {
-      cause: error,
-    })
+    throw notData(error)
   }
+}
+
+function notData(cause?: unknown): TypeError {
+  return new TypeError('A session holds plain data (what JSON can carry, and Dates); functions and class instances cannot be stored', {
+    cause,
+  })
 }
 
 function assertSessionValue(value: unknown, where: string): asserts value is CoreUserSession {
