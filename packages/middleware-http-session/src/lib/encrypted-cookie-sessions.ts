@@ -1,4 +1,4 @@
-import { silentLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type UserSession } from '@pikku/core'
+import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type UserSession } from '@pikku/core'
 import type { HTTPWireInfo } from '@pikku/http'
 import { EncryptJWT, jwtDecrypt, type JWTDecryptOptions } from 'jose'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
@@ -30,7 +30,7 @@ export interface EncryptedCookieSessionsOptions {
   csrf?: CsrfOptions | false
   /** @default Date.now */
   clock?: Clock
-  /** @default silentLogger */
+  /** Where the `secure: false` warning and (at debug level) credential rejection reasons go. @default createConsoleLogger() (debug off) */
   logger?: Logger
 }
 
@@ -63,7 +63,7 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
   const where = 'createEncryptedCookieSessions'
   assertSecrets(options.secrets, 'secrets')
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? createConsoleLogger()
   const idleTimeout = options.idleTimeout ?? DAY
   const absoluteTimeout = options.absoluteTimeout ?? 7 * DAY
   const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))

@@ -1,6 +1,6 @@
 import {
   hashSessionToken,
-  silentLogger,
+  createConsoleLogger,
   type Logger,
   type PikkuMiddleware,
   type SessionManager,
@@ -11,7 +11,7 @@ import {
 import type { HTTPWireInfo } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
-import { resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
+import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
 
 export interface HTTPSessionsOptions {
@@ -34,7 +34,7 @@ export interface HTTPSessionsOptions {
    * @default {} (on, own origin only)
    */
   csrf?: CsrfOptions | false
-  /** @default silentLogger */
+  /** Where the `secure: false` warning and (at debug level) credential rejection reasons go. @default createConsoleLogger() (debug off) */
   logger?: Logger
 }
 
@@ -59,8 +59,10 @@ export interface HTTPSessions {
   /**
    * A `jwt` service bound to one call's session, for the runner's `wireServices`:
    * `wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) })`.
+   * Without a session it returns a placeholder for the app's singleton `services` (whose `sign`
+   * rejects, explaining how to bind it), so `services` can satisfy a `jwt: JwtService` type.
    */
-  jwtFor(session: SessionState<UserSession>): JwtService
+  jwtFor(session?: SessionState<UserSession>): JwtService
   /**
    * Authenticates raw request headers outside the HTTP runtime (a WebSocket upgrade, an MCP
    * request) with the middleware's precedence: a bearer token, when one is offered, is used
@@ -91,7 +93,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
   if (sessions === undefined || typeof sessions.loadByToken !== 'function' || typeof sessions.commit !== 'function') {
     throw new TypeError('createHTTPSessions needs { sessions }: a session manager from createSessionManager({ store }) in @pikku/core')
   }
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? createConsoleLogger()
   const cookie = options.cookie === false ? undefined : resolveSessionCookie(options.cookie ?? {}, 'cookie', logger)
   const tokens =
     options.jwt === undefined || options.jwt === false
@@ -99,6 +101,13 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       : createSignedTokens(options.jwt, 'jwt', sessions.clock, { audience: 'pikku-session', type: 'pikku-session+jwt' }, logger)
   if (cookie === undefined && tokens === undefined) {
     throw new TypeError('createHTTPSessions: with cookie: false, pass jwt: { secrets: [...] }, or no credential could carry a session')
+  }
+  if (cookie !== undefined) {
+    // A token is always 43 characters; only a very long name or path could push the cookie over.
+    const longest = cookie.serialize('x'.repeat(43), 400 * 24 * 3600)
+    if (longest.length > COOKIE_SIZE_LIMIT) {
+      throw new RangeError(`cookie: the session cookie would be ${longest.length} bytes, over the ${COOKIE_SIZE_LIMIT}-byte limit; shorten cookie.name or cookie.path`)
+    }
   }
   const csrf = options.csrf === false ? undefined : resolveCsrfPolicy(options.csrf ?? {}, 'csrf')
   const noTokens = (): Error =>
@@ -126,6 +135,13 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     }
     assertOwnClaims(claims)
     return tokens.sign(current.userId, claims === undefined ? { sid } : { ...claims, sid })
+  }
+
+  const unboundJwt: JwtService = {
+    sign: () =>
+      Promise.reject(
+        new Error('This jwt service is not bound to a call: add wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) }) to createRunner'),
+      ),
   }
 
   const expireCookie = (http: HTTPWireInfo): void => {
@@ -188,6 +204,8 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       throw error
     }
 
+    // Nothing loaded and nothing set: nothing to persist (the common anonymous request).
+    if (via === undefined && !state.changed) return
     // Persist before the response is written: a client acting on the response finds the session.
     const result = await sessions.commit(state)
     switch (result.kind) {
@@ -221,6 +239,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     cookieName: cookie?.name,
 
     jwtFor(session) {
+      if (session === undefined) return unboundJwt
       return { sign: (claims) => signFor(session, claims) }
     },
 

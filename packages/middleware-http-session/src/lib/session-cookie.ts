@@ -67,7 +67,6 @@ export interface SessionCookie {
 // RFC 6265 cookie-name: an HTTP token.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 const HOST_PREFIX = '__Host-'
-const warned = new WeakSet<Logger>()
 
 /**
  * Resolves cookie options. `where` names the option in error messages. Throws for combinations a
@@ -100,9 +99,8 @@ export function resolveSessionCookie(options: CookieSessionOptions, where: strin
   if (sameSite === 'none' && !secure) {
     throw new TypeError(`${where}: sameSite 'none' needs secure: true (browsers reject it otherwise)`)
   }
-  if (!secure && !warned.has(logger)) {
-    // Once per logger, not per strategy, so a test suite creating many strategies stays readable.
-    warned.add(logger)
+  if (!secure) {
+    // Once, here at creation: per request it would drown the log.
     logger.warn(
       `${where}.secure is false: the session cookie will be sent over plain HTTP. Use this only for development on http://localhost.`,
     )

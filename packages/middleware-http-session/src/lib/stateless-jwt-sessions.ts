@@ -1,4 +1,4 @@
-import { silentLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type SessionState, type UserSession } from '@pikku/core'
+import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type SessionState, type UserSession } from '@pikku/core'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
 import type { JwtService } from './http-sessions.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
@@ -18,15 +18,18 @@ export interface StatelessJwtSessionsOptions extends JwtOptions {
   reissueHeader?: string
   /** @default Date.now */
   clock?: Clock
-  /** @default silentLogger */
+  /** Where the `secure: false` warning and (at debug level) credential rejection reasons go. @default createConsoleLogger() (debug off) */
   logger?: Logger
 }
 
 export interface StatelessJwtSessions {
   /** The protocol middleware: `createHTTPHandler({ middleware: [statelessSessions.middleware] })`. */
   readonly middleware: PikkuMiddleware
-  /** A `jwt` service bound to one call's session: `sign()` returns a token carrying the session. */
-  jwtFor(session: SessionState<UserSession>): JwtService
+  /**
+   * A `jwt` service bound to one call's session: `sign()` returns a token carrying the session.
+   * Without a session: a placeholder for the singleton `services`, whose `sign` rejects.
+   */
+  jwtFor(session?: SessionState<UserSession>): JwtService
   /** The session a token carries, or undefined when the token is invalid or expired. */
   authenticateToken(token: string): Promise<UserSession | undefined>
   /** The session of an `Authorization: Bearer` header, or undefined. */
@@ -49,7 +52,7 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
     throw new TypeError('createStatelessJwtSessions needs options: { secrets: [process.env.JWT_SECRET] }')
   }
   const clock = options.clock ?? systemClock
-  const logger = options.logger ?? silentLogger
+  const logger = options.logger ?? createConsoleLogger()
   const tokens = createSignedTokens(options, 'createStatelessJwtSessions', clock, { audience: 'pikku-stateless-session', type: 'pikku-stateless+jwt' }, logger)
   const maxLifetime = options.maxLifetime ?? 7 * 24 * 3600
   if (!Number.isInteger(maxLifetime) || maxLifetime <= 0) {
@@ -122,6 +125,9 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
     middleware,
 
     jwtFor(session) {
+      if (session === undefined) {
+        return { sign: () => Promise.reject(new Error('This jwt service is not bound to a call: add wireServices: (_services, wire) => ({ jwt: statelessSessions.jwtFor(wire.session) }) to createRunner')) }
+      }
       return {
         async sign(claims) {
           assertOwnClaims(claims)
