@@ -37,7 +37,7 @@ export function parseCredentials(bytes: Uint8Array): CredentialParseResult {
   try {
     value = JSON.parse(text)
   } catch (error) {
-    return { ok: false, problem: 'not-json', detail: `not valid JSON (${describeJSONError(error)})` }
+    return { ok: false, problem: 'not-json', detail: `not valid JSON (${describeJSONError(error, text)})` }
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, problem: 'malformed', detail: `expected a JSON object, found ${jsonKind(value)}` }
@@ -84,10 +84,13 @@ function jsonKind(value: unknown): string {
   return `a ${typeof value}`
 }
 
-function describeJSONError(error: unknown): string {
+function describeJSONError(error: unknown, text: string): string {
   const message = error instanceof Error ? error.message : String(error)
   // V8's messages quote the input; none of it is repeated, so a token fragment never reaches a log.
-  if (/end of (JSON|data)/i.test(message)) return 'it ends too early: the file is truncated'
   const position = /position (\d+)/.exec(message)
-  return position === null ? 'unexpected content' : `unexpected content at character ${position[1]}`
+  const at = position === null ? undefined : Number(position[1])
+  if (/end of (JSON|data)|Unterminated string/i.test(message) || (at !== undefined && at >= text.trimEnd().length)) {
+    return 'it ends too early: the file is truncated'
+  }
+  return at === undefined ? 'unexpected content' : `unexpected content at character ${at}`
 }
