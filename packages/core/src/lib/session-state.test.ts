@@ -1,12 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { pikkuFunc } from './function.js'
+import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
 import { recordingStore } from './recording-store.test-support.js'
-import type { CoreUserSession } from './register.js'
+import type { CoreUserSession, UserSession } from './register.js'
+import { createRunner } from './runner.js'
 import { createSessionManager, type SessionManager } from './session-manager.js'
 import { SessionState } from './session-state.js'
 import { hashSessionToken } from './session-token.js'
 import { createTestClock } from './test-clock.js'
+import { createTokenProtocol } from './token-protocol.test-support.js'
 
 interface AppSession extends CoreUserSession {
   email?: string
@@ -51,9 +55,37 @@ async function callWith(manager: SessionManager<AppSession>, token: string): Pro
 const alice: AppSession = { userId: 'alice', email: 'alice@example.com', role: 'user' }
 
 describe('the session a call sees', () => {
-  it('each call gets its own session state', () => {
+  it('each call gets its own session state: a change in one call is not seen by another until persisted', async () => {
     const { manager } = setup()
-    expect(manager.createState()).not.toBe(manager.createState())
+    const token = await logIn(manager, alice)
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const call = createTokenProtocol(runner, manager as unknown as SessionManager<UserSession>)
+    let releaseWriter!: () => void
+    const writerHolds = new Promise<void>((resolve) => (releaseWriter = resolve))
+    let writerHasSet!: () => void
+    const writerSet = new Promise<void>((resolve) => (writerHasSet = resolve))
+    const states: unknown[] = []
+    const writer = pikkuFunc<void, void>({
+      func: async (_services, _data, { session }) => {
+        states.push(session)
+        await session.update({ theme: 'dark' } as never)
+        writerHasSet()
+        await writerHolds
+      },
+    })
+    const reader = pikkuFunc<void, unknown>({
+      func: async (_services, _data, { session }) => {
+        states.push(session)
+        return ((await session.get()) as AppSession).theme
+      },
+    })
+    const writing = call(writer, undefined, token)
+    await writerSet
+    expect((await call(reader, undefined, token)).output).toBeUndefined()
+    releaseWriter()
+    await writing
+    expect((await call(reader, undefined, token)).output).toBe('dark')
+    expect(new Set(states).size).toBe(3)
   })
 
   it('get() returns the live value after set, update and clear', async () => {
