@@ -7,12 +7,16 @@
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
  *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
+ *   BENCH_STORE_SECONDS=1  BENCH_STORE_RECORDS=10000  BENCH_STORE_CONCURRENCY=32
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runHTTP, type HTTPResults } from './http/run-http.js'
 import { describeMachine } from './report/machine.js'
 import { formatTable } from './report/table.js'
+import { runMemory, type MemoryResult } from './stores/run-memory.js'
+import { runStoreBench, type StoreBenchResult } from './stores/store-bench.js'
+import { runWriteCount, type WriteCountRow } from './stores/write-count.js'
 
 const list = (name: string): string[] =>
   (process.env[name] ?? '')
@@ -35,7 +39,15 @@ const startedAt = new Date()
 log(`Pikku Sessions benchmarks, ${startedAt.toISOString()}`)
 log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}`)
 
-const output: { startedAt: string; finishedAt?: string; machine: typeof machine; http?: HTTPResults } = { startedAt: startedAt.toISOString(), machine }
+const output: {
+  startedAt: string
+  finishedAt?: string
+  machine: typeof machine
+  http?: HTTPResults
+  writes?: WriteCountRow[]
+  stores?: StoreBenchResult[]
+  memory?: MemoryResult[]
+} = { startedAt: startedAt.toISOString(), machine }
 
 if (wants('http')) {
   const profileDir = fileURLToPath(new URL('../profiles/', import.meta.url))
@@ -70,6 +82,51 @@ if (wants('http')) {
   }
   const broken = http.variants.filter((variant) => variant.status === 'broken')
   for (const variant of broken) log(`BROKEN ${variant.name}: ${variant.problems.join('; ')}`)
+}
+
+if (wants('writes')) {
+  log('\nStore calls per request (Pikku, memory store behind a counting wrapper)')
+  const rows = await runWriteCount()
+  output.writes = rows
+  log(
+    formatTable(
+      ['credential', 'request', 'status', 'store reads', 'store writes', 'write calls', 'expected writes', 'ok'],
+      rows.map((row) => [row.credential, row.request, String(row.status), row.reads, row.writes, row.writeCalls, row.expectedWrites, row.writes === row.expectedWrites ? 'yes' : 'NO']),
+    ),
+  )
+}
+
+if (wants('stores')) {
+  const storeOptions = { seconds: number('BENCH_STORE_SECONDS', 1), records: number('BENCH_STORE_RECORDS', 10_000), concurrency: number('BENCH_STORE_CONCURRENCY', 32) }
+  log(`\nStore operations per second (${storeOptions.records.toLocaleString('en-US')} sessions stored; 1 caller / ${storeOptions.concurrency} concurrent callers)`)
+  const stores = await runStoreBench(storeOptions, log)
+  output.stores = stores
+  log(
+    formatTable(
+      ['store', 'get 1', `get ${storeOptions.concurrency}`, 'set 1', `set ${storeOptions.concurrency}`, 'update 1', `update ${storeOptions.concurrency}`],
+      stores.map((result) =>
+        result.unavailable !== undefined
+          ? [`${result.store} (skipped: ${result.unavailable.slice(0, 60)})`, '—', '—', '—', '—', '—', '—']
+          : [result.store, result.get!.sequential, result.get!.concurrent, result.set!.sequential, result.set!.concurrent, result.update!.sequential, result.update!.concurrent],
+      ),
+    ),
+  )
+}
+
+if (wants('memory')) {
+  log('\nMemory store heap (child process, --expose-gc, heapUsed after gc)')
+  const memory = [await runMemory(100_000, 4096), await runMemory(1_000_000, 1024)]
+  output.memory = memory
+  log(
+    formatTable(
+      ['sessions', 'heap limit MiB', 'heap growth MiB', 'bytes/session', 'heap used MiB', 'fill s'],
+      memory.map(({ footprint, maxOldSpaceMiB }) =>
+        'failed' in footprint
+          ? [footprint.sessions.toLocaleString('en-US'), maxOldSpaceMiB, `FAILED: ${footprint.failed}`, '—', '—', '—']
+          : [footprint.sessions.toLocaleString('en-US'), maxOldSpaceMiB, footprint.heapGrowthMiB, footprint.bytesPerSession, footprint.heapAfterMiB, footprint.fillSeconds],
+      ),
+    ),
+  )
 }
 
 output.finishedAt = new Date().toISOString()

@@ -11,6 +11,7 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
 
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return '—'
+  if (Number.isInteger(value)) return value.toLocaleString('en-US')
   if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString('en-US')
   if (Math.abs(value) >= 100) return value.toFixed(0)
   if (Math.abs(value) >= 10) return value.toFixed(1)

@@ -32,6 +32,8 @@ export interface PikkuVariantOptions {
   credential: 'none' | 'cookie' | 'bearer'
   /** Runs when the variant closes (store shutdown, clean-up). */
   onClose?: () => Promise<void>
+  /** The session manager's clock (the write-count benchmark moves it past the renewal interval). */
+  clock?: () => number
 }
 
 const login = pikkuSessionlessFunc<unknown, { userId: string; token?: string }>({
@@ -75,7 +77,7 @@ const preferencesNoSession = pikkuSessionlessFunc<unknown, Preferences>({
 /** The app on Pikku's HTTP runtime (createHTTPHandler + toNodeListener), as a user would write it. */
 export function startPikku(options: PikkuVariantOptions): RunningVariant {
   const sessionless = options.store === undefined
-  const sessions = options.store === undefined ? undefined : createSessionManager<Profile>({ store: options.store })
+  const sessions = options.store === undefined ? undefined : createSessionManager<Profile>({ store: options.store, ...(options.clock === undefined ? {} : { clock: options.clock }) })
   const httpSessions =
     sessions === undefined
       ? undefined
