@@ -34,6 +34,8 @@ export interface DemoAppOptions {
   idleTimeout?: number
   /** Session absolute timeout in ms. @default core's (7 days) */
   absoluteTimeout?: number
+  /** JSON file that keeps users' preferences. @default none (in memory) */
+  preferencesFile?: string
 }
 
 /** Everything the demo's protocols share: one store, one session manager, one runner. */
@@ -69,7 +71,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
   })
   const services = {
-    database: new DemoDatabase(),
+    database: new DemoDatabase({ file: options.preferencesFile }),
     logger,
     // Replaced per call by wireServices below; a call without a session gets a clear error.
     jwt: {

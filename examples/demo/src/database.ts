@@ -1,3 +1,4 @@
+import { readFileSync, renameSync, writeFileSync } from 'node:fs'
 import type { Preferences, Role } from './types.js'
 
 export interface DemoUser {
@@ -45,6 +46,19 @@ const USERS: readonly DemoUser[] = [
  */
 export class DemoDatabase {
   readonly #preferences = new Map<string, Preferences>()
+  readonly #file: string | undefined
+
+  /** With `file`, preferences are kept in that JSON file, so they survive restarts and CLI runs. */
+  constructor(options: { file?: string } = {}) {
+    this.#file = options.file
+    if (this.#file === undefined) return
+    try {
+      const saved = JSON.parse(readFileSync(this.#file, 'utf8')) as Record<string, Preferences>
+      for (const [userId, preferences] of Object.entries(saved)) this.#preferences.set(userId, preferences)
+    } catch {
+      // No file yet (or an unreadable one): start empty; the next update rewrites it.
+    }
+  }
 
   async query(table: 'user', where: { email: string }): Promise<DemoUser | undefined>
   async query(table: 'userProfile', where: { userId: string }): Promise<UserProfile>
@@ -72,5 +86,11 @@ export class DemoDatabase {
   async update(table: 'userPreferences', change: { where: { userId: string }; set: Preferences }): Promise<void> {
     if (table !== 'userPreferences') throw new Error(`Unknown table ${String(table)}`)
     this.#preferences.set(change.where.userId, { ...change.set })
+    if (this.#file !== undefined) {
+      // Atomic replace: a crash mid-write never leaves a truncated file.
+      const temporary = `${this.#file}.${process.pid}.tmp`
+      writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.#preferences)), { mode: 0o600 })
+      renameSync(temporary, this.#file)
+    }
   }
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createConsoleLogger } from '@pikku/core'
 import { createDemoApp } from './app.js'
 import { startDemoServer } from './server.js'
+import { createDemoStore } from './store.js'
 
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -25,6 +26,17 @@ function loadSecrets(dataDir: string): string[] {
   }
 }
 
+/** `--store <kind>` or `--store=<kind>` on the command line. */
+function storeFlag(): string | undefined {
+  const args = process.argv.slice(2)
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === '--store') return args[i + 1]
+    if (arg.startsWith('--store=')) return arg.slice('--store='.length)
+  }
+  return undefined
+}
+
 async function main(): Promise<void> {
   const logger = createConsoleLogger()
   const host = process.env['HOST'] ?? '127.0.0.1'
@@ -35,7 +47,17 @@ async function main(): Promise<void> {
   const secureCookies = !LOCAL_HOSTS.has(host)
   if (!secureCookies) logger.warn(`Secure cookies are OFF because the demo listens on ${host} over plain http (development only)`)
 
+  const { kind, store } = createDemoStore({
+    kind: storeFlag() ?? process.env['SESSION_STORE'],
+    dataDir,
+    redisUrl: process.env['REDIS_URL'],
+    databaseUrl: process.env['DATABASE_URL'],
+    logger,
+  })
+  logger.info(`Sessions are kept in the ${kind} store`)
   const app = createDemoApp({
+    store,
+    preferencesFile: join(dataDir, 'preferences.json'),
     secrets: loadSecrets(dataDir),
     secureCookies,
     allowedOrigins: (process.env['ALLOWED_ORIGINS'] ?? '').split(',').filter((origin) => origin !== ''),
