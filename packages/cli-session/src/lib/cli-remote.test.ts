@@ -1,0 +1,229 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { readFileSync, statSync } from 'node:fs'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { createWorkspace, FIXTURE_SERVER, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+
+// Remote mode against a real server process: the fixture's functions on POST /rpc/<name> with a
+// bearer-token session middleware, and the CLI spawned as its own process.
+
+interface RunningServer {
+  readonly url: string
+  readonly process: ChildProcess
+}
+
+function startFixtureServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [FIXTURE_SERVER], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      const newline = buffered.indexOf('\n')
+      if (newline !== -1) resolve({ url: buffered.slice(0, newline), process: child })
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => reject(new Error(`fixture server exited with ${code}`)))
+  })
+}
+
+function stopServer(server: RunningServer | undefined): Promise<void> {
+  if (server === undefined || server.process.exitCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    server.process.once('exit', () => resolve())
+    server.process.kill('SIGTERM')
+  })
+}
+
+/** A plain HTTP server that records what it receives; it must never see a token. */
+function startRecorder(): Promise<{ url: string; requests: { url: string | undefined; headers: IncomingHttpHeaders }[]; server: Server }> {
+  const requests: { url: string | undefined; headers: IncomingHttpHeaders }[] = []
+  const server = createServer((req, res) => {
+    requests.push({ url: req.url, headers: req.headers })
+    res.writeHead(401, { 'content-type': 'application/json' })
+    res.end('{"error":{"code":"UNAUTHORIZED","message":"Authentication required"}}')
+  })
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server }))
+  })
+}
+
+let server: RunningServer
+let workspace: Workspace
+beforeAll(async () => {
+  server = await startFixtureServer()
+})
+afterAll(async () => {
+  await stopServer(server)
+})
+beforeEach(() => {
+  workspace = createWorkspace()
+})
+afterEach(() => {
+  workspace.cleanup()
+})
+
+const remote = (args: string[], env?: Record<string, string>) => runCLI(workspace, [...args, '--server', server.url], env === undefined ? {} : { env })
+const savedToken = (): string => (JSON.parse(readFileSync(workspace.credentialsFile(), 'utf8')) as { token: string }).token
+
+async function rpc(name: string, token: string | undefined): Promise<number> {
+  const response = await fetch(`${server.url}/rpc/${name}`, {
+    method: 'POST',
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  })
+  await response.arrayBuffer()
+  return response.status
+}
+
+describe('remote mode', () => {
+  it('login stores the server-issued token bound to that server; commands use it', async () => {
+    const loggedIn = await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    expect(loggedIn.code).toBe(0)
+    expect(loggedIn.stderr).toContain(`Logged in to ${server.url}.`)
+    const saved = JSON.parse(readFileSync(workspace.credentialsFile(), 'utf8')) as Record<string, unknown>
+    expect(saved).toMatchObject({ version: 1, origin: server.url })
+    expect(statSync(workspace.credentialsFile()).mode & 0o777).toBe(0o600)
+    expect(loggedIn.stdout).not.toContain(saved['token'] as string)
+
+    const who = await remote(['whoami', '--json'])
+    expect(who.code).toBe(0)
+    expect(JSON.parse(who.stdout)).toMatchObject({ userId: 'u-alice' })
+    const prefs = await remote(['preferences', '--theme', 'dark', '--json'])
+    expect(JSON.parse(prefs.stdout)).toMatchObject({ theme: 'dark' })
+    expect((await remote(['public'])).stdout).toBe('Hello, Alice\n')
+  })
+
+  it('logout revokes the session on the server, then removes the file', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const token = savedToken()
+    expect(await rpc('whoami', token)).toBe(200)
+
+    const loggedOut = await remote(['logout'])
+    expect(loggedOut.code).toBe(0)
+    expect(loggedOut.stderr).toContain(`the session was ended on ${server.url}`)
+    expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+    // The token itself is dead on the server, not just forgotten by the CLI.
+    expect(await rpc('whoami', token)).toBe(401)
+
+    const after = await remote(['whoami'])
+    expect(after.code).toBe(3)
+    expect(after.stderr).toContain('You are not logged in.')
+  })
+
+  it('a session revoked elsewhere gets exit 3, "expired or revoked", and the login command to run', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const token = savedToken()
+    // Another client logs the same session out directly on the server.
+    const response = await fetch(`${server.url}/rpc/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } })
+    expect(response.status).toBe(200)
+
+    const result = await remote(['whoami'])
+    expect(result.code).toBe(3)
+    expect(result.stderr).toContain('Error: Your session has expired or was revoked.')
+    expect(result.stderr).toContain(`Run \`fixture-app login --server ${server.url}\` to sign in again.`)
+    expect(result.stderr).not.toMatch(STACK_TRACE)
+    // logout still succeeds: the session is already gone, and the file goes too.
+    const logout = await remote(['logout'])
+    expect(logout.code).toBe(0)
+    expect(logout.stderr).toContain('Your session had already ended')
+    expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+  })
+
+  it('a token issued by one server is never sent to another', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const recorder = await startRecorder()
+    try {
+      const result = await runCLI(workspace, ['whoami', '--server', recorder.url])
+      expect(result.code).toBe(3)
+      expect(result.stderr).toContain(`the saved login of profile 'default' was issued by ${server.url}; it is never sent to ${recorder.url}`)
+      expect(recorder.requests).toHaveLength(1)
+      expect(recorder.requests[0]!.headers.authorization).toBeUndefined()
+
+      // logout against the wrong server neither sends the token nor forgets the login.
+      const logout = await runCLI(workspace, ['logout', '--server', recorder.url])
+      expect(logout.code).toBe(2)
+      expect(logout.stderr).toContain(`Run \`fixture-app logout --server ${server.url}\` to end that session.`)
+      expect(recorder.requests).toHaveLength(1)
+      expect(statSync(workspace.credentialsFile()).isFile()).toBe(true)
+
+      // Local mode does not use it either.
+      const local = await runCLI(workspace, ['whoami'])
+      expect(local.code).toBe(3)
+      expect(local.stderr).toContain('it is not used in local mode')
+    } finally {
+      await new Promise((resolve) => recorder.server.close(resolve))
+    }
+  })
+
+  it('spellings of the same server share the login', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const respelled = server.url.replace('http://', 'HTTP://') + '/'
+    const result = await runCLI(workspace, ['whoami', '--server', respelled])
+    expect(result.code).toBe(0)
+  })
+
+  it('redirects are not followed, so the token cannot be forwarded', async () => {
+    const recorder = await startRecorder()
+    const redirecting = await startFixtureServer({ REDIRECT_TARGET: recorder.url })
+    try {
+      const result = await runCLI(workspace, ['whoami', '--server', `${redirecting.url}/moved`], { env: { FIXTURE_APP_TOKEN: 'some-token' } })
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('answered with a redirect (307')
+      expect(recorder.requests).toHaveLength(0)
+    } finally {
+      await stopServer(redirecting)
+      await new Promise((resolve) => recorder.server.close(resolve))
+    }
+  })
+
+  it('FIXTURE_APP_TOKEN is sent as the bearer token', async () => {
+    await remote(['login', 'bob@example.com', '--password', 'bob-password'])
+    const token = savedToken()
+    const other = createWorkspace()
+    try {
+      const result = await runCLI(other, ['whoami', '--json', '--server', server.url], { env: { FIXTURE_APP_TOKEN: token } })
+      expect(result.code).toBe(0)
+      expect(JSON.parse(result.stdout)).toMatchObject({ userId: 'u-bob' })
+    } finally {
+      other.cleanup()
+    }
+  })
+
+  it('FIXTURE_APP_SERVER selects remote mode', async () => {
+    const result = await runCLI(workspace, ['login', 'alice@example.com', '--password', 'alice-password'], { env: { FIXTURE_APP_SERVER: server.url } })
+    expect(result.code).toBe(0)
+    expect(JSON.parse(readFileSync(workspace.credentialsFile(), 'utf8'))).toMatchObject({ origin: server.url })
+  })
+
+  it('server-side validation errors keep their exit code and issues', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const result = await remote(['preferences', '--theme', 'blue'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('--theme: Expected one of light, dark')
+  })
+
+  it('an unreachable server is exit 9 with a clear message', async () => {
+    const closed = await startRecorder()
+    const url = closed.url
+    await new Promise((resolve) => closed.server.close(resolve))
+    const result = await runCLI(workspace, ['whoami', '--server', url])
+    expect(result.code).toBe(9)
+    expect(result.stderr).toContain(`Could not reach ${url} (connection refused). Is the server running?`)
+    expect(result.stderr).not.toMatch(STACK_TRACE)
+  })
+
+  it('a --server that is not an http(s) URL is bad usage', async () => {
+    for (const bad of ['ftp://example.com', 'not a url', 'http://user:pw@example.com']) {
+      const result = await runCLI(workspace, ['whoami', '--server', bad])
+      expect(result.code).toBe(2)
+      expect(result.stderr).toContain('--server must')
+    }
+  })
+
+  it('plain http to a non-loopback host gets a warning before credentials are sent', async () => {
+    // 0.0.0.0 is not a loopback name; port 9 is one fetch refuses at once, so nothing waits.
+    const result = await runCLI(workspace, ['login', 'alice@example.com', '--password', 'x', '--server', 'http://0.0.0.0:9'])
+    expect(result.stderr).toContain('Warning: http://0.0.0.0:9 is plain http')
+    expect(result.code).toBe(9)
+  })
+})
