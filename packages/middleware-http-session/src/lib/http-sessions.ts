@@ -8,7 +8,8 @@ import {
   type SessionState,
   type UserSession,
 } from '@pikku/core'
-import type { HTTPWireInfo } from '@pikku/http'
+// For the `wire.http` field that @pikku/http declares on core's PikkuWire.
+import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
@@ -119,7 +120,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     if (claims === undefined) return undefined
     const sid = claims['sid']
     if (typeof sid !== 'string' || sid.length === 0 || sid.length > 128) return undefined
-    // Outside the try: a store outage must surface as 503, never as "no session".
+    // Not swallowed like a bad token: a store outage must surface as 503, never as "no session".
     const record = await sessions.loadById(sid)
     // The subject must be the session's owner, so a token cannot borrow another user's session.
     if (record === undefined || record.userId !== claims.sub) return undefined
@@ -144,9 +145,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       ),
   }
 
-  const expireCookie = (http: HTTPWireInfo): void => {
-    http.appendHeader('set-cookie', cookie!.expired)
-  }
+  /** Whether a cookie token names the session a bearer token loaded (only checked at logout). */
+  const cookieNamesSession = (cookieToken: string | undefined, sessionId: string | undefined): boolean =>
+    cookieToken !== undefined && sessionId !== undefined && hashSessionToken(cookieToken) === sessionId
 
   const middleware: PikkuMiddleware = async (_services, wire, next) => {
     const http = wire.http
@@ -219,12 +220,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
         break
       case 'cleared':
       case 'revoked':
-        if (cookie !== undefined) {
-          if (via === 'cookie') expireCookie(http)
-          else if (bearerSessionId !== undefined) {
-            const cookieToken = cookie.read(http.header('cookie'))
-            if (cookieToken !== undefined && hashSessionToken(cookieToken) === bearerSessionId) expireCookie(http)
-          }
+        if (cookie !== undefined && (via === 'cookie' || cookieNamesSession(cookie.read(http.header('cookie')), bearerSessionId))) {
+          http.appendHeader('set-cookie', cookie.expired)
+          // Only when the cookie belonged to this session: it clears every cookie of the origin.
           if (result.kind === 'cleared' && cookie.clearSiteData) http.setHeader('clear-site-data', '"cookies"')
         }
         break
