@@ -7,12 +7,24 @@ import pg from 'pg'
 const TRANSIENT_CLASSES = new Set(['08', '53', '57', '58'])
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03'])
 
+// Errors the store raises for a caller's mistake. Only these (and a session's unparseable JSON)
+// pass through unchanged besides non-transient server errors: anything else thrown while talking
+// to the database, even a TypeError from inside the driver, is treated as an outage.
+const misuseErrors = new WeakSet<Error>()
+
+/** A programming mistake by the caller (a plain `TypeError`, never turned into a 503). */
+export function misuse(message: string): TypeError {
+  const error = new TypeError(message)
+  misuseErrors.add(error)
+  return error
+}
+
 /**
  * Lost connections, timeouts and transient server states become `ServiceUnavailableError` (a 503,
  * never "no session"); other database errors are bugs and are passed on unchanged.
  */
 export function translatePostgresError(error: unknown): unknown {
-  if (error instanceof TypeError || error instanceof RangeError || error instanceof SyntaxError) return error
+  if (error instanceof SyntaxError || (error instanceof Error && misuseErrors.has(error))) return error
   // Anything that is not an error reported by the server (a refused or reset socket, a timeout,
   // "Connection terminated unexpectedly") means the database could not be reached.
   if (error instanceof pg.DatabaseError) {

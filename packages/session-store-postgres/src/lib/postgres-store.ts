@@ -13,7 +13,7 @@ import {
   type UserSession,
 } from '@pikku/core'
 import pg from 'pg'
-import { translatePostgresError } from './postgres-errors.js'
+import { misuse, translatePostgresError } from './postgres-errors.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { assertTableName, channelName } from './postgres-schema.js'
 import { isStorableKey } from './storable-key.js'
@@ -330,7 +330,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
+          throw misuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         // Both parts of the statement see the same snapshot, so `previous` is the row as it was
@@ -376,7 +376,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         )
         if (current === undefined || Number(current.expires_at) <= now) return 'missing'
         if (current.version === expectedVersion && current.user_id !== userId) {
-          throw new TypeError('A session update cannot change userId; store a new session instead')
+          throw misuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
       })

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
@@ -8,25 +7,14 @@ import { createTestClock } from '@pikku/core/testing'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
+import { freePort, redisBinariesAvailable } from './redis-test-servers.js'
 
 // This file runs its own throwaway redis-server (never the shared one), so it can kill it.
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
-const binaryWorks = spawnSync(serverBinary, ['--version']).status === 0
-if (!binaryWorks) {
-  if (process.env['CI']) throw new Error(`${serverBinary} is not installed, and CI is set: install Redis or set REDIS_SERVER_BIN.`)
-  console.warn(`\n  SKIPPED: Redis failure and recovery tests. \`${serverBinary}\` was not found; install Redis or set REDIS_SERVER_BIN.\n`)
-}
+const binaryWorks = redisBinariesAvailable('Redis failure and recovery tests')
 
 const MINUTE = 60_000
 const dataDir = mkdtempSync(join(tmpdir(), 'pikku-redis-recovery-'))
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 async function startServer(port: number): Promise<ChildProcess> {
   // appendfsync always: a write Redis acknowledged is on disk, so a kill -9 loses none of them.

@@ -12,8 +12,9 @@ import {
   type SessionUpdateResult,
   type UserSession,
 } from '@pikku/core'
-import { createClient, ErrorReply } from 'redis'
-import { translateRedisError } from './redis-errors.js'
+import { ErrorReply } from 'redis'
+import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
+import { misuse, translateRedisError } from './redis-errors.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
 import { isStorableKey } from './storable-key.js'
@@ -24,6 +25,13 @@ export interface RedisStoreOptions {
    * @default 'redis://127.0.0.1:6379'
    */
   url?: string
+  /**
+   * URLs of some nodes of a Redis Cluster (the rest are discovered). When given, the store connects
+   * to the Cluster instead of `url`. Every operation touches one key at a time, so no command ever
+   * spans two slots.
+   * @default undefined (a single node at `url`)
+   */
+  cluster?: readonly string[]
   /**
    * Prefix of every key and of the event channel. Stores sharing a prefix share sessions and
    * events; give each application (or test) its own.
@@ -104,6 +112,7 @@ const isEventMessage = (value: unknown): value is EventMessage => {
  */
 export function createRedisStore<S extends CoreUserSession = UserSession>(options: RedisStoreOptions = {}): RedisStore<S> {
   const url = options.url ?? 'redis://127.0.0.1:6379'
+  const { cluster } = options
   const keyPrefix = options.keyPrefix ?? 'pikku:session'
   const clock = options.clock ?? Date.now
   const connectTimeout = options.connectTimeout ?? 5_000
@@ -112,6 +121,12 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const logger = options.logger ?? createConsoleLogger()
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw new TypeError(`url must start with redis:// or rediss://, such as 'redis://127.0.0.1:6379'; got ${JSON.stringify(url)}`)
+  }
+  if (cluster !== undefined) {
+    if (options.url !== undefined) throw new TypeError('Pass either url (one Redis node) or cluster (Redis Cluster nodes), not both')
+    if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every((node) => typeof node === 'string' && /^rediss?:\/\//.test(node))) {
+      throw new TypeError(`cluster must be a non-empty list of redis:// or rediss:// node URLs; got ${JSON.stringify(cluster)}`)
+    }
   }
   assertKeyPrefix(keyPrefix)
   if (typeof clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
@@ -123,50 +138,28 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
 
-  const makeClient = (role: 'command' | 'subscriber') => {
-    const client = createClient({
-      url,
-      // Without this, commands issued while disconnected would queue silently until Redis
-      // returned, hanging requests; the store fails fast with a 503 instead. The subscriber keeps
-      // its queue: its one SUBSCRIBE should simply wait for the connection.
-      disableOfflineQueue: role === 'command',
-      commandOptions: { timeout: commandTimeout },
-      socket: {
-        connectTimeout,
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 16), maxReconnectDelay),
-      },
-    })
-    let healthy: boolean | undefined
-    client.on('error', (error: unknown) => {
-      if (healthy !== false) logger.warn(`Redis session store: ${role} connection lost; reconnecting`, { error })
-      healthy = false
-    })
-    client.on('ready', () => {
-      if (healthy === false) logger.info(`Redis session store: ${role} connection restored`)
-      healthy = true
-    })
-    return client
+  let healthy = true
+  const reportError = (role: string) => (error: unknown) => {
+    // Reported once per outage, not once per reconnection attempt.
+    if (healthy) logger.warn(`Redis session store: ${role} connection lost; reconnecting`, { error })
+    healthy = false
   }
-
-  type Client = ReturnType<typeof makeClient>
-  const client: Client = makeClient('command')
-  let subscriber: Client | undefined
-  let subscribed: Promise<void> | undefined
+  const target = { url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
+  const command = openRedisConnection({ ...target, offlineQueue: false, onError: reportError('command') })
+  const { connection: client, firstAttempt } = command
+  let subscriber: OpenedRedisConnection | undefined
   let closed = false
-
-  // Resolves after the first connection attempt, successful or not, so requests made while the
-  // application starts wait a moment instead of failing, and never wait longer than one attempt.
-  const firstAttempt = new Promise<void>((resolve) => {
-    client.once('ready', () => resolve())
-    client.once('error', () => resolve())
-  })
-  client.connect().catch(() => undefined)
 
   const guard = async <T>(step: () => Promise<T>): Promise<T> => {
     if (closed) throw new Error('This Redis session store was closed; create a new one')
+    // Requests made while the application starts wait for the first connection attempt instead of
+    // failing, and never wait longer than one attempt.
     await firstAttempt
     try {
-      return await step()
+      const result = await step()
+      if (!healthy) logger.info('Redis session store: connection restored')
+      healthy = true
+      return result
     } catch (error) {
       throw translateRedisError(error)
     }
@@ -194,23 +187,39 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     }
   }
 
-  const ensureSubscribed = (): Promise<void> => {
-    if (subscribed !== undefined) return subscribed
-    const connection = makeClient('subscriber')
-    subscriber = connection
-    connection.connect().catch(() => undefined)
-    // node-redis re-subscribes by itself after a reconnect.
-    subscribed = connection.subscribe(keys.channel, (message) => {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(message)
-      } catch {
-        return
-      }
-      if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+  const onMessage = (message: string): void => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(message)
+    } catch {
+      return
+    }
+    if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+  }
+
+  let subscribeTimer: NodeJS.Timeout | undefined
+  let subscribedOnce: Promise<void> | undefined
+  let markSubscribed: () => void = () => undefined
+  const subscribeWithRetry = (connection: OpenedRedisConnection['connection'], attempt: number): void => {
+    if (closed) return
+    // Once subscribed, node-redis re-subscribes by itself after a reconnect. A Cluster client can
+    // refuse the first SUBSCRIBE until it knows its nodes, so a refused subscription is retried.
+    connection.subscribe(keys.channel, onMessage).then(
+      () => markSubscribed(),
+      () => {
+        if (!closed) subscribeTimer = setTimeout(() => subscribeWithRetry(connection, attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelay))
+      },
+    )
+  }
+
+  const ensureSubscribed = (): void => {
+    if (subscriber !== undefined || closed) return
+    const opened = openRedisConnection({ ...target, offlineQueue: true, onError: reportError('subscriber') })
+    subscriber = opened
+    subscribedOnce = new Promise<void>((resolve) => {
+      markSubscribed = resolve
     })
-    subscribed.catch(() => undefined)
-    return subscribed
+    void opened.firstAttempt.then(() => subscribeWithRetry(opened.connection, 0))
   }
 
   const ttlFor = (expiresAt: number, now: number): number => Math.floor(expiresAt - now)
@@ -238,7 +247,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
+          throw misuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         const json = JSON.stringify(record.data)
@@ -281,7 +290,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           now,
           expectedVersion + 1,
         ])
-        if (result === 'owner') throw new TypeError('A session update cannot change userId; store a new session instead')
+        if (result === 'owner') throw misuse('A session update cannot change userId; store a new session instead')
         if (result === 'ok') {
           await announce({ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
         }
@@ -350,32 +359,24 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     },
 
     subscribe(listener) {
-      if (!closed) ensureSubscribed()
+      ensureSubscribed()
       return bus.subscribe(listener)
     },
 
     async ready() {
-      await guard(async () => {
-        await client.ping()
-      })
-      if (subscribed !== undefined) {
-        try {
-          await subscribed
-        } catch (error) {
-          throw translateRedisError(error)
-        }
-      }
+      // Any round trip proves the connection; this key never exists.
+      await guard(() => client.exists(keys.record('')))
+      await subscribedOnce
     },
 
     async close() {
       if (closed) return
       closed = true
+      clearTimeout(subscribeTimer)
+      markSubscribed()
       await Promise.all(
-        [client, subscriber].map(async (connection) => {
-          if (connection === undefined) return
-          // close() waits for pending replies; destroy() when there is no connection to wait on.
-          if (connection.isReady) await connection.close().catch(() => connection.destroy())
-          else if (connection.isOpen) connection.destroy()
+        [command, subscriber].map(async (opened) => {
+          await opened?.close(commandTimeout)
         }),
       )
     },

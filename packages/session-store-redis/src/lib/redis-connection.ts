@@ -1,0 +1,105 @@
+import { createClient, createCluster } from 'redis'
+
+/**
+ * The commands the store uses, which a single-node client and a Cluster client both provide (the
+ * Cluster client routes each command by its one key).
+ */
+export interface RedisConnection {
+  evalSha(sha1: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>
+  hGetAll(key: string): Promise<Record<string, string>>
+  hGet(key: string, field: string): Promise<string | null | undefined>
+  exists(key: string): Promise<number>
+  publish(channel: string, message: string): Promise<unknown>
+  subscribe(channel: string, listener: (message: string) => void): Promise<void>
+  close(): Promise<void>
+  destroy(): void
+}
+
+export interface RedisConnectionOptions {
+  /** A single node, or undefined when `rootNodes` is given. */
+  url: string | undefined
+  /** Some nodes of a Redis Cluster. */
+  rootNodes: readonly string[] | undefined
+  /** Queue commands while disconnected (only for the subscriber, whose SUBSCRIBE should wait). */
+  offlineQueue: boolean
+  connectTimeout: number
+  commandTimeout: number
+  maxReconnectDelay: number
+  onError: (error: unknown) => void
+}
+
+export interface OpenedRedisConnection {
+  connection: RedisConnection
+  /** Settles after the first connection attempt, successful or not; never rejects. */
+  firstAttempt: Promise<void>
+  /**
+   * Closes gracefully (pending replies are awaited) when connected; a connection that is down or
+   * reconnecting would wait for Redis forever, so it is destroyed instead, at the latest after
+   * `timeout` ms.
+   */
+  close(timeout: number): Promise<void>
+}
+
+export function openRedisConnection(options: RedisConnectionOptions): OpenedRedisConnection {
+  const backoff = (retries: number): number => Math.min(50 * 2 ** Math.min(retries, 16), options.maxReconnectDelay)
+  const clientOptions = {
+    // Without this, commands issued while disconnected would queue silently until Redis returned,
+    // hanging requests; the store fails fast with a 503 instead.
+    disableOfflineQueue: !options.offlineQueue,
+    commandOptions: { timeout: options.commandTimeout },
+    socket: { connectTimeout: options.connectTimeout, reconnectStrategy: backoff },
+  }
+  const raw =
+    options.rootNodes === undefined
+      ? createClient({ url: options.url, ...clientOptions })
+      : createCluster({ rootNodes: options.rootNodes.map((url) => ({ url })), defaults: clientOptions })
+  // The node-redis types are generic over modules and scripts; the store needs only this subset.
+  const connection = raw as unknown as RedisConnection & { isReady?: boolean; isOpen: boolean }
+  let settleFirstAttempt: () => void = () => undefined
+  const firstAttempt = new Promise<void>((resolve) => {
+    settleFirstAttempt = resolve
+  })
+  raw.on('error', (error: unknown) => {
+    settleFirstAttempt()
+    options.onError(error)
+  })
+
+  let closed = false
+  let retryTimer: NodeJS.Timeout | undefined
+  const connect = (attempt: number): void => {
+    raw.connect().then(settleFirstAttempt, (error: unknown) => {
+      settleFirstAttempt()
+      options.onError(error)
+      // A single-node client retries by itself (reconnectStrategy); a Cluster client gives up when
+      // no root node answers its first connection, so it is asked again with the same backoff.
+      if (!closed) retryTimer = setTimeout(() => connect(attempt + 1), backoff(attempt))
+    })
+  }
+  connect(0)
+
+  return {
+    connection,
+    firstAttempt,
+    async close(timeout) {
+      closed = true
+      clearTimeout(retryTimer)
+      if (!connection.isOpen || connection.isReady === false) {
+        if (connection.isOpen) connection.destroy()
+        return
+      }
+      let timer: NodeJS.Timeout | undefined
+      const outcome = await Promise.race([
+        connection.close().then(
+          () => 'closed',
+          () => 'failed',
+        ),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(resolve, timeout, 'timeout')
+        }),
+      ])
+      clearTimeout(timer)
+      if (outcome !== 'closed') connection.destroy()
+    },
+  }
+}

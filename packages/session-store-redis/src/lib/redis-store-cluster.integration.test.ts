@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto'
+import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import { createClient } from 'redis'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createRedisStore, type RedisStore } from './redis-store.js'
+import { redisBinariesAvailable, startTestCluster, type TestCluster } from './redis-test-servers.js'
+
+// A real three-node Redis Cluster of throwaway servers: every key the store writes lands on
+// whichever node owns its slot, so a command spanning two slots would fail with CROSSSLOT here.
+const available = redisBinariesAvailable('Redis Cluster tests')
+const MINUTE = 60_000
+
+type TestSession = CoreUserSession & Record<string, unknown>
+
+function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
+  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
+}
+
+describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
+  let cluster: TestCluster
+  const stores: RedisStore<TestSession>[] = []
+
+  const open = (clock: TestClock, keyPrefix = `cluster-test:${randomUUID()}`): RedisStore<TestSession> => {
+    const store = createRedisStore<TestSession>({ cluster: cluster.urls, keyPrefix, clock: clock.now, logger: silentLogger, connectTimeout: 500, commandTimeout: 1_000, maxReconnectDelay: 100 })
+    stores.push(store)
+    return store
+  }
+
+  beforeAll(async () => {
+    cluster = await startTestCluster()
+  }, 30_000)
+
+  afterAll(async () => {
+    await Promise.all(stores.map((store) => store.close()))
+    await cluster?.stop()
+  })
+
+  describeSessionStoreConformance('Redis store (Cluster)', {
+    create: (clock) => open(clock),
+    destroy: async (store) => {
+      await store.close?.()
+    },
+    eventDelay: 20,
+  })
+
+  it('spreads one user’s sessions over several nodes and still lists and revokes them all', async () => {
+    const clock = createTestClock()
+    const prefix = `cluster-test:${randomUUID()}`
+    const store = open(clock, prefix)
+    const sessions = Array.from({ length: 30 }, () => record(clock.now()))
+    for (const s of sessions) await store.set(s)
+    const nodesUsed = new Set<number>()
+    for (const port of cluster.ports) {
+      const node = createClient({ url: `redis://127.0.0.1:${port}` })
+      node.on('error', () => undefined)
+      await node.connect()
+      try {
+        for await (const keys of node.scanIterator({ MATCH: `${prefix}:s:*` })) if (keys.length > 0) nodesUsed.add(port)
+      } finally {
+        node.destroy()
+      }
+    }
+    expect(nodesUsed.size).toBeGreaterThan(1)
+    expect(await store.listByUser('alice')).toHaveLength(30)
+    expect(await store.deleteByUser('alice', { except: sessions[0]!.id })).toBe(29)
+    expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([sessions[0]!.id])
+  })
+
+  it('delivers a logout on one server to subscribers on another within a second', async () => {
+    const clock = createTestClock()
+    const prefix = `cluster-test:${randomUUID()}`
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    const stored = record(clock.now())
+    await serverA.set(stored)
+    await serverA.delete(stored.id, 'revoked')
+    await expect.poll(() => seenByB, { timeout: 1_000, interval: 5 }).toContainEqual({ type: 'deleted', id: stored.id, userId: 'alice', reason: 'revoked' })
+  })
+
+  it('answers 503 for sessions on a dead node and serves them again, intact, once it is back', async () => {
+    const clock = createTestClock()
+    const store = open(clock)
+    const sessions = Array.from({ length: 30 }, (_, i) => record(clock.now(), `user-${i}`))
+    for (const s of sessions) await store.set(s)
+    await cluster.kill(1)
+    const outcomes = await Promise.all(sessions.map((s) => store.get(s.id).then(() => 'ok', (error: unknown) => error)))
+    const failures = outcomes.filter((outcome) => outcome !== 'ok')
+    // Only the dead node's share fails, and it fails as "unavailable".
+    expect(failures.length).toBeGreaterThan(0)
+    expect(failures.length).toBeLessThan(sessions.length)
+    for (const failure of failures) expect(failure).toBeInstanceOf(ServiceUnavailableError)
+    await cluster.restart(1)
+    await expect.poll(async () => (await Promise.all(sessions.map((s) => store.get(s.id).catch(() => undefined)))).filter(Boolean).length, { timeout: 10_000, interval: 100 }).toBe(30)
+    for (const s of sessions) expect(await store.get(s.id)).toEqual(s)
+  }, 30_000)
+})
