@@ -1,6 +1,6 @@
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
-import { errorTable } from '@pikku/core'
+import { createSessionManager, errorTable, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -131,7 +131,7 @@ describe('who the caller is', () => {
     const agent = await client(server.mcpUrl)
     expect(await agent.toolNames()).toEqual(ANONYMOUS_TOOLS)
     await agent.call('login', ALICE)
-    expect(await agent.toolNames()).toEqual([...ANONYMOUS_TOOLS, 'getProfile', 'logout'].sort())
+    expect(await agent.toolNames()).toEqual([...ANONYMOUS_TOOLS, 'getProfile', 'logout', 'readDocument'].sort())
   })
 
   it('authenticates later calls in the MCP session after the login tool', async () => {
@@ -266,6 +266,38 @@ describe('permissions', () => {
     await root.call('login', ROOT)
     expect(await root.toolNames()).toContain('adminReport')
     expect((await root.call('adminReport')).structuredContent).toEqual({ secret: 42 })
+  })
+
+  it('lists a tool whose guard needs the input (data is undefined while listing) and checks the call with the real input', async () => {
+    const { server } = await setup()
+    const alice = await client(server.mcpUrl)
+    await alice.call('login', ALICE)
+    expect(await alice.toolNames()).toContain('readDocument')
+    expect((await alice.call('readDocument', { ownerId: 'u-alice' })).structuredContent).toMatchObject({ ownerId: 'u-alice' })
+    expect((await rpcErrorOf(alice.call('readDocument', { ownerId: 'u-bob' }))).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+  })
+})
+
+describe('store outages', () => {
+  it('answers 503 with the service-unavailable code instead of treating the caller as logged out', async () => {
+    const app = createTestApp()
+    let failing = false
+    const flaky: SessionStore = {
+      ...app.store,
+      get: (id) => (failing ? Promise.reject(new Error('connection refused')) : app.store.get(id)),
+    }
+    const server = await startTestServer({ ...app, sessions: createSessionManager({ store: flaky, clock: app.clock.now }) })
+    cleanups.push(() => server.close())
+    const agent = await client(server.mcpUrl)
+    await agent.call('login', ALICE)
+    failing = true
+    const response = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), {
+      'mcp-session-id': agent.transport.sessionId!,
+    })
+    expect(response.status).toBe(503)
+    expect(await response.json()).toMatchObject({ error: { code: errorTable.SERVICE_UNAVAILABLE.jsonRpc } })
+    failing = false
+    expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
   })
 })
 

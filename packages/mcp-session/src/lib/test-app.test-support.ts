@@ -132,7 +132,15 @@ export function createTestFunctions(gate: Gate) {
       throw new NotFoundError('No such report')
     },
   })
-  return { login, logout, getProfile, getPublicData, adminReport, shout, slow, broken, missing }
+  // A guard that needs the input: it cannot be decided while listing, so the tool stays listed.
+  const readDocument = pikkuFunc<{ ownerId: string }, { ownerId: string; text: string }>({
+    name: 'readDocument',
+    input: z.object({ ownerId: z.string() }),
+    permissions: async (_services, data, wire) => data.ownerId === (await wire.session.get())?.userId,
+    func: async (_services, data) => ({ ownerId: data.ownerId, text: 'private notes' }),
+    docs: { summary: "Reads one of the caller's own documents" },
+  })
+  return { login, logout, getProfile, getPublicData, adminReport, shout, slow, broken, missing, readDocument }
 }
 
 export interface TestApp {
