@@ -265,12 +265,14 @@ describe('authenticate and authenticateToken (for WebSocket upgrades, MCP, CLI)'
     await expect(app.httpSessions.jwtFor(state).sign({ sub: 'u-admin' })).rejects.toThrow(/the claim 'sub' is set by the session/)
   })
 
-  it('without jwt options, tokens are off and say how to turn them on', async () => {
+  it('without jwt options, tokens are off: signing says how to turn them on, no token is accepted', async () => {
     const app = await start({ http: { jwt: false } })
     const login = await app.client().post('/login', ALICE)
     expect(login.status).toBe(200)
     expect(login.body.token).toBeUndefined()
-    await expect(app.httpSessions.authenticateToken('x')).rejects.toThrow(/pass jwt: \{ secrets/)
+    const state = app.sessions.createState((await app.sessions.loadByToken((await app.client().post('/login', ALICE)).setCookies[0]!.split(/[=;]/)[1]))!)
+    await expect(app.httpSessions.jwtFor(state).sign()).rejects.toThrow(/pass jwt: \{ secrets/)
+    expect(await app.httpSessions.authenticateToken('x')).toBeUndefined()
     // A bearer header is then just another unknown scheme.
     expect((await app.client().get('/public', { headers: { authorization: 'Bearer x' } })).status).toBe(200)
   })

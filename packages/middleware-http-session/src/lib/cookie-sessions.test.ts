@@ -95,6 +95,17 @@ describe('stored cookie sessions', () => {
     expect(logout.headers.get('cache-control')).toBe('no-store')
   })
 
+  it('a session revoked elsewhere while the call ran gets its cookie expired', async () => {
+    app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    const response = await client.post('/revoked-mid-call')
+    expect(response.status).toBe(200)
+    expect(response.setCookies).toHaveLength(1)
+    expect(parseSetCookie(response.setCookies[0]!)).toMatchObject({ name: 'pikku-session', value: '', maxAge: 0 })
+    expect(await client.cookie('pikku-session')).toBeUndefined()
+  })
+
   it('does not send Clear-Site-Data unless configured', async () => {
     app = await start()
     const client = app.client()

@@ -74,8 +74,8 @@ export interface HTTPSessions {
   authenticate(header: (name: string) => string | undefined): Promise<HTTPAuthentication | undefined>
   /**
    * Verifies one bearer token (a WebSocket subprotocol token, an MCP or CLI token). Undefined when
-   * it is invalid, expired or its session was revoked; rejects with `ServiceUnavailableError` when
-   * the store is down, and with an `Error` when bearer tokens are not configured.
+   * it is invalid, expired or its session was revoked, or when bearer tokens are not configured;
+   * rejects with `ServiceUnavailableError` when the store is down.
    */
   authenticateToken(token: string): Promise<SessionRecord<UserSession> | undefined>
   /** The session cookie's name (with the `__Host-` prefix when enabled); undefined when cookies are off. */
@@ -261,8 +261,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     },
 
     async authenticateToken(token) {
-      if (tokens === undefined) throw noTokens()
-      if (typeof token !== 'string') return undefined
+      // Without bearer tokens configured no token is valid. Not an error: a client offering one
+      // (say, in a WebSocket subprotocol) must not be able to cause a failure on a cookie-only app.
+      if (tokens === undefined || typeof token !== 'string') return undefined
       return verifyBearer(token)
     },
   }

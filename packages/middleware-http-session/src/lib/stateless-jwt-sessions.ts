@@ -1,4 +1,6 @@
 import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type SessionState, type UserSession } from '@pikku/core'
+// For the `wire.http` field that @pikku/http declares on core's PikkuWire.
+import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
 import type { JwtService } from './http-sessions.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'

@@ -76,6 +76,16 @@ export const logoutEverywhere = pikkuFunc<void, { ended: number }>({
   },
 })
 
+/** Ends every session of the user from outside the call's session, then changes the session. */
+export const revokedMidCall = pikkuFunc<void, { ok: boolean }>({
+  func: async ({ sessions }, _data, { session }) => {
+    const { userId } = await session.get()
+    await sessions.revokeUser(userId)
+    await session.update({ preferences: { late: true } })
+    return { ok: true }
+  },
+})
+
 export const getProfile = pikkuFunc<void, TestSession>({
   func: async (_services, _data, { session }) => session.get(),
 })
@@ -101,6 +111,7 @@ export const routes = [
   wireHTTP({ method: 'POST', route: '/logout', func: logout }),
   wireHTTP({ method: 'POST', route: '/logout-everywhere', func: logoutEverywhere }),
   wireHTTP({ method: 'GET', route: '/profile', func: getProfile }),
+  wireHTTP({ method: 'POST', route: '/revoked-mid-call', func: revokedMidCall }),
   wireHTTP({ method: 'GET', route: '/public', func: getPublicData }),
   wireHTTP({ method: 'POST', route: '/public', func: getPublicData }),
   wireHTTP({ method: 'PUT', route: '/preferences', func: updatePreferences }),
