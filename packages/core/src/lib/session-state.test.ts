@@ -145,12 +145,12 @@ describe('the session a call sees', () => {
   it('any JSON session comes back from get() equal, and setting it back is no change', () => {
     return fc.assert(
       fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), async (fields) => {
-        const data = { ...fields, userId: 'alice' } as AppSession
-        const stored = JSON.parse(JSON.stringify(data)) as AppSession
+        // As a store returns it: JSON, so -0 is 0.
+        const stored = JSON.parse(JSON.stringify({ ...fields, userId: 'alice' })) as AppSession
         const state = new SessionState<AppSession>()
         state.resume({ id: 'id', userId: 'alice', data: stored, version: 1, createdAt: 0, lastActiveAt: 0, expiresAt: 1 })
         const user = await state.get()
-        expect(user).toStrictEqual(data)
+        expect(user).toStrictEqual(stored)
         await state.set(user!)
         await state.set({ ...user! })
         expect(state.changed).toBe(false)
@@ -163,6 +163,39 @@ describe('the session a call sees', () => {
     await expect(state.set({ email: 'x@example.com' } as AppSession)).rejects.toThrow(/userId/)
     await expect(state.set(null as unknown as AppSession)).rejects.toThrow(TypeError)
     expect(await state.get()).toBeUndefined()
+  })
+})
+
+describe('sessions no store backs (stateless tokens, API keys)', () => {
+  it('mutating the object from get() and setting it marks the session changed, so the strategy re-issues it', async () => {
+    const state = new SessionState<AppSession>()
+    state.resumeTransient({ ...alice })
+    const user = await state.get()
+    user!.theme = 'dark'
+    await state.set(user!)
+    expect(state.changed).toBe(true)
+    expect(await state.get()).toEqual({ ...alice, theme: 'dark' })
+  })
+
+  it('setting an equal value is no change, so nothing is re-issued', async () => {
+    const state = new SessionState<AppSession>()
+    state.resumeTransient({ ...alice })
+    const user = await state.get()
+    await state.set({ ...user! })
+    await state.update({ role: 'user' })
+    expect(state.changed).toBe(false)
+  })
+
+  it('update() and clear() mark the session changed', async () => {
+    const updated = new SessionState<AppSession>()
+    updated.resumeTransient({ ...alice })
+    await updated.update({ theme: 'dark' })
+    expect(updated.changed).toBe(true)
+    const cleared = new SessionState<AppSession>()
+    cleared.resumeTransient({ ...alice })
+    await cleared.clear()
+    expect(cleared.changed).toBe(true)
+    expect(await cleared.get()).toBeUndefined()
   })
 })
 

@@ -106,9 +106,9 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
 
   get(): Promise<S | undefined> {
     // The caller may mutate what it gets and hand it back to set(): keep a private copy to compare
-    // against, taken once per value rather than on every get(). A transient session is never
-    // persisted, so it needs none.
-    if (this.#value !== undefined && this.#base === undefined && !this.#transient) {
+    // against, taken once per value rather than on every get(). Transient sessions need it too:
+    // stateless strategies re-issue their token only when `changed` says so.
+    if (this.#value !== undefined && this.#base === undefined) {
       this.#base = this.#value
       this.#value = copySession(this.#value)
     }
