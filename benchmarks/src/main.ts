@@ -2,7 +2,7 @@
  * `pnpm bench`: every benchmark in one run, a table per section on stdout, raw results as JSON in
  * benchmarks/results/. Environment variables narrow a run while investigating:
  *
- *   BENCH_SECTIONS=http,ws,stores,writes,memory   sections to run (default: all)
+ *   BENCH_SECTIONS=http,handler,ws,stores,writes,memory   sections to run (default: all)
  *   BENCH_ROUNDS=4  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
@@ -11,6 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { runHandlerCost, type HandlerCostRow } from './http/handler-cost.js'
 import { runHTTP, type HTTPResults } from './http/run-http.js'
 import { describeMachine } from './report/machine.js'
 import { formatTable } from './report/table.js'
@@ -44,6 +45,7 @@ const output: {
   finishedAt?: string
   machine: typeof machine
   http?: HTTPResults
+  handler?: HandlerCostRow[]
   writes?: WriteCountRow[]
   stores?: StoreBenchResult[]
   memory?: MemoryResult[]
@@ -82,6 +84,13 @@ if (wants('http')) {
   }
   const broken = http.variants.filter((variant) => variant.status === 'broken')
   for (const variant of broken) log(`BROKEN ${variant.name}: ${variant.problems.join('; ')}`)
+}
+
+if (wants('handler')) {
+  log('\nPikku handler time per request, in-process (no sockets; one request at a time; median of interleaved rounds)')
+  const rows = await runHandlerCost(number('BENCH_HANDLER_ROUNDS', 9), number('BENCH_HANDLER_SLICE_MS', 200))
+  output.handler = rows
+  log(formatTable(['configuration', 'route', 'µs/request', 'µs added by sessions'], rows.map((row) => [row.config, row.route, row.micros, row.addedMicros])))
 }
 
 if (wants('writes')) {

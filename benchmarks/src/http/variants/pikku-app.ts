@@ -8,7 +8,7 @@ import {
   silentLogger,
   type SessionStore,
 } from '@pikku/core'
-import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
+import { createHTTPHandler, toNodeListener, wireHTTP, type HTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type JwtService } from '@pikku/middleware-http-session'
 import { BENCH_SECRET, FIXED_PROFILE, isLoginBody, isPreferences, newProfile, PUBLIC_BODY, type Preferences, type Profile } from '../app.js'
 import { closeServer, listenOn } from '../node-body.js'
@@ -74,8 +74,8 @@ const preferencesNoSession = pikkuSessionlessFunc<unknown, Preferences>({
   },
 })
 
-/** The app on Pikku's HTTP runtime (createHTTPHandler + toNodeListener), as a user would write it. */
-export function startPikku(options: PikkuVariantOptions): RunningVariant {
+/** The app's transport-neutral handler (also timed in-process, without sockets). */
+export function createPikkuHandler(options: Omit<PikkuVariantOptions, 'onClose'>): HTTPHandler {
   const sessionless = options.store === undefined
   const sessions = options.store === undefined ? undefined : createSessionManager<Profile>({ store: options.store, ...(options.clock === undefined ? {} : { clock: options.clock }) })
   const httpSessions =
@@ -83,6 +83,7 @@ export function startPikku(options: PikkuVariantOptions): RunningVariant {
       ? undefined
       : createHTTPSessions({
           sessions,
+          logger: silentLogger,
           // Plain HTTP on 127.0.0.1: the benchmark has no TLS.
           cookie: options.credential === 'cookie' ? { secure: false } : false,
           jwt: options.credential === 'bearer' ? { secrets: [BENCH_SECRET] } : false,
@@ -94,7 +95,7 @@ export function startPikku(options: PikkuVariantOptions): RunningVariant {
       ? { wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) }) }
       : {}),
   })
-  const handler = createHTTPHandler({
+  return createHTTPHandler({
     runner,
     middleware: httpSessions === undefined ? [] : [httpSessions.middleware],
     routes: [
@@ -104,7 +105,11 @@ export function startPikku(options: PikkuVariantOptions): RunningVariant {
       wireHTTP({ method: 'GET', route: '/public', func: publicPage }),
     ],
   })
-  const server = createServer(toNodeListener(handler))
+}
+
+/** The app on Pikku's HTTP runtime (createHTTPHandler + toNodeListener), as a user would write it. */
+export function startPikku(options: PikkuVariantOptions): RunningVariant {
+  const server = createServer(toNodeListener(createPikkuHandler(options)))
   return {
     listen: (host) => listenOn(server, host),
     async close() {
