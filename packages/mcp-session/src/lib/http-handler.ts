@@ -445,6 +445,21 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       return
     }
     const allow = stateful ? 'POST, DELETE' : 'POST'
+    if (origin !== undefined) {
+      // An allowed browser origin may read the answers, including the session id and challenges.
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'origin')
+      res.setHeader('access-control-expose-headers', 'mcp-session-id, www-authenticate')
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, {
+          'access-control-allow-methods': allow,
+          'access-control-allow-headers': 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id',
+          'access-control-max-age': '600',
+        })
+        res.end()
+        return
+      }
+    }
     if (req.method === 'POST') return handlePost(req, res)
     if (req.method === 'DELETE' && stateful) return handleDelete(req, res)
     // No standalone SSE stream: every response travels on its own POST (the specification's 405).

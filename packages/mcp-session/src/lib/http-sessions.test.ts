@@ -471,6 +471,34 @@ describe('the HTTP endpoint', () => {
     expect((await rawPost(server.mcpUrl, init, { origin: 'http://rebound.example:3000' })).status).toBe(403)
   })
 
+  it('lets an allowed browser origin read answers (CORS), including the Mcp-Session-Id', async () => {
+    const { server } = await setup({ allowedOrigins: ['https://app.example.com'] })
+    const preflight = await fetch(server.mcpUrl, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
+    })
+    expect(preflight.status).toBe(204)
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('mcp-session-id')
+    const init = await rawPost(
+      server.mcpUrl,
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } },
+      }),
+      { origin: 'https://app.example.com' },
+    )
+    expect(init.headers.get('access-control-allow-origin')).toBe('https://app.example.com')
+    expect(init.headers.get('access-control-expose-headers')).toContain('mcp-session-id')
+    expect(init.headers.get('mcp-session-id')).toMatch(/^[A-Za-z0-9_-]{43}$/)
+    await init.body?.cancel()
+    const refused = await fetch(server.mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } })
+    expect(refused.status).toBe(403)
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
   it('answers GET with 405: there is no standalone SSE stream', async () => {
     const { server } = await setup()
     const response = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream' } })
