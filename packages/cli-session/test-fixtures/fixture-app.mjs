@@ -114,6 +114,8 @@ export const wait = pikkuSessionlessFunc({
   input: objectSchema({ ms: { type: 'integer', description: 'How long to wait' } }),
   func: async (_services, data, wire) =>
     new Promise((resolve, reject) => {
+      // Tells the process tests the command is running (so they can interrupt it).
+      if (process.env.FIXTURE_ANNOUNCE_WAIT === '1') process.stdout.write('waiting\n')
       const timer = setTimeout(() => resolve({ waited: data.ms ?? 0 }), data.ms ?? 0)
       wire.cli?.signal.addEventListener('abort', () => {
         clearTimeout(timer)

@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, NO_CHMOD, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+import { createWorkspace, FIXTURE_CLI, NO_CHMOD, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
 
 // Every test here spawns the fixture CLI (node on a script importing the built package) in local
 // mode: functions run in the CLI process against a session store kept in a JSON file.
@@ -222,6 +223,23 @@ describe('one-shot commands in local mode', () => {
     expect(command.stdout).toContain('Requires a login')
     expect((await runCLI(workspace, ['help', 'login'])).stdout).toContain('fixture-app login <email> [flags]')
     expect((await runCLI(workspace, ['--version'])).stdout).toBe('1.2.3\n')
+  })
+
+  it('Ctrl-C (SIGINT) cancels a running command with exit 130', async () => {
+    const child = spawn(process.execPath, [FIXTURE_CLI, 'wait', '--ms', '600000'], {
+      env: { ...workspace.env, FIXTURE_ANNOUNCE_WAIT: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    // Interrupt once the function is running.
+    await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').once('data', () => resolve()))
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve)
+      child.kill('SIGINT')
+    })
+    expect(code).toBe(130)
+    expect(stderr).toBe('Error: Cancelled.\n')
   })
 
   it('no arguments without a terminal prints usage on stderr and exits 2', async () => {

@@ -110,10 +110,18 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
         running.abort()
         return
       }
-      // Nothing running: Ctrl-C discards the line being typed, as in other shells.
+      // Nothing running: Ctrl-C discards the line being typed and starts a fresh prompt, leaving
+      // the abandoned line visible with ^C after it, as other shells do.
       rl.write(null, { ctrl: true, name: 'e' })
-      rl.write(null, { ctrl: true, name: 'u' })
-      io.stdout.write('^C\n')
+      io.stdout.write('^C')
+      // `clearLine` (what Node's REPL uses) is not in the type definitions.
+      const clearLine = (rl as unknown as { clearLine?: () => void }).clearLine
+      if (typeof clearLine === 'function') {
+        clearLine.call(rl)
+      } else {
+        io.stdout.write('\n')
+        rl.write(null, { ctrl: true, name: 'u' })
+      }
       rl.prompt()
     })
 

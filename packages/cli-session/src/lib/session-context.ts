@@ -107,6 +107,15 @@ export class SessionContext {
     return { token: this.#token, source: this.#source, notice: undefined }
   }
 
+  /** What the saved login looks like, for the shell's greeting; never throws for bad content. */
+  async inspect(): Promise<{ kind: 'none' } | { kind: 'ok'; source: TokenSource } | { kind: 'mismatch'; notice: string } | { kind: 'invalid'; failure: CLIFailure }> {
+    await this.#load()
+    if (this.#invalid !== undefined) return { kind: 'invalid', failure: this.invalidFailure() }
+    if (this.#mismatchOrigin !== undefined) return { kind: 'mismatch', notice: this.mismatchNotice() }
+    if (this.#token !== undefined && this.#source !== undefined) return { kind: 'ok', source: this.#source }
+    return { kind: 'none' }
+  }
+
   /**
    * What `logout` should do with the saved credential: revoke with a token (possibly one from a
    * file with unsafe permissions, so a leaked session stops working), or just delete a file that

@@ -485,13 +485,20 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
         "Type 'help' for commands, Tab to complete, Ctrl-C to cancel a command, Ctrl-D or 'exit' to leave.",
       ]
       // Read the saved login once, so a problem with it is reported at the start.
+      let startupFailure: unknown
       try {
-        const state = await context.credentialFor('login')
-        if (state.token !== undefined) banner.push(`Using the saved login of profile '${profile}'.`)
-        else if (state.notice !== undefined) banner.push(`Note: ${state.notice}.`)
+        const state = await context.inspect()
+        if (state.kind === 'ok') {
+          banner.push(state.source === 'env' ? `Using the session in ${env.token}.` : `Using the saved login of profile '${profile}'.`)
+        } else if (state.kind === 'mismatch') {
+          banner.push(`Note: ${state.notice}.`)
+        } else if (state.kind === 'invalid') {
+          startupFailure = state.failure
+        }
       } catch (error) {
-        reportFailure(io, false, error)
+        startupFailure = error
       }
+      if (startupFailure !== undefined) reportFailure(io, false, startupFailure)
       return await runInteractiveShell({
         io,
         prompt: `${app}${profile === DEFAULT_PROFILE ? '' : `[${profile}]`}> `,
