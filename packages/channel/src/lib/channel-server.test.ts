@@ -341,6 +341,24 @@ describe('channel runtime on ws', () => {
     expect(order).toEqual(['first', 'second', 'third'])
   })
 
+  it('does not run requests still waiting when the client goes away', async () => {
+    let runs = 0
+    const counted = pikkuSessionlessFunc<void, void>({
+      func: async () => {
+        runs++
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      },
+    })
+    const server = await start({ functions: { counted } })
+    const client = await connect(server.url)
+    for (let index = 0; index < 10; index++) client.sendRaw(JSON.stringify({ id: index, func: 'counted' }))
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    client.ws.terminate()
+    await waitFor(() => server.channels.connectionCount === 0)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(runs).toBeLessThanOrEqual(2)
+  })
+
   it('answers TOO_MANY_REQUESTS beyond maxPendingMessages without closing', async () => {
     const server = await start({}, { maxPendingMessages: 2 })
     const client = await connect(server.url)

@@ -171,6 +171,7 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
     })
     ws.once('close', (code, reason) => {
       connections.delete(connection)
+      connection.dispose()
       const waiter = closeWaiters.get(connection)
       if (waiter !== undefined) {
         closeWaiters.delete(connection)

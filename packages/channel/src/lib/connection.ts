@@ -93,6 +93,11 @@ export class Connection implements ChannelConnection {
     if (this.#ws.readyState === WebSocket.OPEN) this.#ws.ping()
   }
 
+  /** The connection has closed: requests still waiting will not run (nobody could read the reply). */
+  dispose(): void {
+    this.#queue.length = 0
+  }
+
   /** Called once `onConnect` has finished: queued messages may now run. */
   markReady(): void {
     this.#ready = true

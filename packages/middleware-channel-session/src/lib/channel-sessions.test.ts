@@ -1,8 +1,11 @@
-import { UpgradeRefusedError } from '@pikku/channel/testing'
-import { createMemoryStore, ServiceUnavailableError, type SessionStore } from '@pikku/core'
+import type { AddressInfo } from 'node:net'
+import { createChannelServer, wireChannel } from '@pikku/channel'
+import { connectTestClient, UpgradeRefusedError } from '@pikku/channel/testing'
+import { createMemoryStore, createRunner, silentLogger, type SessionStore } from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { createChannelSessions, type ChannelCredentials } from './channel-sessions.js'
 import { bearerSubprotocols } from './subprotocol-token.js'
-import { FOREIGN_ORIGIN, PARTNER_ORIGIN, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
+import { FOREIGN_ORIGIN, functions, PARTNER_ORIGIN, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
 
 let app: TestApp
 
@@ -105,7 +108,41 @@ describe('session at the upgrade', () => {
     down = true
     const refused = await app.connect({ headers: { cookie }, origin: app.origin }).catch((error: unknown) => error)
     expect((refused as UpgradeRefusedError).status).toBe(503)
-    expect(new ServiceUnavailableError().code).toBe('SERVICE_UNAVAILABLE')
+    expect(JSON.parse((refused as UpgradeRefusedError).body).error.code).toBe('SERVICE_UNAVAILABLE')
+  })
+})
+
+describe('revocation racing the upgrade', () => {
+  it('does not adopt a session revoked after its credential was checked', async () => {
+    app = await startTestApp()
+    const { cookie } = await app.httpLogin('alice')
+    const { httpSessions, sessions } = app
+    // Revokes the session in the gap between the credential check and the open connection.
+    const credentials: ChannelCredentials = {
+      cookieName: httpSessions.cookieName,
+      authenticateToken: (token) => httpSessions.authenticateToken(token),
+      authenticate: async (header) => {
+        const found = await httpSessions.authenticate(header)
+        if (found !== undefined) await sessions.revoke(found.record.id)
+        return found
+      },
+    }
+    const channelSessions = createChannelSessions({ sessions, credentials })
+    const channels = createChannelServer({
+      runner: createRunner({ services: {}, logger: silentLogger }),
+      channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
+    })
+    const server = await channels.listen({ port: 0, host: '127.0.0.1' })
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+      const client = await connectTestClient(`${origin.replace('http', 'ws')}/ws`, { headers: { cookie }, origin })
+      expect((await client.call('maybeMe')).result).toBeNull()
+      expect(channelSessions.boundSessionCount).toBe(0)
+      await client.close()
+    } finally {
+      await channels.close()
+      channelSessions.close()
+    }
   })
 })
 

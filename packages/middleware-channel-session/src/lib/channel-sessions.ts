@@ -1,4 +1,4 @@
-import type { ChannelConnection, ChannelSessionHandler } from '@pikku/channel'
+import type { ChannelConnection, ChannelSessionHandler, ChannelUpgradeRequest } from '@pikku/channel'
 import {
   ForbiddenError,
   silentLogger,
@@ -48,7 +48,13 @@ export interface ChannelSessionsOptions {
 }
 
 /** The channel session handler plus what operators and tests need. */
-export interface ChannelSessions extends ChannelSessionHandler<SessionRecord<UserSession> | undefined> {
+/** What an upgrade found, handed by the channel runtime to `connected`. */
+export interface ChannelSessionGrant {
+  /** The session the credential named; undefined for an anonymous connection. */
+  readonly record: SessionRecord<UserSession> | undefined
+}
+
+export interface ChannelSessions extends ChannelSessionHandler<ChannelSessionGrant> {
   readonly middleware: PikkuMiddleware
   /** Sessions with at least one connection bound to them. */
   readonly boundSessionCount: number
@@ -58,6 +64,16 @@ export interface ChannelSessions extends ChannelSessionHandler<SessionRecord<Use
 
 /** The `{ "event": "session" }` payload a connection receives when its session ends elsewhere. */
 export const SESSION_CLEARED_EVENT = { state: 'cleared' } as const
+
+/**
+ * An upgrade in progress. It collects the sessions deleted while it runs: the credential may have
+ * been checked just before its session was revoked, and the connection must not adopt a session
+ * that has already ended.
+ */
+class Grant implements ChannelSessionGrant {
+  record: SessionRecord<UserSession> | undefined = undefined
+  deleted: Set<string> | undefined = undefined
+}
 
 /** What this package tracks for one connection; the session itself is the connection's state. */
 class Binding {
@@ -101,10 +117,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   const bindings = new WeakMap<SessionState<UserSession>, Binding>()
   /** Revocation index: stored session id → the connections using it. */
   const index = new Map<string, Set<Binding>>()
-  // Sessions deleted while an upgrade was between its store read and the open connection; such a
-  // connection must not adopt a session that has just ended.
-  let pendingUpgrades = 0
-  const deletedDuringUpgrades = new Set<string>()
+  const activeGrants = new Set<Grant>()
   let closed = false
 
   const bind = (binding: Binding, record: SessionRecord<UserSession>): void => {
@@ -195,7 +208,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   }
 
   const onEvent = (event: SessionEvent): void => {
-    if (event.type === 'deleted' && pendingUpgrades > 0) deletedDuringUpgrades.add(event.id)
+    if (event.type === 'deleted') for (const grant of activeGrants) (grant.deleted ??= new Set()).add(event.id)
     const set = index.get(event.id)
     if (set === undefined) return
     if (event.type === 'deleted') {
@@ -225,6 +238,22 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   }
 
   const unsubscribe = sessions.subscribe(onEvent)
+
+  const authenticateUpgrade = async (request: ChannelUpgradeRequest): Promise<SessionRecord<UserSession> | undefined> => {
+    const token = readSubprotocolToken(request.protocols)
+    // A bearer token offered in the subprotocol is used exclusively (the cookie is ignored, so a
+    // client never silently acts as someone else); a bad one makes an anonymous connection.
+    if (token !== undefined) return credentials.authenticateToken(token)
+    const cookieName = credentials.cookieName
+    // Checked whenever the cookie is present, valid or not: answering a foreign page differently
+    // for logged-in and logged-out visitors would tell it which one it has.
+    const cookieSent = cookieName !== undefined && carriesCookie(request.header('cookie'), cookieName)
+    if (cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
+    const found = await credentials.authenticate(request.header)
+    if (found === undefined) return undefined
+    if (found.via === 'cookie' && !cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
+    return found.record
+  }
 
   /** Reloads the connection's session from the store (after a change elsewhere, or at expiry). */
   const reload = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
@@ -269,26 +298,8 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     }
   }
 
-  const middleware: PikkuMiddleware = async (_services, wire, next) => {
-    const state = wire.session
-    const binding = bindings.get(state)
-    // Not a connection of ours (another protocol, or a channel without this handler).
-    if (binding === undefined) {
-      await next()
-      return
-    }
-    if (binding.id !== undefined && (binding.stale || clock() >= binding.expiresAt)) await reload(binding, state)
-    try {
-      await next()
-    } catch (error) {
-      rollback(state)
-      throw error
-    }
-    if (!state.changed) {
-      const baseline = state.baseline
-      // Nothing to write and no renewal due: the common case costs no store call at all.
-      if (baseline === undefined || clock() - baseline.lastActiveAt < renewalInterval) return
-    }
+  /** After a successful call: persist what it did, if anything. */
+  const persist = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
     let result: SessionCommitResult
     try {
       result = await sessions.commit(state)
@@ -301,39 +312,62 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     settle(binding, state, result)
   }
 
+  /** Runs the call; what follows it costs nothing when the call left the session as it was. */
+  const runMessage = (binding: Binding, state: SessionState<UserSession>, next: () => Promise<void>): Promise<void> =>
+    next().then(
+      () => {
+        if (!state.changed) {
+          const baseline = state.baseline
+          // Nothing to write and no renewal due: the common case, with no store call at all.
+          if (baseline === undefined || clock() - baseline.lastActiveAt < renewalInterval) return undefined
+        }
+        return persist(binding, state)
+      },
+      (error: unknown) => {
+        rollback(state)
+        throw error
+      },
+    )
+
+  // Written without async/await: this runs around every message, and each async frame is a
+  // measurable share of a call that otherwise does no I/O.
+  const middleware: PikkuMiddleware = (_services, wire, next) => {
+    const state = wire.session
+    const binding = bindings.get(state)
+    // Not a connection of ours (another protocol, or a channel without this handler).
+    if (binding === undefined) return next()
+    if (binding.id !== undefined && (binding.stale || clock() >= binding.expiresAt)) {
+      return reload(binding, state).then(() => runMessage(binding, state, next))
+    }
+    return runMessage(binding, state, next)
+  }
+
   return {
     middleware,
 
     async upgrade(request) {
       if (closed) throw new Error('createChannelSessions: this handler was closed')
-      pendingUpgrades++
+      const grant = new Grant()
+      activeGrants.add(grant)
       try {
-        const token = readSubprotocolToken(request.protocols)
-        // A bearer token offered in the subprotocol is used exclusively (the cookie is ignored, so
-        // a client never silently acts as someone else); a bad one makes an anonymous connection.
-        if (token !== undefined) return await credentials.authenticateToken(token)
-        const cookieName = credentials.cookieName
-        // Checked whenever the cookie is present, valid or not: answering a foreign page
-        // differently for logged-in and logged-out visitors would tell it which one it has.
-        const cookieSent = cookieName !== undefined && carriesCookie(request.header('cookie'), cookieName)
-        if (cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
-        const found = await credentials.authenticate(request.header)
-        if (found === undefined) return undefined
-        if (found.via === 'cookie' && !cookieSent && !originPolicy.allows(request)) throw originRefused(request.header('origin'))
-        return found.record
+        grant.record = await authenticateUpgrade(request)
       } finally {
-        pendingUpgrades--
+        // The runtime opens the connection (and calls connected) in the microtasks that follow;
+        // by the next macrotask the grant has been used or the handshake abandoned.
+        setImmediate(() => activeGrants.delete(grant))
       }
+      return grant
     },
 
-    connected(connection, record) {
+    connected(connection, grant) {
       const binding = new Binding(connection)
       bindings.set(connection.session, binding)
-      if (record !== undefined && !deletedDuringUpgrades.has(record.id) && !closed) {
+      const record = grant?.record
+      if (record !== undefined && !closed && (grant as Grant).deleted?.has(record.id) !== true) {
         connection.session.resume(record)
         bind(binding, record)
       }
-      if (pendingUpgrades === 0) deletedDuringUpgrades.clear()
+      activeGrants.delete(grant as Grant)
     },
 
     disconnected(connection) {
