@@ -128,6 +128,7 @@ type Resolution =
   | { readonly kind: 'not-yours' }
 
 const JSON_TYPE = 'application/json'
+const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
 const MINUTE = 60_000
 
 export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHandler {
@@ -235,7 +236,9 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   const resourceFor = (req: IncomingMessage): string => {
     if (configuredResource !== undefined) return configuredResource.href
     const scheme = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'
-    return `${scheme}://${req.headers.host ?? 'localhost'}${path}`
+    // The Host header ends up inside a quoted header parameter: only a plain host[:port] is used.
+    const host = req.headers.host
+    return `${scheme}://${host !== undefined && HOST.test(host) ? host : 'localhost'}${path}`
   }
 
   const sendJsonRpcError = (

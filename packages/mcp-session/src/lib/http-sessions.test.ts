@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { createSessionManager, errorTable, type SessionStore } from '@pikku/core'
@@ -497,6 +498,35 @@ describe('the HTTP endpoint', () => {
     const refused = await fetch(server.mcpUrl, { method: 'OPTIONS', headers: { origin: 'http://evil.example' } })
     expect(refused.status).toBe(403)
     expect(refused.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  it('never copies a hostile Host header into the WWW-Authenticate challenge', async () => {
+    const { server } = await setup()
+    const agent = await client(server.mcpUrl)
+    const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'getProfile', arguments: {} } })
+    // fetch cannot set Host; node:http can.
+    const answer = await new Promise<{ status?: number; challenge?: string }>((resolve, reject) => {
+      const req = request(
+        server.mcpUrl,
+        {
+          method: 'POST',
+          headers: {
+            host: 'evil.example", error="nope',
+            'content-type': 'application/json',
+            accept: 'application/json, text/event-stream',
+            'mcp-session-id': agent.transport.sessionId!,
+            'mcp-protocol-version': '2025-11-25',
+          },
+        },
+        (res) => {
+          res.resume()
+          resolve({ status: res.statusCode, challenge: res.headers['www-authenticate'] })
+        },
+      )
+      req.on('error', reject)
+      req.end(body)
+    })
+    expect(answer).toEqual({ status: 401, challenge: 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource"' })
   })
 
   it('answers GET with 405: there is no standalone SSE stream', async () => {
