@@ -139,7 +139,12 @@ describe('the session a call sees', () => {
   it('set() refuses a value that is not plain data, saying so', async () => {
     const state = new SessionState<AppSession>()
     await state.set(alice)
+    const pendingBefore = state.pending?.id
     await expect(state.set({ ...alice, callback: () => {} } as AppSession)).rejects.toThrow(/plain data/)
+    await expect(state.set({ userId: 'bob', callback: () => {} } as AppSession)).rejects.toThrow(/plain data/)
+    // Refused before anything changed: still alice, and no login pending.
+    expect(await state.get()).toEqual(alice)
+    expect(state.pending?.id).toBe(pendingBefore)
   })
 
   it('any JSON session comes back from get() equal, and setting it back is no change', () => {

@@ -117,9 +117,11 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
 
   async set(session: S): Promise<void> {
     assertSessionValue(session, 'session.set()')
+    // Copied first, so a value that is not plain data is refused before anything changes.
+    const copy = copySession(session)
     const current = this.#value
     if (current === undefined || current.userId !== session.userId) {
-      this.#login(session)
+      this.#login(session, copy)
       return
     }
     // Compared with what will be persisted, not with the live object: the caller may have
@@ -141,7 +143,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       }
     }
     if (changed) {
-      this.#base = copySession(session)
+      this.#base = copy
       this.#value = session
       // A login already pending in this call, or a transient session: no patch, but a change.
       if (this.#pending !== undefined || this.#transient) this.#changed = true
@@ -230,7 +232,10 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     return this.#patch
   }
 
-  /** True when anything was set, updated or cleared since the last resume. */
+  /**
+   * True when the call changed the session since the last resume (a login, a logout, or fields
+   * that now differ from the stored ones). A change undone in the same call is no change.
+   */
   get changed(): boolean {
     return this.#changed
   }
@@ -245,13 +250,13 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     return this.#baseline?.id
   }
 
-  #login(session: S): void {
+  #login(session: S, copy: S): void {
     if (this.#baseline !== undefined) this.#dropBaseline = true
     const token = generateSessionToken()
     this.#pending = { token, id: hashSessionToken(token) }
     this.#patch = undefined
     this.#value = session
-    this.#base = copySession(session)
+    this.#base = copy
     this.#changed = true
   }
 
