@@ -1,7 +1,9 @@
-import { hashSessionToken } from '@pikku/core'
+import { createMemoryStore, createSessionManager, hashSessionToken } from '@pikku/core'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ADMIN, ALICE, HOUR, MINUTE, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { toFetchHandler } from '@pikku/http'
+import { createHTTPSessions } from './http-sessions.js'
+import { ADMIN, ALICE, buildHandler, HOUR, MINUTE, startStoredApp, type StoredApp } from './testing/test-app.js'
 
 let app: StoredApp
 const apps: StoredApp[] = []
@@ -264,5 +266,24 @@ describe('cookie configuration', () => {
     app = await start({ http: { cookie: { persistent: false } } })
     const login = await app.client().post('/login', ALICE)
     expect(parseSetCookie(login.setCookies[0]!).maxAge).toBeUndefined()
+  })
+})
+
+describe('on a web-standard fetch runtime', () => {
+  it('logs in, reads the session and logs out through Request/Response', async () => {
+    const sessions = createSessionManager({ store: createMemoryStore({ sweepInterval: 0 }) })
+    const fetchHandler = toFetchHandler(buildHandler({ strategy: createHTTPSessions({ sessions, jwt: { secrets: ['a-test-secret-that-is-long-enough-0001'] } }), sessions }))
+    const login = await fetchHandler(new Request('https://app.example/login', { method: 'POST', body: JSON.stringify(ALICE), headers: { 'content-type': 'application/json' } }))
+    expect(login.status).toBe(200)
+    const setCookie = login.headers.getSetCookie()[0]!
+    expect(setCookie).toMatch(/; HttpOnly; Secure; SameSite=Lax$/)
+    const cookie = setCookie.split(';')[0]!
+    const profile = await fetchHandler(new Request('https://app.example/profile', { headers: { cookie } }))
+    expect(((await profile.json()) as { userId: string }).userId).toBe('u-alice')
+    // A hand-made Request has no Host header (servers add it); the CSRF check derives the
+    // request's own origin from it.
+    const logout = await fetchHandler(new Request('https://app.example/logout', { method: 'POST', body: '{}', headers: { cookie, origin: 'https://app.example', 'content-type': 'application/json', host: 'app.example' } }))
+    expect(logout.status).toBe(200)
+    expect((await fetchHandler(new Request('https://app.example/profile', { headers: { cookie } }))).status).toBe(401)
   })
 })

@@ -18,7 +18,7 @@ import {
   type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
+import { createHTTPHandler, toNodeListener, wireHTTP, type HTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'
 import { CookieClient } from './cookie-client.js'
 
@@ -187,8 +187,8 @@ export interface ServeOptions {
   logger?: Logger
 }
 
-/** Serves the test app through a strategy on a real listening node:http server. */
-export async function serve(options: ServeOptions): Promise<RunningServer> {
+/** The test app's transport-neutral handler with a strategy as protocol middleware. */
+export function buildHandler(options: ServeOptions): HTTPHandler {
   const { strategy } = options
   const noJwt: JwtService = { sign: () => Promise.reject(new Error('no bearer tokens in this strategy')) }
   const runner = createRunner({
@@ -196,7 +196,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger: options.logger ?? silentLogger,
     wireServices: (_services, wire) => (strategy.jwtFor === undefined ? {} : { jwt: strategy.jwtFor(wire.session) }),
   })
-  const handler = createHTTPHandler({ runner, routes, middleware: [strategy.middleware] })
+  return createHTTPHandler({ runner, routes, middleware: [strategy.middleware] })
+}
+
+/** Serves the test app through a strategy on a real listening node:http server. */
+export async function serve(options: ServeOptions): Promise<RunningServer> {
+  const handler = buildHandler(options)
   const server: Server = createServer(toNodeListener(handler))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
