@@ -7,6 +7,10 @@ export interface CuttableProxy {
   cut(): Promise<void>
   /** Accepts connections again, on the same port. */
   restore(): Promise<void>
+  /** Keeps every connection open but stops passing bytes either way: a hung server. */
+  stall(): void
+  /** Passes bytes again after `stall()`. */
+  resume(): void
   close(): Promise<void>
 }
 
@@ -14,6 +18,7 @@ export async function startCuttableProxy(target: { host: string; port: number })
   const sockets = new Set<Socket>()
   let server: Server | undefined
   let port = 0
+  let stalled = false
 
   const open = async (): Promise<void> => {
     const next = createServer((client) => {
@@ -27,6 +32,10 @@ export async function startCuttableProxy(target: { host: string; port: number })
         })
       }
       client.pipe(upstream).pipe(client)
+      if (stalled) {
+        client.pause()
+        upstream.pause()
+      }
     })
     await new Promise<void>((resolve, reject) => {
       next.once('error', reject)
@@ -51,6 +60,14 @@ export async function startCuttableProxy(target: { host: string; port: number })
     },
     cut: shut,
     restore: open,
+    stall() {
+      stalled = true
+      for (const socket of sockets) socket.pause()
+    },
+    resume() {
+      stalled = false
+      for (const socket of sockets) socket.resume()
+    },
     close: shut,
   }
 }

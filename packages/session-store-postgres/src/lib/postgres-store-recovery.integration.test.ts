@@ -84,6 +84,38 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
       .toBe(true)
   })
 
+  it('answers ServiceUnavailableError within its query timeout when the database hangs, and carries on when it resumes', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const store = createPostgresStore({
+      connectionString: throughProxy(proxy),
+      tableName: table,
+      clock: clock.now,
+      logger: silentLogger,
+      sweepInterval: 0,
+      connectTimeout: 500,
+      queryTimeout: 300,
+    })
+    stores.push(store)
+    const stored = record(clock.now())
+    await store.set(stored)
+    proxy.stall()
+    try {
+      const started = Date.now()
+      await expect(store.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
+      await expect(store.set(record(clock.now()))).rejects.toBeInstanceOf(ServiceUnavailableError)
+      expect(Date.now() - started).toBeLessThan(2_000)
+    } finally {
+      proxy.resume()
+    }
+    await expect.poll(() => store.get(stored.id).catch(() => 'hung'), { timeout: 5_000, interval: 50 }).toEqual(stored)
+    const after = record(clock.now())
+    await store.set(after)
+    expect(await store.get(after.id)).toEqual(after)
+  })
+
   it('recovers when its server connections are terminated by the database', async () => {
     const clock = createTestClock()
     const url = new URL(databaseUrl)

@@ -84,8 +84,15 @@ export function openRedisConnection(options: RedisConnectionOptions): OpenedRedi
     async close(timeout) {
       closed = true
       clearTimeout(retryTimer)
+      const destroy = (): void => {
+        try {
+          connection.destroy()
+        } catch {
+          // Already closed: nothing left to release.
+        }
+      }
       if (!connection.isOpen || connection.isReady === false) {
-        if (connection.isOpen) connection.destroy()
+        destroy()
         return
       }
       let timer: NodeJS.Timeout | undefined
@@ -99,7 +106,7 @@ export function openRedisConnection(options: RedisConnectionOptions): OpenedRedi
         }),
       ])
       clearTimeout(timer)
-      if (outcome !== 'closed') connection.destroy()
+      if (outcome !== 'closed') destroy()
     },
   }
 }

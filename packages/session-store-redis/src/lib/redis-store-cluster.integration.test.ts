@@ -32,8 +32,11 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
   }, 30_000)
 
   afterAll(async () => {
-    await Promise.all(stores.map((store) => store.close()))
-    await cluster?.stop()
+    try {
+      await Promise.all(stores.map((store) => store.close()))
+    } finally {
+      await cluster?.stop()
+    }
   })
 
   describeSessionStoreConformance('Redis store (Cluster)', {

@@ -53,8 +53,11 @@ describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back',
   const stores: RedisStore[] = []
 
   afterAll(async () => {
-    await Promise.all(stores.map((store) => store.close()))
-    await Promise.all(children.map(kill))
+    try {
+      await Promise.all(stores.map((store) => store.close()))
+    } finally {
+      await Promise.all(children.map((child) => (child.kill('SIGCONT'), kill(child))))
+    }
     rmSync(dataDir, { recursive: true, force: true })
   })
 
@@ -101,6 +104,27 @@ describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back',
         { timeout: 5_000, interval: 100 },
       )
       .toBe(true)
+  })
+
+  it('answers ServiceUnavailableError within its command timeout when Redis hangs, and carries on when it resumes', async () => {
+    const port = await freePort()
+    const server = await startServer(port)
+    children.push(server)
+    const clock = createTestClock()
+    const store = createRedisStore({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'hang', clock: clock.now, logger: silentLogger, connectTimeout: 500, commandTimeout: 300, maxReconnectDelay: 100 })
+    stores.push(store)
+    const stored = record(clock.now())
+    await store.set(stored)
+    // SIGSTOP: the socket stays open but nothing answers, the worst case for a client.
+    server.kill('SIGSTOP')
+    try {
+      const started = Date.now()
+      await expect(store.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
+      expect(Date.now() - started).toBeLessThan(1_500)
+    } finally {
+      server.kill('SIGCONT')
+    }
+    await expect.poll(() => store.get(stored.id).catch(() => 'hung'), { timeout: 5_000, interval: 50 }).toEqual(stored)
   })
 
   it('fails fast when Redis was never reachable and connects once it appears', async () => {

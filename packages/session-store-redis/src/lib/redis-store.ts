@@ -50,8 +50,8 @@ export interface RedisStoreOptions {
    */
   connectTimeout?: number
   /**
-   * How long (ms) a command may wait for its reply before failing with `ServiceUnavailableError`,
-   * so a hung server never hangs a request.
+   * How long (ms) one store operation may wait for Redis before failing with
+   * `ServiceUnavailableError`, so a hung server never hangs a request.
    * @default 5_000
    */
   commandTimeout?: number
@@ -155,13 +155,21 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     // Requests made while the application starts wait for the first connection attempt instead of
     // failing, and never wait longer than one attempt.
     await firstAttempt
+    let timer: NodeJS.Timeout | undefined
     try {
-      const result = await step()
+      // node-redis's own command timeout stops once a command is written; a server that accepted
+      // the command and then hangs would hold the request forever, so the whole step has a deadline.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no reply within ${commandTimeout} ms`)), commandTimeout)
+      })
+      const result = await Promise.race([step(), deadline])
       if (!healthy) logger.info('Redis session store: connection restored')
       healthy = true
       return result
     } catch (error) {
       throw translateRedisError(error)
+    } finally {
+      clearTimeout(timer)
     }
   }
 
