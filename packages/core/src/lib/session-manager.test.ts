@@ -1,12 +1,16 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { pikkuFunc } from './function.js'
+import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
 import { recordingStore } from './recording-store.test-support.js'
-import type { CoreUserSession } from './register.js'
+import type { CoreUserSession, UserSession } from './register.js'
+import { createRunner } from './runner.js'
 import { createSessionManager, type SessionManager, type SessionManagerOptions } from './session-manager.js'
 import type { SessionEvent } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
 import { createTestClock } from './test-clock.js'
+import { createTokenProtocol } from './token-protocol.test-support.js'
 
 interface AppSession extends CoreUserSession {
   theme?: string
@@ -207,6 +211,20 @@ describe('a store that fails', () => {
     }
     store.failWith = undefined
     expect(await manager.loadByToken(token)).toBeDefined()
+  })
+
+  it('a call during an outage answers 503, not 401, and is not logged out', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager)
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const call = createTokenProtocol(runner, manager as unknown as SessionManager<UserSession>)
+    const whoAmI = pikkuFunc<void, string>({ func: async (_services, _data, { session }) => (await session.get()).userId })
+    store.failWith = new Error('ECONNREFUSED')
+    const during = await call(whoAmI, undefined, token)
+    expect(during.error?.code).toBe('SERVICE_UNAVAILABLE')
+    expect(during.token).toBe(token)
+    store.failWith = undefined
+    expect((await call(whoAmI, undefined, token)).output).toBe('alice')
   })
 
   it('makes revoking and listing a ServiceUnavailableError', async () => {
