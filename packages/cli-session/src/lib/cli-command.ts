@@ -33,7 +33,8 @@ export interface CLICommandConfig<In = unknown, Out = unknown> {
    */
   tokenField?: string
   /**
-   * Renders the result for people (stdout, without `--json`).
+   * Renders the result for people (stdout, without `--json`); an empty string prints nothing.
+   * For a login command it receives the result without the token field.
    * @default a `key: value` listing
    */
   format?: (result: Out) => string

@@ -454,8 +454,12 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
       // The command ran without the saved login (it belongs elsewhere): say so, after the result.
       if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
       const shown = role === 'login' ? withoutField(result, command.tokenField) : result
-      if (json) out(io, JSON.stringify(shown ?? null))
-      else out(io, command.format !== undefined ? command.format(shown) : formatHuman(shown))
+      if (json) {
+        out(io, JSON.stringify(shown ?? null))
+      } else {
+        const text = command.format !== undefined ? command.format(shown) : formatHuman(shown)
+        if (text !== '') out(io, text)
+      }
       return exitCodes.OK
     } catch (error) {
       return reportFailure(io, json, error, command)

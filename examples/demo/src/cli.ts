@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The demo's functions as a command-line app (`pikku-demo`, or `pnpm demo-cli …` from the root).
+//
+//   pikku-demo login --email alice@example.com --password alice-password
+//   pikku-demo profile
+//   pikku-demo preferences --theme dark
+//   pikku-demo logout
+//   pikku-demo shell                                   # log in once, run many commands
+//   pikku-demo profile --server http://127.0.0.1:3000  # the same, against a running demo server
+//
+// Local mode runs the functions in this process against the demo's SQLite session store
+// (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
+// and is the same store the demo server uses. Remote mode calls the server's POST /rpc/<name>.
+import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { wireCLI } from '@pikku/cli-session'
+import type { Logger } from '@pikku/core'
+import { createSqliteStore } from '@pikku/session-store-sqlite'
+import { createDemoApp } from './app.js'
+import { functions } from './functions.js'
+import type { UserSession } from './types.js'
+
+/** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
+const stderrLogger: Logger = {
+  debug: () => {},
+  info: () => {},
+  warn: (message) => process.stderr.write(`[warn] ${message}\n`),
+  error: (message, meta) => {
+    const errorId = (meta as { errorId?: unknown } | undefined)?.errorId
+    process.stderr.write(`[error] ${message}${typeof errorId === 'string' ? ` (error id ${errorId})` : ''}\n`)
+  },
+}
+
+/**
+ * The server's signing key when it is there, so a bearer token made by a local login would also
+ * be accepted by the server; otherwise a throwaway key. The CLI itself keeps the opaque session
+ * token, not the signed one, so local mode works either way.
+ */
+function loadSecrets(dataDir: string): string[] {
+  const fromEnv = process.env['SESSION_SECRETS']
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
+  try {
+    return [readFileSync(join(dataDir, 'secret'), 'utf8').trim()]
+  } catch {
+    return [randomBytes(32).toString('base64url')]
+  }
+}
+
+const cli = wireCLI({
+  program: {
+    name: 'pikku-demo',
+    summary: 'the Pikku Sessions demo from the command line',
+    description:
+      'Log in as alice@example.com / alice-password (or admin@example.com / admin-password). The login is kept between commands;\n' +
+      'add --server http://127.0.0.1:3000 to use a running demo server instead of this process.',
+  },
+  commands: {
+    login: functions.login,
+    profile: functions.getProfile,
+    public: functions.getPublicData,
+    preferences: {
+      func: functions.updatePreferences,
+      format: () => 'Preferences saved.',
+    },
+    // The CLI reports the logout itself (on stderr); `{ success: true }` adds nothing for people.
+    logout: { func: functions.logout, format: () => '' },
+  },
+  local: () => {
+    const dataDir = resolve(process.env['DATA_DIR'] ?? '.data')
+    // The sweep timer is for servers; a CLI process lives for one command.
+    const store = createSqliteStore<UserSession>({ path: process.env['SESSION_DB'] ?? join(dataDir, 'sessions.db'), sweepInterval: 0 })
+    const app = createDemoApp({
+      store,
+      secrets: loadSecrets(dataDir),
+      preferencesFile: join(dataDir, 'preferences.json'),
+      logger: stderrLogger,
+    })
+    return { runner: app.runner, sessions: app.sessions, close: () => app.close() }
+  },
+})
+
+await cli.main()
