@@ -122,6 +122,15 @@ describe('SQLite store', () => {
     }
   })
 
+  it('never keeps the process alive with its sweep timer', () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
+    const before = timers()
+    const store = createSqliteStore<TestSession>({ path: ':memory:', sweepInterval: 60_000 })
+    opened.push(store)
+    // Only timers that keep the event loop alive are listed; an unref'd one is not.
+    expect(timers()).toBe(before)
+  })
+
   it('lets two stores on one file see each other and refuse a stale versioned update', async () => {
     const path = freshPath()
     const clock = createTestClock()
