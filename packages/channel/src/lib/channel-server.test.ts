@@ -437,9 +437,9 @@ describe('channel runtime on ws', () => {
   })
 
   it('keeps a peer that answers pings', async () => {
-    const server = await start({}, { heartbeatInterval: 40 })
+    const server = await start({}, { heartbeatInterval: 100 })
     const client = await connect(server.url)
-    await new Promise((resolve) => setTimeout(resolve, 200))
+    await new Promise((resolve) => setTimeout(resolve, 450))
     expect(client.isOpen).toBe(true)
   })
 
