@@ -73,12 +73,8 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
   const services = {
     database: new DemoDatabase({ file: options.preferencesFile }),
     logger,
-    // Replaced per call by wireServices below; a call without a session gets a clear error.
-    jwt: {
-      sign: async () => {
-        throw new Error('jwt.sign() is bound to a call; it is only available inside a function')
-      },
-    },
+    // Replaced per call by wireServices below with a jwt bound to the call's session.
+    jwt: httpSessions.jwtFor(),
   } satisfies Services
   const runner = createRunner({
     services,

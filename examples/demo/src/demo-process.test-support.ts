@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createConnection } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
+
+export interface DemoProcess {
+  readonly url: string
+  readonly output: string[]
+  stop(): Promise<void>
+}
+
+/** Starts the built demo (`dist/main.js`) as its own process on a free port. */
+export async function startDemoProcess(env: Record<string, string>): Promise<DemoProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pikku-demo-'))
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const output: string[] = []
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the demo did not start within 20 s:\n${output.join('')}`)), 20_000)
+    const onData = (chunk: Buffer): void => {
+      output.push(chunk.toString())
+      const match = /listening on (http:\/\/[^\s]+)/.exec(output.join(''))
+      if (match !== null) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the demo exited with ${code} before listening:\n${output.join('')}`))
+    })
+  })
+  return {
+    url,
+    output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        child.kill('SIGTERM')
+        await exited
+      }
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Whether a TCP service answers; with CI set, an absent service is an error rather than a skip. */
+export async function serviceAvailable(name: string, host: string, port: number): Promise<boolean> {
+  const up = await new Promise<boolean>((resolve) => {
+    const socket = createConnection({ host, port })
+    socket.setTimeout(1_000)
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
+    socket.once('error', () => resolve(false))
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve(false)
+    })
+  })
+  if (!up) {
+    if (process.env['CI']) throw new Error(`${name} is not reachable at ${host}:${port} and CI is set: start it (.ci/run does)`)
+    // eslint-disable-next-line no-console
+    console.warn(`SKIPPED: tests that need ${name} (${host}:${port} is not reachable); start it to run them`)
+  }
+  return up
+}

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import WebSocket from 'ws'
+import { startDemoProcess, serviceAvailable, type DemoProcess } from './demo-process.test-support.js'
+
+// Two demo processes share one store: a session made on one is usable on the other over HTTP and
+// WebSocket, and a logout on one reaches a socket open on the other within a second, carried by the
+// store's own revocation events (Redis pub/sub, PostgreSQL LISTEN/NOTIFY).
+
+const SECRET = 'multi-server-shared-secret-0123456789abcdef'
+const redisUp = await serviceAvailable('Redis', '127.0.0.1', 6379)
+const postgresUp = await serviceAvailable('PostgreSQL', '127.0.0.1', 5432)
+
+const stores = [
+  { kind: 'redis', up: redisUp, env: { REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' } },
+  { kind: 'postgres', up: postgresUp, env: { DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' } },
+] as const
+
+interface Socket {
+  readonly ws: WebSocket
+  readonly events: unknown[]
+  call(func: string, data?: unknown): Promise<{ result?: unknown; error?: { code: string } }>
+  nextEvent(timeoutMs: number): Promise<{ event: string; data: unknown; receivedAt: number }>
+}
+
+async function openSocket(base: string, cookie: string): Promise<Socket> {
+  const url = `${base.replace('http', 'ws')}/ws`
+  const ws = new WebSocket(url, { headers: { cookie, origin: base } })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const events: { event: string; data: unknown; receivedAt: number }[] = []
+  const waiters: ((event: { event: string; data: unknown; receivedAt: number }) => void)[] = []
+  const pending = new Map<number, (reply: { result?: unknown; error?: { code: string } }) => void>()
+  let nextId = 1
+  ws.on('message', (raw) => {
+    const message = JSON.parse(raw.toString()) as { id?: number; event?: string; data?: unknown }
+    if (message.event !== undefined) {
+      const event = { event: message.event, data: message.data, receivedAt: Date.now() }
+      const waiter = waiters.shift()
+      if (waiter === undefined) events.push(event)
+      else waiter(event)
+      return
+    }
+    pending.get(message.id!)?.(message as { result?: unknown; error?: { code: string } })
+    pending.delete(message.id!)
+  })
+  return {
+    ws,
+    events,
+    call(func, data) {
+      const id = nextId++
+      return new Promise((resolve) => {
+        pending.set(id, resolve)
+        ws.send(JSON.stringify({ id, func, data }))
+      })
+    },
+    nextEvent(timeoutMs) {
+      const queued = events.shift()
+      if (queued !== undefined) return Promise.resolve(queued)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
+        waiters.push((event) => {
+          clearTimeout(timer)
+          resolve(event)
+        })
+      })
+    },
+  }
+}
+
+for (const store of stores) {
+  describe.skipIf(!store.up)(`two demo servers sharing ${store.kind}`, () => {
+    let a: DemoProcess
+    let b: DemoProcess
+
+    beforeAll(async () => {
+      const env = { SESSION_STORE: store.kind, SESSION_SECRETS: SECRET, ...store.env }
+      ;[a, b] = await Promise.all([startDemoProcess(env), startDemoProcess(env)])
+    }, 40_000)
+
+    afterAll(async () => {
+      await Promise.all([a?.stop(), b?.stop()])
+    })
+
+    it('shares a session made on A with B, and a logout on B reaches A’s open socket within 1 s', async () => {
+      const login = await fetch(`${a.url}/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'alice@example.com', password: 'alice-password' }),
+      })
+      expect(login.status).toBe(200)
+      const { token } = (await login.json()) as { token: string }
+      const cookie = login.headers.getSetCookie()[0]!.split(';', 1)[0]!
+
+      // B serves the session over HTTP, by cookie and by bearer token.
+      const overHttp = await fetch(`${b.url}/profile`, { headers: { cookie } })
+      expect(overHttp.status).toBe(200)
+      expect(((await overHttp.json()) as { email: string }).email).toBe('alice@example.com')
+      expect((await fetch(`${b.url}/profile`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+
+      // ...and over a WebSocket.
+      const onB = await openSocket(b.url, cookie)
+      expect((await onB.call('getProfile')).result).toMatchObject({ email: 'alice@example.com' })
+
+      const onA = await openSocket(a.url, cookie)
+      expect((await onA.call('getProfile')).result).toMatchObject({ email: 'alice@example.com' })
+
+      const logout = await fetch(`${b.url}/logout`, { method: 'POST', headers: { cookie, origin: b.url } })
+      expect(logout.status).toBe(200)
+      const loggedOutAt = Date.now()
+
+      const event = await onA.nextEvent(1_000)
+      expect(event).toMatchObject({ event: 'session', data: { state: 'cleared' } })
+      expect(event.receivedAt - loggedOutAt).toBeLessThan(1_000)
+      expect((await onA.call('getProfile')).error?.code).toBe('UNAUTHORIZED')
+      expect(onA.ws.readyState).toBe(WebSocket.OPEN)
+
+      expect((await fetch(`${a.url}/profile`, { headers: { cookie } })).status).toBe(401)
+      expect((await fetch(`${a.url}/profile`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401)
+      onA.ws.close()
+      onB.ws.close()
+    }, 30_000)
+  })
+}
