@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url'
 import { runHandlerCost, type HandlerCostRow } from './http/handler-cost.js'
 import { runHTTP, type HTTPResults } from './http/run-http.js'
 import { describeMachine } from './report/machine.js'
+import { runWS, type WSResult } from './ws/run-ws.js'
 import { formatTable } from './report/table.js'
 import { runMemory, type MemoryResult } from './stores/run-memory.js'
 import { runStoreBench, type StoreBenchResult } from './stores/store-bench.js'
@@ -46,6 +47,7 @@ const output: {
   machine: typeof machine
   http?: HTTPResults
   handler?: HandlerCostRow[]
+  ws?: WSResult[]
   writes?: WriteCountRow[]
   stores?: StoreBenchResult[]
   memory?: MemoryResult[]
@@ -84,6 +86,30 @@ if (wants('http')) {
   }
   const broken = http.variants.filter((variant) => variant.status === 'broken')
   for (const variant of broken) log(`BROKEN ${variant.name}: ${variant.problems.join('; ')}`)
+}
+
+if (wants('ws')) {
+  const options = {
+    rounds: number('BENCH_ROUNDS', 4),
+    duration: number('BENCH_DURATION', 3),
+    connectionCounts: [1, 100],
+    profile: list('BENCH_PROFILE'),
+    profileDir: fileURLToPath(new URL('../profiles/', import.meta.url)),
+  }
+  if (options.profile.length > 0) mkdirSync(options.profileDir, { recursive: true })
+  log(`\nWebSocket: getProfile (requires a session), one message in flight per connection, ${options.rounds} interleaved rounds of ${options.duration} s`)
+  const ws = await runWS(options, log)
+  output.ws = ws
+  log(
+    formatTable(
+      ['variant', 'connections', 'messages/s', '× no session'],
+      ws.map((result) => [result.label, result.connections, result.messagesPerSecond, result.ratioToNoSession]),
+    ),
+  )
+  for (const result of ws) {
+    const errors = result.samples.reduce((sum, sample) => sum + sample.errors, 0)
+    if (errors > 0) log(`BROKEN ${result.variant} over ${result.connections}: ${errors} replies without the session`)
+  }
 }
 
 if (wants('handler')) {

@@ -1,10 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { startChild, stopChild, type Started } from './child-server.js'
 import type { ClientCredential } from './client.js'
 import { checkVariant, loginPool } from './correctness.js'
 import { measure, type Sample } from './load.js'
 import { SCENARIOS } from './scenarios.js'
-import type { ChildMessage } from './server-process.js'
 import { VARIANTS, type VariantInfo } from './variant.js'
 import { median, round } from '../report/stats.js'
 
@@ -45,46 +43,6 @@ export interface HTTPResults {
   readonly variants: readonly VariantResult[]
 }
 
-interface Started {
-  readonly info: VariantInfo
-  readonly child: ChildProcess
-  readonly port: number
-}
-
-const serverEntry = fileURLToPath(new URL('./server-process.js', import.meta.url))
-
-function startChild(info: VariantInfo, options: HTTPOptions): Promise<Started> {
-  const execArgv = options.profile.includes(info.name) ? ['--cpu-prof', '--cpu-prof-dir', options.profileDir, '--cpu-prof-name', `${info.name}.cpuprofile`] : []
-  const child = fork(serverEntry, [info.name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${info.name} did not start within 20 s`)), 20_000)
-    child.once('message', (message: ChildMessage) => {
-      clearTimeout(timer)
-      if (message.type === 'listening') resolve({ info, child, port: message.port })
-      else reject(new Error(`${info.name} failed to start: ${message.error}`))
-    })
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      reject(new Error(`${info.name} exited with ${code} before listening`))
-    })
-  })
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      resolve()
-    }, 10_000)
-    child.once('exit', () => {
-      clearTimeout(timer)
-      resolve()
-    })
-    child.send({ type: 'close' })
-  })
-}
-
 const valid = (sample: Sample): boolean => sample.non2xx === 0 && sample.errors === 0 && sample.timeouts === 0
 
 /**
@@ -101,7 +59,7 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
       const problems: string[] = []
       let credentials: ClientCredential[] = []
       try {
-        const server = await startChild(info, options)
+        const server = await startChild(info.name, options.profile.includes(info.name) ? options.profileDir : undefined)
         started.push(server)
         const base = `http://127.0.0.1:${server.port}`
         const check = await checkVariant(info, base)
@@ -113,22 +71,22 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
       log(`  ${info.name}: ${problems.length === 0 ? 'correct' : `BROKEN (${problems.join('; ')})`}`)
       results.set(info.name, { info, problems, credentials, samples: new Map(scenarios.map((scenario) => [scenario.name, []])) })
     }
-    const timed = started.filter((server) => results.get(server.info.name)!.problems.length === 0)
+    const timed = started.filter((server) => results.get(server.name)!.problems.length === 0)
 
     for (const scenario of scenarios) {
       for (const server of timed) {
-        const entry = results.get(server.info.name)!
+        const entry = results.get(server.name)!
         await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.warmup })
       }
     }
     for (let round = 1; round <= options.rounds; round++) {
       for (const scenario of scenarios) {
         for (const server of timed) {
-          const entry = results.get(server.info.name)!
+          const entry = results.get(server.name)!
           const sample = await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.duration })
           entry.samples.get(scenario.name)!.push(sample)
         }
-        log(`  round ${round}/${options.rounds} ${scenario.name}: ${timed.map((server) => `${server.info.name} ${Math.round(results.get(server.info.name)!.samples.get(scenario.name)!.at(-1)!.rps)}`).join(', ')}`)
+        log(`  round ${round}/${options.rounds} ${scenario.name}: ${timed.map((server) => `${server.name} ${Math.round(results.get(server.name)!.samples.get(scenario.name)!.at(-1)!.rps)}`).join(', ')}`)
       }
     }
   } finally {

@@ -36,7 +36,7 @@ export interface PikkuVariantOptions {
   clock?: () => number
 }
 
-const login = pikkuSessionlessFunc<unknown, { userId: string; token?: string }>({
+export const login = pikkuSessionlessFunc<unknown, { userId: string; token?: string }>({
   func: async (services, data, { session }) => {
     if (!isLoginBody(data)) throw new BadRequestError('POST /login takes { "username": string }')
     await session.set(newProfile(data.username))
@@ -45,7 +45,8 @@ const login = pikkuSessionlessFunc<unknown, { userId: string; token?: string }>(
   },
 })
 
-const profile = pikkuFunc<void, Profile>({
+/** The session-requiring function the WebSocket benchmark calls too. */
+export const profile = pikkuFunc<void, Profile>({
   func: async (_services, _data, { session }) => session.get(),
 })
 

@@ -1,0 +1,45 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ChildMessage } from './server-process.js'
+
+export interface Started {
+  readonly name: string
+  readonly child: ChildProcess
+  readonly port: number
+}
+
+const serverEntry = fileURLToPath(new URL('./server-process.js', import.meta.url))
+
+/** Forks one variant's server; with `profileDir`, under `node --cpu-prof` writing `<name>.cpuprofile` there. */
+export function startChild(name: string, profileDir?: string): Promise<Started> {
+  const execArgv = profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `${name}.cpuprofile`]
+  const child = fork(serverEntry, [name], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000)
+    child.once('message', (message: ChildMessage) => {
+      clearTimeout(timer)
+      if (message.type === 'listening') resolve({ name, child, port: message.port })
+      else reject(new Error(`${name} failed to start: ${message.error}`))
+    })
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`${name} exited with ${code} before listening`))
+    })
+  })
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      resolve()
+    }, 10_000)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    child.send({ type: 'close' })
+  })
+}
+
