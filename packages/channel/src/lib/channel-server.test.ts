@@ -209,6 +209,17 @@ describe('channel runtime on ws', () => {
     expect(client.isOpen).toBe(true)
   })
 
+  it('survives pathologically deep JSON', async () => {
+    const server = await start()
+    const client = await connect(server.url)
+    const depth = 200_000
+    client.sendRaw(`{"id":7,"func":"echo","data":${'['.repeat(depth)}${']'.repeat(depth)}}`)
+    const reply = await new Promise<Record<string, unknown>>((resolve) => client.ws.once('message', (raw) => resolve(JSON.parse(raw.toString()) as Record<string, unknown>)))
+    expect(reply['id']).toBe(7)
+    expect(client.isOpen).toBe(true)
+    expect((await client.call('echo', 'after')).result).toEqual({ data: 'after' })
+  })
+
   it('answers an unknown function with NOT_FOUND under the request id', async () => {
     const server = await start()
     const client = await connect(server.url)
