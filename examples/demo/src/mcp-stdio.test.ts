@@ -54,7 +54,7 @@ async function stdioAgent(env: Record<string, string> = {}): Promise<Client> {
       HOME: home,
       XDG_CONFIG_HOME: join(home, 'config'),
       DATA_DIR: home,
-      SESSION_DB: database,
+      SESSION_STORE: 'sqlite',
       SESSION_SECRETS: TEST_SECRET,
       ...env,
     },

@@ -7,10 +7,9 @@ import { join, resolve } from 'node:path'
 import { createFileCredentialStore, defaultCredentialsDirectory, environmentNames, LOCAL_ORIGIN } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
-import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { createDemoApp } from './app.js'
 import { demoTokenVerifier, demoTools } from './mcp.js'
-import type { UserSession } from './types.js'
+import { createDemoStore } from './store.js'
 
 /** The CLI's app name: its credentials live in $XDG_CONFIG_HOME/pikku-demo, its token in PIKKU_DEMO_TOKEN. */
 const CLI_APP = 'pikku-demo'
@@ -37,9 +36,21 @@ function loadSecrets(dataDir: string): string[] {
 async function main(): Promise<void> {
   const env = process.env
   const dataDir = resolve(env['DATA_DIR'] ?? '.data')
-  // A file store, so sessions started by `pikku-demo login` (local mode) or the HTTP server are seen.
-  const store = createSqliteStore<UserSession>({ path: env['SESSION_DB'] ?? join(dataDir, 'sessions.db') })
-  const app = createDemoApp({ secrets: loadSecrets(dataDir), store, logger: stderrLogger })
+  // The HTTP server's store (SESSION_STORE, SQLite in DATA_DIR by default), so sessions started by
+  // `pikku-demo login`, the web page or another agent are the same sessions here.
+  const { store } = createDemoStore({
+    kind: env['SESSION_STORE'],
+    dataDir,
+    redisUrl: env['REDIS_URL'],
+    databaseUrl: env['DATABASE_URL'],
+    logger: stderrLogger,
+  })
+  const app = createDemoApp({
+    secrets: loadSecrets(dataDir),
+    store,
+    preferencesFile: join(dataDir, 'preferences.json'),
+    logger: stderrLogger,
+  })
   const names = environmentNames(CLI_APP)
   const credentials = createFileCredentialStore({ directory: defaultCredentialsDirectory(CLI_APP, env) })
   const profile = env[names.profile] || 'default'
