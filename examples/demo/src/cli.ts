@@ -12,7 +12,7 @@
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
 // and is the same store the demo server uses. Remote mode calls the server's POST /rpc/<name>.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
@@ -68,6 +68,7 @@ const cli = wireCLI({
   },
   local: () => {
     const dataDir = resolve(process.env['DATA_DIR'] ?? '.data')
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     // The sweep timer is for servers; a CLI process lives for one command.
     const store = createSqliteStore<UserSession>({ path: process.env['SESSION_DB'] ?? join(dataDir, 'sessions.db'), sweepInterval: 0 })
     const app = createDemoApp({
