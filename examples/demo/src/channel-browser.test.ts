@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { chromium, type Browser, type Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+
+const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+const available = existsSync(CHROMIUM)
+if (!available) {
+  if (process.env['CI']) throw new Error(`The channel browser test needs Chromium at ${CHROMIUM}`)
+  // eslint-disable-next-line no-console
+  console.warn(`SKIPPED channel browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
+}
+
+interface SocketOutcome {
+  opened: boolean
+  closeCode?: number
+  frames: unknown[]
+}
+
+/**
+ * In the page: opens the demo's socket (the browser adds Origin and cookies itself), optionally
+ * sends calls and runs `afterOpen`, and reports what happened.
+ */
+async function openSocketInPage(page: Page, url: string, options: { calls?: { id: number; func: string; data?: unknown }[]; logoutAfterOpen?: boolean; waitForEvent?: boolean } = {}): Promise<SocketOutcome> {
+  return page.evaluate(
+    ({ url, calls, logoutAfterOpen, waitForEvent }) =>
+      new Promise<SocketOutcome>((resolve) => {
+        const outcome: SocketOutcome = { opened: false, frames: [] }
+        const socket = new WebSocket(url, ['pikku.v1'])
+        let expected = calls.length
+        const done = (): void => {
+          socket.close()
+          resolve(outcome)
+        }
+        socket.onopen = async () => {
+          outcome.opened = true
+          for (const call of calls) socket.send(JSON.stringify(call))
+          if (logoutAfterOpen) await fetch('/logout', { method: 'POST', credentials: 'same-origin' })
+          if (expected === 0 && !waitForEvent) done()
+        }
+        socket.onmessage = (message) => {
+          const frame = JSON.parse(message.data as string) as { event?: string }
+          outcome.frames.push(frame)
+          if (frame.event !== undefined) {
+            if (waitForEvent) done()
+            return
+          }
+          expected--
+          if (expected === 0 && !waitForEvent) done()
+        }
+        socket.onclose = (event) => {
+          outcome.closeCode = event.code
+          resolve(outcome)
+        }
+        setTimeout(() => resolve(outcome), 5_000)
+      }),
+    { url, calls: options.calls ?? [], logoutAfterOpen: options.logoutAfterOpen ?? false, waitForEvent: options.waitForEvent ?? false },
+  )
+}
+
+describe.skipIf(!available)('the demo channel in a real browser', () => {
+  let harness: Harness
+  let browser: Browser
+  let origin: string
+  let wsUrl: string
+  // Another origin on the same site (same host, another port): the browser sends the session
+  // cookie with its WebSocket handshakes, so only the Origin check stands between it and the session.
+  let sibling: Server
+  let siblingOrigin: string
+
+  beforeAll(async () => {
+    harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
+    origin = harness.demo.url.replace('127.0.0.1', 'localhost')
+    wsUrl = `${origin.replace('http://', 'ws://')}/ws`
+    sibling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end('<!doctype html><title>sibling</title><p>another origin on the same site</p>')
+    })
+    await new Promise<void>((resolve) => sibling.listen(0, '127.0.0.1', resolve))
+    siblingOrigin = `http://localhost:${(sibling.address() as AddressInfo).port}`
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await new Promise<void>((resolve) => (sibling ? sibling.close(() => resolve()) : resolve()))
+    await harness?.close()
+  })
+
+  async function loggedInPage(): Promise<Page> {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(origin)
+    const status = await page.evaluate(async (credentials) => {
+      const response = await fetch('/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) })
+      return response.status
+    }, ALICE)
+    expect(status).toBe(200)
+    return page
+  }
+
+  it('a page logged in over HTTP is logged in on its WebSocket', async () => {
+    const page = await loggedInPage()
+    const outcome = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
+    expect(outcome.opened).toBe(true)
+    expect(outcome.frames).toEqual([{ id: 1, result: expect.objectContaining({ email: ALICE.email }) }])
+    await page.context().close()
+  }, 60_000)
+
+  it('a page on another origin cannot open a socket with the visitor\'s cookie', async () => {
+    const page = await loggedInPage()
+    await page.goto(siblingOrigin)
+    const outcome = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
+    expect(outcome.opened).toBe(false)
+    expect(outcome.frames).toEqual([])
+    expect(outcome.closeCode).toBe(1006)
+    await page.context().close()
+  }, 60_000)
+
+  it('logging out over HTTP in the page clears the open socket\'s session', async () => {
+    const page = await loggedInPage()
+    const outcome = await openSocketInPage(page, wsUrl, { logoutAfterOpen: true, waitForEvent: true })
+    expect(outcome.opened).toBe(true)
+    expect(outcome.frames).toContainEqual({ event: 'session', data: { state: 'cleared' } })
+    await page.context().close()
+  }, 60_000)
+})
