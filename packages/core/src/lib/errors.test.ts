@@ -45,17 +45,17 @@ describe('errors', () => {
     }
   })
 
-  it('the error table maps every code to an HTTP status, a CLI exit code and a JSON-RPC code', () => {
+  it('the error table maps every code to an HTTP status, a channel code, a CLI exit code and a JSON-RPC code', () => {
     expect(errorTable).toEqual({
-      BAD_REQUEST: { http: 400, exitCode: 2, jsonRpc: -32602 },
-      UNAUTHORIZED: { http: 401, exitCode: 3, jsonRpc: -32001 },
-      FORBIDDEN: { http: 403, exitCode: 4, jsonRpc: -32003 },
-      NOT_FOUND: { http: 404, exitCode: 5, jsonRpc: -32004 },
-      CONFLICT: { http: 409, exitCode: 6, jsonRpc: -32009 },
-      PAYLOAD_TOO_LARGE: { http: 413, exitCode: 7, jsonRpc: -32013 },
-      TOO_MANY_REQUESTS: { http: 429, exitCode: 8, jsonRpc: -32029 },
-      SERVICE_UNAVAILABLE: { http: 503, exitCode: 9, jsonRpc: -32050 },
-      INTERNAL: { http: 500, exitCode: 1, jsonRpc: -32603 },
+      BAD_REQUEST: { http: 400, channel: 'BAD_REQUEST', exitCode: 2, jsonRpc: -32602 },
+      UNAUTHORIZED: { http: 401, channel: 'UNAUTHORIZED', exitCode: 3, jsonRpc: -32001 },
+      FORBIDDEN: { http: 403, channel: 'FORBIDDEN', exitCode: 4, jsonRpc: -32003 },
+      NOT_FOUND: { http: 404, channel: 'NOT_FOUND', exitCode: 5, jsonRpc: -32004 },
+      CONFLICT: { http: 409, channel: 'CONFLICT', exitCode: 6, jsonRpc: -32009 },
+      PAYLOAD_TOO_LARGE: { http: 413, channel: 'PAYLOAD_TOO_LARGE', exitCode: 7, jsonRpc: -32013 },
+      TOO_MANY_REQUESTS: { http: 429, channel: 'TOO_MANY_REQUESTS', exitCode: 8, jsonRpc: -32029 },
+      SERVICE_UNAVAILABLE: { http: 503, channel: 'SERVICE_UNAVAILABLE', exitCode: 9, jsonRpc: -32050 },
+      INTERNAL: { http: 500, channel: 'INTERNAL', exitCode: 1, jsonRpc: -32603 },
     })
   })
 
