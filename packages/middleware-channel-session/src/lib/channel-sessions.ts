@@ -196,7 +196,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
           return
         }
         if (record.version > binding.seenVersion) binding.seenVersion = record.version
-        binding.stale = binding.seenVersion > (binding.connection.session.baseline?.version ?? 0)
+        if (binding.seenVersion > (binding.connection.session.baseline?.version ?? 0)) binding.stale = true
         binding.expiresAt = record.expiresAt
         schedule(binding)
       },
