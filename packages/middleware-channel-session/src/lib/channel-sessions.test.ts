@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { createChannelServer, wireChannel } from '@pikku/channel'
 import { connectTestClient, UpgradeRefusedError } from '@pikku/channel/testing'
 import { createMemoryStore, createRunner, silentLogger, type SessionStore } from '@pikku/core'
+import type { TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createChannelSessions, type ChannelCredentials } from './channel-sessions.js'
 import { bearerSubprotocols } from './subprotocol-token.js'
@@ -327,6 +328,29 @@ describe('revocation while connected', () => {
     await new Promise((resolve) => setTimeout(resolve, 20))
     expect(client.events).toEqual([])
     expect((await client.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+  })
+
+  it('confirms an expiry with the store before clearing, in case a renewal was not announced yet', async () => {
+    // A store whose 'changed' events are lost, as when another server's renewal is still in flight.
+    const store = (clock: TestClock): SessionStore => {
+      const inner = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
+      return { ...inner, subscribe: (listener) => inner.subscribe((event) => (event.type === 'changed' ? undefined : listener(event))) }
+    }
+    app = await startTestApp({ idleTimeout: 60_000, store })
+    const { cookie } = await app.httpLogin('alice')
+    const client = await app.connect({ headers: { cookie }, origin: app.origin })
+    app.clock.advance(50_000)
+    expect((await app.http('GET', '/me', { cookie })).status).toBe(200)
+    app.timers.advance(10_000)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(client.events).toEqual([])
+    // This call renews the session again, to 120 s after login.
+    expect((await client.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+    app.timers.advance(59_000)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(client.events).toEqual([])
+    app.timers.advance(1_000)
+    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
   })
 
   it('notices an expiry at the next message even before the timer fires', async () => {

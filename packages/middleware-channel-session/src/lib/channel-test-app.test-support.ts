@@ -120,10 +120,13 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function startTestApp(options: { idleTimeout?: number; store?: SessionStore } = {}): Promise<TestApp> {
+export async function startTestApp(options: { idleTimeout?: number; store?: SessionStore | ((clock: TestClock) => SessionStore) } = {}): Promise<TestApp> {
   const clock = createTestClock(Date.now())
   const timers = createManualTimers(clock)
-  const store = options.store ?? (createMemoryStore({ clock: clock.now, sweepInterval: 0 }) as MemoryStore)
+  const store =
+    typeof options.store === 'function'
+      ? options.store(clock)
+      : (options.store ?? (createMemoryStore({ clock: clock.now, sweepInterval: 0 }) as MemoryStore))
   const sessions = createSessionManager({ store, clock: clock.now, idleTimeout: options.idleTimeout ?? 60_000, logger: silentLogger })
   const httpSessions = createHTTPSessions({ sessions, cookie: { secure: false }, jwt: { secrets: [SECRET] }, logger: silentLogger })
   const runner = createRunner({
