@@ -37,7 +37,15 @@ if (process.env['FIXTURE_MODE'] === 'http') {
   process.stdin.on('end', () => process.exit(0))
   process.stdin.resume()
 } else {
-  const served = await serveMCPStdio({ mcp, runner, sessions, tokenEnv: 'PIKKU_TEST_TOKEN', env: process.env })
+  const served = await serveMCPStdio({
+    mcp,
+    runner,
+    sessions,
+    tokenEnv: 'PIKKU_TEST_TOKEN',
+    env: process.env,
+    // Stands in for a credentials file read: slow enough that stdin can end mid-request.
+    loadToken: () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 20)),
+  })
   process.stdin.on('end', () => {
     void served.close().then(() => process.exit(0))
   })

@@ -117,6 +117,27 @@ describe('stdio', () => {
     expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
   })
 
+  it('answers the last requests of a client that closes stdin right after writing them, then exits', async () => {
+    const child = spawn(process.execPath, [fixture], { env: { PATH: process.env['PATH'] ?? '', FIXTURE_DB: database }, stdio: ['pipe', 'pipe', 'inherit'] })
+    const lines: string[] = []
+    createInterface({ input: child.stdout }).on('line', (line) => lines.push(line))
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const messages = [
+      { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'sh', version: '1' } } },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'login', arguments: ALICE } },
+      { jsonrpc: '2.0', id: 3, method: 'tools/list' },
+    ]
+    child.stdin.end(messages.map((message) => JSON.stringify(message)).join('\n') + '\n')
+    expect(await exited).toBe(0)
+    const answered = lines.map((line) => JSON.parse(line) as { id?: number; result?: { structuredContent?: { token?: string } } })
+    expect(answered.map((message) => message.id).sort()).toEqual([1, 2, 3])
+    // The login belonged to the connection, which has ended: its session is revoked.
+    const token = answered.find((message) => message.id === 2)?.result?.structuredContent?.token
+    expect(typeof token).toBe('string')
+    expect(await sessions.loadByToken(token!)).toBeUndefined()
+  })
+
   it('an invalid token in the environment is no session, not a crash', async () => {
     const client = await stdioClient({ PIKKU_TEST_TOKEN: 'x'.repeat(43) })
     expect((await client.callTool({ name: 'getPublicData', arguments: {} })).structuredContent).toEqual({ greeting: 'hello stranger' })

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import type { Logger, Runner, SessionManager, UserSession } from '@pikku/core'
 import type { AuthenticateToken } from './http-handler.js'
 import { ANONYMOUS, createToolRuntime, createToolServer, type MCPIdentity } from './tool-server.js'
@@ -35,6 +36,9 @@ export interface MCPStdioOptions {
   /** @default runner.logger; never write logs to stdout, which carries the protocol */
   logger?: Logger
 }
+
+/** How long closing waits for requests still being answered. */
+const CLOSE_GRACE_MS = 10_000
 
 export interface MCPStdioServer {
   /** The SDK server, connected. */
@@ -93,16 +97,43 @@ export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioS
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       stdin.off('end', onEnd)
+      // A client may write its last request and close stdin at once: answer what was asked first.
+      await drained()
       await server.close()
       // The session was reachable only through this connection.
       if (bound !== undefined) await sessions.revoke(bound).catch(() => false)
       bound = undefined
     })())
+  await server.connect(transport)
+
+  // Requests received and not yet answered, so that closing waits for them (for a while).
+  const inFlight = new Set<string | number>()
+  let onIdle: (() => void) | undefined
+  const drained = (): Promise<void> => {
+    if (inFlight.size === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      onIdle = resolve
+      setTimeout(resolve, CLOSE_GRACE_MS).unref()
+    })
+  }
+  const receive = transport.onmessage
+  transport.onmessage = (message: JSONRPCMessage) => {
+    if ('method' in message && 'id' in message) inFlight.add(message.id)
+    receive?.(message)
+  }
+  const send = transport.send.bind(transport)
+  transport.send = async (message: JSONRPCMessage) => {
+    try {
+      await send(message)
+    } finally {
+      if (!('method' in message) && 'id' in message && message.id !== undefined && inFlight.delete(message.id) && inFlight.size === 0) onIdle?.()
+    }
+  }
+
   // The SDK's stdio transport does not notice the client going away; an ended stdin is that.
   const onEnd = (): void => {
     close().catch((error: unknown) => runtime.logger.warn('closing the stdio MCP server failed', { error }))
   }
   stdin.on('end', onEnd)
-  await server.connect(transport)
   return { server, close }
 }
