@@ -87,8 +87,21 @@ class Binding {
   timer: unknown = undefined
   timerDue = Number.POSITIVE_INFINITY
   closed = false
+  // Made once per connection, so a message allocates no callbacks of its own.
+  readonly succeeded: () => Promise<void> | undefined
+  readonly failed: (error: unknown) => never
 
-  constructor(readonly connection: ChannelConnection) {}
+  constructor(
+    readonly connection: ChannelConnection,
+    afterSuccess: (binding: Binding) => Promise<void> | undefined,
+    rollback: (state: SessionState<UserSession>) => void,
+  ) {
+    this.succeeded = () => afterSuccess(this)
+    this.failed = (error) => {
+      rollback(connection.session)
+      throw error
+    }
+  }
 }
 
 /**
@@ -312,22 +325,16 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     settle(binding, state, result)
   }
 
-  /** Runs the call; what follows it costs nothing when the call left the session as it was. */
-  const runMessage = (binding: Binding, state: SessionState<UserSession>, next: () => Promise<void>): Promise<void> =>
-    next().then(
-      () => {
-        if (!state.changed) {
-          const baseline = state.baseline
-          // Nothing to write and no renewal due: the common case, with no store call at all.
-          if (baseline === undefined || clock() - baseline.lastActiveAt < renewalInterval) return undefined
-        }
-        return persist(binding, state)
-      },
-      (error: unknown) => {
-        rollback(state)
-        throw error
-      },
-    )
+  /** After a successful call; costs nothing when the call left the session as it was. */
+  const afterSuccess = (binding: Binding): Promise<void> | undefined => {
+    const state = binding.connection.session
+    if (!state.changed) {
+      const baseline = state.baseline
+      // Nothing to write and no renewal due: the common case, with no store call at all.
+      if (baseline === undefined || clock() - baseline.lastActiveAt < renewalInterval) return undefined
+    }
+    return persist(binding, state)
+  }
 
   // Written without async/await: this runs around every message, and each async frame is a
   // measurable share of a call that otherwise does no I/O.
@@ -337,9 +344,9 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     // Not a connection of ours (another protocol, or a channel without this handler).
     if (binding === undefined) return next()
     if (binding.id !== undefined && (binding.stale || clock() >= binding.expiresAt)) {
-      return reload(binding, state).then(() => runMessage(binding, state, next))
+      return reload(binding, state).then(() => next().then(binding.succeeded, binding.failed))
     }
-    return runMessage(binding, state, next)
+    return next().then(binding.succeeded, binding.failed)
   }
 
   return {
@@ -360,7 +367,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     },
 
     connected(connection, grant) {
-      const binding = new Binding(connection)
+      const binding = new Binding(connection, afterSuccess, rollback)
       bindings.set(connection.session, binding)
       const record = grant?.record
       if (record !== undefined && !closed && (grant as Grant).deleted?.has(record.id) !== true) {
