@@ -529,6 +529,18 @@ describe('the HTTP endpoint', () => {
     expect(answer).toEqual({ status: 401, challenge: 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource"' })
   })
 
+  it('answers with plain JSON instead of an SSE stream when jsonResponse is set', async () => {
+    const { server } = await setup({ jsonResponse: true })
+    const agent = await client(server.mcpUrl)
+    await agent.call('login', ALICE)
+    expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
+    const response = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }), {
+      'mcp-session-id': agent.transport.sessionId!,
+    })
+    expect(response.headers.get('content-type')).toContain('application/json')
+    expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: 9, result: { tools: expect.any(Array) } })
+  })
+
   it('answers GET with 405: there is no standalone SSE stream', async () => {
     const { server } = await setup()
     const response = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream' } })
