@@ -140,6 +140,9 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   if (mode !== 'stateful' && mode !== 'stateless') throw new TypeError(`mode must be 'stateful' or 'stateless'; got ${JSON.stringify(mode)}`)
   const stateful = mode === 'stateful'
   const inBandLogin = stateful && (options.inBandLogin ?? true)
+  if (options.authenticateToken !== undefined && typeof options.authenticateToken !== 'function') {
+    throw new TypeError('authenticateToken must be a function (token) => Promise<SessionRecord | undefined>, e.g. httpSessions.authenticateToken')
+  }
   const authenticateToken: AuthenticateToken = options.authenticateToken ?? ((token) => sessions.loadByToken(token))
   const idleTimeout = options.idleTimeout ?? 60 * MINUTE
   const absoluteTimeout = options.absoluteTimeout ?? 24 * 60 * MINUTE
@@ -161,6 +164,17 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       configuredResource = new URL(options.resourceUrl)
     } catch {
       throw new TypeError(`resourceUrl must be an absolute URL such as https://api.example.com/mcp; got ${JSON.stringify(options.resourceUrl)}`)
+    }
+  }
+  for (const origin of options.allowedOrigins ?? []) {
+    let parsed: string | undefined
+    try {
+      parsed = new URL(origin).origin
+    } catch {
+      parsed = undefined
+    }
+    if (parsed !== origin) {
+      throw new TypeError(`allowedOrigins entries are origins such as https://app.example.com (scheme, host, port; no path); got ${JSON.stringify(origin)}`)
     }
   }
   const allowedOrigins = new Set(options.allowedOrigins ?? [])

@@ -5,7 +5,7 @@ import { createSessionManager, errorTable, type SessionStore } from '@pikku/core
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 import { afterEach, describe, expect, it } from 'vitest'
-import { mcpSessionStorageId } from '../index.js'
+import { createMCPHTTPHandler, mcpSessionStorageId } from '../index.js'
 import {
   ALICE,
   BOB,
@@ -546,6 +546,16 @@ describe('the HTTP endpoint', () => {
     const response = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream' } })
     expect(response.status).toBe(405)
     expect(response.headers.get('allow')).toBe('POST, DELETE')
+  })
+
+  it('refuses misconfiguration when the handler is created, saying what to change', () => {
+    const app = createTestApp()
+    const base = { mcp: app.mcp, runner: app.runner, sessions: app.sessions, sweepInterval: 0 }
+    expect(() => createMCPHTTPHandler({ ...base, allowedOrigins: ['https://app.example.com/'] })).toThrow('allowedOrigins entries are origins')
+    expect(() => createMCPHTTPHandler({ ...base, path: 'mcp' })).toThrow("path must start with '/'")
+    expect(() => createMCPHTTPHandler({ ...base, idleTimeout: 1_000, renewalInterval: 5_000 })).toThrow('renewalInterval must be')
+    expect(() => createMCPHTTPHandler({ ...base, resourceUrl: '/mcp' })).toThrow('resourceUrl must be an absolute URL')
+    expect(() => createMCPHTTPHandler({ ...base, mode: 'sometimes' as never })).toThrow("mode must be 'stateful' or 'stateless'")
   })
 
   it('leaves other paths to the next handler', async () => {
