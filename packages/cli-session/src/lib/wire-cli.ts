@@ -1,19 +1,21 @@
 import { parseArgs } from 'node:util'
-import { type AnyPikkuFunction, BadRequestError, type Clock, PikkuError, silentLogger, systemClock, toPublicError } from '@pikku/core'
+import { type AnyPikkuFunction, type Clock, systemClock } from '@pikku/core'
 import { assertAppName, type CLIEnvironmentNames, environmentNames } from './app-name.js'
 import { type CLICommandConfig, type CompiledCommand, compileCommand } from './cli-command.js'
+import { buildCommandInput } from './command-input.js'
 import { CLIFailure } from './cli-failure.js'
 import { isStorableToken } from './credential-format.js'
 import type { CredentialStore } from './credential-store.js'
+import { closest } from './did-you-mean.js'
 import { exitCodes } from './exit-codes.js'
+import { explainCallFailure, formatFailure, toFailure } from './failure-report.js'
 import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
 import { commandHelp, programHelp, type ProgramInfo } from './help-text.js'
 import { formatHuman } from './human-output.js'
-import { convertFlag } from './input-flags.js'
 import { runInteractiveShell } from './interactive-shell.js'
-import { CancelledError, callLocal, LocalCallError, type LocalRuntime } from './local-call.js'
+import { callLocal, type LocalRuntime } from './local-call.js'
 import { isProfileName } from './profile-name.js'
-import { callRemote, RemoteCallError, type RemoteOptions } from './remote-call.js'
+import { callRemote, type RemoteOptions } from './remote-call.js'
 import { isCleartextToRemote, LOCAL_ORIGIN, normalizeServerUrl, ServerUrlError } from './server-url.js'
 import { SessionContext } from './session-context.js'
 
@@ -178,21 +180,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
 
   const reportFailure = (io: CLIIO, json: boolean, error: unknown, command?: CompiledCommand): number => {
     const failure = toFailure(error)
-    if (json) {
-      const body: Record<string, unknown> = { code: failure.code, message: failure.message, exitCode: failure.exitCode }
-      if (failure.hint !== undefined) body['hint'] = failure.hint
-      if (failure.details !== undefined) body['details'] = failure.details
-      if (failure.errorId !== undefined) body['id'] = failure.errorId
-      err(io, JSON.stringify({ error: body }))
-    } else {
-      const issues = issuesOf(failure.details, command)
-      // Validation messages list the issues once, as bullets naming the flags to fix.
-      const lines = [`Error: ${issues.length > 0 && failure.code === 'BAD_REQUEST' ? 'Invalid input' : failure.message}`]
-      for (const issue of issues) lines.push(`  - ${issue}`)
-      if (failure.errorId !== undefined) lines.push(`  (error id: ${failure.errorId})`)
-      if (failure.hint !== undefined) lines.push(failure.hint)
-      err(io, lines.join('\n'))
-    }
+    err(io, formatFailure(failure, json, command))
     return failure.exitCode
   }
 
@@ -299,45 +287,6 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
     }
   }
 
-  const buildInput = (command: CompiledCommand, values: Record<string, unknown>, positionals: string[]): unknown => {
-    let data: Record<string, unknown> | undefined
-    if (typeof values['input'] === 'string') {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(values['input'])
-      } catch {
-        throw new CLIFailure('BAD_REQUEST', '--input must be a JSON object, such as \'{"theme":"dark"}\'')
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        throw new CLIFailure('BAD_REQUEST', '--input must be a JSON object, such as \'{"theme":"dark"}\'')
-      }
-      data = { ...(parsed as Record<string, unknown>) }
-    }
-    for (const flag of command.flags) {
-      const value = values[flag.flag]
-      const negated = values[`no-${flag.flag}`]
-      if (value !== undefined && negated !== undefined) {
-        throw new CLIFailure('BAD_REQUEST', `--${flag.flag} and --no-${flag.flag} cannot both be given`)
-      }
-      if (negated === true) (data ??= {})[flag.field] = false
-      else if (value !== undefined) (data ??= {})[flag.field] = convertFlag(flag, value as string | boolean | string[])
-    }
-    if (positionals.length > command.positionals.length) {
-      const extra = positionals[command.positionals.length]!
-      throw new CLIFailure('BAD_REQUEST', `Unexpected argument ${JSON.stringify(extra)}`, { hint: `Run \`${app} ${command.name} --help\` for usage.` })
-    }
-    positionals.forEach((value, index) => {
-      const field = command.positionals[index]!
-      const flag = command.flags.find((candidate) => candidate.field === field)!
-      if (data?.[field] !== undefined) {
-        throw new CLIFailure('BAD_REQUEST', `${field} was given twice: as an argument and as --${flag.flag}`)
-      }
-      ;(data ??= {})[field] = convertFlag(flag, value)
-    })
-    if (data === undefined && command.func.input !== undefined) data = {}
-    return data
-  }
-
   /** Runs one command with its credential and reports the outcome; resolves with the exit code. */
   const execute = async (execution: Execution, command: CompiledCommand, args: string[], signal: AbortSignal): Promise<number> => {
     const { io, context, mode } = execution
@@ -358,7 +307,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
           throw new CLIFailure('BAD_REQUEST', '--server is fixed for the whole shell; start another shell with it')
         }
       }
-      const data = buildInput(command, values, positionals)
+      const data = buildCommandInput(app, command, values, positionals)
       const note = (line: string): void => {
         if (!json) err(io, line)
       }
@@ -440,7 +389,14 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
           }
         }
       } catch (error) {
-        const failure = explainCallFailure(error, { role, token, notice, remote: mode.kind === 'remote', hint: context.loginHint, reloginHint: context.reloginHint })
+        const failure = explainCallFailure(error, {
+          role,
+          token,
+          notice,
+          remote: mode.kind === 'remote',
+          hint: context.loginHint,
+          reloginHint: context.reloginHint,
+        })
         if (failure.code === 'UNAUTHORIZED' && role === 'logout') {
           // The server no longer knows the session: logging out is already done, bar the file.
           await context.clearLogin()
@@ -617,73 +573,6 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
   }
 }
 
-function explainCallFailure(
-  error: unknown,
-  context: { role: string | undefined; token: string | undefined; notice: string | undefined; remote: boolean; hint: string; reloginHint: string },
-): CLIFailure {
-  if (error instanceof CLIFailure) return error
-  if (error instanceof CancelledError) return new CLIFailure('CANCELLED', 'Cancelled.')
-  let code: PikkuError['code']
-  let message: string
-  let details: unknown
-  let errorId: string | undefined
-  let staleToken = false
-  if (error instanceof LocalCallError) {
-    const inner = error.error
-    staleToken = error.staleToken
-    if (inner instanceof PikkuError) {
-      // The runner already logged internal errors; this only strips them to the public view.
-      const publicError = toPublicError(inner, silentLogger)
-      code = publicError.code
-      message = code === 'INTERNAL' ? 'Internal error; the details were logged by the app' : publicError.message
-      details = publicError.details
-      errorId = publicError.id
-    } else {
-      code = 'INTERNAL'
-      message = 'Internal error'
-    }
-  } else if (error instanceof RemoteCallError) {
-    code = error.code
-    message = error.message
-    details = error.details
-    errorId = error.errorId
-  } else {
-    throw error
-  }
-  if (code === 'UNAUTHORIZED' && context.role !== 'login') {
-    if (context.token !== undefined && (context.remote || staleToken)) {
-      return new CLIFailure(code, 'Your session has expired or was revoked.', { hint: context.reloginHint })
-    }
-    if (context.token === undefined) {
-      const message = context.notice === undefined ? 'You are not logged in.' : `You are not logged in here: ${context.notice}.`
-      return new CLIFailure(code, message, { hint: context.hint })
-    }
-  }
-  return new CLIFailure(code, message, { details, ...(errorId === undefined ? {} : { errorId }) })
-}
-
-function toFailure(error: unknown): CLIFailure {
-  if (error instanceof CLIFailure) return error
-  if (error instanceof CancelledError) return new CLIFailure('CANCELLED', 'Cancelled.')
-  if (error instanceof BadRequestError) return new CLIFailure('BAD_REQUEST', error.message, { details: error.details })
-  if (error instanceof PikkuError) return new CLIFailure(error.code, error.message)
-  // Reaching here is a bug in the CLI or the app's wiring; it is reported, not thrown as a trace.
-  return new CLIFailure('INTERNAL', `Unexpected failure: ${error instanceof Error ? error.message : String(error)}`)
-}
-
-function issuesOf(details: unknown, command: CompiledCommand | undefined): string[] {
-  const issues = (details as { issues?: unknown } | undefined)?.issues
-  if (!Array.isArray(issues)) return []
-  return issues.flatMap((issue) => {
-    if (typeof issue !== 'object' || issue === null) return []
-    const { path, message } = issue as { path?: unknown; message?: unknown }
-    if (typeof message !== 'string') return []
-    if (typeof path !== 'string' || path === '') return [message]
-    const flag = command?.flags.find((candidate) => candidate.field === path)
-    return [`${flag === undefined ? path : `--${flag.flag}`}: ${message}`]
-  })
-}
-
 function withoutField(result: unknown, field: string): unknown {
   if (!isRecord(result) || !(field in result)) return result
   const copy = { ...result }
@@ -717,29 +606,3 @@ function firstSentence(message: string): string {
   return end === -1 ? message : message.slice(0, end + 1)
 }
 
-/** The candidate within two edits of `word`, for "did you mean". */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined
-  let bestDistance = 3
-  for (const candidate of candidates) {
-    const distance = editDistance(word, candidate)
-    if (distance < bestDistance) {
-      best = candidate
-      bestDistance = distance
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  if (Math.abs(a.length - b.length) > 2) return 3
-  let previous = Array.from({ length: b.length + 1 }, (_, index) => index)
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i]
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1))
-    }
-    previous = current
-  }
-  return previous[b.length]!
-}
