@@ -1,4 +1,4 @@
-import { BadRequestError, type PikkuError, type PublicError } from '@pikku/core'
+import { BadRequestError, errorTable, type PikkuError, type PublicError } from '@pikku/core'
 
 /**
  * The JSON envelope spoken on a channel.
@@ -60,8 +60,11 @@ export function resultFrame(id: ChannelRequestId, result: unknown): string {
   return `{"id":${JSON.stringify(id)},"result":${json ?? 'null'}}`
 }
 
+/** `{"id":…,"error":{"code",…}}`, the code as core's error table says a channel shows it. */
 export function errorFrame(id: ChannelRequestId | null, error: PublicError): string {
-  return `{"id":${JSON.stringify(id)},"error":${JSON.stringify(error)}}`
+  const code = errorTable[error.code].channel
+  const shown = code === error.code ? error : { ...error, code }
+  return `{"id":${JSON.stringify(id)},"error":${JSON.stringify(shown)}}`
 }
 
 export function eventFrame(event: string, data: unknown): string {
