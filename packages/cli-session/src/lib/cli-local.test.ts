@@ -99,6 +99,12 @@ describe('one-shot commands in local mode', () => {
     expect(JSON.parse(off.stdout)).toMatchObject({ theme: 'dark', compact: false })
     const who = await runCLI(workspace, ['whoami', '--json'])
     expect(JSON.parse(who.stdout)).toMatchObject({ theme: 'dark' })
+    // --input carries the whole input as JSON; flags override its fields.
+    const both = await runCLI(workspace, ['preferences', '--input', '{"theme":"light","fontSize":9}', '--font-size', '11', '--json'])
+    expect(JSON.parse(both.stdout)).toMatchObject({ theme: 'light', fontSize: 11 })
+    const notObject = await runCLI(workspace, ['preferences', '--input', '[1]'])
+    expect(notObject.code).toBe(2)
+    expect(notObject.stderr).toContain('--input must be a JSON object')
   })
 
   it('invalid input is exit 2 and names the flags to fix', async () => {

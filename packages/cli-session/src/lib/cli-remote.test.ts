@@ -155,6 +155,17 @@ describe('remote mode', () => {
     }
   })
 
+  it('logout while the server is unreachable keeps the login so it can be retried', async () => {
+    const other = await startFixtureServer()
+    await runCLI(workspace, ['login', 'alice@example.com', '--password', 'alice-password', '--server', other.url])
+    const saved = readFileSync(workspace.credentialsFile(), 'utf8')
+    await stopServer(other)
+    const result = await runCLI(workspace, ['logout', '--server', other.url])
+    expect(result.code).toBe(9)
+    expect(result.stderr).toContain(`Could not reach ${other.url}`)
+    expect(readFileSync(workspace.credentialsFile(), 'utf8')).toBe(saved)
+  })
+
   it('spellings of the same server share the login', async () => {
     await remote(['login', 'alice@example.com', '--password', 'alice-password'])
     const respelled = server.url.replace('http://', 'HTTP://') + '/'
