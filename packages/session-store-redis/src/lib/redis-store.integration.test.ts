@@ -195,7 +195,8 @@ describe.skipIf(!available)('Redis store against a real server', () => {
           fc.pre(!/[\0\uD800-\uDFFF]/.test(userId))
           const stored = record(clock.now(), { userId, data: { ...data, userId } })
           await store.set(stored)
-          expect(await store.get(stored.id)).toEqual(stored)
+          // Exactly what JSON carries: the one JSON value JavaScript tells apart, -0, comes back as 0.
+          expect(await store.get(stored.id)).toEqual(JSON.parse(JSON.stringify(stored)))
           expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
         }),
         { numRuns: 100 },

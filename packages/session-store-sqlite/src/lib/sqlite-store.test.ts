@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -83,6 +83,15 @@ describe('SQLite store', () => {
     const stored = record(Date.UTC(2026, 0, 1))
     await store.set(stored)
     expect(await store.get(stored.id)).toBeDefined()
+  })
+
+  it('creates a new database file and its directory private to the user', async () => {
+    const path = join(dir, 'private', 'sessions.db')
+    const store = open(path)
+    await store.set(record(Date.UTC(2026, 0, 1)))
+    expect(statSync(path).mode & 0o777).toBe(0o600)
+    expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600)
+    expect(statSync(join(dir, 'private')).mode & 0o777).toBe(0o700)
   })
 
   it('sweeps expired rows in batches, announces them as expired and keeps live ones', async () => {
@@ -220,7 +229,8 @@ describe('SQLite store with arbitrary input', () => {
         fc.pre(!/[\0\uD800-\uDFFF]/.test(userId))
         const stored = record(clock.now(), { userId, data: { ...data, userId } })
         await store.set(stored)
-        expect(await store.get(stored.id)).toEqual(stored)
+        // Exactly what JSON carries: the one JSON value JavaScript tells apart, -0, comes back as 0.
+        expect(await store.get(stored.id)).toEqual(JSON.parse(JSON.stringify(stored)))
         expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
       }),
       { numRuns: 200 },

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs'
+import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
 import Database from 'better-sqlite3'
 import {
@@ -100,7 +100,13 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
   }
 
-  if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true })
+  if (path !== ':memory:' && !path.startsWith('file:')) {
+    // Session data (emails, roles) is readable by whoever can read the file: a new directory is
+    // private to this user, and a new file is created 0600 before SQLite opens it (SQLite gives
+    // the -wal and -shm files the same permissions). Existing files keep theirs.
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
+    closeSync(openSync(path, 'a', 0o600))
+  }
   let db: Database.Database
   try {
     db = new Database(path, { timeout: busyTimeout })
