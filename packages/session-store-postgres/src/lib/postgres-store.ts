@@ -236,7 +236,9 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   let listening: Promise<void> | undefined
   let markListening: () => void = () => undefined
 
-  const listen = (attempt: number): void => {
+  // Consecutive failed attempts since the listener last worked: the backoff exponent.
+  let listenFailures = 0
+  const listen = (): void => {
     if (closed) return
     const client = new pg.Client(connection)
     listener = client
@@ -249,7 +251,8 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       if (closed) return
       if (listenerHealthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
       listenerHealthy = false
-      reconnectTimer = setTimeout(() => listen(attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelay))
+      const delay = Math.min(50 * 2 ** Math.min(listenFailures++, 16), maxReconnectDelay)
+      reconnectTimer = setTimeout(listen, delay)
     }
     client.on('error', retire)
     client.on('end', () => retire())
@@ -270,6 +273,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         if (retired) return
         if (listenerHealthy === false) logger.info('PostgreSQL session store: event listener restored')
         listenerHealthy = true
+        listenFailures = 0
         markListening()
       }, retire)
   }
@@ -279,7 +283,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     listening = new Promise<void>((resolve) => {
       markListening = resolve
     })
-    listen(0)
+    listen()
   }
 
   const sweep = async (): Promise<number> => {
