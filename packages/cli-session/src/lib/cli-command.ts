@@ -23,6 +23,13 @@ export interface CLICommandConfig<In = unknown, Out = unknown> {
    */
   session?: CLISessionRole | 'none'
   /**
+   * Input fields asked for on the terminal, without echo, when a one-shot command runs on a
+   * terminal and they were not given (so a password need not be typed into shell history).
+   * @default for a login command, its required string fields whose name contains "password",
+   * "passphrase" or "secret"; else none
+   */
+  prompt?: readonly string[]
+  /**
    * The function's name on the server's RPC endpoint (`POST <server><rpcPath>/<remoteName>`).
    * @default func.name, else the command name
    */
@@ -52,10 +59,13 @@ export interface CompiledCommand {
   readonly remoteName: string
   readonly tokenField: string
   readonly format: ((result: unknown) => string) | undefined
+  /** Fields asked for without echo when missing on a terminal. */
+  readonly promptFields: readonly string[]
   /** True when the input schema could not be described: only `--input <json>` sets its fields. */
   readonly opaqueInput: boolean
 }
 
+const SECRET_FIELD = /password|passphrase|secret/i
 const COMMAND_PATTERN = /^[a-z][a-z0-9-]{0,63}$/
 /** Names the CLI itself answers. */
 export const BUILTIN_COMMANDS = ['shell', 'help'] as const
@@ -87,6 +97,14 @@ export function compileCommand(name: string, entry: AnyPikkuFunction | CLIComman
   }
   const role = config.session === 'none' ? undefined : (config.session ?? (name === 'login' ? 'login' : name === 'logout' ? 'logout' : undefined))
   const remoteName = config.remoteName ?? func.name ?? name
+  const promptFields =
+    config.prompt ??
+    (role === 'login' ? flags.filter((flag) => flag.required && flag.kind === 'string' && SECRET_FIELD.test(flag.field)).map((flag) => flag.field) : [])
+  for (const field of promptFields) {
+    if (!flags.some((flag) => flag.field === field && flag.kind === 'string')) {
+      throw new TypeError(`wireCLI: prompt field '${field}' of command '${name}' is not a string field of the function's input schema`)
+    }
+  }
   return {
     name,
     func,
@@ -96,6 +114,7 @@ export function compileCommand(name: string, entry: AnyPikkuFunction | CLIComman
     positionals,
     role,
     remoteName,
+    promptFields,
     tokenField: config.tokenField ?? 'token',
     format: config.format as ((result: unknown) => string) | undefined,
     opaqueInput: func.input !== undefined && schema === undefined,

@@ -129,4 +129,25 @@ describe('interactive shell', () => {
     shell.keys('C-d')
     await shell.waitFor('[exited 0]')
   })
+
+  it('a one-shot login on a terminal asks for the password without echoing it', async () => {
+    const shell = startShell(['login', 'alice@example.com'])
+    await shell.waitFor(/^Password:\s*$/m)
+    shell.type('alice-password')
+    shell.keys('Enter')
+    const screen = await shell.waitFor('[exited 0]')
+    expect(screen).toContain('Logged in.')
+    expect(screen).not.toContain('alice-password')
+    expect(existsSync(workspace.credentialsFile())).toBe(true)
+  })
+
+  it('Ctrl-C at the password prompt cancels with exit 130', async () => {
+    const shell = startShell(['login', 'alice@example.com'])
+    await shell.waitFor(/^Password:\s*$/m)
+    shell.type('alice-pass')
+    shell.keys('C-c')
+    const screen = await shell.waitFor('[exited 130]')
+    expect(screen).toContain('Error: Cancelled.')
+    expect(existsSync(workspace.credentialsFile())).toBe(false)
+  })
 })

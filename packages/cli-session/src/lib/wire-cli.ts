@@ -11,6 +11,7 @@ import { exitCodes } from './exit-codes.js'
 import { explainCallFailure, formatFailure, toFailure } from './failure-report.js'
 import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
 import { commandHelp, programHelp, type ProgramInfo } from './help-text.js'
+import { readHidden } from './hidden-prompt.js'
 import { formatHuman } from './human-output.js'
 import { runInteractiveShell } from './interactive-shell.js'
 import { callLocal, type LocalRuntime } from './local-call.js'
@@ -308,6 +309,13 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
         }
       }
       const data = buildCommandInput(app, command, values, positionals)
+      // A one-shot login on a terminal asks for the password instead of requiring it as a flag.
+      if (!execution.interactive && command.promptFields.length > 0 && io.stdin.isTTY === true && (io.stderr as { isTTY?: boolean }).isTTY === true) {
+        for (const field of command.promptFields) {
+          const input = data as Record<string, unknown>
+          if (input[field] === undefined) input[field] = await readHidden(io.stdin, io.stderr, `${field.charAt(0).toUpperCase()}${field.slice(1)}: `)
+        }
+      }
       const note = (line: string): void => {
         if (!json) err(io, line)
       }
