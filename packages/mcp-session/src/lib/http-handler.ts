@@ -426,7 +426,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
 
     let mcpSessionId: string | undefined
     if (stateful && initialize) {
-      const created = await records.create()
+      const created = await records.create(resolution.identity.record?.userId)
       mcpSessionId = created.record.id
       localFor(mcpSessionId)
       res.setHeader('mcp-session-id', created.token)

@@ -224,6 +224,15 @@ describe('who the caller is', () => {
     expect((await alice.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
   })
 
+  it("an MCP session started with a bearer token belongs to its user: another user's token gets 404", async () => {
+    const { server } = await setup()
+    const aliceToken = tokenOf(await (await client(server.mcpUrl)).call('login', ALICE))
+    const bobToken = tokenOf(await (await client(server.mcpUrl)).call('login', BOB))
+    const alice = await client(server.mcpUrl, { token: aliceToken })
+    expect(await httpStatusOf(client(server.mcpUrl, { token: bobToken, sessionId: alice.transport.sessionId! }).then((bob) => bob.toolNames()))).toBe(404)
+    expect((await alice.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
+  })
+
   it('does not accept an MCP session id as a user session token', async () => {
     const { server, app } = await setup()
     const agent = await client(server.mcpUrl)

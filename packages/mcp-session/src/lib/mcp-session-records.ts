@@ -21,7 +21,10 @@ export interface MCPSessionData extends CoreUserSession {
   kind: 'mcp-session'
   /** Storage id of the user session the `login` tool started in this MCP session. */
   boundSessionId?: string
-  /** Its user, so that another user's bearer token cannot use or end this MCP session. */
+  /**
+   * The user this MCP session belongs to: the bearer token's user at initialize, or the user of
+   * the latest in-band login. Another user's bearer token can neither use nor end the session.
+   */
   boundUserId?: string
 }
 
@@ -37,13 +40,16 @@ export interface MCPSessionRecordsOptions {
 }
 
 export interface MCPSessionRecords {
-  /** Starts an MCP session; `token` is the `Mcp-Session-Id` given to the client. */
-  create(): Promise<{ token: string; record: MCPSessionRecord }>
+  /** Starts an MCP session, owned by `userId` when given; `token` is the `Mcp-Session-Id`. */
+  create(userId?: string): Promise<{ token: string; record: MCPSessionRecord }>
   /** The live MCP session for an `Mcp-Session-Id`, or undefined (unknown, expired, deleted). */
   load(token: string): Promise<MCPSessionRecord | undefined>
   /** Renews the idle timer when the last renewal is older than the renewal interval. */
   touch(record: MCPSessionRecord): Promise<void>
-  /** Binds (or, with undefined, unbinds) the user session started in this MCP session. */
+  /**
+   * Binds the user session started in this MCP session (and makes its user the owner), or, with
+   * undefined, unbinds it; the owner stays.
+   */
   bind(id: string, session: { id: string; userId: string } | undefined): Promise<'ok' | 'missing'>
   /** Ends an MCP session; true when a live one was removed. */
   delete(id: string, reason: SessionDeleteReason): Promise<boolean>
@@ -101,14 +107,14 @@ export function createMCPSessionRecords(options: MCPSessionRecordsOptions): MCPS
     isExpired,
     get,
 
-    async create() {
+    async create(owner) {
       const token = generateSessionToken()
       const id = storageIdOf(token)
       const now = clock()
       const record: MCPSessionRecord = {
         id,
         userId: id,
-        data: { userId: id, kind: 'mcp-session' },
+        data: owner === undefined ? { userId: id, kind: 'mcp-session' } : { userId: id, kind: 'mcp-session', boundUserId: owner },
         version: 1,
         createdAt: now,
         lastActiveAt: now,
@@ -135,7 +141,7 @@ export function createMCPSessionRecords(options: MCPSessionRecordsOptions): MCPS
       for (let attempt = 0; attempt < MAX_BIND_ATTEMPTS; attempt++) {
         if (current === undefined) return 'missing'
         const now = clock()
-        const { boundSessionId: _s, boundUserId: _u, ...rest } = current.data
+        const { boundSessionId: _bound, ...rest } = current.data
         const data: MCPSessionData = session === undefined ? rest : { ...rest, boundSessionId: session.id, boundUserId: session.userId }
         const result = await guard('update', () =>
           store.update(current!.id, current!.version, { data, lastActiveAt: now, expiresAt: expiryFor(current!.createdAt, now) }),
