@@ -248,6 +248,23 @@ describe('one-shot commands in local mode', () => {
     expect(stderr).toBe('Error: Cancelled.\n')
   })
 
+  it('SIGINT to a shell reading from a pipe cancels the command and ends with exit 130', async () => {
+    const child = spawn(process.execPath, [FIXTURE_CLI, 'shell'], {
+      env: { ...workspace.env, FIXTURE_ANNOUNCE_WAIT: '1' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+    child.stdin.write('wait --ms 600000\n')
+    await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').once('data', () => resolve()))
+    const code = await new Promise<number | null>((resolve) => {
+      child.on('close', resolve)
+      child.kill('SIGINT')
+    })
+    expect(code).toBe(130)
+    expect(stderr).toContain('Error: Cancelled.')
+  })
+
   it('no arguments without a terminal prints usage on stderr and exits 2', async () => {
     const result = await runCLI(workspace, [])
     expect(result.code).toBe(2)

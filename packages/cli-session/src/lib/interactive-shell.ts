@@ -45,6 +45,7 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
   let busy = false
   let closed = false
   let lastExitCode = 0
+  let interrupted = false
 
   return new Promise<number>((resolve) => {
     let finished = false
@@ -53,7 +54,7 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
       finished = true
       options.signal?.removeEventListener('abort', onProcessInterrupt)
       if (terminal) io.stdout.write('\n')
-      resolve(terminal ? 0 : lastExitCode)
+      resolve(interrupted ? 130 : terminal ? 0 : lastExitCode)
     }
 
     // Prompts are for people; commands piped in get only their output.
@@ -132,6 +133,7 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
     })
 
     const onProcessInterrupt = (): void => {
+      interrupted = true
       running?.abort()
       pending.length = 0
       rl.close()
