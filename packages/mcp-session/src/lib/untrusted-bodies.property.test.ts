@@ -79,6 +79,26 @@ describe('untrusted request bodies', () => {
     )
   })
 
+  it('answers random Authorization and Mcp-Session-Id headers with 401, 404 or 400, never a 500', async () => {
+    const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((code) => String.fromCharCode(code)), maxLength: 120 })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.option(fc.oneof(headerValue, headerValue.map((value) => `Bearer ${value}`)), { nil: undefined }),
+        fc.option(fc.oneof(headerValue, fc.constant(agent.transport.sessionId!)), { nil: undefined }),
+        async (authorization, sessionId) => {
+          const headers: Record<string, string> = {}
+          if (authorization !== undefined) headers['authorization'] = authorization
+          if (sessionId !== undefined) headers['mcp-session-id'] = sessionId
+          const response = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), headers)
+          await response.arrayBuffer()
+          if (authorization !== undefined && authorization.trim() !== '' && sessionId === agent.transport.sessionId) expect(response.status).toBe(401)
+          else expect([200, 400, 401, 404]).toContain(response.status)
+        },
+      ),
+      { numRuns: 80 },
+    )
+  })
+
   it('never answers a JSON-RPC-shaped body with a 500, in or out of a session', async () => {
     await fc.assert(
       fc.asyncProperty(jsonRpcShaped, fc.boolean(), fc.boolean(), async (message, inSession, batch) => {
