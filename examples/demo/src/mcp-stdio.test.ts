@@ -12,7 +12,7 @@ import { errorTable, silentLogger } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp, type DemoApp } from './app.js'
-import { ALICE, TEST_SECRET } from './demo-harness.test-support.js'
+import { ADMIN, ALICE, TEST_SECRET } from './demo-harness.test-support.js'
 import type { UserSession } from './types.js'
 
 // The stdio entry as an agent runs it: a separate process started by the SDK's StdioClientTransport,
@@ -113,6 +113,16 @@ describe('the demo over MCP stdio', () => {
     await app.sessions.revokeUser('user-alice')
     expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
     await credentials.remove('default')
+  })
+
+  it('acts as the user who ran `pikku-demo login`, until `pikku-demo logout`', async () => {
+    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: home, SESSION_SECRETS: TEST_SECRET }
+    const cli = (...args: string[]) => promisify(execFile)(process.execPath, [join(buildDir, 'cli.js'), ...args], { env, cwd: home })
+    await cli('login', '--email', ADMIN.email, '--password', ADMIN.password)
+    const agent = await stdioAgent()
+    expect((await call(agent, 'getProfile')).structuredContent).toMatchObject({ id: 'user-admin' })
+    await cli('logout')
+    expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
   })
 
   it('never uses a stored credential that was issued for a remote server', async () => {
