@@ -167,7 +167,9 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const channel = channelName(tableName)
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
-  const connection = { connectionString, connectionTimeoutMillis: connectTimeout }
+  // TCP keepalive lets an idle connection (above all the listener, which only ever reads) notice a
+  // peer that vanished without closing the socket, instead of waiting silently forever.
+  const connection = { connectionString, connectionTimeoutMillis: connectTimeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000 }
   const pool = new pg.Pool({ ...connection, max: poolSize, query_timeout: queryTimeout })
   let poolHealthy = true
   // An idle pooled connection that dies (the server restarted, the network dropped) is reported
