@@ -550,6 +550,30 @@ describe('the HTTP endpoint', () => {
     expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: 9, result: { tools: expect.any(Array) } })
   })
 
+  it('serves clients of every protocol revision with sessions, 2025-03-26 to 2025-11-25', async () => {
+    const { server } = await setup()
+    const dataOf = async (response: Response): Promise<{ result?: Record<string, unknown> }> => {
+      const text = await response.text()
+      const line = text.split('\n').find((candidate) => candidate.startsWith('data: '))
+      return JSON.parse(line === undefined ? text : line.slice('data: '.length)) as { result?: Record<string, unknown> }
+    }
+    for (const version of ['2025-03-26', '2025-06-18', '2025-11-25']) {
+      const init = await rawPost(
+        server.mcpUrl,
+        JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: version, capabilities: {}, clientInfo: { name: 'old', version: '1' } } }),
+        { 'mcp-protocol-version': version },
+      )
+      expect((await dataOf(init)).result?.['protocolVersion']).toBe(version)
+      const sessionId = init.headers.get('mcp-session-id')!
+      const list = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }), {
+        'mcp-session-id': sessionId,
+        'mcp-protocol-version': version,
+      })
+      expect(list.status).toBe(200)
+      expect((await dataOf(list)).result?.['tools']).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'login' })]))
+    }
+  })
+
   it('answers GET with 405: there is no standalone SSE stream', async () => {
     const { server } = await setup()
     const response = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream' } })
