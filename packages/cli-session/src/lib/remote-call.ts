@@ -63,7 +63,7 @@ export async function callRemote(options: RemoteCallOptions): Promise<unknown> {
       headers,
       ...(options.data === undefined ? {} : { body: JSON.stringify(options.data) }),
       redirect: 'manual',
-      signal: AbortSignal.any([options.signal, timeout]),
+      signal: anySignal(options.signal, timeout),
     })
   } catch (error) {
     if (options.signal.aborted) throw new CancelledError()
@@ -150,4 +150,18 @@ function networkReason(error: unknown): string {
   if (typeof cause?.code === 'string') return cause.code === 'ECONNREFUSED' ? 'connection refused' : cause.code
   if (typeof cause?.message === 'string') return cause.message
   return error instanceof Error ? error.message : String(error)
+}
+
+/** `AbortSignal.any` (Node 20.3+), with a fallback for the earliest Node 20 releases. */
+function anySignal(...signals: AbortSignal[]): AbortSignal {
+  if (typeof AbortSignal.any === 'function') return AbortSignal.any(signals)
+  const controller = new AbortController()
+  for (const signal of signals) {
+    if (signal.aborted) {
+      controller.abort(signal.reason)
+      break
+    }
+    signal.addEventListener('abort', () => controller.abort(signal.reason), { once: true })
+  }
+  return controller.signal
 }
