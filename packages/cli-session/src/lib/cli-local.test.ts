@@ -82,6 +82,10 @@ describe('one-shot commands in local mode', () => {
     expect(expired.stderr).toContain('Your session has expired or was revoked.')
     expect(expired.stderr).toContain('Run `fixture-app login` to sign in again.')
     expect(expired.stderr).not.toMatch(STACK_TRACE)
+    // A public command still runs, anonymously, and says why.
+    const anonymous = await runCLI(workspace, ['public'], { env: { FIXTURE_NOW: String(T0 + 3 * HOUR) } })
+    expect(anonymous).toMatchObject({ code: 0, stdout: 'Hello, guest\n' })
+    expect(anonymous.stderr).toContain('Note: your saved session has expired or was revoked, so this ran without it.')
   })
 
   it('a public command runs anonymously without a login and personalised with one', async () => {

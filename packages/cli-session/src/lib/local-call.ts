@@ -23,6 +23,8 @@ export interface LocalCallResult {
   readonly result: unknown
   /** What persisting the session did; undefined when the call was cancelled. */
   readonly commit: SessionCommitResult | undefined
+  /** A token was offered but no live session matched it, so the call ran without a session. */
+  readonly staleToken: boolean
 }
 
 export interface LocalCallOptions {
@@ -75,7 +77,7 @@ export async function callLocal(options: LocalCallOptions): Promise<LocalCallRes
   }
   try {
     const result = await untilAborted(runner.run(command.func, options.data, wire, { middleware: [sessionMiddleware] }), signal)
-    return { result, commit }
+    return { result, commit, staleToken }
   } catch (error) {
     if (error instanceof CancelledError) throw error
     throw new LocalCallError(error, staleToken)

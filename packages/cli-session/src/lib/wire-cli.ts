@@ -359,6 +359,9 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
           })
           result = called.result
           const commit = called.commit
+          if (called.staleToken && role === undefined && commit?.kind !== 'created') {
+            note(`Note: your saved session has expired or was revoked, so this ran without it. ${context.reloginHint}`)
+          }
           if (commit?.kind === 'created') {
             await context.saveLogin(commit.token)
             note(`Logged in. The session is saved in ${context.location}.`)
