@@ -45,6 +45,13 @@ export function readBody(req: IncomingMessage, limit: number): Promise<string | 
         reject(error)
       }
     })
+    // A client that goes away mid-body: settle instead of waiting forever.
+    req.on('close', () => {
+      if (!done && !req.complete) {
+        done = true
+        reject(new Error('The client closed the connection before sending the whole body'))
+      }
+    })
   })
 }
 
