@@ -42,6 +42,8 @@ export interface ServiceAccount {
 export interface Runner {
   readonly services: Services
   readonly logger: Logger
+  /** The global permissions every call must pass (protocols that list functions per caller use them). */
+  readonly permissions: PermissionSpec<unknown> | undefined
   /**
    * Runs one call: protocol, global and function middleware, then (innermost) the session check,
    * input validation, permissions and the function. Always rejects with a `PikkuError`: anything
@@ -123,6 +125,7 @@ export function createRunner(options: RunnerOptions): Runner {
   return {
     services,
     logger,
+    permissions: globalPermissions,
 
     async run(fn, data, wire, runOptions) {
       try {

@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
-import { createSessionManager, errorTable, type SessionStore } from '@pikku/core'
+import { createSessionManager, errorTable, pikkuPermission, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -276,6 +276,20 @@ describe('permissions', () => {
     await root.call('login', ROOT)
     expect(await root.toolNames()).toContain('adminReport')
     expect((await root.call('adminReport')).structuredContent).toEqual({ secret: 42 })
+  })
+
+  it('hides every tool from a caller the global permissions of the runner refuse, and refuses its calls', async () => {
+    const notAlice = pikkuPermission(async (_services, _data, wire) => (await wire.session.get())?.userId !== 'u-alice')
+    const app = createTestApp({ permissions: notAlice })
+    const server = await startTestServer(app)
+    cleanups.push(() => server.close())
+    const alice = await client(server.mcpUrl)
+    await alice.call('login', ALICE)
+    expect(await alice.toolNames()).toEqual([])
+    expect((await rpcErrorOf(alice.call('getProfile'))).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    const root = await client(server.mcpUrl)
+    await root.call('login', ROOT)
+    expect(await root.toolNames()).toContain('getProfile')
   })
 
   it('lists a tool whose guard needs the input (data is undefined while listing) and checks the call with the real input', async () => {

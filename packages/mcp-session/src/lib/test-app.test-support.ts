@@ -11,6 +11,7 @@ import {
   NotFoundError,
   pikkuFunc,
   pikkuPermission,
+  type PermissionSpec,
   pikkuSessionlessFunc,
   type Runner,
   type SessionManager,
@@ -157,6 +158,8 @@ export interface TestAppOptions {
   store?: SessionStore
   /** What the login tool hands out as its token. @default the opaque session token */
   issueToken?: (session: SessionState) => Promise<string | undefined>
+  /** The runner's global permissions. */
+  permissions?: PermissionSpec<unknown>
 }
 
 export function createTestApp(options: TestAppOptions = {}): TestApp {
@@ -167,6 +170,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
   const runner = createRunner({
     services: {},
     logger: silentLogger,
+    ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
     wireServices: (_services, wire) =>
       ({ sessionToken: async () => (options.issueToken === undefined ? wire.session.pending?.token : options.issueToken(wire.session)) }) as Partial<object>,
   })

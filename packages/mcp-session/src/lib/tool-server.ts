@@ -71,16 +71,20 @@ function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo
 }
 
 /**
- * Whether a caller may see a tool: a session when the function requires one, and the function's
- * own permission guards. Guards run without input, so `data` is `undefined` here; a guard that
- * throws on the missing input cannot be decided now and leaves the tool listed (the call is still
- * checked with the real input by the runner).
+ * Whether a caller may see a tool: a session when the function requires one, the runner's global
+ * permissions and the function's own guards. Guards run without input, so `data` is `undefined`
+ * here; a guard that throws on the missing input cannot be decided now and leaves the tool listed
+ * (the call is still checked with the real input by the runner).
  */
 export async function isToolVisible(runtime: ToolRuntime, tool: MCPTool, wire: PikkuWire): Promise<boolean> {
   if (tool.func.auth && wire.session.current === undefined) return false
-  if (tool.func.permissions === undefined) return true
+  const global = runtime.runner.permissions
+  if (global === undefined && tool.func.permissions === undefined) return true
+  const sessionlessWire = wire as unknown as SessionlessWire
   try {
-    return await checkPermissions(tool.func.permissions, runtime.runner.services, undefined, wire as unknown as SessionlessWire)
+    if (global !== undefined && !(await checkPermissions(global, runtime.runner.services, undefined, sessionlessWire))) return false
+    if (tool.func.permissions === undefined) return true
+    return await checkPermissions(tool.func.permissions, runtime.runner.services, undefined, sessionlessWire)
   } catch (error) {
     runtime.logger.debug('a permission guard threw while listing tools; the tool stays listed', { tool: tool.name, error })
     return true
