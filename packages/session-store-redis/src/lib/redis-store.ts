@@ -145,24 +145,47 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     healthy = false
   }
   const target = { url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
-  const command = openRedisConnection({ ...target, offlineQueue: false, onError: reportError('command') })
-  const { connection: client, firstAttempt } = command
+  const openCommandConnection = (): OpenedRedisConnection => openRedisConnection({ ...target, offlineQueue: false, onError: reportError('command') })
+  let command = openCommandConnection()
+  const client = (): OpenedRedisConnection['connection'] => command.connection
+  let replacedAt = 0
+  // node-redis can end up believing a connection is up while its socket is gone (seen when a
+  // reconnection races a dying server): every command then waits forever. An operation that ran
+  // into its deadline therefore replaces the command connection, at most once per deadline period,
+  // so the store recovers by itself; for a server that merely hangs, the new connection simply
+  // waits for it like the old one would have.
+  const replaceStuckConnection = (): void => {
+    if (closed || Date.now() - replacedAt < commandTimeout) return
+    replacedAt = Date.now()
+    const stuck = command
+    command = openCommandConnection()
+    void stuck.close(0)
+  }
   let subscriber: OpenedRedisConnection | undefined
   let closed = false
 
   const guard = async <T>(step: () => Promise<T>): Promise<T> => {
     if (closed) throw new Error('This Redis session store was closed; create a new one')
-    // Requests made while the application starts wait for the first connection attempt instead of
-    // failing, and never wait longer than one attempt.
-    await firstAttempt
     let timer: NodeJS.Timeout | undefined
+    let connected = false
     try {
       // node-redis's own command timeout stops once a command is written; a server that accepted
-      // the command and then hangs would hold the request forever, so the whole step has a deadline.
+      // the command and then hangs would hold the request forever, so the whole call has a deadline.
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no reply within ${commandTimeout} ms`)), commandTimeout)
+        timer = setTimeout(() => {
+          // Only a command that got no answer suggests a stuck connection, not a slow first connect.
+          if (connected) replaceStuckConnection()
+          reject(new Error(`no reply within ${commandTimeout} ms`))
+        }, commandTimeout)
       })
-      const result = await Promise.race([step(), deadline])
+      const run = async (): Promise<T> => {
+        // Requests made while the application starts wait for the first connection attempt
+        // instead of failing at once.
+        await command.firstAttempt
+        connected = true
+        return step()
+      }
+      const result = await Promise.race([run(), deadline])
       if (!healthy) logger.info('Redis session store: connection restored')
       healthy = true
       return result
@@ -176,10 +199,10 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const evalScript = async (script: LuaScript, key: string, args: readonly (string | number)[]): Promise<unknown> => {
     const call = { keys: [key], arguments: args.map(String) }
     try {
-      return await client.evalSha(script.sha1, call)
+      return await client().evalSha(script.sha1, call)
     } catch (error) {
       // After a restart (or on a new node) the script cache is empty: send the source once.
-      if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) return client.eval(script.source, call)
+      if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) return client().eval(script.source, call)
       throw error
     }
   }
@@ -187,7 +210,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const announce = async (event: SessionEvent): Promise<void> => {
     bus.publish(event)
     try {
-      await client.publish(keys.channel, JSON.stringify({ origin, event } satisfies EventMessage))
+      await client().publish(keys.channel, JSON.stringify({ origin, event } satisfies EventMessage))
     } catch (error) {
       // The write itself succeeded and was acknowledged by Redis; failing the call now would make
       // the caller retry a write that happened. Other servers miss this one event.
@@ -239,7 +262,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   }
 
   const readLive = async (id: string, now: number): Promise<SessionRecord<S> | undefined> => {
-    const record = parseRecord(id, await client.hGetAll(keys.record(id)))
+    const record = parseRecord(id, await client().hGetAll(keys.record(id)))
     return record === undefined || record.expiresAt <= now ? undefined : record
   }
 
@@ -311,7 +334,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         if (!isStorableKey(id)) return false
         const now = clock()
         // The owner is needed to extend the index entry before the record (see set()).
-        const userId = await client.hGet(keys.record(id), 'u')
+        const userId = await client().hGet(keys.record(id), 'u')
         if (userId === null || userId === undefined) return false
         await evalScript(indexAdd, keys.user(userId), [now, id, expiresAt, 'extend'])
         const version = (await evalScript(touchRecord, keys.record(id), [userId, lastActiveAt, expiresAt, ttlFor(expiresAt, now), now])) as
@@ -373,7 +396,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
 
     async ready() {
       // Any round trip proves the connection; this key never exists.
-      await guard(() => client.exists(keys.record('')))
+      await guard(() => client().exists(keys.record('')))
       await subscribedOnce
     },
 
