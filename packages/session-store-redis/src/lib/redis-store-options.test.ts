@@ -12,6 +12,7 @@ describe('Redis store options', () => {
     expect(() => createRedisStore({ url: 'redis://a:6379', cluster: ['redis://b:6379'] })).toThrow(/Pass either url \(one Redis node\) or cluster/)
     expect(() => createRedisStore({ cluster: [] })).toThrow(/cluster must be a non-empty list of redis:\/\/ or rediss:\/\/ node URLs; got \[\]/)
     expect(() => createRedisStore({ cluster: ['10.0.0.1:6379'] })).toThrow(/cluster must be a non-empty list/)
+    expect(() => createRedisStore({ subscriberCheckInterval: -1 })).toThrow(/subscriberCheckInterval must be 0 \(off\) or a positive number of ms; got -1/)
     expect(() => createRedisStore({ maxReconnectDelay: -5 })).toThrow(/maxReconnectDelay must be a positive number of ms; got -5/)
   })
 })

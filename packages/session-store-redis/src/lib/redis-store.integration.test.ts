@@ -12,6 +12,7 @@ import fc from 'fast-check'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
+import { startStallableProxy } from './stallable-proxy.js'
 import { redisAvailable, redisUrl } from './redis-test-service.js'
 
 type TestSession = CoreUserSession & Record<string, unknown>
@@ -168,6 +169,47 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
       { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
     ])
+  })
+
+  it('notices a subscription that silently stopped delivering and opens a new one', async () => {
+    const target = new URL(redisUrl)
+    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      const clock = createTestClock()
+      const prefix = freshPrefix()
+      const proxied = createRedisStore<TestSession>({
+        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        keyPrefix: prefix,
+        clock: clock.now,
+        logger: silentLogger,
+        subscriberCheckInterval: 100,
+      })
+      opened.push(proxied)
+      await proxied.ready()
+      const commandConnections = proxy.connections
+      const seen: SessionEvent[] = []
+      proxied.subscribe((event) => seen.push(event))
+      await proxied.ready()
+      // The subscriber's socket stays open but nothing passes any more: no error, no close.
+      proxy.stall(commandConnections)
+      const other = open(clock, prefix)
+      await expect
+        .poll(
+          async () => {
+            const probe = record(clock.now())
+            await other.set(probe)
+            await other.delete(probe.id, 'revoked')
+            await new Promise((resolve) => setTimeout(resolve, 20))
+            return seen.some((e) => e.type === 'deleted' && e.id === probe.id)
+          },
+          { timeout: 3_000, interval: 20 },
+        )
+        .toBe(true)
+      expect(proxy.connections).toBeGreaterThan(commandConnections + 1)
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await proxy.close()
+    }
   })
 
   it('ignores malformed messages on its event channel', async () => {

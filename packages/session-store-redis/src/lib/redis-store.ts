@@ -62,6 +62,13 @@ export interface RedisStoreOptions {
    */
   maxReconnectDelay?: number
   /**
+   * How often (ms) the store checks that its event subscription still delivers, by publishing a
+   * heartbeat it must hear back before the next check; a silent subscription is replaced. 0 turns
+   * the check off.
+   * @default 10_000
+   */
+  subscriberCheckInterval?: number
+  /**
    * Where connection losses and recoveries are reported (once per change, not per attempt).
    * @default createConsoleLogger()
    */
@@ -118,6 +125,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const connectTimeout = options.connectTimeout ?? 5_000
   const commandTimeout = options.commandTimeout ?? 5_000
   const maxReconnectDelay = options.maxReconnectDelay ?? 2_000
+  const subscriberCheckInterval = options.subscriberCheckInterval ?? 10_000
   const logger = options.logger ?? createConsoleLogger()
   if (typeof url !== 'string' || !/^rediss?:\/\//.test(url)) {
     throw new TypeError(`url must start with redis:// or rediss://, such as 'redis://127.0.0.1:6379'; got ${JSON.stringify(url)}`)
@@ -133,6 +141,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   assertPositive('connectTimeout', connectTimeout)
   assertPositive('commandTimeout', commandTimeout)
   assertPositive('maxReconnectDelay', maxReconnectDelay)
+  if (typeof subscriberCheckInterval !== 'number' || !Number.isFinite(subscriberCheckInterval) || subscriberCheckInterval < 0) {
+    throw new RangeError(`subscriberCheckInterval must be 0 (off) or a positive number of ms; got ${String(subscriberCheckInterval)}`)
+  }
 
   const keys = redisKeys(keyPrefix)
   const origin = randomUUID()
@@ -218,6 +229,13 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     }
   }
 
+  // Heartbeats: the store publishes one on its own channel every subscriberCheckInterval and
+  // expects its subscriber to hear it before the next. A subscription that silently stopped
+  // delivering (a half-open socket, a client that believes a dead socket is fine) is otherwise
+  // invisible, and revocations would stop reaching this server without any error.
+  let awaitedHeartbeat: string | undefined
+  let heartbeatCount = 0
+
   const onMessage = (message: string): void => {
     let parsed: unknown
     try {
@@ -225,14 +243,18 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     } catch {
       return
     }
-    if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+    if (isEventMessage(parsed)) {
+      if (parsed.origin !== origin) bus.publish(parsed.event)
+    } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+      awaitedHeartbeat = undefined
+    }
   }
 
   let subscribeTimer: NodeJS.Timeout | undefined
   let subscribedOnce: Promise<void> | undefined
   let markSubscribed: () => void = () => undefined
   const subscribeWithRetry = (connection: OpenedRedisConnection['connection'], attempt: number): void => {
-    if (closed) return
+    if (closed || subscriber?.connection !== connection) return
     // Once subscribed, node-redis re-subscribes by itself after a reconnect. A Cluster client can
     // refuse the first SUBSCRIBE until it knows its nodes, so a refused subscription is retried.
     connection.subscribe(keys.channel, onMessage).then(
@@ -243,14 +265,45 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     )
   }
 
-  const ensureSubscribed = (): void => {
-    if (subscriber !== undefined || closed) return
+  const openSubscriber = (): void => {
     const opened = openRedisConnection({ ...target, offlineQueue: true, onError: reportError('subscriber') })
     subscriber = opened
+    void opened.firstAttempt.then(() => subscribeWithRetry(opened.connection, 0))
+  }
+
+  const checkSubscriber = async (): Promise<void> => {
+    if (closed || subscriber === undefined) return
+    if (awaitedHeartbeat !== undefined) {
+      logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
+      const silent = subscriber
+      clearTimeout(subscribeTimer)
+      openSubscriber()
+      void silent.close(0)
+      // The next heartbeat goes out on the next tick, once the new subscription is in place.
+      awaitedHeartbeat = undefined
+      return
+    }
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    try {
+      await guard(() => client().publish(keys.channel, JSON.stringify({ origin, heartbeat })))
+    } catch {
+      // Redis itself is unreachable: nothing to learn about the subscription this time.
+      awaitedHeartbeat = undefined
+    }
+  }
+
+  let heartbeatTimer: NodeJS.Timeout | undefined
+  const ensureSubscribed = (): void => {
+    if (subscriber !== undefined || closed) return
     subscribedOnce = new Promise<void>((resolve) => {
       markSubscribed = resolve
     })
-    void opened.firstAttempt.then(() => subscribeWithRetry(opened.connection, 0))
+    openSubscriber()
+    if (subscriberCheckInterval > 0) {
+      heartbeatTimer = setInterval(() => void checkSubscriber(), subscriberCheckInterval)
+      heartbeatTimer.unref()
+    }
   }
 
   const ttlFor = (expiresAt: number, now: number): number => Math.floor(expiresAt - now)
@@ -404,6 +457,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       if (closed) return
       closed = true
       clearTimeout(subscribeTimer)
+      clearInterval(heartbeatTimer)
       markSubscribed()
       await Promise.all(
         [command, subscriber].map(async (opened) => {
