@@ -11,6 +11,10 @@ export interface CuttableProxy {
   stall(): void
   /** Passes bytes again after `stall()`. */
   resume(): void
+  /** Connections opened so far, numbered from 0 in the order they were opened. */
+  readonly connections: number
+  /** Freezes one connection for good (open, silent): a half-open socket. */
+  stallConnection(connection: number): void
   close(): Promise<void>
 }
 
@@ -19,6 +23,7 @@ export async function startCuttableProxy(target: { host: string; port: number })
   let server: Server | undefined
   let port = 0
   let stalled = false
+  const opened: [Socket, Socket][] = []
 
   const open = async (): Promise<void> => {
     const next = createServer((client) => {
@@ -32,6 +37,7 @@ export async function startCuttableProxy(target: { host: string; port: number })
         })
       }
       client.pipe(upstream).pipe(client)
+      opened.push([client, upstream])
       if (stalled) {
         client.pause()
         upstream.pause()
@@ -67,6 +73,17 @@ export async function startCuttableProxy(target: { host: string; port: number })
     resume() {
       stalled = false
       for (const socket of sockets) socket.resume()
+    },
+    get connections() {
+      return opened.length
+    },
+    stallConnection(connection) {
+      const pair = opened[connection]
+      if (pair === undefined) throw new Error(`No connection ${connection}; ${opened.length} opened so far`)
+      for (const socket of pair) {
+        socket.unpipe()
+        socket.pause()
+      }
     },
     close: shut,
   }

@@ -11,6 +11,7 @@ describe('PostgreSQL store options', () => {
     expect(() => createPostgresStore({ sweepInterval: -1 })).toThrow(/sweepInterval must be a number of ms, 0 or more; got -1/)
     expect(() => createPostgresStore({ sweepBatchSize: 1.5 })).toThrow(/sweepBatchSize must be a whole number, 1 or more; got 1.5/)
     expect(() => createPostgresStore({ poolSize: 0 })).toThrow(/poolSize must be a whole number, 1 or more; got 0/)
+    expect(() => createPostgresStore({ listenerCheckInterval: -1 })).toThrow(/listenerCheckInterval must be a number of ms \(0 turns the check off\), 0 or more; got -1/)
     expect(() => createPostgresStore({ queryTimeout: 0 })).toThrow(/queryTimeout must be a number of ms, 1 or more; got 0/)
   })
 

@@ -116,6 +116,37 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     expect(await store.get(after.id)).toEqual(after)
   })
 
+  it('notices a listener that silently stopped delivering and opens a new one', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0 }
+    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, listenerCheckInterval: 100 })
+    const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
+    stores.push(proxied, direct)
+    await proxied.ready()
+    const poolConnections = proxy.connections
+    const seen: SessionEvent[] = []
+    proxied.subscribe((event) => seen.push(event))
+    await proxied.ready()
+    // The listener's socket stays open but nothing passes any more: no error, no close.
+    proxy.stallConnection(poolConnections)
+    await expect
+      .poll(
+        async () => {
+          const probe = record(clock.now(), 'dave')
+          await direct.set(probe)
+          await direct.delete(probe.id, 'revoked')
+          await new Promise((resolve) => setTimeout(resolve, 20))
+          return seen.some((e) => e.type === 'deleted' && e.id === probe.id)
+        },
+        { timeout: 3_000, interval: 20 },
+      )
+      .toBe(true)
+    expect(proxy.connections).toBeGreaterThan(poolConnections + 1)
+  })
+
   it('recovers when its server connections are terminated by the database', async () => {
     const clock = createTestClock()
     const url = new URL(databaseUrl)

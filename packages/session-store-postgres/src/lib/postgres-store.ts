@@ -74,6 +74,13 @@ export interface PostgresStoreOptions {
    */
   maxReconnectDelay?: number
   /**
+   * How often (ms) the store checks that its event listener still hears notifications, by sending a
+   * heartbeat it must receive before the next check; a silent listener is re-opened. 0 turns the
+   * check off.
+   * @default 10_000
+   */
+  listenerCheckInterval?: number
+  /**
    * Where connection losses and recoveries are reported (once per change, not per attempt).
    * @default createConsoleLogger()
    */
@@ -146,6 +153,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const connectTimeout = options.connectTimeout ?? 5_000
   const queryTimeout = options.queryTimeout ?? 5_000
   const maxReconnectDelay = options.maxReconnectDelay ?? 2_000
+  const listenerCheckInterval = options.listenerCheckInterval ?? 10_000
   const logger = options.logger ?? createConsoleLogger()
   if (connectionString !== undefined && (typeof connectionString !== 'string' || !/^postgres(ql)?:\/\//.test(connectionString))) {
     throw new TypeError(
@@ -158,6 +166,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   assertNumber('connectTimeout', connectTimeout, 1, 'a number of ms')
   assertNumber('queryTimeout', queryTimeout, 1, 'a number of ms')
   assertNumber('maxReconnectDelay', maxReconnectDelay, 1, 'a number of ms')
+  assertNumber('listenerCheckInterval', listenerCheckInterval, 0, 'a number of ms (0 turns the check off)')
   if (!Number.isInteger(sweepBatchSize) || sweepBatchSize < 1) {
     throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
   }
@@ -237,6 +246,12 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   let reconnectTimer: NodeJS.Timeout | undefined
   let listening: Promise<void> | undefined
   let markListening: () => void = () => undefined
+  let retireListener: (error?: unknown) => void = () => undefined
+  // Heartbeats: the store notifies its own channel every listenerCheckInterval and expects its
+  // listener to hear it before the next check. A listener whose socket went silent without an
+  // error (a half-open connection) would otherwise stop revocations reaching this server unnoticed.
+  let awaitedHeartbeat: string | undefined
+  let heartbeatCount = 0
 
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let listenFailures = 0
@@ -256,6 +271,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       const delay = Math.min(50 * 2 ** Math.min(listenFailures++, 16), maxReconnectDelay)
       reconnectTimer = setTimeout(listen, delay)
     }
+    retireListener = retire
     client.on('error', retire)
     client.on('end', () => retire())
     client.on('notification', (message) => {
@@ -266,7 +282,11 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       } catch {
         return
       }
-      if (isEventMessage(parsed) && parsed.origin !== origin) bus.publish(parsed.event)
+      if (isEventMessage(parsed)) {
+        if (parsed.origin !== origin) bus.publish(parsed.event)
+      } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+        awaitedHeartbeat = undefined
+      }
     })
     client
       .connect()
@@ -280,12 +300,36 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       }, retire)
   }
 
+  const checkListener = async (): Promise<void> => {
+    if (closed) return
+    if (awaitedHeartbeat !== undefined) {
+      awaitedHeartbeat = undefined
+      // Re-opened through the usual path; the next heartbeat goes out once it is listening again.
+      retireListener(new Error('the event listener stopped delivering notifications'))
+      return
+    }
+    if (listenerHealthy !== true) return
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    try {
+      await guard(() => query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ origin, heartbeat })]))
+    } catch {
+      // The database itself is unreachable: nothing to learn about the listener this time.
+      awaitedHeartbeat = undefined
+    }
+  }
+
+  let heartbeatTimer: NodeJS.Timeout | undefined
   const ensureListening = (): void => {
     if (listening !== undefined || closed) return
     listening = new Promise<void>((resolve) => {
       markListening = resolve
     })
     listen()
+    if (listenerCheckInterval > 0) {
+      heartbeatTimer = setInterval(() => void checkListener(), listenerCheckInterval)
+      heartbeatTimer.unref()
+    }
   }
 
   const sweep = async (): Promise<number> => {
@@ -455,6 +499,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       closed = true
       if (sweepTimer !== undefined) clearInterval(sweepTimer)
       if (reconnectTimer !== undefined) clearTimeout(reconnectTimer)
+      clearInterval(heartbeatTimer)
       markListening()
       await Promise.all([pool.end().catch(() => undefined), listener?.end().catch(() => undefined)])
     },
