@@ -14,6 +14,7 @@ import {
 } from '@pikku/core'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
+import { type EventMessage, type PostgresListener, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { assertTableName, channelName } from './postgres-schema.js'
 import { isStorableKey } from './storable-key.js'
@@ -110,25 +111,6 @@ interface Row {
   created_at: string
   last_active_at: string
   expires_at: string
-}
-
-interface EventMessage {
-  /** The store instance that sent it, so it does not deliver its own events twice. */
-  origin: string
-  event: SessionEvent
-}
-
-const isEventMessage = (value: unknown): value is EventMessage => {
-  if (typeof value !== 'object' || value === null) return false
-  const { origin, event } = value as Partial<EventMessage>
-  return (
-    typeof origin === 'string' &&
-    typeof event === 'object' &&
-    event !== null &&
-    (event.type === 'changed' || event.type === 'deleted') &&
-    typeof event.id === 'string' &&
-    typeof event.userId === 'string'
-  )
 }
 
 function assertNumber(name: string, value: number, minimum: number, unit: string): void {
@@ -239,97 +221,21 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     }
   }
 
-  // The listener: one dedicated connection (LISTEN holds it for the store's lifetime), re-opened
-  // with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down are lost.
-  let listener: pg.Client | undefined
-  let listenerHealthy: boolean | undefined
-  let reconnectTimer: NodeJS.Timeout | undefined
-  let listening: Promise<void> | undefined
-  let markListening: () => void = () => undefined
-  let retireListener: (error?: unknown) => void = () => undefined
-  // Heartbeats: the store notifies its own channel every listenerCheckInterval and expects its
-  // listener to hear it before the next check. A listener whose socket went silent without an
-  // error (a half-open connection) would otherwise stop revocations reaching this server unnoticed.
-  let awaitedHeartbeat: string | undefined
-  let heartbeatCount = 0
-
-  // Consecutive failed attempts since the listener last worked: the backoff exponent.
-  let listenFailures = 0
-  const listen = (): void => {
-    if (closed) return
-    const client = new pg.Client(connection)
-    listener = client
-    let retired = false
-    const retire = (error?: unknown): void => {
-      if (retired) return
-      retired = true
-      client.removeAllListeners('notification')
-      client.end().catch(() => undefined)
-      if (closed) return
-      if (listenerHealthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
-      listenerHealthy = false
-      const delay = Math.min(50 * 2 ** Math.min(listenFailures++, 16), maxReconnectDelay)
-      reconnectTimer = setTimeout(listen, delay)
-    }
-    retireListener = retire
-    client.on('error', retire)
-    client.on('end', () => retire())
-    client.on('notification', (message) => {
-      if (message.channel !== channel || message.payload === undefined) return
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(message.payload)
-      } catch {
-        return
-      }
-      if (isEventMessage(parsed)) {
-        if (parsed.origin !== origin) bus.publish(parsed.event)
-      } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
-        awaitedHeartbeat = undefined
-      }
-    })
-    client
-      .connect()
-      .then(() => client.query(`LISTEN "${channel}"`))
-      .then(() => {
-        if (retired) return
-        if (listenerHealthy === false) logger.info('PostgreSQL session store: event listener restored')
-        listenerHealthy = true
-        listenFailures = 0
-        markListening()
-      }, retire)
-  }
-
-  const checkListener = async (): Promise<void> => {
-    if (closed) return
-    if (awaitedHeartbeat !== undefined) {
-      awaitedHeartbeat = undefined
-      // Re-opened through the usual path; the next heartbeat goes out once it is listening again.
-      retireListener(new Error('the event listener stopped delivering notifications'))
-      return
-    }
-    if (listenerHealthy !== true) return
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await guard(() => query('SELECT pg_notify($1, $2)', [channel, JSON.stringify({ origin, heartbeat })]))
-    } catch {
-      // The database itself is unreachable: nothing to learn about the listener this time.
-      awaitedHeartbeat = undefined
-    }
-  }
-
-  let heartbeatTimer: NodeJS.Timeout | undefined
+  let notifications: PostgresListener | undefined
   const ensureListening = (): void => {
-    if (listening !== undefined || closed) return
-    listening = new Promise<void>((resolve) => {
-      markListening = resolve
+    if (notifications !== undefined || closed) return
+    notifications = startPostgresListener({
+      connection,
+      channel,
+      origin,
+      deliver: (event) => bus.publish(event),
+      notify: async (payload) => {
+        await guard(() => query('SELECT pg_notify($1, $2)', [channel, payload]))
+      },
+      maxReconnectDelay,
+      checkInterval: listenerCheckInterval,
+      logger,
     })
-    listen()
-    if (listenerCheckInterval > 0) {
-      heartbeatTimer = setInterval(() => void checkListener(), listenerCheckInterval)
-      heartbeatTimer.unref()
-    }
   }
 
   const sweep = async (): Promise<number> => {
@@ -491,17 +397,14 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
 
     async ready() {
       await guard(() => query('SELECT 1', []))
-      if (listening !== undefined) await listening
+      if (notifications !== undefined) await notifications.listening
     },
 
     async close() {
       if (closed) return
       closed = true
       if (sweepTimer !== undefined) clearInterval(sweepTimer)
-      if (reconnectTimer !== undefined) clearTimeout(reconnectTimer)
-      clearInterval(heartbeatTimer)
-      markListening()
-      await Promise.all([pool.end().catch(() => undefined), listener?.end().catch(() => undefined)])
+      await Promise.all([pool.end().catch(() => undefined), notifications?.close()])
     },
   }
 }

@@ -1,0 +1,167 @@
+import type { Logger, SessionEvent } from '@pikku/core'
+import pg from 'pg'
+
+/** What travels in a NOTIFY payload on the store's channel. */
+export interface EventMessage {
+  /** The store instance that sent it, so it does not deliver its own events twice. */
+  origin: string
+  event: SessionEvent
+}
+
+export function isEventMessage(value: unknown): value is EventMessage {
+  if (typeof value !== 'object' || value === null) return false
+  const { origin, event } = value as Partial<EventMessage>
+  return (
+    typeof origin === 'string' &&
+    typeof event === 'object' &&
+    event !== null &&
+    (event.type === 'changed' || event.type === 'deleted') &&
+    typeof event.id === 'string' &&
+    typeof event.userId === 'string'
+  )
+}
+
+export interface PostgresListenerOptions {
+  connection: pg.ClientConfig
+  channel: string
+  /** This store instance's id; its own events are not delivered twice. */
+  origin: string
+  /** Receives other instances' events. */
+  deliver: (event: SessionEvent) => void
+  /** Sends a NOTIFY payload on the channel through the store's pool (the heartbeat). */
+  notify: (payload: string) => Promise<void>
+  maxReconnectDelay: number
+  /** 0 turns the heartbeat off. */
+  checkInterval: number
+  logger: Logger
+}
+
+export interface PostgresListener {
+  /** Resolves once LISTEN has succeeded the first time. */
+  readonly listening: Promise<void>
+  close(): Promise<void>
+}
+
+/**
+ * Ends a client politely, or destroys its socket when the server does not answer within `grace`
+ * ms: a silent connection would otherwise stay open, and keep the process alive, until TCP gives up.
+ */
+async function endClient(client: pg.Client, grace: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined
+  const ended = await Promise.race([
+    client.end().then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(resolve, grace, false)
+    }),
+  ])
+  clearTimeout(timer)
+  // pg has no public way to drop a connection that will not close; its socket is `connection.stream`.
+  if (!ended) (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy()
+}
+
+/**
+ * The store's LISTEN connection: a dedicated client (LISTEN holds its connection for good),
+ * re-opened with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down
+ * are lost.
+ *
+ * Heartbeats: every `checkInterval` the listener has a heartbeat notified on its channel and
+ * expects to hear it before the next check. A connection that went silent without any error (a
+ * half-open socket) would otherwise stop revocations reaching this server unnoticed.
+ */
+export function startPostgresListener(options: PostgresListenerOptions): PostgresListener {
+  const { channel, origin, logger } = options
+  let closed = false
+  let client: pg.Client | undefined
+  let healthy: boolean | undefined
+  let reconnectTimer: NodeJS.Timeout | undefined
+  let markListening: () => void = () => undefined
+  const listening = new Promise<void>((resolve) => {
+    markListening = resolve
+  })
+  let retireCurrent: (error?: unknown) => void = () => undefined
+  let awaitedHeartbeat: string | undefined
+  let heartbeatCount = 0
+  // Consecutive failed attempts since the listener last worked: the backoff exponent.
+  let failures = 0
+
+  const listen = (): void => {
+    if (closed) return
+    const current = new pg.Client(options.connection)
+    client = current
+    let retired = false
+    const retire = (error?: unknown): void => {
+      if (retired) return
+      retired = true
+      current.removeAllListeners('notification')
+      void endClient(current, 1_000)
+      if (closed) return
+      if (healthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
+      healthy = false
+      reconnectTimer = setTimeout(listen, Math.min(50 * 2 ** Math.min(failures++, 16), options.maxReconnectDelay))
+    }
+    retireCurrent = retire
+    current.on('error', retire)
+    current.on('end', () => retire())
+    current.on('notification', (message) => {
+      if (message.channel !== channel || message.payload === undefined) return
+      let parsed: unknown
+      try {
+        parsed = JSON.parse(message.payload)
+      } catch {
+        return
+      }
+      if (isEventMessage(parsed)) {
+        if (parsed.origin !== origin) options.deliver(parsed.event)
+      } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+        awaitedHeartbeat = undefined
+      }
+    })
+    current
+      .connect()
+      .then(() => current.query(`LISTEN "${channel}"`))
+      .then(() => {
+        if (retired) return
+        if (healthy === false) logger.info('PostgreSQL session store: event listener restored')
+        healthy = true
+        failures = 0
+        markListening()
+      }, retire)
+  }
+
+  const check = async (): Promise<void> => {
+    if (closed) return
+    if (awaitedHeartbeat !== undefined) {
+      awaitedHeartbeat = undefined
+      // Re-opened through the usual path; the next heartbeat goes out once it listens again.
+      retireCurrent(new Error('the event listener stopped delivering notifications'))
+      return
+    }
+    if (healthy !== true) return
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    try {
+      await options.notify(JSON.stringify({ origin, heartbeat }))
+    } catch {
+      // The database itself is unreachable: nothing to learn about the listener this time.
+      awaitedHeartbeat = undefined
+    }
+  }
+
+  listen()
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  heartbeatTimer?.unref()
+
+  return {
+    listening,
+    async close() {
+      closed = true
+      clearTimeout(reconnectTimer)
+      clearInterval(heartbeatTimer)
+      markListening()
+      if (client !== undefined) await endClient(client, 1_000)
+    },
+  }
+}
