@@ -15,6 +15,7 @@ import {
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
 import { misuse, translateRedisError } from './redis-errors.js'
+import { type EventMessage, type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
 import { isStorableKey } from './storable-key.js'
@@ -87,29 +88,10 @@ export interface RedisStore<S extends CoreUserSession = UserSession> extends Ses
   close(): Promise<void>
 }
 
-interface EventMessage {
-  /** The store instance that published it, so it does not deliver its own events twice. */
-  origin: string
-  event: SessionEvent
-}
-
 function assertPositive(name: string, value: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw new RangeError(`${name} must be a positive number of ms; got ${String(value)}`)
   }
-}
-
-const isEventMessage = (value: unknown): value is EventMessage => {
-  if (typeof value !== 'object' || value === null) return false
-  const { origin, event } = value as Partial<EventMessage>
-  return (
-    typeof origin === 'string' &&
-    typeof event === 'object' &&
-    event !== null &&
-    (event.type === 'changed' || event.type === 'deleted') &&
-    typeof event.id === 'string' &&
-    typeof event.userId === 'string'
-  )
 }
 
 /**
@@ -172,7 +154,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     command = openCommandConnection()
     void stuck.close(0)
   }
-  let subscriber: OpenedRedisConnection | undefined
+  let subscriber: RedisSubscriber | undefined
   let closed = false
 
   const guard = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -229,81 +211,20 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     }
   }
 
-  // Heartbeats: the store publishes one on its own channel every subscriberCheckInterval and
-  // expects its subscriber to hear it before the next. A subscription that silently stopped
-  // delivering (a half-open socket, a client that believes a dead socket is fine) is otherwise
-  // invisible, and revocations would stop reaching this server without any error.
-  let awaitedHeartbeat: string | undefined
-  let heartbeatCount = 0
-
-  const onMessage = (message: string): void => {
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(message)
-    } catch {
-      return
-    }
-    if (isEventMessage(parsed)) {
-      if (parsed.origin !== origin) bus.publish(parsed.event)
-    } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
-      awaitedHeartbeat = undefined
-    }
-  }
-
-  let subscribeTimer: NodeJS.Timeout | undefined
-  let subscribedOnce: Promise<void> | undefined
-  let markSubscribed: () => void = () => undefined
-  const subscribeWithRetry = (connection: OpenedRedisConnection['connection'], attempt: number): void => {
-    if (closed || subscriber?.connection !== connection) return
-    // Once subscribed, node-redis re-subscribes by itself after a reconnect. A Cluster client can
-    // refuse the first SUBSCRIBE until it knows its nodes, so a refused subscription is retried.
-    connection.subscribe(keys.channel, onMessage).then(
-      () => markSubscribed(),
-      () => {
-        if (!closed) subscribeTimer = setTimeout(() => subscribeWithRetry(connection, attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), maxReconnectDelay))
-      },
-    )
-  }
-
-  const openSubscriber = (): void => {
-    const opened = openRedisConnection({ ...target, offlineQueue: true, onError: reportError('subscriber') })
-    subscriber = opened
-    void opened.firstAttempt.then(() => subscribeWithRetry(opened.connection, 0))
-  }
-
-  const checkSubscriber = async (): Promise<void> => {
-    if (closed || subscriber === undefined) return
-    if (awaitedHeartbeat !== undefined) {
-      logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
-      const silent = subscriber
-      clearTimeout(subscribeTimer)
-      openSubscriber()
-      void silent.close(0)
-      // The next heartbeat goes out on the next tick, once the new subscription is in place.
-      awaitedHeartbeat = undefined
-      return
-    }
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await guard(() => client().publish(keys.channel, JSON.stringify({ origin, heartbeat })))
-    } catch {
-      // Redis itself is unreachable: nothing to learn about the subscription this time.
-      awaitedHeartbeat = undefined
-    }
-  }
-
-  let heartbeatTimer: NodeJS.Timeout | undefined
   const ensureSubscribed = (): void => {
     if (subscriber !== undefined || closed) return
-    subscribedOnce = new Promise<void>((resolve) => {
-      markSubscribed = resolve
+    subscriber = startRedisSubscriber({
+      open: () => openRedisConnection({ ...target, offlineQueue: true, onError: reportError('subscriber') }),
+      channel: keys.channel,
+      origin,
+      deliver: (event) => bus.publish(event),
+      publish: async (message) => {
+        await guard(() => client().publish(keys.channel, message))
+      },
+      maxReconnectDelay,
+      checkInterval: subscriberCheckInterval,
+      logger,
     })
-    openSubscriber()
-    if (subscriberCheckInterval > 0) {
-      heartbeatTimer = setInterval(() => void checkSubscriber(), subscriberCheckInterval)
-      heartbeatTimer.unref()
-    }
   }
 
   const ttlFor = (expiresAt: number, now: number): number => Math.floor(expiresAt - now)
@@ -450,15 +371,12 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     async ready() {
       // Any round trip proves the connection; this key never exists.
       await guard(() => client().exists(keys.record('')))
-      await subscribedOnce
+      await subscriber?.subscribed
     },
 
     async close() {
       if (closed) return
       closed = true
-      clearTimeout(subscribeTimer)
-      clearInterval(heartbeatTimer)
-      markSubscribed()
       await Promise.all(
         [command, subscriber].map(async (opened) => {
           await opened?.close(commandTimeout)

@@ -1,0 +1,133 @@
+import type { Logger, SessionEvent } from '@pikku/core'
+import type { OpenedRedisConnection } from './redis-connection.js'
+
+/** What travels on the store's pub/sub channel. */
+export interface EventMessage {
+  /** The store instance that published it, so it does not deliver its own events twice. */
+  origin: string
+  event: SessionEvent
+}
+
+export function isEventMessage(value: unknown): value is EventMessage {
+  if (typeof value !== 'object' || value === null) return false
+  const { origin, event } = value as Partial<EventMessage>
+  return (
+    typeof origin === 'string' &&
+    typeof event === 'object' &&
+    event !== null &&
+    (event.type === 'changed' || event.type === 'deleted') &&
+    typeof event.id === 'string' &&
+    typeof event.userId === 'string'
+  )
+}
+
+export interface RedisSubscriberOptions {
+  /** Opens a connection for the subscription (pub/sub needs one of its own). */
+  open: () => OpenedRedisConnection
+  channel: string
+  /** This store instance's id; its own events are not delivered twice. */
+  origin: string
+  /** Receives other instances' events. */
+  deliver: (event: SessionEvent) => void
+  /** Publishes on the channel through the store's command connection (the heartbeat). */
+  publish: (message: string) => Promise<void>
+  maxReconnectDelay: number
+  /** 0 turns the heartbeat off. */
+  checkInterval: number
+  logger: Logger
+}
+
+export interface RedisSubscriber {
+  /** Resolves once the server has confirmed the subscription the first time. */
+  readonly subscribed: Promise<void>
+  close(timeout: number): Promise<void>
+}
+
+/**
+ * The store's subscription to its event channel. node-redis re-subscribes by itself after a
+ * reconnect; on top of that, every `checkInterval` a heartbeat is published on the channel and
+ * must be heard before the next check. A subscription that silently stopped delivering (a
+ * half-open socket, a client that believes a dead socket is fine) is otherwise invisible, and
+ * revocations would stop reaching this server without any error: it is replaced instead.
+ */
+export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubscriber {
+  const { channel, origin, logger } = options
+  let closed = false
+  let current: OpenedRedisConnection | undefined
+  let retryTimer: NodeJS.Timeout | undefined
+  let markSubscribed: () => void = () => undefined
+  const subscribed = new Promise<void>((resolve) => {
+    markSubscribed = resolve
+  })
+  let awaitedHeartbeat: string | undefined
+  let heartbeatCount = 0
+
+  const onMessage = (message: string): void => {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(message)
+    } catch {
+      return
+    }
+    if (isEventMessage(parsed)) {
+      if (parsed.origin !== origin) options.deliver(parsed.event)
+    } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+      awaitedHeartbeat = undefined
+    }
+  }
+
+  const subscribe = (opened: OpenedRedisConnection, attempt: number): void => {
+    if (closed || current !== opened) return
+    // A Cluster client can refuse the first SUBSCRIBE until it knows its nodes: retried.
+    opened.connection.subscribe(channel, onMessage).then(
+      () => markSubscribed(),
+      () => {
+        if (closed) return
+        retryTimer = setTimeout(() => subscribe(opened, attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), options.maxReconnectDelay))
+      },
+    )
+  }
+
+  const connect = (): void => {
+    const opened = options.open()
+    current = opened
+    void opened.firstAttempt.then(() => subscribe(opened, 0))
+  }
+
+  const check = async (): Promise<void> => {
+    if (closed || current === undefined) return
+    if (awaitedHeartbeat !== undefined) {
+      logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
+      const silent = current
+      clearTimeout(retryTimer)
+      connect()
+      void silent.close(0)
+      // The next heartbeat goes out on the next tick, once the new subscription is in place.
+      awaitedHeartbeat = undefined
+      return
+    }
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    try {
+      await options.publish(JSON.stringify({ origin, heartbeat }))
+    } catch {
+      // Redis itself is unreachable: nothing to learn about the subscription this time.
+      awaitedHeartbeat = undefined
+    }
+  }
+
+  connect()
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  heartbeatTimer?.unref()
+
+  return {
+    subscribed,
+    async close(timeout) {
+      closed = true
+      clearTimeout(retryTimer)
+      clearInterval(heartbeatTimer)
+      markSubscribed()
+      await current?.close(timeout)
+    },
+  }
+}
