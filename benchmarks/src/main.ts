@@ -74,12 +74,12 @@ if (wants('http')) {
     log(`\n${scenario}`)
     log(
       formatTable(
-        ['variant', 'req/s', 'p99 ms', '× bare'],
+        ['variant', 'req/s', 'p99 ms', '× bare', 'server CPU µs/req', '× bare by CPU'],
         http.variants.map((variant) => {
           const result = variant.scenarios[scenario]!
           return variant.status === 'broken' && !Number.isFinite(result.rps)
-            ? [`${variant.label} (BROKEN)`, '—', '—', '—']
-            : [variant.label, result.rps, result.p99, result.ratioToBare]
+            ? [`${variant.label} (BROKEN)`, '—', '—', '—', '—', '—']
+            : [variant.label, result.rps, result.p99, result.ratioToBare, result.cpuMicros, result.cpuRatioToBare]
         }),
       ),
     )
@@ -113,7 +113,7 @@ if (wants('ws')) {
 }
 
 if (wants('handler')) {
-  log('\nPikku handler time per request, in-process (no sockets; one request at a time; median of interleaved rounds)')
+  log('\nPikku handler time per request, in-process (no sockets; one request at a time; best of interleaved rounds)')
   const rows = await runHandlerCost(number('BENCH_HANDLER_ROUNDS', 9), number('BENCH_HANDLER_SLICE_MS', 200))
   output.handler = rows
   log(formatTable(['configuration', 'route', 'µs/request', 'µs added by sessions'], rows.map((row) => [row.config, row.route, row.micros, row.addedMicros])))

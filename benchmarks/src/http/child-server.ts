@@ -19,7 +19,7 @@ export function startChild(name: string, profileDir?: string): Promise<Started> 
     child.once('message', (message: ChildMessage) => {
       clearTimeout(timer)
       if (message.type === 'listening') resolve({ name, child, port: message.port })
-      else reject(new Error(`${name} failed to start: ${message.error}`))
+      else if (message.type === 'failed') reject(new Error(`${name} failed to start: ${message.error}`))
     })
     child.once('exit', (code) => {
       clearTimeout(timer)
@@ -43,3 +43,18 @@ export function stopChild(child: ChildProcess): Promise<void> {
   })
 }
 
+
+/** The CPU time (µs) the child has used so far: server CPU per request is robust to a busy machine. */
+export function childCpu(child: ChildProcess): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the server did not report its CPU time')), 5_000)
+    const onMessage = (message: ChildMessage): void => {
+      if (message.type !== 'cpu') return
+      clearTimeout(timer)
+      child.off('message', onMessage)
+      resolve(message.micros)
+    }
+    child.on('message', onMessage)
+    child.send({ type: 'cpu' })
+  })
+}

@@ -23,6 +23,8 @@ export interface Sample {
   readonly non2xx: number
   readonly errors: number
   readonly timeouts: number
+  /** Server CPU time (user + system) per request, µs; filled in by the caller. */
+  cpuMicrosPerRequest?: number
 }
 
 /** One autocannon run in this (the parent) process against a child-process server. */

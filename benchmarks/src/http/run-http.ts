@@ -1,4 +1,4 @@
-import { startChild, stopChild, type Started } from './child-server.js'
+import { childCpu, startChild, stopChild, type Started } from './child-server.js'
 import type { ClientCredential } from './client.js'
 import { checkVariant, loginPool } from './correctness.js'
 import { measure, type Sample } from './load.js'
@@ -25,6 +25,10 @@ export interface ScenarioResult {
   readonly rps: number
   readonly p99: number
   readonly ratioToBare: number
+  /** Median server CPU time per request, µs (robust to other load on the machine). */
+  readonly cpuMicros: number
+  /** Bare's CPU per request ÷ this variant's: the throughput ratio a quiet machine would give. */
+  readonly cpuRatioToBare: number
   /** Samples with non-2xx answers, errors or timeouts (not valid measurements). */
   readonly invalidSamples: number
 }
@@ -79,20 +83,23 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
         await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.warmup })
       }
     }
-    for (let round = 1; round <= options.rounds; round++) {
+    for (let roundIndex = 1; roundIndex <= options.rounds; roundIndex++) {
       for (const scenario of scenarios) {
         for (const server of timed) {
           const entry = results.get(server.name)!
+          const cpuBefore = await childCpu(server.child)
           const sample = await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.duration })
+          sample.cpuMicrosPerRequest = round(((await childCpu(server.child)) - cpuBefore) / Math.max(sample.total, 1), 2)
           entry.samples.get(scenario.name)!.push(sample)
         }
-        log(`  round ${round}/${options.rounds} ${scenario.name}: ${timed.map((server) => `${server.name} ${Math.round(results.get(server.name)!.samples.get(scenario.name)!.at(-1)!.rps)}`).join(', ')}`)
+        log(`  round ${roundIndex}/${options.rounds} ${scenario.name}: ${timed.map((server) => `${server.name} ${Math.round(results.get(server.name)!.samples.get(scenario.name)!.at(-1)!.rps)}`).join(', ')}`)
       }
     }
   } finally {
     await Promise.all(started.map((server) => stopChild(server.child)))
   }
 
+  const bareCpu = new Map(scenarios.map((scenario) => [scenario.name, median((results.get('bare')?.samples.get(scenario.name) ?? []).filter(valid).map((s) => s.cpuMicrosPerRequest ?? Number.NaN))]))
   const bareRps = new Map(scenarios.map((scenario) => [scenario.name, median((results.get('bare')?.samples.get(scenario.name) ?? []).filter(valid).map((s) => s.rps))]))
   const variants: VariantResult[] = [...results.values()].map(({ info, problems, samples }) => {
     const perScenario: Record<string, ScenarioResult> = {}
@@ -106,11 +113,14 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
         allProblems.push(`${scenario.name}: ${invalid} sample(s) had non-2xx ${bad.non2xx}, errors ${bad.errors}, timeouts ${bad.timeouts}`)
       }
       const rps = median(good.map((sample) => sample.rps))
+      const cpu = median(good.map((sample) => sample.cpuMicrosPerRequest ?? Number.NaN))
       perScenario[scenario.name] = {
         samples: list,
         rps: round(rps, 0),
         p99: median(good.map((sample) => sample.p99)),
         ratioToBare: round(rps / bareRps.get(scenario.name)!, 3),
+        cpuMicros: round(cpu, 1),
+        cpuRatioToBare: round(bareCpu.get(scenario.name)! / cpu, 3),
         invalidSamples: invalid,
       }
     }

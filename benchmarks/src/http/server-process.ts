@@ -4,8 +4,12 @@
  */
 import type { RunningVariant } from './variant.js'
 
-export type ChildMessage = { type: 'listening'; port: number } | { type: 'failed'; error: string }
-export type ParentMessage = { type: 'close' }
+export type ChildMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'failed'; error: string }
+  /** CPU time this process has used so far (user + system), microseconds. */
+  | { type: 'cpu'; micros: number }
+export type ParentMessage = { type: 'close' } | { type: 'cpu' }
 
 const name = process.argv[2]
 if (name === undefined || !/^[a-z-]+$/.test(name) || process.send === undefined) {
@@ -29,6 +33,10 @@ const shutdown = async (): Promise<void> => {
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'close') void shutdown()
+  if (message.type === 'cpu') {
+    const usage = process.cpuUsage()
+    send({ type: 'cpu', micros: usage.user + usage.system })
+  }
 })
 process.on('disconnect', () => void shutdown())
 
