@@ -12,7 +12,7 @@ export type ChildMessage =
 export type ParentMessage = { type: 'close' } | { type: 'cpu' }
 
 const name = process.argv[2]
-if (name === undefined || !/^[a-z-]+$/.test(name) || process.send === undefined) {
+if (name === undefined || !/^[a-z0-9-]+$/.test(name) || process.send === undefined) {
   console.error('usage: forked by the benchmark runner with a variant name')
   process.exit(2)
 }

@@ -23,6 +23,7 @@ export interface VariantInfo {
 /** In table order; `bare` first, since every ratio is to it. */
 export const VARIANTS: readonly VariantInfo[] = [
   { name: 'bare', label: 'bare node:http (no sessions)', credential: 'none', family: 'ceiling' },
+  { name: 'bare-busy-4us', label: 'calibration: bare + 4 µs busy work/request', credential: 'none', family: 'ceiling' },
   { name: 'pikku-no-session', label: 'Pikku HTTP, no session middleware', credential: 'none', family: 'pikku' },
   { name: 'pikku-cookie-memory', label: 'Pikku cookie sessions, memory store', credential: 'cookie', family: 'pikku' },
   { name: 'pikku-cookie-sqlite', label: 'Pikku cookie sessions, SQLite store', credential: 'cookie', family: 'pikku' },

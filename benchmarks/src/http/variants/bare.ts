@@ -5,7 +5,21 @@ import type { RunningVariant } from '../variant.js'
 
 /** The ceiling: the same routes and JSON work on node:http, with no sessions at all. */
 export function start(): RunningVariant {
+  return startBare(0)
+}
+
+/**
+ * `busyMicros` of busy-waiting per request calibrates the table: it shows what a few microseconds
+ * of extra work per request cost in throughput on this machine, whoever spends them.
+ */
+export function startBare(busyMicros: number): RunningVariant {
   const server = createServer((req, res) => {
+    if (busyMicros > 0) {
+      const until = performance.now() + busyMicros / 1000
+      while (performance.now() < until) {
+        // Spinning on purpose: this is the calibration load.
+      }
+    }
     const url = req.url ?? '/'
     if (req.method === 'GET' && url === '/profile') return sendJSON(res, 200, FIXED_PROFILE)
     if (req.method === 'GET' && url === '/public') return sendJSON(res, 200, PUBLIC_BODY)
