@@ -1,9 +1,11 @@
+import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager } from './session-manager.js'
 import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
 import { createTestClock, type TestClock } from './test-clock.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
+import { isStorableKey } from './storable-key.js'
 
 interface ConformanceSession extends CoreUserSession {
   email?: string
@@ -277,6 +279,8 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         expect(events).toContainEqual(expect.objectContaining({ type: 'changed', id: one.id, version: 2 }))
         expect(events).toContainEqual({ type: 'deleted', id: one.id, userId: 'alice', reason: 'cleared' })
         expect(events).toContainEqual({ type: 'deleted', id: two.id, userId: 'alice', reason: 'revoked' })
+        // Resync is only for a subscription that was lost and re-established, never the first one.
+        expect(events).not.toContainEqual({ type: 'resync' })
       } finally {
         unsubscribe()
       }
@@ -291,6 +295,44 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
       await store.delete(stored.id)
       await settle(eventDelay)
       expect(events).toEqual([])
+    })
+
+    it('round-trips any JSON session data exactly (property)', async () => {
+      const anyString = fc.string({ unit: 'binary', maxLength: 40 })
+      const sessionData = fc.dictionary(anyString, fc.jsonValue({ maxDepth: 4 }), { maxKeys: 8 })
+      await fc.assert(
+        fc.asyncProperty(sessionData, anyString, async (data, userId) => {
+          // User ids come from the app; ones a database cannot store exactly are out of contract.
+          fc.pre(isStorableKey(userId))
+          const stored = record({ now: clock.now(), userId, data: { ...data, userId } })
+          await store.set(stored)
+          // Exactly what JSON carries: the one JSON value JavaScript tells apart, -0, comes back as 0.
+          expect(await store.get(stored.id)).toEqual(JSON.parse(JSON.stringify(stored)))
+          expect((await store.listByUser(userId)).map((r) => r.id)).toContain(stored.id)
+        }),
+        { numRuns: 100 },
+      )
+    })
+
+    it('round-trips lone surrogates and NUL characters inside session data', async () => {
+      const stored = record({ now: clock.now(), data: { userId: 'alice', odd: '\uD800 \0 \uDFFF', ['\u0000key']: ['\uDBFF'] } })
+      await store.set(stored)
+      expect(await store.get(stored.id)).toEqual(stored)
+    })
+
+    it('answers any id, however malformed, with "not found" instead of failing (property)', async () => {
+      const change = { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: clock.now() + MINUTE }
+      await fc.assert(
+        fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }), async (id) => {
+          expect(await store.get(id)).toBeUndefined()
+          expect(await store.delete(id)).toBe(false)
+          expect(await store.touch(id, clock.now(), clock.now() + MINUTE)).toBe(false)
+          expect(await store.update(id, 1, change)).toBe('missing')
+          expect(await store.listByUser(id)).toEqual([])
+          expect(await store.deleteByUser(id)).toBe(0)
+        }),
+        { numRuns: 100 },
+      )
     })
 
     it('ends an idle session and an over-age active session under the session manager', async () => {

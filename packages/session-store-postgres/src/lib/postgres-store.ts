@@ -11,13 +11,13 @@ import {
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
+  isStorableKey,
 } from '@pikku/core'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
 import { type EventMessage, type PostgresListener, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { assertTableName, channelName } from './postgres-schema.js'
-import { isStorableKey } from './storable-key.js'
 
 export interface PostgresStoreOptions {
   /**

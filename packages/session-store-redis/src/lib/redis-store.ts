@@ -11,6 +11,7 @@ import {
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
+  isStorableKey,
 } from '@pikku/core'
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
@@ -18,7 +19,6 @@ import { misuse, translateRedisError } from './redis-errors.js'
 import { type EventMessage, type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
-import { isStorableKey } from './storable-key.js'
 
 export interface RedisStoreOptions {
   /**

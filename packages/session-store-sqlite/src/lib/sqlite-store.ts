@@ -11,10 +11,10 @@ import {
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
+  isStorableKey,
 } from '@pikku/core'
 import { assertTableName, schemaStatements } from './sqlite-schema.js'
 import { translateSqliteError } from './sqlite-errors.js'
-import { isStorableKey } from './storable-key.js'
 
 export interface SqliteStoreOptions {
   /**
