@@ -47,6 +47,13 @@ export type SessionEvent =
       readonly userId: string
       readonly reason: SessionDeleteReason
     }
+  /**
+   * The store's event delivery was interrupted and has resumed (a distributed store's subscription
+   * dropped and was re-established). Events may have been missed meanwhile, so a subscriber must
+   * re-check whatever sessions it holds. Never sent for the first subscription; the memory store
+   * never sends it.
+   */
+  | { readonly type: 'resync' }
 
 export type SessionEventListener = (event: SessionEvent) => void
 
