@@ -41,6 +41,10 @@ const startedAt = new Date()
 log(`Pikku Sessions benchmarks, ${startedAt.toISOString()}`)
 log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}`)
 
+process.on('exit', (code) => {
+  if (code !== 0) console.error(`benchmark process exiting with code ${code}`)
+})
+
 const output: {
   startedAt: string
   finishedAt?: string
@@ -51,9 +55,29 @@ const output: {
   writes?: WriteCountRow[]
   stores?: StoreBenchResult[]
   memory?: MemoryResult[]
-} = { startedAt: startedAt.toISOString(), machine }
+  failures: { section: string; error: string }[]
+} = { startedAt: startedAt.toISOString(), machine, failures: [] }
 
-if (wants('http')) {
+mkdirSync(resultsDir, { recursive: true })
+const file = `${resultsDir}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
+/** Written after every section, so a failure late in the run keeps what was measured before it. */
+const save = (): void => {
+  writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`)
+  writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(output, null, 2)}\n`)
+}
+const section = async (name: string, run: () => Promise<void>): Promise<void> => {
+  if (!wants(name)) return
+  try {
+    await run()
+  } catch (error) {
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    log(`SECTION ${name} FAILED: ${text}`)
+    output.failures.push({ section: name, error: text })
+  }
+  save()
+}
+
+await section('http', async () => {
   const profileDir = fileURLToPath(new URL('../profiles/', import.meta.url))
   const options = {
     rounds: number('BENCH_ROUNDS', 4),
@@ -86,9 +110,9 @@ if (wants('http')) {
   }
   const broken = http.variants.filter((variant) => variant.status === 'broken')
   for (const variant of broken) log(`BROKEN ${variant.name}: ${variant.problems.join('; ')}`)
-}
+})
 
-if (wants('ws')) {
+await section('ws', async () => {
   const options = {
     rounds: number('BENCH_ROUNDS', 4),
     duration: number('BENCH_DURATION', 3),
@@ -110,16 +134,16 @@ if (wants('ws')) {
     const errors = result.samples.reduce((sum, sample) => sum + sample.errors, 0)
     if (errors > 0) log(`BROKEN ${result.variant} over ${result.connections}: ${errors} replies without the session`)
   }
-}
+})
 
-if (wants('handler')) {
+await section('handler', async () => {
   log('\nPikku handler time per request, in-process (no sockets; one request at a time; best of interleaved rounds)')
   const rows = await runHandlerCost(number('BENCH_HANDLER_ROUNDS', 9), number('BENCH_HANDLER_SLICE_MS', 200))
   output.handler = rows
   log(formatTable(['configuration', 'route', 'µs/request', 'µs added by sessions'], rows.map((row) => [row.config, row.route, row.micros, row.addedMicros])))
-}
+})
 
-if (wants('writes')) {
+await section('writes', async () => {
   log('\nStore calls per request (Pikku, memory store behind a counting wrapper)')
   const rows = await runWriteCount()
   output.writes = rows
@@ -129,9 +153,9 @@ if (wants('writes')) {
       rows.map((row) => [row.credential, row.request, String(row.status), row.reads, row.writes, row.writeCalls, row.expectedWrites, row.writes === row.expectedWrites ? 'yes' : 'NO']),
     ),
   )
-}
+})
 
-if (wants('stores')) {
+await section('stores', async () => {
   const storeOptions = { seconds: number('BENCH_STORE_SECONDS', 1), records: number('BENCH_STORE_RECORDS', 10_000), concurrency: number('BENCH_STORE_CONCURRENCY', 32) }
   log(`\nStore operations per second (${storeOptions.records.toLocaleString('en-US')} sessions stored; 1 caller / ${storeOptions.concurrency} concurrent callers)`)
   const stores = await runStoreBench(storeOptions, log)
@@ -146,9 +170,9 @@ if (wants('stores')) {
       ),
     ),
   )
-}
+})
 
-if (wants('memory')) {
+await section('memory', async () => {
   log('\nMemory store heap (child process, --expose-gc, heapUsed after gc)')
   const memory = [await runMemory(100_000, 4096), await runMemory(1_000_000, 1024)]
   output.memory = memory
@@ -162,11 +186,9 @@ if (wants('memory')) {
       ),
     ),
   )
-}
+})
 
 output.finishedAt = new Date().toISOString()
-mkdirSync(resultsDir, { recursive: true })
-const file = `${resultsDir}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
-writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`)
-writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(output, null, 2)}\n`)
+save()
 log(`\nraw results: ${file}`)
+if (output.failures.length > 0) process.exitCode = 1

@@ -40,7 +40,11 @@ async function openSockets(port: number, cookies: readonly string[], count: numb
     Array.from({ length: count }, (_, i) => {
       const socket = new WebSocket(`ws://127.0.0.1:${port}/ws`, ['pikku.v1'], { headers: { cookie: cookies[i % cookies.length]! } })
       return new Promise<OpenSocket>((resolve, reject) => {
-        socket.once('open', () => resolve({ socket }))
+        socket.once('open', () => {
+          // Later failures are counted by the guard in drive(); an unhandled 'error' would crash the run.
+          socket.on('error', () => undefined)
+          resolve({ socket })
+        })
         socket.once('error', reject)
         socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused with ${response.statusCode}`)))
       })
@@ -59,20 +63,32 @@ function drive(sockets: readonly OpenSocket[], seconds: number): Promise<WSSampl
   const started = performance.now()
   return new Promise((resolve) => {
     let idle = 0
+    let settled = false
+    const finish = (): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(guard)
+      resolve({ messagesPerSecond: replies / ((performance.now() - started) / 1000), errors })
+    }
+    // A connection that stops answering must not hang the run: give up a few seconds after the end.
+    const guard = setTimeout(() => {
+      errors += sockets.length - idle
+      finish()
+    }, (seconds + 5) * 1000)
     for (const { socket } of sockets) {
       let id = 0
       const send = (): void => {
         socket.send(`{"id":${++id},"func":"getProfile"}`)
       }
       const onMessage = (data: WebSocket.RawData): void => {
-        const reply = JSON.parse(data.toString()) as { result?: { userId?: string }; error?: unknown }
+        const reply = JSON.parse(data.toString()) as { id?: unknown; result?: { userId?: string }; error?: unknown; event?: unknown }
+        // Server events (a session ended elsewhere) are not replies.
+        if (reply.event !== undefined) return
         if (typeof reply.result?.userId === 'string') replies++
         else errors++
         if (running) return send()
         socket.off('message', onMessage)
-        if (++idle === sockets.length) {
-          resolve({ messagesPerSecond: replies / ((performance.now() - started) / 1000), errors })
-        }
+        if (++idle === sockets.length) finish()
       }
       socket.on('message', onMessage)
       send()
