@@ -27,6 +27,13 @@ export interface RedisConnectionOptions {
   commandTimeout: number
   maxReconnectDelay: number
   onError: (error: unknown) => void
+  /** Called whenever the connection, or for a Cluster one of its node connections, fails. */
+  onInterrupted?: () => void
+  /**
+   * Called each time a single-node connection becomes ready, including after node-redis
+   * reconnected it by itself; by then node-redis has already renewed its subscriptions.
+   */
+  onReady?: () => void
 }
 
 export interface OpenedRedisConnection {
@@ -63,7 +70,11 @@ export function openRedisConnection(options: RedisConnectionOptions): OpenedRedi
   raw.on('error', (error: unknown) => {
     settleFirstAttempt()
     options.onError(error)
+    options.onInterrupted?.()
   })
+  // A Cluster client reports its node connections' failures (the pub/sub one among them) apart.
+  if (options.onInterrupted !== undefined) raw.on('node-error', options.onInterrupted)
+  if (options.onReady !== undefined) raw.on('ready', options.onReady)
 
   let closed = false
   let retryTimer: NodeJS.Timeout | undefined

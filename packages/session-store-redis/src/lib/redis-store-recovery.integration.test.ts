@@ -104,6 +104,8 @@ describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back',
         { timeout: 5_000, interval: 100 },
       )
       .toBe(true)
+    // Events published while it was down are gone; its subscribers were told to re-check.
+    expect(seenByB.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
   })
 
   it('recovers by itself after crash after crash, with every acknowledged write intact', async () => {

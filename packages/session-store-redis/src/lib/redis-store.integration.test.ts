@@ -162,9 +162,9 @@ describe.skipIf(!available)('Redis store against a real server', () => {
     const other = record(clock.now(), { userId: 'bob' })
     await serverA.set(other)
     await serverA.deleteByUser('bob')
-    await expect.poll(() => seenByB.filter((e) => e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
+    await expect.poll(() => seenByB.filter((e) => e.type !== 'resync' && e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(seenByA.filter((e) => e.id === other.id)).toEqual([
+    expect(seenByA.filter((e) => e.type !== 'resync' && e.id === other.id)).toEqual([
       { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
       { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
     ])
@@ -205,6 +205,56 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         )
         .toBe(true)
       expect(proxy.connections).toBeGreaterThan(commandConnections + 1)
+      // Whatever was published while it was silent is gone: subscribers are told to re-check.
+      expect(seen.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await proxy.close()
+    }
+  })
+
+  it('tells subscribers to resync once its dropped event connection is subscribed again', async () => {
+    const target = new URL(redisUrl)
+    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      const clock = createTestClock()
+      const prefix = freshPrefix()
+      const proxied = createRedisStore<TestSession>({
+        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        keyPrefix: prefix,
+        clock: clock.now,
+        logger: silentLogger,
+        maxReconnectDelay: 50,
+        // Off, so that only node-redis's own reconnection brings the subscription back.
+        subscriberCheckInterval: 0,
+      })
+      opened.push(proxied)
+      await proxied.ready()
+      const commandConnections = proxy.connections
+      const seen: SessionEvent[] = []
+      proxied.subscribe((event) => seen.push(event))
+      await proxied.ready()
+      const other = open(clock, prefix)
+      const first = record(clock.now())
+      await other.set(first)
+      await expect.poll(() => seen.length, { timeout: 1_000, interval: 5 }).toBe(1)
+      // The first subscription is not a resync.
+      expect(seen).toEqual([expect.objectContaining({ type: 'changed', id: first.id })])
+
+      // Only the subscriber's connection drops; the command connection stays up.
+      proxy.cut(commandConnections)
+      const missed = record(clock.now())
+      await other.set(missed)
+      await other.delete(missed.id, 'revoked')
+      await expect.poll(() => seen.filter((e) => e.type === 'resync'), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'resync' }])
+      expect(proxy.connections).toBe(commandConnections + 2)
+
+      // Subscribed again before the resync was sent: a revocation made now arrives.
+      const after = record(clock.now())
+      await other.set(after)
+      await other.delete(after.id, 'revoked')
+      await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
+      expect(seen.filter((e) => e.type === 'resync')).toHaveLength(1)
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()))
       await proxy.close()

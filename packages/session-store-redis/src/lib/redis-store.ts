@@ -214,7 +214,14 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const ensureSubscribed = (): void => {
     if (subscriber !== undefined || closed) return
     subscriber = startRedisSubscriber({
-      open: () => openRedisConnection({ ...target, offlineQueue: true, onError: reportError('subscriber') }),
+      open: (events) =>
+        openRedisConnection({
+          ...target,
+          offlineQueue: true,
+          onError: reportError('subscriber'),
+          onInterrupted: events.interrupted,
+          onReady: events.ready,
+        }),
       channel: keys.channel,
       origin,
       deliver: (event) => bus.publish(event),

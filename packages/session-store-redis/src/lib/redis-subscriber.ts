@@ -21,13 +21,21 @@ export function isEventMessage(value: unknown): value is EventMessage {
   )
 }
 
+/** What a subscription connection tells the subscriber about its own health. */
+export interface SubscriptionConnectionEvents {
+  /** The connection failed: events published from now on may never arrive. */
+  interrupted(): void
+  /** The connection is ready again, its subscription renewed by node-redis. */
+  ready(): void
+}
+
 export interface RedisSubscriberOptions {
   /** Opens a connection for the subscription (pub/sub needs one of its own). */
-  open: () => OpenedRedisConnection
+  open: (events: SubscriptionConnectionEvents) => OpenedRedisConnection
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events. */
+  /** Receives other instances' events, and `resync` after the subscription was lost and regained. */
   deliver: (event: SessionEvent) => void
   /** Publishes on the channel through the store's command connection (the heartbeat). */
   publish: (message: string) => Promise<void>
@@ -49,6 +57,11 @@ export interface RedisSubscriber {
  * must be heard before the next check. A subscription that silently stopped delivering (a
  * half-open socket, a client that believes a dead socket is fine) is otherwise invisible, and
  * revocations would stop reaching this server without any error: it is replaced instead.
+ *
+ * Pub/sub keeps nothing for an absent subscriber, so whatever was published while the
+ * subscription was down is gone. Once it delivers again, subscribers get one `resync` event and
+ * re-check the sessions they hold. It is sent only after the channel is subscribed again, so an
+ * event published after the re-check cannot be missed as well.
  */
 export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubscriber {
   const { channel, origin, logger } = options
@@ -61,8 +74,25 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   })
   let awaitedHeartbeat: string | undefined
   let heartbeatCount = 0
+  // The connection whose SUBSCRIBE the server confirmed last.
+  let subscribedOn: OpenedRedisConnection | undefined
+  // Whether the subscription was lost after it had first been confirmed and not regained since.
+  let interrupted = false
 
-  const onMessage = (message: string): void => {
+  const lose = (): void => {
+    if (subscribedOn !== undefined) interrupted = true
+  }
+
+  const regain = (): void => {
+    if (!interrupted || closed) return
+    interrupted = false
+    options.deliver({ type: 'resync' })
+  }
+
+  const onMessage = (from: OpenedRedisConnection, message: string): void => {
+    if (from !== current) return
+    // Anything heard proves the subscription delivers again (the only sign a Cluster client gives).
+    regain()
     let parsed: unknown
     try {
       parsed = JSON.parse(message)
@@ -79,8 +109,12 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   const subscribe = (opened: OpenedRedisConnection, attempt: number): void => {
     if (closed || current !== opened) return
     // A Cluster client can refuse the first SUBSCRIBE until it knows its nodes: retried.
-    opened.connection.subscribe(channel, onMessage).then(
-      () => markSubscribed(),
+    opened.connection.subscribe(channel, (message) => onMessage(opened, message)).then(
+      () => {
+        subscribedOn = opened
+        markSubscribed()
+        regain()
+      },
       () => {
         if (closed) return
         retryTimer = setTimeout(() => subscribe(opened, attempt + 1), Math.min(50 * 2 ** Math.min(attempt, 16), options.maxReconnectDelay))
@@ -89,7 +123,15 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   }
 
   const connect = (): void => {
-    const opened = options.open()
+    const opened = options.open({
+      interrupted: () => {
+        if (current === opened) lose()
+      },
+      ready: () => {
+        // Only a connection that had subscribed is re-subscribed by node-redis on reconnecting.
+        if (current === opened && subscribedOn === opened) regain()
+      },
+    })
     current = opened
     void opened.firstAttempt.then(() => subscribe(opened, 0))
   }
@@ -99,6 +141,7 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
     if (awaitedHeartbeat !== undefined) {
       logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
       const silent = current
+      lose()
       clearTimeout(retryTimer)
       connect()
       void silent.close(0)
