@@ -26,7 +26,7 @@ export interface PostgresListenerOptions {
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events. */
+  /** Receives other instances' events, and `resync` after the listener was lost and regained. */
   deliver: (event: SessionEvent) => void
   /** Sends a NOTIFY payload on the channel through the store's pool (the heartbeat). */
   notify: (payload: string) => Promise<void>
@@ -65,7 +65,9 @@ async function endClient(client: pg.Client, grace: number): Promise<void> {
 /**
  * The store's LISTEN connection: a dedicated client (LISTEN holds its connection for good),
  * re-opened with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down
- * are lost.
+ * are lost, so each time LISTEN succeeds again after the first time, subscribers get one `resync`
+ * event and re-check the sessions they hold. It is sent only once LISTEN has succeeded, so an event
+ * sent after the re-check cannot be missed as well.
  *
  * Heartbeats: every `checkInterval` the listener has a heartbeat notified on its channel and
  * expects to hear it before the next check. A connection that went silent without any error (a
@@ -86,6 +88,8 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
   let heartbeatCount = 0
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let failures = 0
+  // Whether LISTEN has succeeded before: every later success follows a gap in delivery.
+  let listenedBefore = false
 
   const listen = (): void => {
     if (closed) return
@@ -128,6 +132,8 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         healthy = true
         failures = 0
         markListening()
+        if (listenedBefore) options.deliver({ type: 'resync' })
+        listenedBefore = true
       }, retire)
   }
 

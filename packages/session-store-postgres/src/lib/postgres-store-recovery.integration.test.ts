@@ -82,6 +82,8 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
         { timeout: 5_000, interval: 50 },
       )
       .toBe(true)
+    // Notifications sent while it was cut off are gone; its subscribers were told to re-check.
+    expect(seenByCutOff.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
   })
 
   it('answers ServiceUnavailableError within its query timeout when the database hangs, and carries on when it resumes', async () => {
@@ -145,6 +147,43 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
       )
       .toBe(true)
     expect(proxy.connections).toBeGreaterThan(poolConnections + 1)
+    expect(seen.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
+  })
+
+  it('tells subscribers to resync once LISTEN succeeds again after only its listener connection was terminated', async () => {
+    const clock = createTestClock()
+    const url = new URL(databaseUrl)
+    url.searchParams.set('application_name', `${table}_listener`)
+    const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
+    const store = createPostgresStore({ ...common, connectionString: url.toString(), listenerCheckInterval: 0 })
+    const other = createPostgresStore({ ...common, connectionString: databaseUrl })
+    stores.push(store, other)
+    const seen: SessionEvent[] = []
+    store.subscribe((event) => seen.push(event))
+    await store.ready()
+    const first = record(clock.now(), 'erin')
+    await other.set(first)
+    await expect.poll(() => seen.length, { timeout: 1_000, interval: 5 }).toBe(1)
+    // The first LISTEN is not a resync.
+    expect(seen).toEqual([expect.objectContaining({ type: 'changed', id: first.id })])
+
+    // Only the listener: its last statement is LISTEN (the pool's connections ran other queries).
+    const { rows } = await admin.query<{ pid: number }>(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN %'",
+      [`${table}_listener`],
+    )
+    expect(rows).toHaveLength(1)
+    const missed = record(clock.now(), 'erin')
+    await other.set(missed)
+    await other.delete(missed.id, 'revoked')
+    await expect.poll(() => seen.filter((e) => e.type === 'resync'), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'resync' }])
+
+    // Listening again before the resync was sent: a revocation made now arrives.
+    const after = record(clock.now(), 'erin')
+    await other.set(after)
+    await other.delete(after.id, 'revoked')
+    await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
+    expect(seen.filter((e) => e.type === 'resync')).toHaveLength(1)
   })
 
   it('recovers when its server connections are terminated by the database', async () => {
