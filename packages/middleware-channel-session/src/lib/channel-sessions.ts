@@ -73,6 +73,8 @@ export const SESSION_CLEARED_EVENT = { state: 'cleared' } as const
 class Grant implements ChannelSessionGrant {
   record: SessionRecord<UserSession> | undefined = undefined
   deleted: Set<string> | undefined = undefined
+  /** The store resynced while the upgrade ran: a deletion of its session may have been missed. */
+  recheck = false
 }
 
 /** What this package tracks for one connection; the session itself is the connection's state. */
@@ -220,33 +222,70 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     )
   }
 
-  const onEvent = (event: SessionEvent): void => {
-    if (event.type === 'deleted') for (const grant of activeGrants) (grant.deleted ??= new Set()).add(event.id)
-    const set = index.get(event.id)
+  /** The stored session `id` is gone: its connections end it. */
+  const sessionDeleted = (id: string): void => {
+    const set = index.get(id)
     if (set === undefined) return
-    if (event.type === 'deleted') {
-      for (const binding of [...set]) {
-        // A connection whose own call is logging out or logging in again is moving off this id;
-        // the commit re-indexes it, and the client learns from the reply, not from an event. Should
-        // that call fail instead, the reload before its next message finds the session gone.
-        if (binding.connection.session.sessionId !== event.id) {
-          binding.stale = true
-          continue
-        }
-        endSession(binding)
+    for (const binding of [...set]) {
+      // A connection whose own call is logging out or logging in again is moving off this id;
+      // the commit re-indexes it, and the client learns from the reply, not from an event. Should
+      // that call fail instead, the reload before its next message finds the session gone.
+      if (binding.connection.session.sessionId !== id) {
+        binding.stale = true
+        continue
       }
-      return
+      endSession(binding)
     }
+  }
+
+  /** The stored session `id` is now at `version`, expiring at `expiresAt`. */
+  const sessionChanged = (id: string, version: number, expiresAt: number): void => {
+    const set = index.get(id)
+    if (set === undefined) return
     for (const binding of set) {
-      if (event.version > binding.seenVersion) binding.seenVersion = event.version
+      if (version > binding.seenVersion) binding.seenVersion = version
       const baselineVersion = binding.connection.session.baseline?.version ?? 0
       if (binding.seenVersion > baselineVersion) binding.stale = true
-      if (event.expiresAt < binding.expiresAt) {
-        binding.expiresAt = event.expiresAt
+      if (expiresAt < binding.expiresAt) {
+        binding.expiresAt = expiresAt
         schedule(binding)
       } else {
-        binding.expiresAt = event.expiresAt
+        binding.expiresAt = expiresAt
       }
+    }
+  }
+
+  /** Reads one bound session and handles what is found as the event that may have been missed. */
+  const recheck = (id: string): void => {
+    sessions.loadById(id).then(
+      (record) => {
+        if (record === undefined) sessionDeleted(id)
+        else sessionChanged(id, record.version, record.expiresAt)
+      },
+      (error: unknown) => {
+        // Unknown for now: the reload before the next message decides, and fails while the store is down.
+        logger.warn('could not re-check a connected session after the store resynced; reloading it at its next message', { error })
+        const set = index.get(id)
+        if (set !== undefined) for (const binding of set) binding.stale = true
+      },
+    )
+  }
+
+  const onEvent = (event: SessionEvent): void => {
+    switch (event.type) {
+      case 'deleted':
+        for (const grant of activeGrants) (grant.deleted ??= new Set()).add(event.id)
+        sessionDeleted(event.id)
+        return
+      case 'changed':
+        sessionChanged(event.id, event.version, event.expiresAt)
+        return
+      case 'resync':
+        // Events were lost while the store's delivery was down: one read per connected session
+        // (not per connection, not per message) finds the revocations and changes it missed.
+        for (const grant of activeGrants) grant.recheck = true
+        for (const id of [...index.keys()]) recheck(id)
+        return
     }
   }
 
@@ -373,6 +412,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
       if (record !== undefined && !closed && (grant as Grant).deleted?.has(record.id) !== true) {
         connection.session.resume(record)
         bind(binding, record)
+        if ((grant as Grant).recheck) recheck(record.id)
       }
       activeGrants.delete(grant as Grant)
     },
