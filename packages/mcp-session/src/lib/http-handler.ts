@@ -213,7 +213,15 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   }
 
   // A session deleted anywhere (DELETE on another process, the store's own expiry) ends here too.
+  // After a resync, deletions sent while the store's events were down are lost: one sweep checks
+  // every MCP session served here against the store, as the timer's sweep does.
   const unsubscribe = records.subscribe((event) => {
+    if (event.type === 'resync') {
+      // A sweep already under way may have read some sessions before the gap ended: one more.
+      if (sweeping) resyncPending = true
+      else sweepInBackground()
+      return
+    }
     if (event.type !== 'deleted' || !local.has(event.id)) return
     endLocal(event.id, undefined).catch((error: unknown) => logger.warn('ending an MCP session after a store event failed', { error }))
   })
@@ -233,18 +241,21 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   }
 
   let sweeping = false
-  const timer =
-    sweepInterval > 0
-      ? setInterval(() => {
-          if (sweeping) return
-          sweeping = true
-          sweep()
-            .catch((error: unknown) => logger.warn('sweeping idle MCP sessions failed', { error }))
-            .finally(() => {
-              sweeping = false
-            })
-        }, sweepInterval)
-      : undefined
+  let resyncPending = false
+  function sweepInBackground(): void {
+    if (sweeping) return
+    sweeping = true
+    sweep()
+      .catch((error: unknown) => logger.warn('sweeping idle MCP sessions failed', { error }))
+      .finally(() => {
+        sweeping = false
+        if (resyncPending) {
+          resyncPending = false
+          sweepInBackground()
+        }
+      })
+  }
+  const timer = sweepInterval > 0 ? setInterval(sweepInBackground, sweepInterval) : undefined
   timer?.unref()
 
   const resourceFor = (req: IncomingMessage): string => {
