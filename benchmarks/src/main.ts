@@ -3,7 +3,7 @@
  * benchmarks/results/. Environment variables narrow a run while investigating:
  *
  *   BENCH_SECTIONS=http,handler,ws,stores,writes,memory   sections to run (default: all)
- *   BENCH_ROUNDS=4  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
+ *   BENCH_ROUNDS=4  BENCH_WS_ROUNDS=8  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
  *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
@@ -60,10 +60,13 @@ const output: {
 
 mkdirSync(resultsDir, { recursive: true })
 const file = `${resultsDir}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`
-/** Written after every section, so a failure late in the run keeps what was measured before it. */
+/**
+ * Written after every section, so a failure late in the run keeps what was measured before it.
+ * Only a full run (no BENCH_SECTIONS) becomes latest.json, which BENCHMARKS.md summarises.
+ */
 const save = (): void => {
   writeFileSync(file, `${JSON.stringify(output, null, 2)}\n`)
-  writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(output, null, 2)}\n`)
+  if (sections.length === 0) writeFileSync(`${resultsDir}latest.json`, `${JSON.stringify(output, null, 2)}\n`)
 }
 const section = async (name: string, run: () => Promise<void>): Promise<void> => {
   if (!wants(name)) return
@@ -114,7 +117,8 @@ await section('http', async () => {
 
 await section('ws', async () => {
   const options = {
-    rounds: number('BENCH_ROUNDS', 4),
+    // More rounds than HTTP: one message is a few microseconds, so the ratio needs more samples.
+    rounds: number('BENCH_WS_ROUNDS', 8),
     duration: number('BENCH_DURATION', 3),
     connectionCounts: [1, 100],
     profile: list('BENCH_PROFILE'),
