@@ -1,5 +1,6 @@
 import { UnauthorizedError } from './errors.js'
 import { jsonEqual } from './json-equal.js'
+import { copySessionData } from './session-data-copy.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
@@ -110,7 +111,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     // stateless strategies re-issue their token only when `changed` says so.
     if (this.#value !== undefined && this.#base === undefined) {
       this.#base = this.#value
-      this.#value = copySession(this.#value)
+      this.#value = copySessionData(this.#value)
     }
     return Promise.resolve(this.#value)
   }
@@ -118,7 +119,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   async set(session: S): Promise<void> {
     assertSessionValue(session, 'session.set()')
     // Copied first, so a value that is not plain data is refused before anything changes.
-    const copy = copySession(session)
+    const copy = copySessionData(session)
     const current = this.#value
     if (current === undefined || current.userId !== session.userId) {
       this.#login(session, copy)
@@ -169,13 +170,13 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       if (jsonEqual(value, base[key]) && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
       next ??= { ...current } as Record<string, unknown>
       // A deep copy: the new live value is handed to the caller and must share nothing with it.
-      nextBase ??= copySession(base)
+      nextBase ??= copySessionData(base)
       if (value === undefined) {
         delete next[key]
         delete nextBase[key]
       } else {
         next[key] = value
-        nextBase[key] = copySession(value)
+        nextBase[key] = copySessionData(value)
       }
       if (!jsonEqual(value, base[key])) {
         this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
@@ -295,41 +296,6 @@ export function applySessionPatch<S extends CoreUserSession>(data: S, patch: Ses
  * copied directly, which is several times faster than `structuredClone` on the small objects of
  * every request; anything else falls back to `structuredClone`.
  */
-function copySession<T>(value: T): T {
-  return copyValue(value) as T
-}
-
-function copyValue(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) {
-    if (typeof value === 'function' || typeof value === 'symbol') throw notData()
-    return value
-  }
-  if (Array.isArray(value)) return value.map(copyValue)
-  const prototype = Object.getPrototypeOf(value) as unknown
-  if (prototype === Object.prototype || prototype === null) {
-    const copy: Record<string, unknown> = {}
-    for (const key of Object.keys(value)) {
-      const field = copyValue((value as Record<string, unknown>)[key])
-      // An own "__proto__" key (JSON.parse makes them) must stay data, not become the prototype.
-      if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true, writable: true, configurable: true })
-      else copy[key] = field
-    }
-    return copy
-  }
-  if (value instanceof Date) return new Date(value.getTime())
-  try {
-    return structuredClone(value)
-  } catch (error) {
-    throw notData(error)
-  }
-}
-
-function notData(cause?: unknown): TypeError {
-  return new TypeError('A session holds plain data (what JSON can carry, and Dates); functions and class instances cannot be stored', {
-    cause,
-  })
-}
-
 function assertSessionValue(value: unknown, where: string): asserts value is CoreUserSession {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError(`${where} takes a session object; got ${value === null ? 'null' : typeof value}`)

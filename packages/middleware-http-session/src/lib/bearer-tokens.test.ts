@@ -115,6 +115,18 @@ describe('bearer tokens referencing stored sessions', () => {
     expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${cookie}` } })).status).toBe(200)
   })
 
+  it('a token already used (and remembered as verified) is still rejected once it expires', async () => {
+    const app = await start({ manager: { idleTimeout: 4 * HOUR } })
+    const { token } = await loginToken(app)
+    expect((await app.client().get('/profile', bearer(token))).status).toBe(200)
+    app.clock.advance(HOUR - 60_000)
+    expect((await app.client().get('/profile', bearer(token))).status).toBe(200)
+    app.clock.advance(2 * 60_000)
+    const expired = await app.client().get('/profile', bearer(token))
+    expect(expired.status).toBe(401)
+    expect(expired.headers.get('www-authenticate')).toMatch(/invalid_token/)
+  })
+
   it('a token never outlives its session', async () => {
     const app = await start({ manager: { idleTimeout: 30 * 60_000, renewalInterval: 60_000 }, http: { jwt: { secrets: [SECRET_A], expiresIn: 4 * 3600 } } })
     const { token } = await loginToken(app)

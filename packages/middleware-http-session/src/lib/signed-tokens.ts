@@ -41,6 +41,8 @@ export interface SignedTokens {
 
 const KEY_BYTES: Record<JwtAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
 const HASH: Record<JwtAlgorithm, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' }
+/** Verified tokens remembered per strategy (oldest forgotten first). */
+const VERIFIED_CACHE_SIZE = 10_000
 const RESERVED = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti', 'sid', 'ses', 'auth_time'])
 
 export interface SignedTokenDefaults {
@@ -84,6 +86,7 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
     return key
   }
   const signing = derived[0]!
+  const verified = new Map<string, JWTPayload & { sub: string; iat: number; exp: number }>()
   const algorithms = [algorithm]
   const requiredClaims = ['sub', 'exp', 'iat']
 
@@ -105,6 +108,15 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
 
     async verify(token) {
       if (token.length === 0 || token.length > MAX_BEARER_LENGTH) return undefined
+      // A client sends the same token on every request for its lifetime: a verified token's claims
+      // are remembered (bounded), and only the time-dependent checks are repeated.
+      const remembered = verified.get(token)
+      if (remembered !== undefined) {
+        const now = clock() / 1000
+        if (now < remembered.exp + clockTolerance && (remembered.nbf === undefined || now >= remembered.nbf - clockTolerance)) return remembered
+        verified.delete(token)
+        return undefined
+      }
       const verifyOptions: JWTVerifyOptions = {
         algorithms,
         issuer,
@@ -117,7 +129,10 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
       try {
         const { payload } = await jwtVerify(token, (header) => keyFor(header.kid), verifyOptions)
         if (typeof payload.sub !== 'string' || payload.sub.length === 0) return undefined
-        return payload as JWTPayload & { sub: string; iat: number; exp: number }
+        const claims = Object.freeze(payload) as JWTPayload & { sub: string; iat: number; exp: number }
+        if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
+        verified.set(token, claims)
+        return claims
       } catch (error) {
         // Only the reason's code is logged: the token itself is a credential.
         logger.debug('bearer token rejected', { reason: (error as { code?: string }).code ?? 'invalid' })
