@@ -1,25 +1,5 @@
-import type { Logger, SessionEvent } from '@pikku/core'
+import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import pg from 'pg'
-
-/** What travels in a NOTIFY payload on the store's channel. */
-export interface EventMessage {
-  /** The store instance that sent it, so it does not deliver its own events twice. */
-  origin: string
-  event: SessionEvent
-}
-
-export function isEventMessage(value: unknown): value is EventMessage {
-  if (typeof value !== 'object' || value === null) return false
-  const { origin, event } = value as Partial<EventMessage>
-  return (
-    typeof origin === 'string' &&
-    typeof event === 'object' &&
-    event !== null &&
-    (event.type === 'changed' || event.type === 'deleted') &&
-    typeof event.id === 'string' &&
-    typeof event.userId === 'string'
-  )
-}
 
 export interface PostgresListenerOptions {
   connection: pg.ClientConfig
@@ -111,15 +91,10 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     current.on('end', () => retire())
     current.on('notification', (message) => {
       if (message.channel !== channel || message.payload === undefined) return
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(message.payload)
-      } catch {
-        return
-      }
-      if (isEventMessage(parsed)) {
-        if (parsed.origin !== origin) options.deliver(parsed.event)
-      } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+      const eventMessage = parseSessionEventMessage(message.payload)
+      if (eventMessage !== undefined) {
+        if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
+      } else if (isHeartbeatMessage(message.payload, awaitedHeartbeat)) {
         awaitedHeartbeat = undefined
       }
     })
@@ -149,7 +124,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     const heartbeat = `${origin}:${++heartbeatCount}`
     awaitedHeartbeat = heartbeat
     try {
-      await options.notify(JSON.stringify({ origin, heartbeat }))
+      await options.notify(heartbeatMessage(origin, heartbeat))
     } catch {
       // The database itself is unreachable: nothing to learn about the listener this time.
       awaitedHeartbeat = undefined

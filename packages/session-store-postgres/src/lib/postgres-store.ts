@@ -6,16 +6,16 @@ import {
   createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
-  type SessionEvent,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  type SessionEventMessage,
 } from '@pikku/core'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
-import { type EventMessage, type PostgresListener, startPostgresListener } from './postgres-listener.js'
+import { type PostgresListener, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { assertTableName, channelName } from './postgres-schema.js'
 
@@ -208,11 +208,11 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     expiresAt: Number(row.expires_at),
   })
 
-  const announce = async (events: readonly SessionEvent[]): Promise<void> => {
+  const announce = async (events: readonly SessionEventMessage['event'][]): Promise<void> => {
     if (events.length === 0) return
     for (const event of events) bus.publish(event)
     try {
-      const payloads = events.map((event) => JSON.stringify({ origin, event } satisfies EventMessage))
+      const payloads = events.map((event) => JSON.stringify({ origin, event } satisfies SessionEventMessage))
       await pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [channel, payloads])
     } catch (error) {
       // The write itself committed; failing the call now would make the caller retry a write that
@@ -302,7 +302,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
            SELECT user_id, expires_at FROM previous`,
           [record.id, record.userId, JSON.stringify(record.data), record.version, record.createdAt, record.lastActiveAt, record.expiresAt],
         )
-        const events: SessionEvent[] = []
+        const events: SessionEventMessage['event'][] = []
         if (previous !== undefined && previous.user_id !== record.userId && Number(previous.expires_at) > now) {
           events.push({ type: 'deleted', id: record.id, userId: previous.user_id, reason: 'cleared' })
         }

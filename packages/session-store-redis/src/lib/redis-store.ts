@@ -6,17 +6,17 @@ import {
   createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
-  type SessionEvent,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  type SessionEventMessage,
 } from '@pikku/core'
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
 import { misuse, translateRedisError } from './redis-errors.js'
-import { type EventMessage, type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
+import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
 
@@ -200,10 +200,10 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     }
   }
 
-  const announce = async (event: SessionEvent): Promise<void> => {
+  const announce = async (event: SessionEventMessage['event']): Promise<void> => {
     bus.publish(event)
     try {
-      await client().publish(keys.channel, JSON.stringify({ origin, event } satisfies EventMessage))
+      await client().publish(keys.channel, JSON.stringify({ origin, event } satisfies SessionEventMessage))
     } catch (error) {
       // The write itself succeeded and was acknowledged by Redis; failing the call now would make
       // the caller retry a write that happened. Other servers miss this one event.

@@ -1,25 +1,5 @@
-import type { Logger, SessionEvent } from '@pikku/core'
+import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import type { OpenedRedisConnection } from './redis-connection.js'
-
-/** What travels on the store's pub/sub channel. */
-export interface EventMessage {
-  /** The store instance that published it, so it does not deliver its own events twice. */
-  origin: string
-  event: SessionEvent
-}
-
-export function isEventMessage(value: unknown): value is EventMessage {
-  if (typeof value !== 'object' || value === null) return false
-  const { origin, event } = value as Partial<EventMessage>
-  return (
-    typeof origin === 'string' &&
-    typeof event === 'object' &&
-    event !== null &&
-    (event.type === 'changed' || event.type === 'deleted') &&
-    typeof event.id === 'string' &&
-    typeof event.userId === 'string'
-  )
-}
 
 /** What a subscription connection tells the subscriber about its own health. */
 export interface SubscriptionConnectionEvents {
@@ -93,15 +73,10 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
     if (from !== current) return
     // Anything heard proves the subscription delivers again (the only sign a Cluster client gives).
     regain()
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(message)
-    } catch {
-      return
-    }
-    if (isEventMessage(parsed)) {
-      if (parsed.origin !== origin) options.deliver(parsed.event)
-    } else if ((parsed as { heartbeat?: unknown } | null)?.heartbeat === awaitedHeartbeat) {
+    const eventMessage = parseSessionEventMessage(message)
+    if (eventMessage !== undefined) {
+      if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
+    } else if (isHeartbeatMessage(message, awaitedHeartbeat)) {
       awaitedHeartbeat = undefined
     }
   }
@@ -152,7 +127,7 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
     const heartbeat = `${origin}:${++heartbeatCount}`
     awaitedHeartbeat = heartbeat
     try {
-      await options.publish(JSON.stringify({ origin, heartbeat }))
+      await options.publish(heartbeatMessage(origin, heartbeat))
     } catch {
       // Redis itself is unreachable: nothing to learn about the subscription this time.
       awaitedHeartbeat = undefined
