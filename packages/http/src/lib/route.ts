@@ -16,7 +16,7 @@ export interface HTTPRoute {
    * @default the function's own requirement
    */
   readonly auth?: boolean
-  /** Middleware for this route only, between global and function middleware. */
+  /** Middleware for this route only: runs after the protocol (session) middleware, before global and function middleware. */
   readonly middleware?: readonly PikkuMiddleware[]
 }
 
