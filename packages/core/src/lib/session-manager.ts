@@ -116,18 +116,29 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   const expiryFor = (createdAt: number, lastActiveAt: number): number =>
     Math.min(lastActiveAt + idleTimeout, createdAt + absoluteTimeout)
 
+  const unavailable = (operation: string, error: unknown): PikkuError => {
+    if (error instanceof PikkuError) return error
+    logger.error(`session store failed during ${operation}`, { error })
+    return new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+  }
+
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
     try {
       return await run()
     } catch (error) {
-      if (error instanceof PikkuError) throw error
-      logger.error(`session store failed during ${operation}`, { error })
-      throw new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+      throw unavailable(operation, error)
     }
   }
 
   const loadById = async (id: string): Promise<SessionRecord<S> | undefined> => {
-    const record = await guard('get', () => store.get(id))
+    // The read on every request: called directly rather than through guard(), which would cost a
+    // closure and an extra promise per request.
+    let record: SessionRecord<S> | undefined
+    try {
+      record = await store.get(id)
+    } catch (error) {
+      throw unavailable('get', error)
+    }
     if (record === undefined) return undefined
     const now = clock()
     // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
@@ -174,8 +185,8 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     renewalInterval,
     clock,
 
-    async loadByToken(token) {
-      if (token === undefined || !isSessionTokenShape(token)) return undefined
+    loadByToken(token) {
+      if (token === undefined || !isSessionTokenShape(token)) return Promise.resolve(undefined)
       return loadById(hashSessionToken(token))
     },
 
