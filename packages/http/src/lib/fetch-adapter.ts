@@ -37,6 +37,7 @@ export function toFetchHandler(handler: HTTPHandler): (request: Request) => Prom
       query: url.search.length > 1 ? url.search.slice(1) : '',
       secure: url.protocol === 'https:',
       header: (name) => request.headers.get(name) ?? undefined,
+      origin: () => url.origin,
       readBody: (limit) => readLimited(request, limit),
     }
     const response = await handler.handle(incoming)

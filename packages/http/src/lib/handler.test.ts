@@ -34,6 +34,7 @@ const forbidden = pikkuSessionlessFunc<void, never>({
   },
 })
 const nothing = pikkuSessionlessFunc<void, void>({ func: () => undefined })
+const ownOrigin = pikkuSessionlessFunc<void, string | null>({ func: (_services, _data, wire) => wire.http?.origin ?? null })
 
 // Stands in for a session strategy: a header names the user.
 const headerSession = pikkuMiddleware(async (_services, wire, next) => {
@@ -61,6 +62,7 @@ function options(): HTTPHandlerOptions {
       wireHTTP({ method: 'GET', route: '/crash', func: crash }),
       wireHTTP({ method: 'GET', route: '/forbidden', func: forbidden }),
       wireHTTP({ method: 'GET', route: '/nothing', func: nothing }),
+      wireHTTP({ method: 'GET', route: '/origin', func: ownOrigin }),
     ],
     rpc: { path: '/rpc', functions: { echo, whoAmI } },
   }
@@ -179,6 +181,10 @@ describe('HTTP runtime on node:http', () => {
     expect(await response.json()).toBeNull()
   })
 
+  it('tells middleware the own origin of the request, from the Host header', async () => {
+    expect(await (await fetch(`${base}/origin`)).json()).toBe(base)
+  })
+
   it('serves every RPC function at POST /rpc/<name>', async () => {
     expect(await (await post('/rpc/echo', JSON.stringify([1, 2]))).json()).toEqual({ data: [1, 2] })
     expect((await post('/rpc/whoAmI', '')).status).toBe(401)
@@ -211,6 +217,10 @@ describe('HTTP runtime on web Request/Response', () => {
     const response = await fetchHandler(new Request('http://app.test/users/7/items/9?q=1'))
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ data: { q: '1', id: '7', item: '9' } })
+  })
+
+  it('takes the own origin of the request from its URL', async () => {
+    expect(await (await fetchHandler(new Request('https://App.test:8443/origin'))).json()).toBe('https://app.test:8443')
   })
 
   it('applies the body limit and JSON rules', async () => {

@@ -71,6 +71,10 @@ class WireInfo implements HTTPWireInfo {
     private readonly request: IncomingHTTP,
   ) {}
 
+  get origin(): string | undefined {
+    return this.request.origin()
+  }
+
   header(name: string): string | undefined {
     return this.request.header(name)
   }

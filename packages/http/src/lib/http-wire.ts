@@ -10,6 +10,11 @@ export interface HTTPWireInfo {
   readonly params: Readonly<Record<string, string>>
   /** True when the request arrived over TLS (or a trusted proxy said so; see `trustProxy`). */
   readonly secure: boolean
+  /**
+   * The request's own origin, `scheme://host[:port]`: from the URL on the fetch adapter, from the
+   * connection's scheme and the `Host` header on the node adapter. Undefined when unknown.
+   */
+  readonly origin: string | undefined
   /** A request header by lower-case name; repeated headers are joined with ', '. */
   header(name: string): string | undefined
   /** Replaces a response header. */

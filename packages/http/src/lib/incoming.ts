@@ -6,6 +6,8 @@ export interface IncomingHTTP {
   readonly query: string
   readonly secure: boolean
   header(name: string): string | undefined
+  /** The request's own origin (`https://host[:port]`), or undefined when it cannot be known. */
+  origin(): string | undefined
   /** Reads the whole body as UTF-8, rejecting with `PayloadTooLargeError` past `limit` bytes. */
   readBody(limit: number): Promise<string>
 }

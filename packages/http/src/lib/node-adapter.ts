@@ -61,6 +61,10 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
         const value = headers[name]
         return Array.isArray(value) ? value.join(', ') : value
       },
+      origin: () => {
+        const host = headers.host
+        return host === undefined || host === '' ? undefined : `${incoming.secure ? 'https' : 'http'}://${host.toLowerCase()}`
+      },
       readBody: (limit) => readBody(req, limit),
     }
     handler.handle(incoming).then(

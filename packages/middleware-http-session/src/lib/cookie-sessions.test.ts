@@ -280,9 +280,10 @@ describe('on a web-standard fetch runtime', () => {
     const cookie = setCookie.split(';')[0]!
     const profile = await fetchHandler(new Request('https://app.example/profile', { headers: { cookie } }))
     expect(((await profile.json()) as { userId: string }).userId).toBe('u-alice')
-    // A hand-made Request has no Host header (servers add it); the CSRF check derives the
-    // request's own origin from it.
-    const logout = await fetchHandler(new Request('https://app.example/logout', { method: 'POST', body: '{}', headers: { cookie, origin: 'https://app.example', 'content-type': 'application/json', host: 'app.example' } }))
+    // A hand-made Request has no Host header; the CSRF check takes the own origin from the URL.
+    const crossSite = await fetchHandler(new Request('https://app.example/logout', { method: 'POST', body: '{}', headers: { cookie, origin: 'https://evil.example', 'content-type': 'application/json' } }))
+    expect(crossSite.status).toBe(403)
+    const logout = await fetchHandler(new Request('https://app.example/logout', { method: 'POST', body: '{}', headers: { cookie, origin: 'https://app.example', 'content-type': 'application/json' } }))
     expect(logout.status).toBe(200)
     expect((await fetchHandler(new Request('https://app.example/profile', { headers: { cookie } }))).status).toBe(401)
   })

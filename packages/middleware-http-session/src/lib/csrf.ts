@@ -4,9 +4,9 @@ import type { HTTPWireInfo } from '@pikku/http'
 export interface CsrfOptions {
   /**
    * Origins (`https://app.example.com`) allowed to send cookie-authenticated POST, PUT, PATCH and
-   * DELETE requests, in addition to the request's own origin (scheme from the connection, host
-   * from the `Host` header). List your other front-end origins here, or the public origin when a
-   * proxy rewrites `Host`.
+   * DELETE requests, in addition to the request's own origin (`wire.http.origin`: the URL's origin
+   * on the fetch adapter; the connection's scheme and the `Host` header on the node adapter). List
+   * your other front-end origins here, or the public origin when a proxy rewrites `Host`.
    * @default [] (own origin only)
    */
   allowedOrigins?: readonly string[]
@@ -56,8 +56,7 @@ export function resolveCsrfPolicy(options: CsrfOptions, where: string): CsrfPoli
         if (origin !== 'null') {
           const lower = origin.toLowerCase()
           if (allowed.has(lower)) return
-          const host = http.header('host')
-          if (host !== undefined && lower === `${http.secure ? 'https' : 'http'}://${host.toLowerCase()}`) return
+          if (http.origin !== undefined && lower === http.origin) return
         }
         throw refused(`from origin ${origin}`)
       }
