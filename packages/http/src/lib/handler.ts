@@ -57,6 +57,9 @@ export interface HTTPHandler {
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
+const JSON_HEADER: readonly [string, string] = ['content-type', JSON_TYPE]
+// Shared by every response that adds no header of its own; never mutated.
+const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 class WireInfo implements HTTPWireInfo {
@@ -81,8 +84,12 @@ class WireInfo implements HTTPWireInfo {
 
   setHeader(name: string, value: string): void {
     const lower = name.toLowerCase()
-    this.headers = (this.headers ?? []).filter(([existing]) => existing !== lower)
-    this.headers.push([lower, value])
+    const headers = (this.headers ??= [])
+    // Replace in place: a session middleware sets Cache-Control on most requests.
+    let kept = 0
+    for (const header of headers) if (header[0] !== lower) headers[kept++] = header
+    headers.length = kept
+    headers.push([lower, value])
   }
 
   appendHeader(name: string, value: string): void {
@@ -158,8 +165,7 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const data = mergeRequestData(params, parseQuery(request.query), body)
       const wire: PikkuWire = { protocol: 'http', session: new SessionState(), http: info }
       const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
-      const headers: [string, string][] = [['content-type', JSON_TYPE]]
-      if (info.headers !== undefined) headers.push(...info.headers)
+      const headers = info.headers === undefined ? JSON_HEADERS : [JSON_HEADER, ...info.headers]
       return { status: info.status ?? 200, headers, body: result === undefined ? 'null' : JSON.stringify(result) }
     } catch (error) {
       return respondError(error, info)
