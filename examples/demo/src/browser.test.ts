@@ -1,15 +1,8 @@
-import { existsSync } from 'node:fs'
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startHarness, type Harness } from './demo-harness.test-support.js'
+import { CHROMIUM, chromiumAvailable, startHarness, type Harness } from './demo-harness.test-support.js'
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-const available = existsSync(CHROMIUM)
-if (!available) {
-  if (process.env['CI']) throw new Error(`The browser test needs Chromium at ${CHROMIUM}; .ci/run installs it with apt-get install chromium`)
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
-}
+const available = await chromiumAvailable()
 
 describe.skipIf(!available)('the demo in a real browser', () => {
   let harness: Harness

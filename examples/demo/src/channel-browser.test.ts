@@ -1,17 +1,10 @@
-import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+import { CHROMIUM, chromiumAvailable, ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
 
-const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
-const available = existsSync(CHROMIUM)
-if (!available) {
-  if (process.env['CI']) throw new Error(`The channel browser test needs Chromium at ${CHROMIUM}`)
-  // eslint-disable-next-line no-console
-  console.warn(`SKIPPED channel browser test: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`)
-}
+const available = await chromiumAvailable()
 
 interface SocketOutcome {
   opened: boolean

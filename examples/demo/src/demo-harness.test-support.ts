@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs'
 import { createMemoryStore, silentLogger, type SessionStore } from '@pikku/core'
-import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { createTestClock, testServiceAvailable, type TestClock } from '@pikku/core/testing'
 import { CookieJar } from 'tough-cookie'
 import { createDemoApp, type DemoApp } from './app.js'
 import { startDemoServer, type DemoServer } from './server.js'
@@ -71,3 +72,18 @@ export async function startHarness(options: { secureCookies?: boolean; store?: S
 
 export const ALICE = { email: 'alice@example.com', password: 'alice-password' }
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
+
+/** Debian's Chromium (or CHROMIUM_PATH), for the browser tests. */
+export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+
+/** Whether Chromium is installed (skip locally, fail under CI: core's test-service policy). */
+export function chromiumAvailable(): Promise<boolean> {
+  return testServiceAvailable({
+    name: 'Chromium (browser tests)',
+    where: CHROMIUM,
+    hint: 'apt-get install chromium (.ci/run does), or set CHROMIUM_PATH',
+    probe: async () => {
+      if (!existsSync(CHROMIUM)) throw new Error('no such file')
+    },
+  })
+}

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { testServiceAvailable } from '@pikku/core/testing'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
@@ -52,25 +53,25 @@ export async function startDemoProcess(env: Record<string, string>): Promise<Dem
   }
 }
 
-/** Whether a TCP service answers; with CI set, an absent service is an error rather than a skip. */
-export async function serviceAvailable(name: string, host: string, port: number): Promise<boolean> {
-  const up = await new Promise<boolean>((resolve) => {
-    const socket = createConnection({ host, port })
-    socket.setTimeout(1_000)
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(true)
-    })
-    socket.once('error', () => resolve(false))
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(false)
-    })
+/** Whether a TCP service answers (skip locally, fail under CI: core's test-service policy). */
+export function serviceAvailable(name: string, host: string, port: number): Promise<boolean> {
+  return testServiceAvailable({
+    name,
+    where: `${host}:${port}`,
+    hint: 'start it (.ci/run does)',
+    probe: () =>
+      new Promise<void>((resolve, reject) => {
+        const socket = createConnection({ host, port })
+        socket.setTimeout(1_000)
+        socket.once('connect', () => {
+          socket.destroy()
+          resolve()
+        })
+        socket.once('error', reject)
+        socket.once('timeout', () => {
+          socket.destroy()
+          reject(new Error('timed out'))
+        })
+      }),
   })
-  if (!up) {
-    if (process.env['CI']) throw new Error(`${name} is not reachable at ${host}:${port} and CI is set: start it (.ci/run does)`)
-    // eslint-disable-next-line no-console
-    console.warn(`SKIPPED: tests that need ${name} (${host}:${port} is not reachable); start it to run them`)
-  }
-  return up
 }

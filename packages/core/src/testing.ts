@@ -1,2 +1,3 @@
 export { describeSessionStoreConformance, type SessionStoreConformanceOptions } from './lib/store-conformance.js'
 export { createTestClock, type TestClock } from './lib/test-clock.js'
+export { testServiceAvailable, type TestServiceCheck } from './lib/test-service.js'

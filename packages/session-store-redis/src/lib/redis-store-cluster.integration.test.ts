@@ -8,7 +8,7 @@ import { redisBinariesAvailable, startTestCluster, type TestCluster } from './re
 
 // A real three-node Redis Cluster of throwaway servers: every key the store writes lands on
 // whichever node owns its slot, so a command spanning two slots would fail with CROSSSLOT here.
-const available = redisBinariesAvailable('Redis Cluster tests')
+const available = await redisBinariesAvailable('Redis Cluster tests')
 const MINUTE = 60_000
 
 type TestSession = CoreUserSession & Record<string, unknown>

@@ -11,7 +11,7 @@ import { freePort, redisBinariesAvailable } from './redis-test-servers.js'
 
 // This file runs its own throwaway redis-server (never the shared one), so it can kill it.
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
-const binaryWorks = redisBinariesAvailable('Redis failure and recovery tests')
+const binaryWorks = await redisBinariesAvailable('Redis failure and recovery tests')
 
 const MINUTE = 60_000
 const dataDir = mkdtempSync(join(tmpdir(), 'pikku-redis-recovery-'))

@@ -4,21 +4,23 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
+import { testServiceAvailable } from '@pikku/core/testing'
 
 const run = promisify(execFile)
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
 const cliBinary = process.env['REDIS_CLI_BIN'] ?? 'redis-cli'
 
-/**
- * Whether throwaway Redis servers can be started here. When not, the tests that need them are
- * skipped with a printed notice; with `CI` set that is a failure instead.
- */
-export function redisBinariesAvailable(purpose: string): boolean {
-  const missing = [serverBinary, cliBinary].filter((binary) => spawnSync(binary, ['--version']).status !== 0)
-  if (missing.length === 0) return true
-  if (process.env['CI']) throw new Error(`${missing.join(' and ')} not installed, and CI is set: install Redis, or set REDIS_SERVER_BIN / REDIS_CLI_BIN.`)
-  console.warn(`\n  SKIPPED: ${purpose}. \`${missing.join('` and `')}\` not found; install Redis, or set REDIS_SERVER_BIN / REDIS_CLI_BIN.\n`)
-  return false
+/** Whether throwaway Redis servers can be started here (skip locally, fail under CI: core's test-service policy). */
+export function redisBinariesAvailable(purpose: string): Promise<boolean> {
+  return testServiceAvailable({
+    name: `redis-server and redis-cli (${purpose})`,
+    where: `${serverBinary}, ${cliBinary}`,
+    hint: 'install Redis, or set REDIS_SERVER_BIN / REDIS_CLI_BIN',
+    probe: async () => {
+      const missing = [serverBinary, cliBinary].filter((binary) => spawnSync(binary, ['--version']).status !== 0)
+      if (missing.length > 0) throw new Error(`${missing.join(' and ')} not found`)
+    },
+  })
 }
 
 export async function freePort(): Promise<number> {
