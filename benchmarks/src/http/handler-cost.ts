@@ -24,6 +24,7 @@ function request(method: string, path: string, headers: Record<string, string>, 
     path,
     query: '',
     secure: false,
+    origin: () => 'http://127.0.0.1',
     header: (name) => headers[name],
     readBody: () => Promise.resolve(body),
   }
