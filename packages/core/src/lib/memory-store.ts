@@ -1,5 +1,5 @@
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
-import { copySessionData } from './session-data-copy.js'
+import { jsonCopy } from './session-data-copy.js'
 import { createSessionEventBus } from './session-events.js'
 import type {
   SessionDeleteReason,
@@ -38,9 +38,9 @@ export interface MemoryStore<S extends CoreUserSession = UserSession> extends Se
 
 interface Entry {
   userId: string
-  // A private copy made by a JSON round trip at write time, so the store accepts exactly what a
-  // persistent store would; reads hand out a structural copy, which is several times cheaper than
-  // parsing JSON on every request. (Measured: no larger than the JSON text for typical sessions.)
+  // Made at write time with JSON's semantics (the store keeps exactly what a persistent store would
+  // give back) and deeply frozen, so every read shares it without a copy: a reader can change
+  // nothing stored. (Measured: no larger than the JSON text for typical sessions.)
   data: CoreUserSession
   version: number
   createdAt: number
@@ -89,7 +89,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
   const toRecord = (id: string, entry: Entry): SessionRecord<S> => ({
     id,
     userId: entry.userId,
-    data: copySessionData(entry.data) as S,
+    data: entry.data as S,
     version: entry.version,
     createdAt: entry.createdAt,
     lastActiveAt: entry.lastActiveAt,
@@ -140,7 +140,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
 
     async set(record) {
       assertOpen()
-      const data = jsonRoundTrip(record.data)
+      const data = jsonCopy(record.data, true)
       const existing = entries.get(record.id)
       if (existing !== undefined && existing.userId !== record.userId) {
         remove(record.id, existing, 'cleared')
@@ -172,7 +172,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (change.data.userId !== entry.userId) {
         throw new TypeError('A session update cannot change userId; store a new session instead')
       }
-      entry.data = jsonRoundTrip(change.data)
+      entry.data = jsonCopy(change.data, true)
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt
@@ -240,9 +240,4 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (timer !== undefined) clearInterval(timer)
     },
   }
-}
-
-/** A JSON round trip: the store accepts exactly what a persistent store would. */
-function jsonRoundTrip(value: CoreUserSession): CoreUserSession {
-  return JSON.parse(JSON.stringify(value)) as CoreUserSession
 }

@@ -38,3 +38,85 @@ function notData(cause?: unknown): TypeError {
   })
 }
 
+
+/** Below this depth no cycle can be hidden cheaply; deeper, ancestors are tracked to report one. */
+const UNTRACKED_DEPTH = 64
+
+/**
+ * Exactly `JSON.parse(JSON.stringify(value))`, without producing the text: what a store that
+ * serialises sessions to JSON gives back. `toJSON` (Dates) is honoured, `undefined`, functions and
+ * symbols are dropped (null in arrays), NaN and Infinity become null, boxed primitives are
+ * unwrapped, other objects keep their own enumerable fields, and a BigInt or a cycle throws the
+ * `TypeError` JSON.stringify throws. With `freeze`, every object and array of the result is
+ * frozen, so readers can share it without a copy of their own.
+ */
+export function jsonCopy<T>(value: T, freeze: boolean): T {
+  const result = jsonCopyValue(value, '', freeze, 0, undefined)
+  if (result === OMIT) {
+    throw new TypeError(`A session must be a JSON object; got ${typeof value}`)
+  }
+  return result as T
+}
+
+const OMIT: unique symbol = Symbol('omit')
+
+function jsonCopyValue(input: unknown, key: string | number, freeze: boolean, depth: number, ancestors: Set<object> | undefined): unknown {
+  let value = input
+  if (typeof value === 'object' && value !== null) {
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      value = (value as { toJSON(key: string): unknown }).toJSON(String(key))
+    }
+    // Boxed primitives are written as their primitive value.
+    if (value instanceof Number) value = Number(value)
+    else if (value instanceof String) value = String(value)
+    else if (value instanceof Boolean) value = value.valueOf()
+    else if (typeof BigInt === 'function' && value instanceof BigInt) value = value.valueOf()
+  }
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value
+    case 'number':
+      // NaN and ±Infinity are written as null, -0 as 0.
+      return Number.isFinite(value) ? (value === 0 ? 0 : value) : null
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return OMIT
+    case 'bigint':
+      throw new TypeError('Do not know how to serialize a BigInt')
+    default:
+      break
+  }
+  if (value === null) return null
+  const object = value as object
+  let seen = ancestors
+  if (depth >= UNTRACKED_DEPTH) {
+    seen ??= new Set()
+    if (seen.has(object)) throw new TypeError('Converting circular structure to JSON')
+    seen.add(object)
+  }
+  let result: unknown[] | Record<string, unknown>
+  if (Array.isArray(object)) {
+    const length = object.length
+    const copy: unknown[] = new Array(length)
+    for (let i = 0; i < length; i++) {
+      const element = jsonCopyValue(object[i], i, freeze, depth + 1, seen)
+      copy[i] = element === OMIT ? null : element
+    }
+    result = copy
+  } else {
+    const copy: Record<string, unknown> = {}
+    const record = object as Record<string, unknown>
+    for (const field of Object.keys(record)) {
+      const element = jsonCopyValue(record[field], field, freeze, depth + 1, seen)
+      if (element === OMIT) continue
+      // JSON.parse makes an own "__proto__" field, not a prototype.
+      if (field === '__proto__') Object.defineProperty(copy, field, { value: element, enumerable: true, writable: true, configurable: true })
+      else copy[field] = element
+    }
+    result = copy
+  }
+  seen?.delete(object)
+  return freeze ? Object.freeze(result) : result
+}

@@ -316,3 +316,46 @@ describe('untrusted tokens', () => {
     expect(await manager.loadByToken([issued] as unknown as string)).toBeUndefined()
   })
 })
+
+describe('the token cache (token -> storage id)', () => {
+  it('a remembered token stops loading its session the moment the session is revoked or cleared', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager)
+    expect((await manager.loadByToken(token))?.userId).toBe('alice')
+    expect((await manager.loadByToken(token))?.userId).toBe('alice')
+    expect(await manager.revokeUser('alice')).toBe(1)
+    expect(await manager.loadByToken(token)).toBeUndefined()
+  })
+
+  it('keeps at most tokenCacheSize tokens, and evicted tokens still load their sessions', async () => {
+    const { manager } = setup({ tokenCacheSize: 2 })
+    const tokens = [await logIn(manager, 'a'), await logIn(manager, 'b'), await logIn(manager, 'c'), await logIn(manager, 'd')]
+    for (let round = 0; round < 3; round++) {
+      for (const [index, token] of tokens.entries()) {
+        expect((await manager.loadByToken(token))?.userId).toBe(['a', 'b', 'c', 'd'][index])
+      }
+    }
+  })
+
+  it('works the same with the cache off, and made-up tokens never load anything either way', async () => {
+    for (const tokenCacheSize of [0, 1, 10_000]) {
+      const { manager } = setup({ tokenCacheSize })
+      const issued = await logIn(manager)
+      await fc.assert(
+        fc.asyncProperty(fc.stringMatching(/^[A-Za-z0-9_-]{43}$/), async (token) => {
+          fc.pre(token !== issued)
+          expect(await manager.loadByToken(token)).toBeUndefined()
+          expect(await manager.loadByToken(token)).toBeUndefined()
+        }),
+        { numRuns: 50 },
+      )
+      expect((await manager.loadByToken(issued))?.userId).toBe('alice')
+    }
+  })
+
+  it('refuses a size that is not a whole number, at creation', () => {
+    for (const tokenCacheSize of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(() => setup({ tokenCacheSize })).toThrow(/tokenCacheSize must be a whole number/)
+    }
+  })
+})

@@ -35,6 +35,14 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
    * @default 8
    */
   maxUpdateAttempts?: number
+  /**
+   * How many client tokens remember their storage id (SHA-256 hash), so a returning client's
+   * token is not hashed again on every request. The cache holds raw tokens in this process's
+   * memory, as in-flight requests do; a cached token still finds nothing once its session is
+   * gone. 0 turns it off.
+   * @default 10_000
+   */
+  tokenCacheSize?: number
   /** @default Date.now */
   clock?: Clock
   /** @default silentLogger */
@@ -102,11 +110,29 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   const absoluteTimeout = options.absoluteTimeout ?? 7 * DAY
   const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 8
+  const tokenCacheSize = options.tokenCacheSize ?? 10_000
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   assertPositive('idleTimeout', idleTimeout)
   assertPositive('absoluteTimeout', absoluteTimeout)
   assertPositive('maxUpdateAttempts', maxUpdateAttempts)
+  if (!Number.isInteger(tokenCacheSize) || tokenCacheSize < 0) {
+    throw new RangeError(`tokenCacheSize must be a whole number, 0 to turn the cache off; got ${tokenCacheSize}`)
+  }
+  // token -> storage id, oldest first. Only well-formed tokens get in, and at most tokenCacheSize
+  // of them, so a flood of made-up tokens costs a hash each, as without the cache.
+  const tokenIds = new Map<string, string>()
+  const idForToken = (token: string): string | undefined => {
+    const cached = tokenIds.get(token)
+    if (cached !== undefined) return cached
+    if (!isSessionTokenShape(token)) return undefined
+    const id = hashSessionToken(token)
+    if (tokenCacheSize > 0) {
+      if (tokenIds.size >= tokenCacheSize) tokenIds.delete(tokenIds.keys().next().value as string)
+      tokenIds.set(token, id)
+    }
+    return id
+  }
   if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
     throw new RangeError(
       `renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`,
@@ -186,8 +212,10 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     clock,
 
     loadByToken(token) {
-      if (token === undefined || !isSessionTokenShape(token)) return Promise.resolve(undefined)
-      return loadById(hashSessionToken(token))
+      // Credentials come from untrusted input, which is not always a string at runtime.
+      if (typeof token !== 'string') return Promise.resolve(undefined)
+      const id = idForToken(token)
+      return id === undefined ? Promise.resolve(undefined) : loadById(id)
     },
 
     loadById,

@@ -413,3 +413,59 @@ describe('changing a session in place', () => {
     expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, theme: 'dark', language: 'fr' })
   })
 })
+
+describe('sessions the store hands out frozen and shared (the memory store)', () => {
+  it('the stored value is frozen, and get() hands the function its own mutable copy', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const record = await manager.loadByToken(token)
+    expect(Object.isFrozen(record?.data)).toBe(true)
+    expect(Object.isFrozen(record?.data.tags)).toBe(true)
+    const state = manager.createState(record)
+    const user = (await state.get())!
+    user.tags!.push('b')
+    user.role = 'admin'
+    await state.set(user)
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, role: 'admin', tags: ['a', 'b'] })
+  })
+
+  it('update() without a get() first returns a value the function may change freely, which changes nothing stored', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const state = await callWith(manager, token)
+    const next = await state.update({ theme: 'dark' })
+    expect(Object.isFrozen(next)).toBe(false)
+    next.tags!.push('mutated in place')
+    // The mutation was not passed to set(): only theme is a change.
+    expect([...(state.patch?.keys() ?? [])]).toEqual(['theme'])
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, tags: ['a'], theme: 'dark' })
+  })
+
+  it('after update(), setting the mutated value persists exactly what was mutated', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const state = await callWith(manager, token)
+    const next = await state.update({ theme: 'dark' })
+    next.tags!.push('b')
+    await state.set(next)
+    expect([...(state.patch?.keys() ?? [])].sort()).toEqual(['tags', 'theme'])
+    await manager.commit(state)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, tags: ['a', 'b'], theme: 'dark' })
+  })
+
+  it('a second update() in the same call compares against the first one, not the stored value', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const state = await callWith(manager, token)
+    await state.update({ theme: 'dark' })
+    await state.update({ theme: 'dark', language: 'fi' })
+    await state.update({ language: undefined })
+    expect([...(state.patch?.keys() ?? [])]).toEqual(['theme'])
+    const writes = store.writes.length
+    await manager.commit(state)
+    expect(store.writes.length).toBe(writes + 1)
+    expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, tags: ['a'], theme: 'dark' })
+  })
+})

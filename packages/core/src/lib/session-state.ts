@@ -168,9 +168,13 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       if (key === 'userId') continue
       const value = (patch as Record<string, unknown>)[key]
       if (jsonEqual(value, base[key]) && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
-      next ??= { ...current } as Record<string, unknown>
-      // A deep copy: the new live value is handed to the caller and must share nothing with it.
-      nextBase ??= copySessionData(base)
+      // The new live value is handed to the caller. While the current value never left this
+      // object it is the comparison base (and may be a store's frozen value): then the live value
+      // is a deep copy, sharing nothing with the base. Otherwise the caller already owns it.
+      next ??= (this.#base === undefined ? copySessionData(current) : { ...current }) as Record<string, unknown>
+      // The base's nested values are private (never handed out, never changed in place), so a
+      // shallow copy is enough to change its top-level fields.
+      nextBase ??= { ...base }
       if (value === undefined) {
         delete next[key]
         delete nextBase[key]

@@ -62,7 +62,9 @@ export type SessionEventListener = (event: SessionEvent) => void
  * absolute timeouts, renewal, new id on login) live in core's session manager.
  *
  * Every method that talks to a backend rejects with `ServiceUnavailableError` when the backend is
- * unreachable. Returned records are copies: mutating one never changes what is stored.
+ * unreachable. Returned records never share mutable data with what is stored: they are copies, or
+ * deeply frozen (the memory store hands every reader the same frozen value), so mutating one
+ * either throws or changes nothing stored.
  */
 export interface SessionStore<S extends CoreUserSession = UserSession> {
   /** The live record, or undefined when unknown or expired (`expiresAt <= now`). */

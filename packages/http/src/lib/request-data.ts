@@ -16,7 +16,8 @@ export function parseQuery(query: string): Record<string, string | string[]> | u
 }
 
 function isJSONContentType(contentType: string | undefined): boolean {
-  if (contentType === undefined) return true
+  // The common case, without splitting and lower-casing the header.
+  if (contentType === undefined || contentType === 'application/json') return true
   const type = contentType.split(';', 1)[0]!.trim().toLowerCase()
   return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'))
 }
