@@ -34,6 +34,20 @@ const forbidden = pikkuSessionlessFunc<void, never>({
   },
 })
 const nothing = pikkuSessionlessFunc<void, void>({ func: () => undefined })
+const framing = pikkuSessionlessFunc<void, string>({
+  func: (_services, _data, wire) => {
+    // A wrong length set by the app must not break the framing the adapter owns.
+    wire.http?.setHeader('content-length', '999')
+    wire.http?.appendHeader('set-cookie', 'a=1')
+    wire.http?.appendHeader('set-cookie', 'b=2')
+    return 'hällo ✓'
+  },
+})
+const noContent = pikkuSessionlessFunc<void, void>({
+  func: (_services, _data, wire) => {
+    if (wire.http !== undefined) wire.http.status = 204
+  },
+})
 const ownOrigin = pikkuSessionlessFunc<void, string | null>({ func: (_services, _data, wire) => wire.http?.origin ?? null })
 
 // Stands in for a session strategy: a header names the user.
@@ -63,6 +77,8 @@ function options(): HTTPHandlerOptions {
       wireHTTP({ method: 'GET', route: '/forbidden', func: forbidden }),
       wireHTTP({ method: 'GET', route: '/nothing', func: nothing }),
       wireHTTP({ method: 'GET', route: '/origin', func: ownOrigin }),
+      wireHTTP({ method: 'GET', route: '/framing', func: framing }),
+      wireHTTP({ method: 'GET', route: '/no-content', func: noContent }),
     ],
     rpc: { path: '/rpc', functions: { echo, whoAmI } },
   }
@@ -183,6 +199,22 @@ describe('HTTP runtime on node:http', () => {
 
   it('tells middleware the own origin of the request, from the Host header', async () => {
     expect(await (await fetch(`${base}/origin`)).json()).toBe(base)
+  })
+
+  it('frames every body with its byte length, whatever the app set, and keeps repeated headers', async () => {
+    const response = await fetch(`${base}/framing`)
+    const body = await response.text()
+    expect(body).toBe('"hällo ✓"')
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(body)))
+    expect(response.headers.get('transfer-encoding')).toBeNull()
+    expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2'])
+  })
+
+  it('sends a 204 with no body and no length', async () => {
+    const response = await fetch(`${base}/no-content`)
+    expect(response.status).toBe(204)
+    expect(response.headers.get('content-length')).toBeNull()
+    expect(await response.text()).toBe('')
   })
 
   it('serves every RPC function at POST /rpc/<name>', async () => {

@@ -69,14 +69,23 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
     }
     handler.handle(incoming).then(
       (response) => {
-        const out: Record<string, string | string[]> = {}
+        // Node's flat [name, value, name, value, ...] form: no object to build, and repeated
+        // names (Set-Cookie) need no merging.
+        const status = response.status
+        const out: string[] = []
         for (const [name, value] of response.headers) {
-          const existing = out[name]
-          if (existing === undefined) out[name] = value
-          else if (Array.isArray(existing)) existing.push(value)
-          else out[name] = [existing, value]
+          // The adapter owns the framing of the body it writes.
+          if (name === 'content-length' || name === 'transfer-encoding') continue
+          out.push(name, value)
         }
-        res.writeHead(response.status, out)
+        if (status === 204 || status === 304 || status < 200) {
+          res.writeHead(status, out)
+          res.end()
+          return
+        }
+        // A known length: Node writes headers and body in one write instead of chunked encoding.
+        out.push('content-length', String(Buffer.byteLength(response.body)))
+        res.writeHead(status, out)
         res.end(response.body)
       },
       () => {
