@@ -93,7 +93,7 @@ await section('http', async () => {
     profileDir,
   }
   if (options.profile.length > 0) mkdirSync(profileDir, { recursive: true })
-  log(`\nHTTP: ${options.connections} connections, ${options.rounds} interleaved rounds of ${options.duration} s per variant and route (median shown)`)
+  log(`\nHTTP: ${options.connections} connections, ${options.rounds} interleaved rounds of ${options.duration} s per variant and route (medians; "paired": median of each round's ratio to bare in that round; "best": the best round)`)
   const http = await runHTTP(options, log)
   output.http = http
   const scenarioNames = Object.keys(http.variants[0]?.scenarios ?? {})
@@ -101,12 +101,22 @@ await section('http', async () => {
     log(`\n${scenario}`)
     log(
       formatTable(
-        ['variant', 'req/s', 'p99 ms', '× bare', 'server CPU µs/req', '× bare by CPU'],
+        ['variant', 'req/s', 'p99 ms', '× bare', '× bare, paired', 'best req/s', '× bare, best', 'server CPU µs/req', '× bare by CPU'],
         http.variants.map((variant) => {
           const result = variant.scenarios[scenario]!
           return variant.status === 'broken' && !Number.isFinite(result.rps)
-            ? [`${variant.label} (BROKEN)`, '—', '—', '—', '—', '—']
-            : [variant.label, result.rps, result.p99, result.ratioToBare, result.cpuMicros, result.cpuRatioToBare]
+            ? [`${variant.label} (BROKEN)`, '—', '—', '—', '—', '—', '—', '—', '—']
+            : [
+                variant.label,
+                result.rps,
+                result.p99,
+                result.ratioToBare,
+                result.pairedRatioToBare,
+                result.bestRps,
+                result.bestRatioToBare,
+                result.cpuMicros,
+                result.cpuRatioToBare,
+              ]
         }),
       ),
     )

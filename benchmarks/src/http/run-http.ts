@@ -29,6 +29,15 @@ export interface ScenarioResult {
   readonly cpuMicros: number
   /** Bare's CPU per request ÷ this variant's: the throughput ratio a quiet machine would give. */
   readonly cpuRatioToBare: number
+  /**
+   * The median over rounds of (this variant's req/s ÷ bare's req/s in the same round): samples
+   * taken seconds apart share most of the machine's background load, so the pairs cancel it.
+   */
+  readonly pairedRatioToBare: number
+  /** The best round's req/s: other work on the machine only ever lowers throughput. */
+  readonly bestRps: number
+  /** Best round ÷ bare's best round: the estimate least disturbed by other work. */
+  readonly bestRatioToBare: number
   /** Samples with non-2xx answers, errors or timeouts (not valid measurements). */
   readonly invalidSamples: number
 }
@@ -101,6 +110,7 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
 
   const bareCpu = new Map(scenarios.map((scenario) => [scenario.name, median((results.get('bare')?.samples.get(scenario.name) ?? []).filter(valid).map((s) => s.cpuMicrosPerRequest ?? Number.NaN))]))
   const bareRps = new Map(scenarios.map((scenario) => [scenario.name, median((results.get('bare')?.samples.get(scenario.name) ?? []).filter(valid).map((s) => s.rps))]))
+  const bareSamples = new Map(scenarios.map((scenario) => [scenario.name, results.get('bare')?.samples.get(scenario.name) ?? []]))
   const variants: VariantResult[] = [...results.values()].map(({ info, problems, samples }) => {
     const perScenario: Record<string, ScenarioResult> = {}
     const allProblems = [...problems]
@@ -114,6 +124,14 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
       }
       const rps = median(good.map((sample) => sample.rps))
       const cpu = median(good.map((sample) => sample.cpuMicrosPerRequest ?? Number.NaN))
+      const bare = bareSamples.get(scenario.name)!
+      // Round i of this variant against round i of bare, both valid.
+      const paired = list.flatMap((sample, index) => {
+        const partner = bare[index]
+        return partner !== undefined && valid(sample) && valid(partner) ? [sample.rps / partner.rps] : []
+      })
+      const best = Math.max(...good.map((sample) => sample.rps))
+      const bareBest = Math.max(...bare.filter(valid).map((sample) => sample.rps))
       perScenario[scenario.name] = {
         samples: list,
         rps: round(rps, 0),
@@ -121,6 +139,9 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
         ratioToBare: round(rps / bareRps.get(scenario.name)!, 3),
         cpuMicros: round(cpu, 1),
         cpuRatioToBare: round(bareCpu.get(scenario.name)! / cpu, 3),
+        pairedRatioToBare: round(median(paired), 3),
+        bestRps: round(best, 0),
+        bestRatioToBare: round(best / bareBest, 3),
         invalidSamples: invalid,
       }
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { ForbiddenError } from './errors.js'
 import { pikkuFunc, pikkuSessionlessFunc } from './function.js'
 import { createMemoryStore } from './memory-store.js'
 import { pikkuMiddleware, type PikkuMiddleware } from './middleware.js'
@@ -146,6 +147,32 @@ describe('middleware', () => {
     await expect(runner.run(fn, undefined, anonymousWire(), { middleware: [twice] })).rejects.toMatchObject({ code: 'INTERNAL' })
     expect(runs).toBe(1)
     expect(String(logged[0])).toMatch(/next\(\) more than once/)
+  })
+
+  it('a middleware that is not async works, and one that throws synchronously fails the call like an async one', async () => {
+    const trace: string[] = []
+    const plain: PikkuMiddleware = (_services, _wire, next) => {
+      trace.push('plain')
+      return next()
+    }
+    const throwing: PikkuMiddleware = () => {
+      throw new ForbiddenError('refused before next()')
+    }
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const fn = pikkuSessionlessFunc<void, string>({ func: async () => 'ran', auth: false })
+    expect(await runner.run(fn, undefined, anonymousWire(), { middleware: [plain] })).toBe('ran')
+    expect(trace).toEqual(['plain'])
+    await expect(runner.run(fn, undefined, anonymousWire(), { middleware: [plain, throwing] })).rejects.toMatchObject({ code: 'FORBIDDEN' })
+    expect(trace).toEqual(['plain', 'plain'])
+  })
+
+  it('a middleware that never calls next() ends the call without running the function', async () => {
+    let runs = 0
+    const stop: PikkuMiddleware = () => undefined
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const fn = pikkuSessionlessFunc<void, void>({ func: async () => void runs++, auth: false })
+    await runner.run(fn, undefined, anonymousWire(), { middleware: [stop] })
+    expect(runs).toBe(0)
   })
 
   it('pikkuMiddleware refuses something that is not a function, when declared', () => {

@@ -7,6 +7,8 @@ import type { SessionEventListener, SessionRecord, SessionStore } from './sessio
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 
 const MINUTE = 60_000
+// Shared: the answer of most commits (a read-only call), allocated once.
+const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
@@ -178,7 +180,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
 
   const commitPatch = async (state: SessionState<S>, baseline: SessionRecord<S>): Promise<SessionCommitResult> => {
     const patch = state.patch
-    if (patch === undefined || patch.size === 0) return { kind: 'unchanged' }
+    if (patch === undefined || patch.size === 0) return UNCHANGED
     let current: SessionRecord<S> | undefined = baseline
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
@@ -229,7 +231,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     async commit(state) {
       const baseline = state.baseline
       const pending = state.pending
-      if (state.transient) return { kind: 'unchanged' }
+      if (state.transient) return UNCHANGED
 
       if (pending !== undefined) {
         const data = state.current as S
@@ -257,7 +259,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         }
       }
 
-      if (baseline === undefined) return { kind: 'unchanged' }
+      if (baseline === undefined) return UNCHANGED
 
       if (state.dropsBaseline) {
         await guard('delete', () => store.delete(baseline.id, 'cleared'))
@@ -268,7 +270,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       if (state.changed) return commitPatch(state, baseline)
 
       const now = clock()
-      if (now - baseline.lastActiveAt < renewalInterval) return { kind: 'unchanged' }
+      if (now - baseline.lastActiveAt < renewalInterval) return UNCHANGED
       const expiresAt = expiryFor(baseline.createdAt, now)
       const touched = await guard('touch', () => store.touch(baseline.id, now, expiresAt))
       if (!touched) {

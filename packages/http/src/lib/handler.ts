@@ -84,8 +84,13 @@ class WireInfo implements HTTPWireInfo {
 
   setHeader(name: string, value: string): void {
     const lower = name.toLowerCase()
-    const headers = (this.headers ??= [])
-    // Replace in place: a session middleware sets Cache-Control on most requests.
+    const headers = this.headers
+    if (headers === undefined) {
+      // The common case: a session middleware sets Cache-Control and nothing else.
+      this.headers = [[lower, value]]
+      return
+    }
+    // Replace in place.
     let kept = 0
     for (const header of headers) if (header[0] !== lower) headers[kept++] = header
     headers.length = kept
@@ -165,7 +170,7 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const data = mergeRequestData(params, parseQuery(request.query), body)
       const wire: PikkuWire = { protocol: 'http', session: new SessionState(), http: info }
       const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
-      const headers = info.headers === undefined ? JSON_HEADERS : [JSON_HEADER, ...info.headers]
+      const headers = info.headers === undefined ? JSON_HEADERS : JSON_HEADERS.concat(info.headers)
       return { status: info.status ?? 200, headers, body: result === undefined ? 'null' : JSON.stringify(result) }
     } catch (error) {
       return respondError(error, info)
