@@ -96,30 +96,35 @@ export function createRunner(options: RunnerOptions): Runner {
     return list
   }
 
+  /** One call; always rejects with a PikkuError. (One async layer for the whole call.) */
   const invoke = async <In, Out>(fn: PikkuFunction<In, Out>, data: unknown, wire: PikkuWire, protocolMiddleware: readonly PikkuMiddleware[]): Promise<Out> => {
-    const callServices = wireServices === undefined ? services : Object.assign(Object.create(services) as Services, wireServices(services, wire))
-    let output: Out | undefined
-    const inner = async (): Promise<void> => {
-      // Checked after middleware, so a session loaded by middleware counts.
-      if (fn.auth && wire.session.current === undefined) throw new UnauthorizedError()
-      const input = fn.input === undefined ? (data as In) : await validateInput(fn.input, data)
-      const sessionlessWire = wire as unknown as SessionlessWire
-      if (globalPermissions !== undefined || fn.permissions !== undefined) {
-        const allowed =
-          (globalPermissions === undefined || (await checkPermissions(globalPermissions, callServices, input, sessionlessWire))) &&
-          (fn.permissions === undefined || (await checkPermissions(fn.permissions, callServices, input, sessionlessWire)))
-        if (!allowed) {
-          // A guard that fails for an anonymous caller is a missing login, not a refusal.
-          if (wire.session.current === undefined) throw new UnauthorizedError()
-          throw new ForbiddenError('You do not have permission to do this')
+    try {
+      const callServices = wireServices === undefined ? services : Object.assign(Object.create(services) as Services, wireServices(services, wire))
+      let output: Out | undefined
+      const inner = async (): Promise<void> => {
+        // Checked after middleware, so a session loaded by middleware counts.
+        if (fn.auth && wire.session.current === undefined) throw new UnauthorizedError()
+        const input = fn.input === undefined ? (data as In) : await validateInput(fn.input, data)
+        const sessionlessWire = wire as unknown as SessionlessWire
+        if (globalPermissions !== undefined || fn.permissions !== undefined) {
+          const allowed =
+            (globalPermissions === undefined || (await checkPermissions(globalPermissions, callServices, input, sessionlessWire))) &&
+            (fn.permissions === undefined || (await checkPermissions(fn.permissions, callServices, input, sessionlessWire)))
+          if (!allowed) {
+            // A guard that fails for an anonymous caller is a missing login, not a refusal.
+            if (wire.session.current === undefined) throw new UnauthorizedError()
+            throw new ForbiddenError('You do not have permission to do this')
+          }
         }
+        output = await fn.func(callServices, input, sessionlessWire)
       }
-      output = await fn.func(callServices, input, sessionlessWire)
+      const fnMiddleware = middlewareFor(fn)
+      const all = protocolMiddleware.length === 0 ? fnMiddleware : fnMiddleware.length === 0 ? protocolMiddleware : [...protocolMiddleware, ...fnMiddleware]
+      await runMiddleware(all, callServices, wire, inner)
+      return output as Out
+    } catch (error) {
+      throw toPikkuError(error, logger)
     }
-    const fnMiddleware = middlewareFor(fn)
-    const all = protocolMiddleware.length === 0 ? fnMiddleware : fnMiddleware.length === 0 ? protocolMiddleware : [...protocolMiddleware, ...fnMiddleware]
-    await runMiddleware(all, callServices, wire, inner)
-    return output as Out
   }
 
   return {
@@ -127,12 +132,8 @@ export function createRunner(options: RunnerOptions): Runner {
     logger,
     permissions: globalPermissions,
 
-    async run(fn, data, wire, runOptions) {
-      try {
-        return await invoke(fn, data, wire, runOptions?.middleware ?? [])
-      } catch (error) {
-        throw toPikkuError(error, logger)
-      }
+    run(fn, data, wire, runOptions) {
+      return invoke(fn, data, wire, runOptions?.middleware ?? [])
     },
 
     async runAsServiceAccount(account, fn, data) {
@@ -140,11 +141,7 @@ export function createRunner(options: RunnerOptions): Runner {
       // A copy the call may change: the account's own session is frozen.
       session.resumeTransient(structuredClone(account.session))
       const wire: PikkuWire = { protocol: 'service', session, serviceAccount: account.name }
-      try {
-        return await invoke(fn, data, wire, [])
-      } catch (error) {
-        throw toPikkuError(error, logger)
-      }
+      return invoke(fn, data, wire, [])
     },
   }
 }

@@ -359,3 +359,44 @@ describe('the token cache (token -> storage id)', () => {
     }
   })
 })
+
+describe('needsCommit: whether a commit would do anything', () => {
+  it('is false exactly when commit writes nothing and answers unchanged', async () => {
+    const { manager, store } = setup()
+    const cases: [string, (state: ReturnType<SessionManager<AppSession>['createState']>) => Promise<void>, boolean][] = [
+      ['a read-only call', async (state) => void (await state.get()), false],
+      ['setting an equal value', async (state) => state.set({ ...(await state.get())! }), false],
+      ['a change undone in the same call', async (state) => {
+        await state.update({ theme: 'dark' })
+        await state.update({ theme: undefined })
+      }, false],
+      ['an update', async (state) => void (await state.update({ theme: 'dark' })), true],
+      ['a login as another user', async (state) => state.set({ userId: 'bob' }), true],
+      ['a logout', async (state) => state.clear(), true],
+    ]
+    for (const [name, act, expected] of cases) {
+      const state = manager.createState(await manager.loadByToken(await logIn(manager)))
+      await act(state)
+      const writes = store.writes.length
+      expect(manager.needsCommit(state), name).toBe(expected)
+      const result = await manager.commit(state)
+      expect(result.kind === 'unchanged' && store.writes.length === writes, name).toBe(!expected)
+    }
+  })
+
+  it('is true for a read-only call once the renewal is due, and false for no session or a transient one', async () => {
+    const { manager, clock } = setup()
+    const token = await logIn(manager)
+    clock.advance(4 * MINUTE)
+    expect(manager.needsCommit(manager.createState(await manager.loadByToken(token)))).toBe(false)
+    clock.advance(2 * MINUTE)
+    const due = manager.createState(await manager.loadByToken(token))
+    expect(manager.needsCommit(due)).toBe(true)
+    expect((await manager.commit(due)).kind).toBe('renewed')
+    expect(manager.needsCommit(manager.createState())).toBe(false)
+    const transient = manager.createState()
+    transient.resumeTransient({ userId: 'api-key' })
+    await transient.update({ theme: 'dark' })
+    expect(manager.needsCommit(transient)).toBe(false)
+  })
+})

@@ -92,6 +92,11 @@ export interface SessionManager<S extends CoreUserSession = UserSession> {
    * resumes `state` from the result, so a long-lived connection keeps using it.
    */
   commit(state: SessionState<S>): Promise<SessionCommitResult>
+  /**
+   * Whether `commit(state)` would do anything now. False for a call that changed nothing and
+   * whose renewal is not due, so protocol code can skip the commit of a read-only call.
+   */
+  needsCommit(state: SessionState<S>): boolean
   /** Ends one session by id. */
   revoke(id: string): Promise<boolean>
   /** "Log out everywhere" (optionally keeping the current session). */
@@ -279,6 +284,15 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       }
       state.resume({ ...baseline, lastActiveAt: now, expiresAt })
       return { kind: 'renewed', expiresAt }
+    },
+
+    needsCommit(state) {
+      if (state.transient) return false
+      if (state.pending !== undefined) return true
+      const baseline = state.baseline
+      if (baseline === undefined) return false
+      if (state.dropsBaseline || state.changed) return true
+      return clock() - baseline.lastActiveAt >= renewalInterval
     },
 
     revoke(id) {

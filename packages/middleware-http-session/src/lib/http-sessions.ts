@@ -205,8 +205,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       throw error
     }
 
-    // Nothing loaded and nothing set: nothing to persist (the common anonymous request).
-    if (via === undefined && !state.changed) return
+    // Nothing loaded and nothing set: nothing to persist (the common anonymous request). A
+    // read-only call with no renewal due skips the commit too.
+    if ((via === undefined && !state.changed) || !sessions.needsCommit(state)) return
     // Persist before the response is written: a client acting on the response finds the session.
     const result = await sessions.commit(state)
     switch (result.kind) {
