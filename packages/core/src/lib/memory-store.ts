@@ -176,7 +176,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt
-      bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
+      if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
       return 'ok'
     },
 
@@ -186,7 +186,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (entry === undefined) return false
       entry.lastActiveAt = lastActiveAt
       entry.expiresAt = expiresAt
-      bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt })
+      if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt })
       return true
     },
 

@@ -3,7 +3,7 @@ import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
 import { applySessionPatch, SessionState } from './session-state.js'
-import type { SessionEventListener, SessionRecord, SessionStore } from './session-store.js'
+import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 
 const MINUTE = 60_000
@@ -194,10 +194,24 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       }
       const now = clock()
       const data = applySessionPatch(current.data, patch)
-      const change = { data, lastActiveAt: now, expiresAt: expiryFor(current.createdAt, now) }
-      const result = await guard('update', () => store.update(current!.id, current!.version, change))
+      const expiresAt = expiryFor(current.createdAt, now)
+      let result: SessionUpdateResult
+      // Not through guard(): this is the write of every changing request.
+      try {
+        result = await store.update(current.id, current.version, { data, lastActiveAt: now, expiresAt })
+      } catch (error) {
+        throw unavailable('update', error)
+      }
       if (result === 'ok') {
-        const record: SessionRecord<S> = { ...current, ...change, version: current.version + 1 }
+        const record: SessionRecord<S> = {
+          id: current.id,
+          userId: current.userId,
+          data,
+          version: current.version + 1,
+          createdAt: current.createdAt,
+          lastActiveAt: now,
+          expiresAt,
+        }
         state.resume(record)
         return { kind: 'updated', record }
       }

@@ -469,3 +469,21 @@ describe('sessions the store hands out frozen and shared (the memory store)', ()
     expect((await manager.loadByToken(token))?.data).toEqual({ ...alice, tags: ['a'], theme: 'dark' })
   })
 })
+
+describe("a field named '__proto__' (JSON.parse makes them)", () => {
+  it('is data through update() and commit, never a prototype', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, { ...alice, tags: ['a'] })
+    const state = await callWith(manager, token)
+    const patch = JSON.parse('{"__proto__": {"role": "admin"}, "theme": "dark"}') as Partial<AppSession>
+    const next = await state.update(patch)
+    expect(Object.getPrototypeOf(next)).toBe(Object.prototype)
+    expect(next.role).toBe('user')
+    expect(Object.hasOwn(next, '__proto__')).toBe(true)
+    await manager.commit(state)
+    const stored = (await manager.loadByToken(token))!.data
+    expect(Object.getPrototypeOf(stored)).toBe(Object.prototype)
+    expect(stored.role).toBe('user')
+    expect(Object.hasOwn(stored, '__proto__')).toBe(true)
+  })
+})

@@ -167,11 +167,10 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     for (const key of Object.keys(patch)) {
       if (key === 'userId') continue
       const value = (patch as Record<string, unknown>)[key]
-      if (jsonEqual(value, base[key]) && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
-      // The new live value is handed to the caller. While the current value never left this
-      // object it is the comparison base (and may be a store's frozen value): then the live value
-      // is a deep copy, sharing nothing with the base. Otherwise the caller already owns it.
-      next ??= (this.#base === undefined ? copySessionData(current) : { ...current }) as Record<string, unknown>
+      const equalsBase = jsonEqual(value, base[key])
+      if (equalsBase && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
+      // The new live value is handed to the caller (its nested values are made its own below).
+      next ??= { ...current } as Record<string, unknown>
       // The base's nested values are private (never handed out, never changed in place), so a
       // shallow copy is enough to change its top-level fields.
       nextBase ??= { ...base }
@@ -179,15 +178,25 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
         delete next[key]
         delete nextBase[key]
       } else {
-        next[key] = value
-        nextBase[key] = copySessionData(value)
+        setField(next, key, value)
+        setField(nextBase, key, copySessionData(value))
       }
-      if (!jsonEqual(value, base[key])) {
+      if (!equalsBase) {
         this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
         if (this.#pending !== undefined || this.#transient) this.#changed = true
       }
     }
     if (next !== undefined) {
+      if (this.#base === undefined) {
+        // The current value never left this object: it is the comparison base (and may be a
+        // store's frozen value), so the caller gets its own copy of every nested value the patch
+        // did not replace. Otherwise the caller already owns them.
+        const shared = current as Record<string, unknown>
+        for (const key of Object.keys(next)) {
+          const field = next[key]
+          if (typeof field === 'object' && field !== null && field === shared[key]) setField(next, key, copySessionData(field))
+        }
+      }
       this.#value = next as S
       this.#base = nextBase as S
     }
@@ -285,12 +294,18 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   }
 }
 
+/** Sets an own field; an own "__proto__" field (JSON.parse makes them) stays data. */
+function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}
+
 /** Applies a recorded patch to (a copy of) stored data. */
 export function applySessionPatch<S extends CoreUserSession>(data: S, patch: SessionPatch): S {
   const next = { ...data } as Record<string, unknown>
   for (const [key, value] of patch) {
     if (value === REMOVED_KEY) delete next[key]
-    else next[key] = value
+    else setField(next, key, value)
   }
   return next as S
 }
