@@ -18,9 +18,7 @@ function copyValue(value: unknown): unknown {
     const copy: Record<string, unknown> = {}
     for (const key of Object.keys(value)) {
       const field = copyValue((value as Record<string, unknown>)[key])
-      // An own "__proto__" key (JSON.parse makes them) must stay data, not become the prototype.
-      if (key === '__proto__') Object.defineProperty(copy, key, { value: field, enumerable: true, writable: true, configurable: true })
-      else copy[key] = field
+      setField(copy, key, field)
     }
     return copy
   }
@@ -30,6 +28,15 @@ function copyValue(value: unknown): unknown {
   } catch (error) {
     throw notData(error)
   }
+}
+
+/**
+ * Sets an own data field. A field named "__proto__" (JSON.parse makes them) stays data: plain
+ * assignment would change the object's prototype instead.
+ */
+export function setField(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
 }
 
 function notData(cause?: unknown): TypeError {
@@ -111,9 +118,7 @@ function jsonCopyValue(input: unknown, key: string | number, freeze: boolean, de
     for (const field of Object.keys(record)) {
       const element = jsonCopyValue(record[field], field, freeze, depth + 1, seen)
       if (element === OMIT) continue
-      // JSON.parse makes an own "__proto__" field, not a prototype.
-      if (field === '__proto__') Object.defineProperty(copy, field, { value: element, enumerable: true, writable: true, configurable: true })
-      else copy[field] = element
+      setField(copy, field, element)
     }
     result = copy
   }

@@ -1,6 +1,6 @@
 import { UnauthorizedError } from './errors.js'
 import { jsonEqual } from './json-equal.js'
-import { copySessionData } from './session-data-copy.js'
+import { copySessionData, setField } from './session-data-copy.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
@@ -292,12 +292,6 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#patch.set(key, value)
     this.#changed = true
   }
-}
-
-/** Sets an own field; an own "__proto__" field (JSON.parse makes them) stays data. */
-function setField(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-  else target[key] = value
 }
 
 /** Applies a recorded patch to (a copy of) stored data. */
