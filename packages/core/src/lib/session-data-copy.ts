@@ -45,7 +45,6 @@ function notData(cause?: unknown): TypeError {
   })
 }
 
-
 /** Below this depth no cycle can be hidden cheaply; deeper, ancestors are tracked to report one. */
 const UNTRACKED_DEPTH = 64
 

@@ -7,10 +7,10 @@ import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateRe
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 
 const MINUTE = 60_000
-// Shared: the answer of most commits (a read-only call), allocated once.
-const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
+// Shared: the answer of most commits (a read-only call), allocated once.
+const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
 
 export interface SessionManagerOptions<S extends CoreUserSession = UserSession> {
   /** Where sessions live. */
