@@ -39,6 +39,14 @@ describe('jsonEqual decides whether a set() changed anything', () => {
     expect(jsonEqual({ a: 1 }, { a: 1, b: undefined })).toBe(true)
   })
 
+  it('compares a "__proto__" field as data, never with the prototype', () => {
+    const ownProto = JSON.parse('{"__proto__":{}}') as object
+    expect(jsonEqual(ownProto, { x: 1 })).toBe(false)
+    expect(jsonEqual({ x: 1 }, ownProto)).toBe(false)
+    expect(jsonEqual(ownProto, {})).toBe(false)
+    expect(jsonEqual(ownProto, JSON.parse('{"__proto__":{}}'))).toBe(true)
+  })
+
   it('compares arrays by order and dates by instant', () => {
     expect(jsonEqual([1, 2], [2, 1])).toBe(false)
     expect(jsonEqual([1, 2], { 0: 1, 1: 2 })).toBe(false)

@@ -23,11 +23,21 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   for (const key in aRecord) {
     if (!Object.hasOwn(aRecord, key) || aRecord[key] === undefined) continue
     aCount++
-    if (!jsonEqual(aRecord[key], bRecord[key])) return false
+    if (!jsonEqual(aRecord[key], ownField(bRecord, key))) return false
   }
   let bCount = 0
   for (const key in bRecord) {
     if (Object.hasOwn(bRecord, key) && bRecord[key] !== undefined) bCount++
   }
   return aCount === bCount
+}
+
+/**
+ * `record[key]` for a field of JSON data: a field named "__proto__" is read only when it is the
+ * record's own (JSON.parse makes such fields), never the prototype. Other inherited members are
+ * functions, which equal no data.
+ */
+export function ownField(record: Record<string, unknown>, key: string): unknown {
+  if (key === '__proto__') return Object.hasOwn(record, key) ? record[key] : undefined
+  return record[key]
 }

@@ -95,3 +95,22 @@ describe('the memory store stays bounded', () => {
     expect(() => createMemoryStore({ sweepBatchSize: 0 })).toThrow(/sweepBatchSize/)
   })
 })
+
+describe('the memory store shares one frozen value per session', () => {
+  it('an update copies only the fields it changed: an unchanged field keeps its stored object', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore<CoreUserSession & { history: number[]; prefs: { theme: string } }>({ clock: clock.now, sweepInterval: 0 })
+    const now = clock.now()
+    const history = Array.from({ length: 1000 }, (_, i) => i)
+    await store.set({ id: 's1', userId: 'alice', data: { userId: 'alice', history, prefs: { theme: 'light' } }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + MINUTE })
+    const before = (await store.get('s1'))!
+    expect(before.data.history).not.toBe(history)
+    const prefs = { theme: 'dark' }
+    expect(await store.update('s1', 1, { data: { ...before.data, prefs }, lastActiveAt: now, expiresAt: now + MINUTE })).toBe('ok')
+    const after = (await store.get('s1'))!
+    expect(after.data.history).toBe(before.data.history)
+    expect(after.data.prefs).toEqual({ theme: 'dark' })
+    expect(after.data.prefs).not.toBe(prefs)
+    expect(Object.isFrozen(after.data) && Object.isFrozen(after.data.prefs)).toBe(true)
+  })
+})

@@ -1,5 +1,5 @@
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
-import { jsonCopy } from './session-data-copy.js'
+import { jsonCopy, jsonCopyFrozenReusing } from './session-data-copy.js'
 import { createSessionEventBus } from './session-events.js'
 import type {
   SessionDeleteReason,
@@ -172,7 +172,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (change.data.userId !== entry.userId) {
         throw new TypeError('A session update cannot change userId; store a new session instead')
       }
-      entry.data = jsonCopy(change.data, true)
+      entry.data = jsonCopyFrozenReusing(change.data, entry.data)
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt

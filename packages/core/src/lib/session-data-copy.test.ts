@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { jsonCopy } from './session-data-copy.js'
+import { jsonCopy, jsonCopyFrozenReusing } from './session-data-copy.js'
 
 const roundTrip = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown
 
@@ -105,5 +105,55 @@ describe('jsonCopy: a JSON round trip without the text', () => {
   it('refuses a top-level value JSON cannot carry', () => {
     expect(() => jsonCopy(undefined, false)).toThrow(TypeError)
     expect(() => jsonCopy(() => 1, false)).toThrow(TypeError)
+  })
+})
+
+describe('jsonCopyFrozenReusing: the next version of a stored session, copying only what changed', () => {
+  it('gives exactly what JSON gives, deeply frozen, whatever mix of kept and new fields', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.string(), awkward, { maxKeys: 6 }),
+        fc.dictionary(fc.string(), awkward, { maxKeys: 4 }),
+        fc.array(fc.string(), { maxLength: 6 }),
+        (previousInput, changes, keptKeys) => {
+          const previous = jsonCopy(previousInput, true) as Record<string, unknown>
+          // The next version: some fields carried over (the very objects stored), some changed.
+          const next: Record<string, unknown> = {}
+          for (const key of keptKeys) if (Object.hasOwn(previous, key)) Object.defineProperty(next, key, { value: previous[key], enumerable: true, writable: true, configurable: true })
+          for (const key of Object.keys(changes)) Object.defineProperty(next, key, { value: changes[key], enumerable: true, writable: true, configurable: true })
+          const copy = jsonCopyFrozenReusing(next, previous)
+          expect(identical(copy, roundTrip(next))).toBe(true)
+          expect(isDeeplyFrozen(copy)).toBe(true)
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+
+  it('keeps the stored object of an unchanged field and copies a changed one', () => {
+    const previous = jsonCopy({ userId: 'u', big: { list: [1, 2, 3] }, prefs: { theme: 'light' } }, true)
+    const prefs = { theme: 'dark' }
+    const copy = jsonCopyFrozenReusing({ ...previous, prefs }, previous)
+    expect(copy.big).toBe(previous.big)
+    expect(copy.prefs).not.toBe(prefs)
+    expect(copy.prefs).toEqual({ theme: 'dark' })
+    prefs.theme = 'changed later'
+    expect(copy.prefs.theme).toBe('dark')
+  })
+
+  it('copies an object that is only equal to, not the same as, the stored one, and one moved to another field', () => {
+    const previous = jsonCopy({ userId: 'u', a: { x: 1 }, b: { y: 2 } }, true)
+    const lookalike = { x: 1 }
+    const copy = jsonCopyFrozenReusing({ userId: 'u', a: lookalike, b: previous.a } as Record<string, unknown>, previous) as Record<string, unknown>
+    expect(copy['a']).not.toBe(lookalike)
+    expect(copy['b']).not.toBe(previous.a)
+    expect(copy['b']).toEqual({ x: 1 })
+    expect(Object.isFrozen(copy['a'])).toBe(true)
+  })
+
+  it('takes the full path for a session with its own toJSON', () => {
+    const previous = jsonCopy({ userId: 'u' }, true)
+    const odd = { userId: 'u', toJSON: () => ({ userId: 'u', via: 'toJSON' }) }
+    expect(jsonCopyFrozenReusing(odd, previous)).toEqual({ userId: 'u', via: 'toJSON' })
   })
 })

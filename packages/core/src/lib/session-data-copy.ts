@@ -66,6 +66,32 @@ export function jsonCopy<T>(value: T, freeze: boolean): T {
 
 const OMIT: unique symbol = Symbol('omit')
 
+/**
+ * `jsonCopy(data, true)` for a new version of a session whose previous version `previous` was
+ * made by this function or `jsonCopy(…, true)` (so every object in it is frozen and normalised): a
+ * top-level field that still holds the very object `previous` holds under the same name is kept
+ * as it is, so an update copies only the fields it changed, however large the rest of the session.
+ */
+export function jsonCopyFrozenReusing<T extends object>(data: T, previous: object): T {
+  const record = data as Record<string, unknown>
+  // Whole-value conversions (a toJSON on the session itself, a non-plain object) take the full path.
+  if (typeof record['toJSON'] === 'function' || Array.isArray(data) || Object.getPrototypeOf(data) !== Object.prototype) {
+    return jsonCopy(data, true)
+  }
+  const kept = previous as Record<string, unknown>
+  const copy: Record<string, unknown> = {}
+  for (const field of Object.keys(record)) {
+    const value = record[field]
+    if (typeof value === 'object' && value !== null && value === kept[field] && Object.hasOwn(kept, field)) {
+      setField(copy, field, value)
+      continue
+    }
+    const element = jsonCopyValue(value, field, true, 1, undefined)
+    if (element !== OMIT) setField(copy, field, element)
+  }
+  return Object.freeze(copy) as T
+}
+
 function jsonCopyValue(input: unknown, key: string | number, freeze: boolean, depth: number, ancestors: Set<object> | undefined): unknown {
   let value = input
   if (typeof value === 'object' && value !== null) {

@@ -1,5 +1,5 @@
 import { UnauthorizedError } from './errors.js'
-import { jsonEqual } from './json-equal.js'
+import { jsonEqual, ownField } from './json-equal.js'
 import { copySessionData, setField } from './session-data-copy.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
@@ -129,17 +129,20 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     // mutated that object in place, and only the fields that really differ may be written, so
     // that a concurrent call's change to another field survives.
     const base = (this.#base ?? current) as Record<string, unknown>
+    // While nothing has changed since the resume, the base is the stored data itself: a field that
+    // differs from the base differs from what is stored, and needs no second comparison.
+    const baseIsStored = base === this.#baseline?.data
     let changed = false
     for (const key of Object.keys(session)) {
       const next = (session as Record<string, unknown>)[key]
-      if (!jsonEqual(next, base[key])) {
-        this.#recordKey(key, next === undefined ? REMOVED_KEY : next)
+      if (!jsonEqual(next, ownField(base, key))) {
+        this.#recordKey(key, next === undefined ? REMOVED_KEY : next, baseIsStored)
         changed = true
       }
     }
     for (const key of Object.keys(base)) {
       if (!Object.hasOwn(session, key) && base[key] !== undefined) {
-        this.#recordKey(key, REMOVED_KEY)
+        this.#recordKey(key, REMOVED_KEY, baseIsStored)
         changed = true
       }
     }
@@ -162,13 +165,14 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
       throw new TypeError('session.update() cannot change userId; call session.set() to log in as another user')
     }
     const base = (this.#base ?? current) as Record<string, unknown>
+    const baseIsStored = base === this.#baseline?.data
     let next: Record<string, unknown> | undefined
     let nextBase: Record<string, unknown> | undefined
     for (const key of Object.keys(patch)) {
       if (key === 'userId') continue
       const value = (patch as Record<string, unknown>)[key]
-      const equalsBase = jsonEqual(value, base[key])
-      if (equalsBase && jsonEqual(value, (current as Record<string, unknown>)[key])) continue
+      const equalsBase = jsonEqual(value, ownField(base, key))
+      if (equalsBase && jsonEqual(value, ownField(current as Record<string, unknown>, key))) continue
       // The new live value is handed to the caller (its nested values are made its own below).
       next ??= { ...current } as Record<string, unknown>
       // The base's nested values are private (never handed out, never changed in place), so a
@@ -182,7 +186,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
         setField(nextBase, key, copySessionData(value))
       }
       if (!equalsBase) {
-        this.#recordKey(key, value === undefined ? REMOVED_KEY : value)
+        this.#recordKey(key, value === undefined ? REMOVED_KEY : value, baseIsStored)
         if (this.#pending !== undefined || this.#transient) this.#changed = true
       }
     }
@@ -274,12 +278,11 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#changed = true
   }
 
-  #recordKey(key: string, value: unknown): void {
+  /** `differsFromStored`: the caller already found `value` unequal to the stored field. */
+  #recordKey(key: string, value: unknown, differsFromStored: boolean): void {
     // After a login in this call the whole value is written at creation; no patch is needed.
     if (this.#pending !== undefined || this.#transient) return
-    const stored = this.#baseline?.data as Record<string, unknown> | undefined
-    const storedValue = stored !== undefined && Object.hasOwn(stored, key) ? stored[key] : undefined
-    if (value === REMOVED_KEY ? storedValue === undefined : jsonEqual(value, storedValue)) {
+    if (!differsFromStored && this.#equalsStored(key, value)) {
       // Changed back to what is stored: nothing to write for this field.
       this.#patch?.delete(key)
       if (this.#patch?.size === 0 && !this.#dropBaseline) {
@@ -291,6 +294,12 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#patch ??= new Map()
     this.#patch.set(key, value)
     this.#changed = true
+  }
+
+  #equalsStored(key: string, value: unknown): boolean {
+    const stored = this.#baseline?.data as Record<string, unknown> | undefined
+    const storedValue = stored !== undefined && Object.hasOwn(stored, key) ? stored[key] : undefined
+    return value === REMOVED_KEY ? storedValue === undefined : jsonEqual(value, storedValue)
   }
 }
 

@@ -48,6 +48,13 @@ const noContent = pikkuSessionlessFunc<void, void>({
     if (wire.http !== undefined) wire.http.status = 204
   },
 })
+const unserialisable = pikkuSessionlessFunc<void, unknown>({
+  func: (_services, _data, wire) => {
+    wire.http?.setHeader('X-Kept', 'yes')
+    return { count: BigInt(1) }
+  },
+})
+const returnsFunction = pikkuSessionlessFunc<void, unknown>({ func: () => () => 1 })
 const ownOrigin = pikkuSessionlessFunc<void, string | null>({ func: (_services, _data, wire) => wire.http?.origin ?? null })
 
 // Stands in for a session strategy: a header names the user.
@@ -79,6 +86,8 @@ function options(): HTTPHandlerOptions {
       wireHTTP({ method: 'GET', route: '/origin', func: ownOrigin }),
       wireHTTP({ method: 'GET', route: '/framing', func: framing }),
       wireHTTP({ method: 'GET', route: '/no-content', func: noContent }),
+      wireHTTP({ method: 'GET', route: '/unserialisable', func: unserialisable }),
+      wireHTTP({ method: 'GET', route: '/returns-function', func: returnsFunction }),
     ],
     rpc: { path: '/rpc', functions: { echo, whoAmI } },
   }
@@ -193,6 +202,20 @@ describe('HTTP runtime on node:http', () => {
 
   it('answers a function that returns nothing with 200 and null', async () => {
     const response = await fetch(`${base}/nothing`)
+    expect(response.status).toBe(200)
+    expect(await response.json()).toBeNull()
+  })
+
+  it('answers a result JSON cannot carry with 500, one content type and the headers the call set', async () => {
+    const response = await fetch(`${base}/unserialisable`)
+    expect(response.status).toBe(500)
+    expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8')
+    expect(response.headers.get('x-kept')).toBe('yes')
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INTERNAL')
+  })
+
+  it('answers a result JSON writes as nothing (a function) with null, as for no result', async () => {
+    const response = await fetch(`${base}/returns-function`)
     expect(response.status).toBe(200)
     expect(await response.json()).toBeNull()
   })

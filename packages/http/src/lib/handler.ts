@@ -62,6 +62,17 @@ const JSON_HEADER: readonly [string, string] = ['content-type', JSON_TYPE]
 const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
+// Header names are nearly always the same few constants: remember the last one lowered.
+let lastName = ''
+let lastLower = ''
+function lowerCase(name: string): string {
+  if (name !== lastName) {
+    lastLower = name.toLowerCase()
+    lastName = name
+  }
+  return lastLower
+}
+
 class WireInfo implements HTTPWireInfo {
   status: number | undefined = undefined
   headers: [string, string][] | undefined = undefined
@@ -83,7 +94,7 @@ class WireInfo implements HTTPWireInfo {
   }
 
   setHeader(name: string, value: string): void {
-    const lower = name.toLowerCase()
+    const lower = lowerCase(name)
     const headers = this.headers
     if (headers === undefined) {
       // The common case: a session middleware sets Cache-Control and nothing else.
@@ -98,7 +109,7 @@ class WireInfo implements HTTPWireInfo {
   }
 
   appendHeader(name: string, value: string): void {
-    ;(this.headers ??= []).push([name.toLowerCase(), value])
+    ;(this.headers ??= []).push([lowerCase(name), value])
   }
 }
 
@@ -170,8 +181,16 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const data = mergeRequestData(params, parseQuery(request.query), body)
       const wire: PikkuWire = { protocol: 'http', session: new SessionState(), http: info }
       const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
-      const headers = info.headers === undefined ? JSON_HEADERS : JSON_HEADERS.concat(info.headers)
-      return { status: info.status ?? 200, headers, body: result === undefined ? 'null' : JSON.stringify(result) }
+      // Serialised first: a result JSON cannot carry (a BigInt, a cycle) is answered as an error.
+      const responseBody = result === undefined ? 'null' : (JSON.stringify(result) ?? 'null')
+      // The call's own header list is not used after this: it becomes the response's.
+      const own = info.headers
+      let headers: readonly (readonly [string, string])[] = JSON_HEADERS
+      if (own !== undefined) {
+        own.unshift(JSON_HEADER as [string, string])
+        headers = own
+      }
+      return { status: info.status ?? 200, headers, body: responseBody }
     } catch (error) {
       return respondError(error, info)
     }
