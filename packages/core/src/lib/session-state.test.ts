@@ -486,4 +486,20 @@ describe("a field named '__proto__' (JSON.parse makes them)", () => {
     expect(stored.role).toBe('user')
     expect(Object.hasOwn(stored, '__proto__')).toBe(true)
   })
+  it('an empty object under it is a change, not equal to the prototype', async () => {
+    const { manager, store } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    await state.update(JSON.parse('{"__proto__": {}}') as Partial<AppSession>)
+    expect(state.changed).toBe(true)
+    expect(state.patch?.has('__proto__')).toBe(true)
+    const writes = store.writes.length
+    expect((await manager.commit(state)).kind).toBe('updated')
+    expect(store.writes.length).toBe(writes + 1)
+    const stored = (await manager.loadByToken(token))!.data as Record<string, unknown>
+    expect(Object.hasOwn(stored, '__proto__')).toBe(true)
+    const again = await callWith(manager, token)
+    await again.set(JSON.parse(JSON.stringify({ ...stored })) as AppSession)
+    expect(again.changed).toBe(false)
+  })
 })
