@@ -39,7 +39,8 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
   maxUpdateAttempts?: number
   /**
    * How many client tokens remember their storage id (SHA-256 hash), so a returning client's
-   * token is not hashed again on every request. The cache holds raw tokens in this process's
+   * token is not hashed again on every request; a token issued by a login here is remembered from
+   * the start. The cache holds raw tokens in this process's
    * memory, as in-flight requests do; a cached token still finds nothing once its session is
    * gone. 0 turns it off.
    * @default 10_000
@@ -134,11 +135,13 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (cached !== undefined) return cached
     if (!isSessionTokenShape(token)) return undefined
     const id = hashSessionToken(token)
-    if (tokenCacheSize > 0) {
-      if (tokenIds.size >= tokenCacheSize) tokenIds.delete(tokenIds.keys().next().value as string)
-      tokenIds.set(token, id)
-    }
+    rememberToken(token, id)
     return id
+  }
+  const rememberToken = (token: string, id: string): void => {
+    if (tokenCacheSize === 0) return
+    if (tokenIds.size >= tokenCacheSize) tokenIds.delete(tokenIds.keys().next().value as string)
+    tokenIds.set(token, id)
   }
   if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
     throw new RangeError(
@@ -270,6 +273,9 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           await guard('delete', () => store.delete(baseline.id, 'cleared'))
         }
         state.resume(record)
+        // The client's next request brings this token: no hash then, and the id it finds is the
+        // very string the store was given.
+        rememberToken(pending.token, pending.id)
         return {
           kind: 'created',
           token: pending.token,
