@@ -54,6 +54,18 @@ const unserialisable = pikkuSessionlessFunc<void, unknown>({
     return { count: BigInt(1) }
   },
 })
+const ownType = pikkuSessionlessFunc<void, string>({
+  func: (_services, _data, wire) => {
+    wire.http?.setHeader('Content-Type', 'application/problem+json')
+    return 'typed'
+  },
+})
+const ownTypeThenFail = pikkuSessionlessFunc<void, never>({
+  func: (_services, _data, wire) => {
+    wire.http?.setHeader('content-type', 'text/plain')
+    throw new ForbiddenError('no')
+  },
+})
 const returnsFunction = pikkuSessionlessFunc<void, unknown>({ func: () => () => 1 })
 const ownOrigin = pikkuSessionlessFunc<void, string | null>({ func: (_services, _data, wire) => wire.http?.origin ?? null })
 
@@ -88,6 +100,8 @@ function options(): HTTPHandlerOptions {
       wireHTTP({ method: 'GET', route: '/no-content', func: noContent }),
       wireHTTP({ method: 'GET', route: '/unserialisable', func: unserialisable }),
       wireHTTP({ method: 'GET', route: '/returns-function', func: returnsFunction }),
+      wireHTTP({ method: 'GET', route: '/own-type', func: ownType }),
+      wireHTTP({ method: 'GET', route: '/own-type-then-fail', func: ownTypeThenFail }),
     ],
     rpc: { path: '/rpc', functions: { echo, whoAmI } },
   }
@@ -212,6 +226,16 @@ describe('HTTP runtime on node:http', () => {
     expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8')
     expect(response.headers.get('x-kept')).toBe('yes')
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('INTERNAL')
+  })
+
+  it('sends one Content-Type: the one the call set, else JSON', async () => {
+    const typed = await fetch(`${base}/own-type`)
+    expect(typed.headers.get('content-type')).toBe('application/problem+json')
+    expect(await typed.text()).toBe('"typed"')
+    expect((await fetch(`${base}/framing`)).headers.get('content-type')).toBe('application/json; charset=utf-8')
+    const failed = await fetch(`${base}/own-type-then-fail`)
+    expect(failed.status).toBe(403)
+    expect(failed.headers.get('content-type')).toBe('application/json; charset=utf-8')
   })
 
   it('answers a result JSON writes as nothing (a function) with null, as for no result', async () => {

@@ -76,6 +76,8 @@ function lowerCase(name: string): string {
 class WireInfo implements HTTPWireInfo {
   status: number | undefined = undefined
   headers: [string, string][] | undefined = undefined
+  /** The call set its own Content-Type, which then replaces the JSON one. */
+  ownContentType = false
 
   constructor(
     readonly method: string,
@@ -95,6 +97,7 @@ class WireInfo implements HTTPWireInfo {
 
   setHeader(name: string, value: string): void {
     const lower = lowerCase(name)
+    if (lower === 'content-type') this.ownContentType = true
     const headers = this.headers
     if (headers === undefined) {
       // The common case: a session middleware sets Cache-Control and nothing else.
@@ -109,7 +112,9 @@ class WireInfo implements HTTPWireInfo {
   }
 
   appendHeader(name: string, value: string): void {
-    ;(this.headers ??= []).push([lowerCase(name), value])
+    const lower = lowerCase(name)
+    if (lower === 'content-type') this.ownContentType = true
+    ;(this.headers ??= []).push([lower, value])
   }
 }
 
@@ -159,7 +164,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
 
   const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP => {
     const publicError = toPublicError(error, runner.logger)
-    const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? [])]
+    // An error is always answered in JSON, whatever type the call meant to send.
+    const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
     return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
   }
 
@@ -183,11 +189,12 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
       // Serialised first: a result JSON cannot carry (a BigInt, a cycle) is answered as an error.
       const responseBody = result === undefined ? 'null' : (JSON.stringify(result) ?? 'null')
-      // The call's own header list is not used after this: it becomes the response's.
+      // The call's own header list is not used after this: it becomes the response's (header
+      // order carries no meaning, except among repeated names, which this keeps).
       const own = info.headers
       let headers: readonly (readonly [string, string])[] = JSON_HEADERS
       if (own !== undefined) {
-        own.unshift(JSON_HEADER as [string, string])
+        if (!info.ownContentType) own.push(JSON_HEADER as [string, string])
         headers = own
       }
       return { status: info.status ?? 200, headers, body: responseBody }
