@@ -228,6 +228,63 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     throw new ConflictError('The session kept changing concurrently; the update was not saved')
   }
 
+  /** Every commit but the in-place change of a stored session (see `commit`). */
+  const commitOther = async (state: SessionState<S>): Promise<SessionCommitResult> => {
+    const baseline = state.baseline
+    const pending = state.pending
+    if (state.transient) return UNCHANGED
+
+    if (pending !== undefined) {
+      const data = state.current as S
+      const now = clock()
+      const record: SessionRecord<S> = {
+        id: pending.id,
+        userId: data.userId,
+        data,
+        version: 1,
+        createdAt: now,
+        lastActiveAt: now,
+        expiresAt: expiryFor(now, now),
+      }
+      await guard('set', () => store.set(record))
+      // Fixation defence: the session this client had before the login is destroyed.
+      if (baseline !== undefined && state.dropsBaseline) {
+        await guard('delete', () => store.delete(baseline.id, 'cleared'))
+      }
+      state.resume(record)
+      // The client's next request brings this token: no hash then, and the id it finds is the
+      // very string the store was given.
+      rememberToken(pending.token, pending.id)
+      return {
+        kind: 'created',
+        token: pending.token,
+        record,
+        absoluteExpiresAt: now + absoluteTimeout,
+      }
+    }
+
+    if (baseline === undefined) return UNCHANGED
+
+    if (state.dropsBaseline) {
+      await guard('delete', () => store.delete(baseline.id, 'cleared'))
+      state.reset()
+      return { kind: 'cleared' }
+    }
+
+    if (state.changed) return await commitPatch(state, baseline)
+
+    const now = clock()
+    if (now - baseline.lastActiveAt < renewalInterval) return UNCHANGED
+    const expiresAt = expiryFor(baseline.createdAt, now)
+    const touched = await guard('touch', () => store.touch(baseline.id, now, expiresAt))
+    if (!touched) {
+      state.reset()
+      return { kind: 'revoked' }
+    }
+    state.resume({ ...baseline, lastActiveAt: now, expiresAt })
+    return { kind: 'renewed', expiresAt }
+  }
+
   return {
     store,
     idleTimeout,
@@ -250,60 +307,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return state
     },
 
-    async commit(state) {
+    commit(state) {
+      // Not an async function itself: the common write (a change to a stored session) returns
+      // commitPatch's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
-      const pending = state.pending
-      if (state.transient) return UNCHANGED
-
-      if (pending !== undefined) {
-        const data = state.current as S
-        const now = clock()
-        const record: SessionRecord<S> = {
-          id: pending.id,
-          userId: data.userId,
-          data,
-          version: 1,
-          createdAt: now,
-          lastActiveAt: now,
-          expiresAt: expiryFor(now, now),
-        }
-        await guard('set', () => store.set(record))
-        // Fixation defence: the session this client had before the login is destroyed.
-        if (baseline !== undefined && state.dropsBaseline) {
-          await guard('delete', () => store.delete(baseline.id, 'cleared'))
-        }
-        state.resume(record)
-        // The client's next request brings this token: no hash then, and the id it finds is the
-        // very string the store was given.
-        rememberToken(pending.token, pending.id)
-        return {
-          kind: 'created',
-          token: pending.token,
-          record,
-          absoluteExpiresAt: now + absoluteTimeout,
-        }
+      if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
+        return commitPatch(state, baseline)
       }
-
-      if (baseline === undefined) return UNCHANGED
-
-      if (state.dropsBaseline) {
-        await guard('delete', () => store.delete(baseline.id, 'cleared'))
-        state.reset()
-        return { kind: 'cleared' }
-      }
-
-      if (state.changed) return commitPatch(state, baseline)
-
-      const now = clock()
-      if (now - baseline.lastActiveAt < renewalInterval) return UNCHANGED
-      const expiresAt = expiryFor(baseline.createdAt, now)
-      const touched = await guard('touch', () => store.touch(baseline.id, now, expiresAt))
-      if (!touched) {
-        state.reset()
-        return { kind: 'revoked' }
-      }
-      state.resume({ ...baseline, lastActiveAt: now, expiresAt })
-      return { kind: 'renewed', expiresAt }
+      return commitOther(state)
     },
 
     needsCommit(state) {

@@ -496,7 +496,7 @@ describe("a field named '__proto__' (JSON.parse makes them)", () => {
     const writes = store.writes.length
     expect((await manager.commit(state)).kind).toBe('updated')
     expect(store.writes.length).toBe(writes + 1)
-    const stored = (await manager.loadByToken(token))!.data as Record<string, unknown>
+    const stored = (await manager.loadByToken(token))!.data as unknown as Record<string, unknown>
     expect(Object.hasOwn(stored, '__proto__')).toBe(true)
     const again = await callWith(manager, token)
     await again.set(JSON.parse(JSON.stringify({ ...stored })) as AppSession)
