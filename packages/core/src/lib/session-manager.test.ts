@@ -7,7 +7,7 @@ import { recordingStore } from './recording-store.test-support.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import { createRunner } from './runner.js'
 import { createSessionManager, type SessionManager, type SessionManagerOptions } from './session-manager.js'
-import type { SessionEvent } from './session-store.js'
+import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
 import { createTestClock } from './test-clock.js'
 import { createTokenProtocol } from './token-protocol.test-support.js'
@@ -190,6 +190,32 @@ describe('a store that fails', () => {
     store.failWith = new Error('connection refused')
     await expect(manager.loadByToken(token)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
     await expect(manager.loadById(hashSessionToken(token))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+  })
+
+  it('a store whose get throws instead of rejecting is unavailable too; one answering a plain value works', async () => {
+    const memory = createMemoryStore<CoreUserSession>({ sweepInterval: 0 })
+    const records = new Map<string, SessionRecord<CoreUserSession>>()
+    let mode: 'throw' | 'plain' = 'throw'
+    const odd: SessionStore<CoreUserSession> = {
+      ...memory,
+      set: (record) => {
+        records.set(record.id, record)
+        return memory.set(record)
+      },
+      // Not what the contract asks (a promise), as a hand-written store might do anyway.
+      get: ((id: string) => {
+        if (mode === 'throw') throw new Error('driver bug')
+        return records.get(id)
+      }) as unknown as SessionStore<CoreUserSession>['get'],
+    }
+    const manager = createSessionManager({ store: odd })
+    const state = manager.createState()
+    await state.set({ userId: 'alice' })
+    const created = await manager.commit(state)
+    if (created.kind !== 'created') throw new Error('expected a login')
+    await expect(manager.loadByToken(created.token)).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' })
+    mode = 'plain'
+    expect((await manager.loadByToken(created.token))?.userId).toBe('alice')
   })
 
   it('makes persisting a login, a change, a renewal or a logout a ServiceUnavailableError', async () => {
