@@ -14,47 +14,67 @@ function lua(source: string): LuaScript {
 // e = expiresAt. Every script receives the caller's clock as `now`, so expiry follows the store's
 // clock (the Redis TTL only reclaims memory) and tests can move time without sleeping.
 
-/**
- * KEYS[1] record. ARGV: userId, json, version, createdAt, lastActiveAt, expiresAt, ttlMs, now.
- * Writes the whole record and returns the previous owner when a live record of another user was
- * replaced, so the caller can drop it from that user's index.
- */
-export const setRecord = lua(`
-local previous = redis.call('HMGET', KEYS[1], 'u', 'e')
-redis.call('HSET', KEYS[1], 'u', ARGV[1], 'd', ARGV[2], 'v', ARGV[3], 'c', ARGV[4], 'a', ARGV[5], 'e', ARGV[6])
-redis.call('PEXPIRE', KEYS[1], ARGV[7])
-if previous[1] and previous[1] ~= ARGV[1] then
-  if tonumber(previous[2]) > tonumber(ARGV[8]) then return {previous[1], 1} end
-  return {previous[1], 0}
+// The scripts that write a record also publish its `changed` event, in the same round trip and
+// only once the write happened. Their first three arguments are the event channel and the message
+// split around its version (see redis-event-message.ts); the script puts in the version it wrote or
+// read. The channel is not a key, so PUBLISH here is allowed on a Cluster (which forwards it to every
+// node). It runs with pcall: a refused PUBLISH (an ACL user without rights on the channel) must not
+// turn an applied write into an error the caller would retry; its message is returned instead, and
+// '' when the event went out.
+const publishChanged = `
+local function publishChanged(version)
+  local sent = redis.pcall('PUBLISH', ARGV[1], ARGV[2] .. version .. ARGV[3])
+  if type(sent) == 'table' and sent.err then return sent.err end
+  return ''
 end
-return false
+`
+
+/**
+ * KEYS[1] record. ARGV: channel, messageHead, messageTail, userId, json, version, createdAt,
+ * lastActiveAt, expiresAt, ttlMs, now. Writes the whole record and returns `{publishError}`, or
+ * `{publishError, previousOwner, 0}` when an expired record of another user was replaced (the
+ * caller drops it from that user's index). When a live record of another user was replaced it
+ * returns `{'', previousOwner, 1}` and publishes nothing: that user's `deleted` event must reach
+ * subscribers before this `changed` one, and only the caller can send it.
+ */
+export const setRecord = lua(`${publishChanged}
+local previous = redis.call('HMGET', KEYS[1], 'u', 'e')
+redis.call('HSET', KEYS[1], 'u', ARGV[4], 'd', ARGV[5], 'v', ARGV[6], 'c', ARGV[7], 'a', ARGV[8], 'e', ARGV[9])
+redis.call('PEXPIRE', KEYS[1], ARGV[10])
+if previous[1] and previous[1] ~= ARGV[4] then
+  if (tonumber(previous[2]) or 0) > tonumber(ARGV[11]) then return {'', previous[1], 1} end
+  return {publishChanged(ARGV[6]), previous[1], 0}
+end
+return {publishChanged(ARGV[6])}
 `)
 
 /**
- * KEYS[1] record. ARGV: expectedVersion, userId, json, lastActiveAt, expiresAt, ttlMs, now,
- * nextVersion. The compare-and-set: one script, so no other writer can slip in between the
- * version check and the write.
+ * KEYS[1] record. ARGV: channel, messageHead, messageTail, expectedVersion, userId, json,
+ * lastActiveAt, expiresAt, ttlMs, now, nextVersion. The compare-and-set: one script, so no other
+ * writer can slip in between the version check and the write. Returns `{'missing'}`,
+ * `{'conflict'}`, `{'owner'}` (nothing written, nothing published) or `{'ok', publishError}`.
  */
-export const updateRecord = lua(`
+export const updateRecord = lua(`${publishChanged}
 local current = redis.call('HMGET', KEYS[1], 'u', 'v', 'e')
-if not current[1] or tonumber(current[3]) <= tonumber(ARGV[7]) then return 'missing' end
-if current[2] ~= ARGV[1] then return 'conflict' end
-if current[1] ~= ARGV[2] then return 'owner' end
-redis.call('HSET', KEYS[1], 'd', ARGV[3], 'v', ARGV[8], 'a', ARGV[4], 'e', ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 'ok'
+if not current[1] or tonumber(current[3]) <= tonumber(ARGV[10]) then return {'missing'} end
+if current[2] ~= ARGV[4] then return {'conflict'} end
+if current[1] ~= ARGV[5] then return {'owner'} end
+redis.call('HSET', KEYS[1], 'd', ARGV[6], 'v', ARGV[11], 'a', ARGV[7], 'e', ARGV[8])
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+return {'ok', publishChanged(ARGV[11])}
 `)
 
 /**
- * KEYS[1] record. ARGV: userId, lastActiveAt, expiresAt, ttlMs, now. Moves expiry of a live
- * record of that user; returns its version, or false.
+ * KEYS[1] record. ARGV: channel, messageHead, messageTail, userId, lastActiveAt, expiresAt, ttlMs,
+ * now. Moves expiry of a live record of that user; returns `{version, publishError}`, or false
+ * (nothing written, nothing published).
  */
-export const touchRecord = lua(`
+export const touchRecord = lua(`${publishChanged}
 local current = redis.call('HMGET', KEYS[1], 'u', 'v', 'e')
-if not current[1] or current[1] ~= ARGV[1] or tonumber(current[3]) <= tonumber(ARGV[5]) then return false end
-redis.call('HSET', KEYS[1], 'a', ARGV[2], 'e', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return current[2]
+if not current[1] or not current[2] or current[1] ~= ARGV[4] or tonumber(current[3]) <= tonumber(ARGV[8]) then return false end
+redis.call('HSET', KEYS[1], 'a', ARGV[5], 'e', ARGV[6])
+redis.call('PEXPIRE', KEYS[1], ARGV[7])
+return {current[2], publishChanged(current[2])}
 `)
 
 /**

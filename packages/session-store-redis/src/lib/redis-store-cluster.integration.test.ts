@@ -47,24 +47,29 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
     eventDelay: 20,
   })
 
+  /** The ports of the nodes that hold keys matching `pattern`. */
+  const nodesHolding = async (pattern: string): Promise<Set<number>> => {
+    const used = new Set<number>()
+    for (const port of cluster.ports) {
+      const node = createClient({ url: `redis://127.0.0.1:${port}` })
+      node.on('error', () => undefined)
+      await node.connect()
+      try {
+        for await (const keys of node.scanIterator({ MATCH: pattern })) if (keys.length > 0) used.add(port)
+      } finally {
+        node.destroy()
+      }
+    }
+    return used
+  }
+
   it('spreads one user’s sessions over several nodes and still lists and revokes them all', async () => {
     const clock = createTestClock()
     const prefix = `cluster-test:${randomUUID()}`
     const store = open(clock, prefix)
     const sessions = Array.from({ length: 30 }, () => record(clock.now()))
     for (const s of sessions) await store.set(s)
-    const nodesUsed = new Set<number>()
-    for (const port of cluster.ports) {
-      const node = createClient({ url: `redis://127.0.0.1:${port}` })
-      node.on('error', () => undefined)
-      await node.connect()
-      try {
-        for await (const keys of node.scanIterator({ MATCH: `${prefix}:s:*` })) if (keys.length > 0) nodesUsed.add(port)
-      } finally {
-        node.destroy()
-      }
-    }
-    expect(nodesUsed.size).toBeGreaterThan(1)
+    expect((await nodesHolding(`${prefix}:s:*`)).size).toBeGreaterThan(1)
     expect(await store.listByUser('alice')).toHaveLength(30)
     expect(await store.deleteByUser('alice', { except: sessions[0]!.id })).toBe(29)
     expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([sessions[0]!.id])
@@ -82,6 +87,37 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
     await serverA.set(stored)
     await serverA.delete(stored.id, 'revoked')
     await expect.poll(() => seenByB, { timeout: 1_000, interval: 5 }).toContainEqual({ type: 'deleted', id: stored.id, userId: 'alice', reason: 'revoked' })
+  })
+
+  it('tells another server of updates and touches made on any node, with the version stored', async () => {
+    const clock = createTestClock()
+    const prefix = `cluster-test:${randomUUID()}`
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    // Enough sessions that their records, and so the scripts that publish their events, sit on
+    // every node, not only on the one B's subscription is connected to.
+    const sessions = Array.from({ length: 12 }, () => record(clock.now()))
+    const touchedExpiry = clock.now() + 40 * MINUTE
+    for (const s of sessions) {
+      await serverA.set(s)
+      expect(await serverA.update(s.id, 1, { data: { userId: 'alice', role: 'admin' }, lastActiveAt: clock.now(), expiresAt: s.expiresAt })).toBe('ok')
+      expect(await serverA.touch(s.id, clock.now(), touchedExpiry)).toBe(true)
+    }
+    // B's subscription is connected to one node: with records on two or more, some events crossed
+    // the cluster bus.
+    expect((await nodesHolding(`${prefix}:s:*`)).size).toBeGreaterThan(1)
+    await expect.poll(() => seenByB.length, { timeout: 2_000, interval: 5 }).toBe(3 * sessions.length)
+    for (const s of sessions) {
+      // One node publishes all events of one record, so they arrive in order.
+      expect(seenByB.filter((e) => e.type !== 'resync' && e.id === s.id)).toEqual([
+        { type: 'changed', id: s.id, userId: 'alice', version: 1, expiresAt: s.expiresAt },
+        { type: 'changed', id: s.id, userId: 'alice', version: 2, expiresAt: s.expiresAt },
+        { type: 'changed', id: s.id, userId: 'alice', version: 2, expiresAt: touchedExpiry },
+      ])
+    }
   })
 
   it('answers 503 for sessions on a dead node and serves them again, intact, once it is back', async () => {

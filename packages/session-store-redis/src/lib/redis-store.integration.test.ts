@@ -126,6 +126,25 @@ describe.skipIf(!available)('Redis store against a real server', () => {
     expect(events).toContainEqual({ type: 'deleted', id: first.id, userId: 'alice', reason: 'cleared' })
   })
 
+  it('tells another server that a session id stored again for another user left its first owner before it changed', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    const first = record(clock.now(), { userId: 'alice' })
+    await serverA.set(first)
+    await serverA.set({ ...first, userId: 'bob', data: { userId: 'bob' } })
+    await expect.poll(() => seenByB.length, { timeout: 1_000, interval: 5 }).toBe(3)
+    expect(seenByB).toEqual([
+      { type: 'changed', id: first.id, userId: 'alice', version: 1, expiresAt: first.expiresAt },
+      { type: 'deleted', id: first.id, userId: 'alice', reason: 'cleared' },
+      { type: 'changed', id: first.id, userId: 'bob', version: 1, expiresAt: first.expiresAt },
+    ])
+  })
+
   it('refuses an update that changes the owner', async () => {
     const clock = createTestClock()
     const store = open(clock)
@@ -168,6 +187,136 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
       { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
     ])
+  })
+
+  it('tells another server of each change made by set, update and touch, with the version stored', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByA: SessionEvent[] = []
+    const seenByB: SessionEvent[] = []
+    serverA.subscribe((event) => seenByA.push(event))
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverA.ready()
+    await serverB.ready()
+    const stored = record(clock.now())
+    await serverA.set(stored)
+    clock.advance(MINUTE)
+    const updatedExpiry = clock.now() + 30 * MINUTE
+    expect(await serverA.update(stored.id, 1, { data: { userId: 'alice', role: 'admin' }, lastActiveAt: clock.now(), expiresAt: updatedExpiry })).toBe('ok')
+    // A stale version writes nothing, so it announces nothing either.
+    expect(await serverA.update(stored.id, 1, { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: updatedExpiry + MINUTE })).toBe('conflict')
+    clock.advance(MINUTE)
+    const touchedExpiry = clock.now() + 30 * MINUTE
+    expect(await serverA.touch(stored.id, clock.now(), touchedExpiry)).toBe(true)
+    expect(await serverA.touch(record(clock.now()).id, clock.now(), touchedExpiry)).toBe(false)
+    // The delete is published by the client, after the scripts' events: once B has it, B has them all.
+    await serverA.delete(stored.id, 'cleared')
+    const expected: SessionEvent[] = [
+      { type: 'changed', id: stored.id, userId: 'alice', version: 1, expiresAt: stored.expiresAt },
+      { type: 'changed', id: stored.id, userId: 'alice', version: 2, expiresAt: updatedExpiry },
+      { type: 'changed', id: stored.id, userId: 'alice', version: 2, expiresAt: touchedExpiry },
+      { type: 'deleted', id: stored.id, userId: 'alice', reason: 'cleared' },
+    ]
+    await expect.poll(() => seenByB.length, { timeout: 1_000, interval: 5 }).toBe(expected.length)
+    expect(seenByB).toEqual(expected)
+    // The writing server's own listeners hear the same events once, directly.
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(seenByA).toEqual(expected)
+  })
+
+  it('sends 2 commands for a set or an update and 3 for a touch: the change event is published by the write script', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    // Nobody subscribes, so no heartbeat or SUBSCRIBE mixes into what is counted.
+    const store = open(clock, prefix)
+    const monitor = admin.duplicate()
+    monitor.on('error', () => undefined)
+    await monitor.connect()
+    try {
+      // MONITOR shows every command in the order the server runs it, those inside scripts marked
+      // `[<db> lua]`; only lines naming this test's prefix concern this store.
+      const lines: string[] = []
+      await monitor.monitor((line) => {
+        if (line.includes(prefix)) lines.push(line)
+      })
+      let marks = 0
+      const sentDuring = async (operation: () => Promise<unknown>): Promise<{ byStore: string[]; inScripts: string[] }> => {
+        const from = lines.length
+        await operation()
+        // A command sent afterwards on another connection: once MONITOR shows it, it has shown
+        // everything the operation sent before it.
+        const mark = `${prefix}:mark:${++marks}`
+        await admin.echo(mark)
+        await expect.poll(() => lines.some((line) => line.includes(mark)), { timeout: 1_000, interval: 5 }).toBe(true)
+        const commands = lines
+          .slice(from)
+          .filter((line) => !line.includes(mark))
+          .map((line) => /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line))
+          .map((match) => ({ client: match?.[1], command: match?.[2]?.toUpperCase() }))
+        return {
+          byStore: commands.filter((c) => c.client !== 'lua').map((c) => c.command ?? '?'),
+          inScripts: commands.filter((c) => c.client === 'lua').map((c) => c.command ?? '?'),
+        }
+      }
+      // The first call of each script after a Redis restart needs EVAL once (NOSCRIPT): not counted.
+      const warm = record(clock.now())
+      await store.set(warm)
+      await store.update(warm.id, 1, { data: { userId: 'alice' }, lastActiveAt: clock.now(), expiresAt: warm.expiresAt })
+      await store.touch(warm.id, clock.now(), warm.expiresAt)
+
+      const stored = record(clock.now())
+      const set = await sentDuring(() => store.set(stored))
+      expect(set.byStore).toEqual(['EVALSHA', 'EVALSHA'])
+      expect(set.inScripts.filter((c) => c === 'PUBLISH')).toHaveLength(1)
+
+      const update = await sentDuring(() => store.update(stored.id, 1, { data: { userId: 'alice', n: 1 }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }))
+      expect(update.byStore).toEqual(['EVALSHA', 'EVALSHA'])
+      // Published only after the write.
+      expect(update.inScripts.slice(-3)).toEqual(['HSET', 'PEXPIRE', 'PUBLISH'])
+
+      const conflict = await sentDuring(() => store.update(stored.id, 1, { data: { userId: 'alice', n: 2 }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }))
+      expect(conflict.byStore).toEqual(['EVALSHA', 'EVALSHA'])
+      expect(conflict.inScripts).not.toContain('PUBLISH')
+      expect(conflict.inScripts.slice(-1)).toEqual(['HMGET'])
+
+      const touch = await sentDuring(() => store.touch(stored.id, clock.now(), stored.expiresAt + MINUTE))
+      expect(touch.byStore).toEqual(['HGET', 'EVALSHA', 'EVALSHA'])
+      expect(touch.inScripts.slice(-3)).toEqual(['HSET', 'PEXPIRE', 'PUBLISH'])
+    } finally {
+      monitor.destroy()
+    }
+  })
+
+  it('keeps a write that Redis applied when it refuses the event PUBLISH (an ACL user without channel rights), and warns', async () => {
+    const clock = createTestClock()
+    const prefix = freshPrefix()
+    const username = `pikku-test-${randomUUID()}`
+    const password = randomUUID()
+    // Redis 7 gives a new ACL user no channel rights (acl-pubsub-default resetchannels).
+    await admin.sendCommand(['ACL', 'SETUSER', username, 'on', `>${password}`, `~${prefix}:*`, 'resetchannels', '+@all'])
+    try {
+      const url = new URL(redisUrl)
+      url.username = username
+      url.password = password
+      const warnings: string[] = []
+      const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) }
+      const store = createRedisStore<TestSession>({ url: url.toString(), keyPrefix: prefix, clock: clock.now, logger })
+      opened.push(store)
+      const events: SessionEvent[] = []
+      store.subscribe((event) => events.push(event))
+      const stored = record(clock.now())
+      await store.set(stored)
+      expect(await store.update(stored.id, 1, { data: { userId: 'alice', role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).toBe('ok')
+      expect(await store.touch(stored.id, clock.now(), stored.expiresAt + MINUTE)).toBe(true)
+      expect(await store.get(stored.id)).toEqual({ ...stored, data: { userId: 'alice', role: 'admin' }, version: 2, expiresAt: stored.expiresAt + MINUTE })
+      expect(warnings).toEqual(Array.from({ length: 3 }, () => 'Redis session store: could not publish a session event'))
+      // This server's own listeners still hear its changes.
+      expect(events.filter((e) => e.type === 'changed').map((e) => e.type === 'changed' && e.version)).toEqual([1, 2, 2])
+    } finally {
+      await admin.sendCommand(['ACL', 'DELUSER', username])
+    }
   })
 
   it('notices a subscription that silently stopped delivering and opens a new one', async () => {

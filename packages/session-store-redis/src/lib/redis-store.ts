@@ -16,6 +16,7 @@ import {
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
 import { misuse, translateRedisError } from './redis-errors.js'
+import { changedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
@@ -200,6 +201,22 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     }
   }
 
+  const changedMessage = changedMessageBuilder(origin)
+
+  /**
+   * After a script wrote a record and published its `changed` event: this instance's own listeners
+   * hear it directly, and a PUBLISH the script could not make is reported like a failed announce.
+   */
+  const announced = (id: string, userId: string, version: number, expiresAt: number, publishError: string | undefined): void => {
+    if (publishError) {
+      logger.warn('Redis session store: could not publish a session event', {
+        error: new Error(publishError),
+        event: { type: 'changed', id, userId, version, expiresAt },
+      })
+    }
+    if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId, version, expiresAt })
+  }
+
   const announce = async (event: SessionEventMessage['event']): Promise<void> => {
     bus.publish(event)
     try {
@@ -267,7 +284,11 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         // id without a record (dropped on the next read), never a record missing from its index,
         // which would escape "log out everywhere".
         await evalScript(indexAdd, keys.user(record.userId), [now, record.id, record.expiresAt, 'add'])
-        const previous = (await evalScript(setRecord, keys.record(record.id), [
+        const message = changedMessage(record.id, record.userId, record.expiresAt)
+        const [publishError, previousOwner, replacedLive] = (await evalScript(setRecord, keys.record(record.id), [
+          keys.channel,
+          message.head,
+          message.tail,
           record.userId,
           json,
           record.version,
@@ -276,12 +297,15 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           record.expiresAt,
           ttlFor(record.expiresAt, now),
           now,
-        ])) as [string, number] | null
-        if (previous !== null) {
-          await indexedIds(previous[0], now, [record.id])
-          if (previous[1] === 1) await announce({ type: 'deleted', id: record.id, userId: previous[0], reason: 'cleared' })
+        ])) as [string, string?, number?]
+        if (previousOwner !== undefined) await indexedIds(previousOwner, now, [record.id])
+        if (replacedLive === 1 && previousOwner !== undefined) {
+          // The script left both events to us, so that the previous owner's comes first.
+          await announce({ type: 'deleted', id: record.id, userId: previousOwner, reason: 'cleared' })
+          await announce({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+        } else {
+          announced(record.id, record.userId, record.version, record.expiresAt, publishError)
         }
-        await announce({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
       })
     },
 
@@ -292,7 +316,12 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         const userId = change.data.userId
         // Extend the index entry before the record, for the same reason as in set().
         await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
-        const result = await evalScript(updateRecord, keys.record(id), [
+        const version = expectedVersion + 1
+        const message = changedMessage(id, userId, change.expiresAt)
+        const [result, publishError] = (await evalScript(updateRecord, keys.record(id), [
+          keys.channel,
+          message.head,
+          message.tail,
           expectedVersion,
           userId,
           JSON.stringify(change.data),
@@ -300,13 +329,11 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           change.expiresAt,
           ttlFor(change.expiresAt, now),
           now,
-          expectedVersion + 1,
-        ])
+          version,
+        ])) as [SessionUpdateResult | 'owner', string?]
         if (result === 'owner') throw misuse('A session update cannot change userId; store a new session instead')
-        if (result === 'ok') {
-          await announce({ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
-        }
-        return result as SessionUpdateResult
+        if (result === 'ok') announced(id, userId, version, change.expiresAt, publishError)
+        return result
       })
     },
 
@@ -318,11 +345,19 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         const userId = await client().hGet(keys.record(id), 'u')
         if (userId === null || userId === undefined) return false
         await evalScript(indexAdd, keys.user(userId), [now, id, expiresAt, 'extend'])
-        const version = (await evalScript(touchRecord, keys.record(id), [userId, lastActiveAt, expiresAt, ttlFor(expiresAt, now), now])) as
-          | string
-          | null
-        if (version === null) return false
-        await announce({ type: 'changed', id, userId, version: Number(version), expiresAt })
+        const message = changedMessage(id, userId, expiresAt)
+        const touched = (await evalScript(touchRecord, keys.record(id), [
+          keys.channel,
+          message.head,
+          message.tail,
+          userId,
+          lastActiveAt,
+          expiresAt,
+          ttlFor(expiresAt, now),
+          now,
+        ])) as [string, string] | null
+        if (touched === null) return false
+        announced(id, userId, Number(touched[0]), expiresAt, touched[1])
         return true
       })
     },

@@ -1,0 +1,23 @@
+/**
+ * The `changed` event message (core's `SessionEventMessage`) that the record-writing Lua scripts
+ * publish themselves, split around its version: the script sends `head + version + tail`. A touch
+ * learns the version only inside its script, so the script inserts it; an update or a set inserts
+ * the version it has just written, which is the one in its arguments.
+ */
+export interface ChangedMessage {
+  /** Everything up to the version: `{"origin":…,"event":{"type":"changed",…,"version":`. */
+  head: string
+  /** What follows the version. */
+  tail: string
+}
+
+/** Builds the `changed` messages of one store instance (`origin`). */
+export function changedMessageBuilder(origin: string): (id: string, userId: string, expiresAt: number) => ChangedMessage {
+  const start = `{"origin":${JSON.stringify(origin)},"event":{"type":"changed","id":`
+  // JSON.stringify for every value, as for the whole message before: the same escapes, and a
+  // non-finite expiresAt still becomes null (which subscribers reject).
+  return (id, userId, expiresAt) => ({
+    head: `${start}${JSON.stringify(id)},"userId":${JSON.stringify(userId)},"expiresAt":${JSON.stringify(expiresAt)},"version":`,
+    tail: '}}',
+  })
+}
