@@ -242,17 +242,21 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         if (line.includes(prefix)) lines.push(line)
       })
       let marks = 0
-      const sentDuring = async (operation: () => Promise<unknown>): Promise<{ byStore: string[]; inScripts: string[] }> => {
-        const from = lines.length
-        await operation()
-        // A command sent afterwards on another connection: once MONITOR shows it, it has shown
-        // everything the operation sent before it.
+      // A command sent on another connection: once MONITOR shows it, it has shown everything sent
+      // before it (MONITOR's stream lags behind the commands it reports).
+      const seenMark = async (): Promise<number> => {
         const mark = `${prefix}:mark:${++marks}`
         await admin.echo(mark)
-        await expect.poll(() => lines.some((line) => line.includes(mark)), { timeout: 1_000, interval: 5 }).toBe(true)
+        await expect.poll(() => lines.some((line) => line.includes(mark)), { timeout: 2_000, interval: 5 }).toBe(true)
+        return lines.findIndex((line) => line.includes(mark))
+      }
+      const sentDuring = async (operation: () => Promise<unknown>): Promise<{ byStore: string[]; inScripts: string[] }> => {
+        // Marks on both sides, so that lines of an earlier operation still in flight are not counted.
+        const from = await seenMark()
+        await operation()
+        const to = await seenMark()
         const commands = lines
-          .slice(from)
-          .filter((line) => !line.includes(mark))
+          .slice(from + 1, to)
           .map((line) => /^\S+ \[\d+ ([^\]]+)\] "([^"]+)"/.exec(line))
           .map((match) => ({ client: match?.[1], command: match?.[2]?.toUpperCase() }))
         return {
