@@ -9,6 +9,7 @@
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { childCpu, startChild, stopChild, type Started } from './http/child-server.js'
+import { pinLoadGenerator, pinServer, pinningNote } from './pin.js'
 import type { ClientCredential } from './http/client.js'
 import { loginPool } from './http/correctness.js'
 import { measure, type Sample } from './http/load.js'
@@ -36,11 +37,15 @@ interface Contender {
   credentials: ClientCredential[]
   readonly samples: Map<string, Sample[]>
 }
+pinLoadGenerator()
 const contenders: Contender[] = [
   { tag: 'bare node:http', server: await startChild('bare'), stop: stopChild, credentials: [], samples: new Map() },
   { tag: `${variantName} (this checkout)`, server: await startChild(variantName), stop: stopChild, credentials: [], samples: new Map() },
   { tag: `${variantName} (${other})`, server: await otherChildren.startChild(variantName), stop: otherChildren.stopChild, credentials: [], samples: new Map() },
 ]
+// The other checkout's servers are pinned from here, whether or not its harness pins.
+for (const contender of contenders) pinServer(contender.server.child.pid)
+console.log(pinningNote())
 try {
   for (const contender of contenders.slice(1)) contender.credentials = await loginPool(info, `http://127.0.0.1:${contender.server.port}`, 50)
   for (let r = 0; r <= rounds; r++) {

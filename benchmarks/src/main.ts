@@ -7,12 +7,14 @@
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
  *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
+ *   BENCH_PIN=0                                      no CPU pinning (default: load generator on CPU 0, servers on the last CPU)
  *   BENCH_STORE_SECONDS=1  BENCH_STORE_RECORDS=10000  BENCH_STORE_CONCURRENCY=32
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runHandlerCost, type HandlerCostRow } from './http/handler-cost.js'
 import { runHTTP, type HTTPResults } from './http/run-http.js'
+import { pinLoadGenerator, pinningNote } from './pin.js'
 import { describeMachine } from './report/machine.js'
 import { runWS, type WSResult } from './ws/run-ws.js'
 import { formatTable } from './report/table.js'
@@ -37,9 +39,10 @@ const wants = (section: string): boolean => sections.length === 0 || sections.in
 const log = (line: string): void => console.log(line)
 
 const machine = describeMachine()
+pinLoadGenerator()
 const startedAt = new Date()
 log(`Pikku Sessions benchmarks, ${startedAt.toISOString()}`)
-log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}`)
+log(`machine: ${machine.nproc} CPUs (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, load average ${machine.loadAverageAtStart}; ${pinningNote()}`)
 
 process.on('exit', (code) => {
   if (code !== 0) console.error(`benchmark process exiting with code ${code}`)
@@ -48,7 +51,7 @@ process.on('exit', (code) => {
 const output: {
   startedAt: string
   finishedAt?: string
-  machine: typeof machine
+  machine: typeof machine & { pinning: string }
   http?: HTTPResults
   handler?: HandlerCostRow[]
   ws?: WSResult[]
@@ -56,7 +59,7 @@ const output: {
   stores?: StoreBenchResult[]
   memory?: MemoryResult[]
   failures: { section: string; error: string }[]
-} = { startedAt: startedAt.toISOString(), machine, failures: [] }
+} = { startedAt: startedAt.toISOString(), machine: { ...machine, pinning: pinningNote() }, failures: [] }
 
 mkdirSync(resultsDir, { recursive: true })
 const file = `${resultsDir}${startedAt.toISOString().replace(/[:.]/g, '-')}.json`

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { pinServer } from '../pin.js'
 import type { ChildMessage } from './server-process.js'
 
 export interface Started {
@@ -18,7 +19,16 @@ export function startChild(name: string, profileDir?: string): Promise<Started> 
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 20 s`)), 20_000)
     child.once('message', (message: ChildMessage) => {
       clearTimeout(timer)
-      if (message.type === 'listening') resolve({ name, child, port: message.port })
+      if (message.type === 'listening') {
+        try {
+          pinServer(child.pid)
+        } catch (error) {
+          child.kill('SIGKILL')
+          reject(error as Error)
+          return
+        }
+        resolve({ name, child, port: message.port })
+      }
       else if (message.type === 'failed') reject(new Error(`${name} failed to start: ${message.error}`))
     })
     child.once('exit', (code) => {

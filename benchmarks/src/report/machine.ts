@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs'
-import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
+import { cpus, loadavg, totalmem } from 'node:os'
 
 export interface MachineInfo {
   readonly nproc: number
@@ -22,7 +22,8 @@ export function describeMachine(): MachineInfo {
     // Not Linux: os.cpus() already gave the model.
   }
   return {
-    nproc: availableParallelism(),
+    // Online CPUs: availableParallelism() would follow this process's pinning.
+    nproc: cpus().length,
     cpuModel,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
