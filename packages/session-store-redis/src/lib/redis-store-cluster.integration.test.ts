@@ -26,6 +26,16 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
     stores.push(store)
     return store
   }
+  /** Two servers sharing one key prefix; the second collects the events it hears, once subscribed. */
+  const twoServers = async (clock: TestClock): Promise<{ prefix: string; serverA: RedisStore<TestSession>; seenByB: SessionEvent[] }> => {
+    const prefix = `cluster-test:${randomUUID()}`
+    const serverA = open(clock, prefix)
+    const serverB = open(clock, prefix)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    return { prefix, serverA, seenByB }
+  }
 
   beforeAll(async () => {
     cluster = await startTestCluster()
@@ -77,12 +87,7 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
 
   it('delivers a logout on one server to subscribers on another within a second', async () => {
     const clock = createTestClock()
-    const prefix = `cluster-test:${randomUUID()}`
-    const serverA = open(clock, prefix)
-    const serverB = open(clock, prefix)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { serverA, seenByB } = await twoServers(clock)
     const stored = record(clock.now())
     await serverA.set(stored)
     await serverA.delete(stored.id, 'revoked')
@@ -91,12 +96,7 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
 
   it('tells another server of updates and touches made on any node, with the version stored', async () => {
     const clock = createTestClock()
-    const prefix = `cluster-test:${randomUUID()}`
-    const serverA = open(clock, prefix)
-    const serverB = open(clock, prefix)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { prefix, serverA, seenByB } = await twoServers(clock)
     // Enough sessions that their records, and so the scripts that publish their events, sit on
     // every node, not only on the one B's subscription is connected to.
     const sessions = Array.from({ length: 12 }, () => record(clock.now()))

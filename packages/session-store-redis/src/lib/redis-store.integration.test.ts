@@ -35,6 +35,17 @@ function open(clock: TestClock, keyPrefix = freshPrefix()): RedisStore<TestSessi
   return store
 }
 
+/** Two servers sharing one key prefix; the second collects the events it hears, once subscribed. */
+async function twoServers(clock: TestClock): Promise<{ serverA: RedisStore<TestSession>; serverB: RedisStore<TestSession>; seenByB: SessionEvent[] }> {
+  const prefix = freshPrefix()
+  const serverA = open(clock, prefix)
+  const serverB = open(clock, prefix)
+  const seenByB: SessionEvent[] = []
+  serverB.subscribe((event) => seenByB.push(event))
+  await serverB.ready()
+  return { serverA, serverB, seenByB }
+}
+
 async function removeKeys(prefix: string): Promise<void> {
   const found: string[] = []
   for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) found.push(...batch)
@@ -128,12 +139,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells another server that a session id stored again for another user left its first owner before it changed', async () => {
     const clock = createTestClock()
-    const prefix = freshPrefix()
-    const serverA = open(clock, prefix)
-    const serverB = open(clock, prefix)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { serverA, seenByB } = await twoServers(clock)
     const first = record(clock.now(), { userId: 'alice' })
     await serverA.set(first)
     await serverA.set({ ...first, userId: 'bob', data: { userId: 'bob' } })
@@ -158,12 +164,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('delivers a logout on one server to subscribers on another within a second', async () => {
     const clock = createTestClock()
-    const prefix = freshPrefix()
-    const serverA = open(clock, prefix)
-    const serverB = open(clock, prefix)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { serverA, serverB, seenByB } = await twoServers(clock)
     const stored = record(clock.now())
     await serverA.set(stored)
     const started = Date.now()
