@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import type { HTTPHandler, IncomingHTTP } from '@pikku/http'
+import type { HTTPHandler } from '@pikku/http'
+import { request } from './http/handler-cost.js'
 import { round } from './report/stats.js'
 import { formatTable } from './report/table.js'
 
@@ -30,16 +31,6 @@ const load = async (tag: string, root: URL): Promise<Tree> => ({
   core: (await import(new URL('packages/core/dist/index.js', root).href)) as Tree['core'],
 })
 const trees = [await load('this checkout', new URL('..', here)), await load(other, pathToFileURL(join(other, '/')))]
-
-const request = (method: string, path: string, headers: Record<string, string>, body = ''): IncomingHTTP => ({
-  method,
-  path,
-  query: '',
-  secure: false,
-  origin: () => 'http://127.0.0.1',
-  header: (name) => headers[name],
-  readBody: () => Promise.resolve(body),
-})
 
 interface Case {
   readonly tree: string

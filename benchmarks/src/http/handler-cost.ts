@@ -18,7 +18,8 @@ export interface HandlerCostRow {
   readonly addedMicros: number
 }
 
-function request(method: string, path: string, headers: Record<string, string>, body = ''): IncomingHTTP {
+/** A request for `handler.handle()` without sockets (also used by compare-trees-in-process). */
+export function request(method: string, path: string, headers: Record<string, string>, body = ''): IncomingHTTP {
   return {
     method,
     path,
