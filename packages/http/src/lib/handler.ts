@@ -76,8 +76,6 @@ function lowerCase(name: string): string {
 class WireInfo implements HTTPWireInfo {
   status: number | undefined = undefined
   headers: [string, string][] | undefined = undefined
-  /** The call set its own Content-Type, which then replaces the JSON one. */
-  ownContentType = false
 
   constructor(
     readonly method: string,
@@ -97,7 +95,6 @@ class WireInfo implements HTTPWireInfo {
 
   setHeader(name: string, value: string): void {
     const lower = lowerCase(name)
-    if (lower === 'content-type') this.ownContentType = true
     const headers = this.headers
     if (headers === undefined) {
       // The common case: a session middleware sets Cache-Control and nothing else.
@@ -112,10 +109,13 @@ class WireInfo implements HTTPWireInfo {
   }
 
   appendHeader(name: string, value: string): void {
-    const lower = lowerCase(name)
-    if (lower === 'content-type') this.ownContentType = true
-    ;(this.headers ??= []).push([lower, value])
+    ;(this.headers ??= []).push([lowerCase(name), value])
   }
+}
+
+function hasHeader(headers: readonly (readonly [string, string])[], name: string): boolean {
+  for (const header of headers) if (header[0] === name) return true
+  return false
 }
 
 function errorBody(error: PublicError): string {
@@ -194,7 +194,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const own = info.headers
       let headers: readonly (readonly [string, string])[] = JSON_HEADERS
       if (own !== undefined) {
-        if (!info.ownContentType) own.push(JSON_HEADER as [string, string])
+        // A Content-Type the call set replaces the JSON one.
+        if (!hasHeader(own, 'content-type')) own.push(JSON_HEADER as [string, string])
         headers = own
       }
       return { status: info.status ?? 200, headers, body: responseBody }
