@@ -143,8 +143,8 @@ await section('ws', async () => {
   output.ws = ws
   log(
     formatTable(
-      ['variant', 'connections', 'messages/s', '× no session'],
-      ws.map((result) => [result.label, result.connections, result.messagesPerSecond, result.ratioToNoSession]),
+      ['variant', 'connections', 'messages/s', '× no session', '× no session, paired'],
+      ws.map((result) => [result.label, result.connections, result.messagesPerSecond, result.ratioToNoSession, result.pairedRatioToNoSession]),
     ),
   )
   for (const result of ws) {

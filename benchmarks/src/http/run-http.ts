@@ -59,8 +59,10 @@ export interface HTTPResults {
 const valid = (sample: Sample): boolean => sample.non2xx === 0 && sample.errors === 0 && sample.timeouts === 0
 
 /**
- * Every variant in its own process; for each round, each scenario, each variant in turn (A B C A
- * B C …), so that a burst of noise from other work on the machine lands on all of them alike.
+ * Every variant in its own process; for each round, each scenario, each variant in turn, so that a
+ * burst of noise from other work on the machine lands on all of them alike. The order reverses
+ * every other round (A B C, C B A, A B C, …): a variant sampled right after another one (its
+ * garbage collection, the kernel's socket state) is first as often as last.
  */
 export async function runHTTP(options: HTTPOptions, log: (line: string) => void): Promise<HTTPResults> {
   const selected = VARIANTS.filter((info) => info.name === 'bare' || options.only.length === 0 || options.only.includes(info.name))
@@ -93,8 +95,9 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
       }
     }
     for (let roundIndex = 1; roundIndex <= options.rounds; roundIndex++) {
+      const order = roundIndex % 2 === 1 ? timed : [...timed].reverse()
       for (const scenario of scenarios) {
-        for (const server of timed) {
+        for (const server of order) {
           const entry = results.get(server.name)!
           const cpuBefore = await childCpu(server.child)
           const sample = await measure({ port: server.port, scenario, credentials: entry.credentials, connections: options.connections, duration: options.duration })

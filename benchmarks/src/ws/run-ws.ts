@@ -22,8 +22,10 @@ export interface WSResult {
   readonly connections: number
   readonly samples: readonly WSSample[]
   readonly messagesPerSecond: number
-  /** With the session middleware ÷ without, for the same connection count. */
+  /** With the session middleware ÷ without, for the same connection count (ratio of the medians). */
   readonly ratioToNoSession: number
+  /** The median over rounds of (this variant ÷ no session in the same round). */
+  readonly pairedRatioToNoSession: number
 }
 
 const VARIANTS = [
@@ -119,11 +121,13 @@ export async function runWS(options: WSOptions, log: (line: string) => void): Pr
       open.set(variant.name, await Promise.all(options.connectionCounts.map((count) => openSockets(server.port, cookies, count))))
     }
     const key = (variant: string, connections: number): string => `${variant}/${connections}`
-    // Warm-up, then interleaved rounds.
+    // Warm-up, then interleaved rounds; the order reverses every other round, so neither variant
+    // always runs right after the other.
     for (const [index] of options.connectionCounts.entries()) for (const variant of VARIANTS) await drive(open.get(variant.name)![index]!, 1)
     for (let r = 1; r <= options.rounds; r++) {
+      const order = r % 2 === 1 ? VARIANTS : [...VARIANTS].reverse()
       for (const [index, connections] of options.connectionCounts.entries()) {
-        for (const variant of VARIANTS) {
+        for (const variant of order) {
           const sample = await drive(open.get(variant.name)![index]!, options.duration)
           const list = samples.get(key(variant.name, connections)) ?? []
           list.push(sample)
@@ -135,11 +139,22 @@ export async function runWS(options: WSOptions, log: (line: string) => void): Pr
     for (const lists of open.values()) for (const list of lists) for (const { socket } of list) socket.close()
     const results: WSResult[] = []
     for (const connections of options.connectionCounts) {
-      const without = median(samples.get(key('ws-no-session', connections))!.map((sample) => sample.messagesPerSecond))
+      const baseline = samples.get(key('ws-no-session', connections))!
+      const without = median(baseline.map((sample) => sample.messagesPerSecond))
       for (const variant of VARIANTS) {
         const list = samples.get(key(variant.name, connections))!
         const rate = median(list.map((sample) => sample.messagesPerSecond))
-        results.push({ variant: variant.name, label: variant.label, connections, samples: list, messagesPerSecond: round(rate, 0), ratioToNoSession: round(rate / without, 3) })
+        // Round i against round i: neighbouring samples share most of the machine's background load.
+        const paired = median(list.map((sample, i) => sample.messagesPerSecond / baseline[i]!.messagesPerSecond))
+        results.push({
+          variant: variant.name,
+          label: variant.label,
+          connections,
+          samples: list,
+          messagesPerSecond: round(rate, 0),
+          ratioToNoSession: round(rate / without, 3),
+          pairedRatioToNoSession: round(paired, 3),
+        })
       }
     }
     return results
