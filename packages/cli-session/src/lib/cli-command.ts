@@ -23,8 +23,9 @@ export interface CLICommandConfig<In = unknown, Out = unknown> {
    */
   session?: CLISessionRole | 'none'
   /**
-   * Input fields asked for on the terminal, without echo, when a one-shot command runs on a
-   * terminal and they were not given (so a password need not be typed into shell history).
+   * Input fields asked for on the terminal, without echo, when the command runs on a terminal
+   * (one-shot or in the interactive shell) and they were not given, so a password need not be
+   * typed into shell history. The shell keeps such an answer out of its own history too.
    * @default for a login command, its required string fields whose name contains "password",
    * "passphrase" or "secret"; else none
    */

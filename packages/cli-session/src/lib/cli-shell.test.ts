@@ -141,6 +141,50 @@ describe('interactive shell', () => {
     expect(existsSync(workspace.credentialsFile())).toBe(true)
   })
 
+  it('login in the shell asks for the password without echo and keeps it out of the history', async () => {
+    const shell = startShell(['shell'])
+    await shell.waitFor(/^fixture-app>\s*$/m)
+
+    // Ctrl-C at the password prompt cancels the login only; the shell stays.
+    shell.type('login alice@example.com')
+    shell.keys('Enter')
+    await shell.waitFor(/^Password:\s*$/m)
+    shell.type('half-typed')
+    shell.keys('C-c')
+    await shell.waitFor('Error: Cancelled.')
+    await shell.waitFor(/^fixture-app>\s*$/m)
+    expect(existsSync(workspace.credentialsFile())).toBe(false)
+
+    shell.type('login alice@example.com')
+    shell.keys('Enter')
+    await shell.waitFor((screen) => screen.split('Password:').length - 1 === 2)
+    // Tab completes nothing while the secret is typed.
+    shell.type('alice-')
+    shell.keys('Tab')
+    shell.type('password')
+    shell.keys('Enter')
+    await shell.waitFor('Logged in.')
+    shell.type('whoami')
+    shell.keys('Enter')
+    await shell.waitFor('email:  alice@example.com')
+
+    // Up recalls the commands, never the password: past the login, the history is at its end
+    // and readline shows the empty line again.
+    shell.keys('Up')
+    await shell.waitFor((screen) => screen.trimEnd().endsWith('fixture-app> whoami'))
+    shell.keys('Up')
+    await shell.waitFor((screen) => screen.trimEnd().endsWith('fixture-app> login alice@example.com'))
+    shell.keys('Up')
+    await shell.waitFor((screen) => screen.trimEnd().endsWith('fixture-app>'))
+    shell.keys('C-c')
+    const screen = shell.screen()
+    expect(screen).not.toContain('half-typed')
+    expect(screen).not.toContain('alice-password')
+    expect(screen).not.toContain('alice-')
+    shell.keys('C-d')
+    await shell.waitFor('[exited 0]')
+  })
+
   it('Ctrl-C at the password prompt cancels with exit 130', async () => {
     const shell = startShell(['login', 'alice@example.com'])
     await shell.waitFor(/^Password:\s*$/m)

@@ -1,4 +1,6 @@
 import { createInterface, type Interface } from 'node:readline'
+import { Writable } from 'node:stream'
+import { CancelledError } from './local-call.js'
 import { splitShellWords, ShellWordsError } from './shell-words.js'
 
 export interface ShellIO {
@@ -14,13 +16,58 @@ export interface InteractiveShellOptions {
   readonly banner: readonly string[]
   /** Completions for the current line, as readline's completer returns them. */
   readonly complete: (line: string) => [string[], string]
-  /** Runs one command line; the signal aborts when the user presses Ctrl-C. */
-  readonly execute: (args: string[], signal: AbortSignal) => Promise<number>
+  /**
+   * Runs one command line; the signal aborts when the user presses Ctrl-C. On a terminal,
+   * `readSecret` asks for a line without echoing it or keeping it in the history (a password).
+   */
+  readonly execute: (args: string[], signal: AbortSignal, readSecret: SecretReader | undefined) => Promise<number>
   /** Aborting it ends the shell (the process got SIGINT while not on a terminal). */
   readonly signal?: AbortSignal
 }
 
+/** Writes `question`, then resolves with the next line typed, which is neither shown nor kept. */
+export type SecretReader = (question: string) => Promise<string>
+
 const EXIT_WORDS = new Set(['exit', 'quit', '.exit'])
+
+/**
+ * The terminal as readline sees it: everything readline writes (the prompt, the echo of each key,
+ * line redraws) passes through, except while a secret is typed. Size and resize events are the
+ * terminal's, so line editing still wraps correctly.
+ */
+class MutableOutput extends Writable {
+  muted = false
+  readonly isTTY: boolean
+
+  constructor(private readonly target: NodeJS.WritableStream & { isTTY?: boolean; columns?: number; rows?: number }) {
+    super({ decodeStrings: false })
+    this.isTTY = target.isTTY === true
+    target.on('resize', this.#onResize)
+  }
+
+  readonly #onResize = (): void => {
+    this.emit('resize')
+  }
+
+  /** Stops following the terminal's size (when the shell ends). */
+  detach(): void {
+    this.target.removeListener('resize', this.#onResize)
+  }
+
+  get columns(): number | undefined {
+    return this.target.columns
+  }
+
+  get rows(): number | undefined {
+    return this.target.rows
+  }
+
+  override _write(chunk: string | Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // Completed at once, so the next write reaches the terminal in order with the shell's own.
+    if (!this.muted) this.target.write(chunk)
+    callback()
+  }
+}
 
 /**
  * A readline prompt with history and tab completion. Lines run one at a time, in order; Ctrl-C
@@ -30,12 +77,16 @@ const EXIT_WORDS = new Set(['exit', 'quit', '.exit'])
 export function runInteractiveShell(options: InteractiveShellOptions): Promise<number> {
   const { io } = options
   const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
+  const output = terminal ? new MutableOutput(io.stdout) : io.stdout
+  // The line being read as a secret goes here instead of to the command queue.
+  let secretLine: ((line: string) => void) | undefined
   const rl: Interface = createInterface({
     input: io.stdin,
-    output: io.stdout,
+    output,
     terminal,
     prompt: options.prompt,
-    completer: options.complete,
+    // No completions while a secret is typed: Tab must not list (or complete) anything.
+    completer: (line: string): [string[], string] => (secretLine === undefined ? options.complete(line) : [[], line]),
     historySize: 1000,
     removeHistoryDuplicates: true,
     tabSize: 4,
@@ -53,6 +104,7 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
       if (finished) return
       finished = true
       options.signal?.removeEventListener('abort', onProcessInterrupt)
+      if (output instanceof MutableOutput) output.detach()
       if (terminal) io.stdout.write('\n')
       resolve(interrupted ? 130 : terminal ? 0 : lastExitCode)
     }
@@ -62,6 +114,45 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
       if (terminal) rl.prompt()
       else rl.resume()
     }
+
+    // Ctrl-C aborts the command waiting for the secret; Ctrl-D (closing the shell) does too.
+    const readSecret: SecretReader | undefined = !terminal
+      ? undefined
+      : (question) => {
+          const signal = running?.signal
+          if (signal === undefined || signal.aborted || closed) return Promise.reject(new CancelledError())
+          const mutable = output as MutableOutput
+          io.stdout.write(question)
+          mutable.muted = true
+          return new Promise<string>((resolve, reject) => {
+            const done = (): void => {
+              secretLine = undefined
+              signal.removeEventListener('abort', onAbort)
+              mutable.muted = false
+              io.stdout.write('\n')
+            }
+            const onAbort = (): void => {
+              // Whatever was typed of the secret is dropped, not left on the next prompt.
+              if (!closed) {
+                rl.write(null, { ctrl: true, name: 'e' })
+                rl.write(null, { ctrl: true, name: 'u' })
+              }
+              done()
+              reject(new CancelledError())
+            }
+            secretLine = (line) => {
+              done()
+              resolve(line)
+            }
+            signal.addEventListener('abort', onAbort, { once: true })
+          })
+        }
+
+    // A secret never stays in the history (Up would show it): readline lets this listener remove
+    // the entry it has just added.
+    rl.on('history', (history: string[]) => {
+      if (secretLine !== undefined) history.shift()
+    })
 
     const runLine = async (line: string): Promise<void> => {
       const trimmed = line.trim()
@@ -82,7 +173,7 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
       const controller = new AbortController()
       running = controller
       try {
-        lastExitCode = await options.execute(args, controller.signal)
+        lastExitCode = await options.execute(args, controller.signal, readSecret)
       } finally {
         running = undefined
       }
@@ -102,6 +193,10 @@ export function runInteractiveShell(options: InteractiveShellOptions): Promise<n
     }
 
     rl.on('line', (line) => {
+      if (secretLine !== undefined) {
+        secretLine(line)
+        return
+      }
       pending.push(line)
       void pump()
     })

@@ -13,7 +13,7 @@ import { createFileCredentialStore, defaultCredentialsDirectory } from './file-c
 import { commandHelp, programHelp, type ProgramInfo } from './help-text.js'
 import { readHidden } from './hidden-prompt.js'
 import { formatHuman } from './human-output.js'
-import { runInteractiveShell } from './interactive-shell.js'
+import { runInteractiveShell, type SecretReader } from './interactive-shell.js'
 import { callLocal, type LocalRuntime } from './local-call.js'
 import { isProfileName } from './profile-name.js'
 import { callRemote, type RemoteOptions } from './remote-call.js'
@@ -289,7 +289,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
   }
 
   /** Runs one command with its credential and reports the outcome; resolves with the exit code. */
-  const execute = async (execution: Execution, command: CompiledCommand, args: string[], signal: AbortSignal): Promise<number> => {
+  const execute = async (execution: Execution, command: CompiledCommand, args: string[], signal: AbortSignal, readSecret?: SecretReader): Promise<number> => {
     const { io, context, mode } = execution
     let json = false
     try {
@@ -309,11 +309,17 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
         }
       }
       const data = buildCommandInput(app, command, values, positionals)
-      // A one-shot login on a terminal asks for the password instead of requiring it as a flag.
-      if (!execution.interactive && command.promptFields.length > 0 && io.stdin.isTTY === true && (io.stderr as { isTTY?: boolean }).isTTY === true) {
+      // A login on a terminal asks for the password instead of requiring it as a flag: a one-shot
+      // command reads it from stdin itself, the shell through its own line reader.
+      const ask: SecretReader | undefined = execution.interactive
+        ? readSecret
+        : io.stdin.isTTY === true && (io.stderr as { isTTY?: boolean }).isTTY === true
+          ? (question) => readHidden(io.stdin, io.stderr, question)
+          : undefined
+      if (ask !== undefined) {
         for (const field of command.promptFields) {
           const input = data as Record<string, unknown>
-          if (input[field] === undefined) input[field] = await readHidden(io.stdin, io.stderr, `${field.charAt(0).toUpperCase()}${field.slice(1)}: `)
+          if (input[field] === undefined) input[field] = await ask(`${field.charAt(0).toUpperCase()}${field.slice(1)}: `)
         }
       }
       const note = (line: string): void => {
@@ -476,7 +482,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
         banner,
         complete: completer,
         signal: io.signal,
-        execute: async (args, signal) => {
+        execute: async (args, signal, readSecret) => {
           const { name, rest } = splitCommand(args)
           if (name === undefined) {
             return reportFailure(io, false, new CLIFailure('BAD_REQUEST', 'Type a command, or help'))
@@ -485,7 +491,7 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
           if (name === 'shell') return reportFailure(io, false, new CLIFailure('BAD_REQUEST', 'You are already in the shell'))
           const command = commands.get(name)
           if (command === undefined) return reportFailure(io, false, unknownCommand(name))
-          return execute(execution, command, rest, signal)
+          return execute(execution, command, rest, signal, readSecret)
         },
       })
     } finally {
