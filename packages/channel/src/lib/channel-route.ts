@@ -8,14 +8,40 @@ import type { ChannelUpgradeRequest } from './upgrade-request.js'
  *
  * The runtime calls `upgrade` before the WebSocket handshake completes (throw a `PikkuError` to
  * refuse: the client gets that code's HTTP status and no connection), `connected` once the
- * connection is open with whatever `upgrade` returned, `disconnected` when it closes, and runs
- * `middleware` outermost around every message.
+ * connection is open with whatever `upgrade` returned, `disconnected` when it closes.
+ *
+ * Around every message the handler runs in one of two ways. With any of the call hooks
+ * (`beforeCall`, `afterCall`, `callFailed`) the runtime calls them around `runner.run` and does
+ * not run `middleware`: a message that has nothing to load or persist then costs two plain calls,
+ * where a middleware costs the runner's middleware path and its promises. Without hooks it runs
+ * `middleware` outermost around the call. A handler may carry both, for runtimes that only run
+ * middleware; this one uses the hooks.
  */
 export interface ChannelSessionHandler<Grant = unknown> {
   upgrade?(request: ChannelUpgradeRequest): Grant | Promise<Grant>
   connected?(connection: ChannelConnection, grant: Grant): void
   disconnected?(connection: ChannelConnection): void
+  /** Runs outermost around every message, unless the handler has call hooks. */
   readonly middleware?: PikkuMiddleware
+  /**
+   * Before each message's call, ahead of all middleware. Return undefined to go ahead at once, or
+   * a promise the call waits for (a reload of the session, say). If it rejects, the call does not
+   * run and the client gets the error as the reply.
+   */
+  beforeCall?(connection: ChannelConnection): Promise<void> | undefined
+  /**
+   * After a call succeeded, after all middleware, before the reply is sent (persist what the call
+   * changed). A promise delays the reply; if it rejects, the client gets the error instead of the
+   * result.
+   */
+  afterCall?(connection: ChannelConnection): Promise<void> | undefined
+  /** After a call failed (the function or a middleware threw), before the error reply is sent. */
+  callFailed?(connection: ChannelConnection, error: unknown): void
+}
+
+/** Whether the runtime calls the handler's hooks around each message instead of its middleware. */
+export function hasCallHooks(handler: ChannelSessionHandler | undefined): boolean {
+  return handler !== undefined && (typeof handler.beforeCall === 'function' || typeof handler.afterCall === 'function' || typeof handler.callFailed === 'function')
 }
 
 export interface ChannelCloseInfo {
@@ -57,7 +83,12 @@ export interface WiredChannel {
   readonly route: string
   readonly functions: ReadonlyMap<string, AnyPikkuFunction>
   readonly session: ChannelSessionHandler | undefined
-  /** Session middleware, the auth check when `auth` is set, then channel middleware. */
+  /** The session handler's call hooks are called around each message (see `ChannelSessionHandler`). */
+  readonly callHooks: boolean
+  /**
+   * Session middleware (when the handler has no call hooks), the auth check when `auth` is set,
+   * then channel middleware.
+   */
   readonly protocolMiddleware: readonly PikkuMiddleware[]
   readonly onConnect: ChannelOptions['onConnect']
   readonly onDisconnect: ChannelOptions['onDisconnect']
@@ -99,8 +130,14 @@ export function wireChannel(options: ChannelOptions): WiredChannel {
   for (const entry of middleware) {
     if (typeof entry !== 'function') throw new TypeError(`wireChannel: middleware on ${options.route} must be functions`)
   }
+  for (const hook of ['beforeCall', 'afterCall', 'callFailed'] as const) {
+    if (session?.[hook] !== undefined && typeof session[hook] !== 'function') {
+      throw new TypeError(`wireChannel: session.${hook} on ${options.route} must be a function`)
+    }
+  }
+  const callHooks = hasCallHooks(session)
   const protocolMiddleware: PikkuMiddleware[] = []
-  if (session?.middleware !== undefined) protocolMiddleware.push(session.middleware)
+  if (!callHooks && session?.middleware !== undefined) protocolMiddleware.push(session.middleware)
   if (options.auth === true) protocolMiddleware.push(requireSession)
   protocolMiddleware.push(...middleware)
   return Object.freeze({
@@ -108,6 +145,7 @@ export function wireChannel(options: ChannelOptions): WiredChannel {
     route: options.route,
     functions,
     session,
+    callHooks,
     protocolMiddleware: Object.freeze(protocolMiddleware),
     onConnect: options.onConnect,
     onDisconnect: options.onDisconnect,

@@ -405,6 +405,129 @@ describe('channel runtime on ws', () => {
     expect((await client.call('whoAmI')).result).toBe('dave')
   })
 
+  it("runs the session handler's middleware outermost around every message when it has no call hooks", async () => {
+    const seen: string[] = []
+    const handler: ChannelSessionHandler = {
+      middleware: async (_services, _wire, next) => {
+        seen.push('session before')
+        await next()
+        seen.push('session after')
+      },
+    }
+    const inner = pikkuMiddleware(async (_services, _wire, next) => {
+      seen.push('channel')
+      await next()
+    })
+    const server = await start({ session: handler, middleware: [inner] })
+    const client = await connect(server.url)
+    expect((await client.call('echo', 1)).result).toEqual({ data: 1 })
+    expect(seen).toEqual(['session before', 'channel', 'session after'])
+  })
+
+  it('calls the call hooks around every message, outside all middleware, and then does not run the middleware', async () => {
+    const seen: string[] = []
+    const handler: ChannelSessionHandler = {
+      middleware: async () => {
+        seen.push('session middleware')
+      },
+      beforeCall(connection) {
+        seen.push(`before ${connection.session.current?.userId ?? '-'}`)
+        return undefined
+      },
+      afterCall(connection) {
+        seen.push(`after ${connection.session.current?.userId ?? '-'}`)
+        return undefined
+      },
+      callFailed: (_connection, error) => {
+        seen.push(`failed ${(error as Error).message}`)
+      },
+    }
+    const inner = pikkuMiddleware(async (_services, _wire, next) => {
+      seen.push('channel')
+      await next()
+    })
+    const server = await start({ session: handler, middleware: [inner] })
+    const client = await connect(server.url)
+    expect((await client.call('becomeUser', { userId: 'erin' })).error).toBeUndefined()
+    expect((await client.call('refuse')).error?.code).toBe('FORBIDDEN')
+    expect(seen).toEqual(['before -', 'channel', 'after erin', 'before erin', 'channel', 'failed not you'])
+  })
+
+  it('waits for a beforeCall promise, and answers its rejection as the error without running the call', async () => {
+    const calls: string[] = []
+    let refuseNext = false
+    const handler: ChannelSessionHandler = {
+      beforeCall: () =>
+        new Promise<void>((resolve, reject) =>
+          setTimeout(() => {
+            calls.push('loaded')
+            if (refuseNext) reject(new ForbiddenError('session ended'))
+            else resolve()
+          }, 20),
+        ),
+    }
+    const observed = pikkuSessionlessFunc<void, string[]>({
+      func: () => {
+        calls.push('call')
+        return [...calls]
+      },
+    })
+    const server = await start({ session: handler, functions: { observed } })
+    const client = await connect(server.url)
+    expect((await client.call('observed')).result).toEqual(['loaded', 'call'])
+    refuseNext = true
+    expect((await client.call('observed')).error).toEqual({ code: 'FORBIDDEN', message: 'session ended' })
+    expect(calls).toEqual(['loaded', 'call', 'loaded'])
+    expect(client.isOpen).toBe(true)
+  })
+
+  it('sends the reply only after an afterCall promise, and its rejection instead of the result', async () => {
+    let failPersist = false
+    let persisted = 0
+    const handler: ChannelSessionHandler = {
+      afterCall: () =>
+        new Promise<void>((resolve, reject) =>
+          setTimeout(() => {
+            if (failPersist) {
+              reject(new Error('store down: secret detail'))
+              return
+            }
+            persisted++
+            resolve()
+          }, 20),
+        ),
+    }
+    const server = await start({ session: handler })
+    const client = await connect(server.url)
+    expect((await client.call('echo', 'a')).result).toEqual({ data: 'a' })
+    expect(persisted).toBe(1)
+    failPersist = true
+    const reply = await client.call('echo', 'b')
+    expect(reply.result).toBeUndefined()
+    expect(reply.error?.code).toBe('INTERNAL')
+    expect(reply.error?.message).not.toContain('secret detail')
+    expect(server.logged.join('\n')).toContain('store down: secret detail')
+  })
+
+  it("still answers a failed call with its own error when callFailed throws, and logs the hook's failure", async () => {
+    const handler: ChannelSessionHandler = {
+      callFailed: () => {
+        throw new Error('rollback broke')
+      },
+    }
+    const server = await start({ session: handler })
+    const client = await connect(server.url)
+    expect((await client.call('refuse')).error).toEqual({ code: 'FORBIDDEN', message: 'not you' })
+    expect(server.logged.join('\n')).toContain('rollback broke')
+    expect((await client.call('echo', 2)).result).toEqual({ data: 2 })
+  })
+
+  it('refuses a session handler whose call hook is not a function', () => {
+    expect(() => wireChannel({ route: '/ws', functions, session: { afterCall: 'persist' } as unknown as ChannelSessionHandler })).toThrow(
+      'wireChannel: session.afterCall on /ws must be a function',
+    )
+  })
+
   it('closes with 1008 when onConnect refuses the connection', async () => {
     const server = await start({
       onConnect: () => {

@@ -147,7 +147,28 @@ export class Connection implements ChannelConnection {
     let reply: string
     try {
       const fn = channel.functions.get(request.func)!
-      const result = await runner.run(fn, request.data, this.#wire, runOptions)
+      let result: unknown
+      if (channel.callHooks) {
+        // Called as methods of the handler, which may keep its state on `this`.
+        const handler = channel.session!
+        const before = handler.beforeCall?.(this)
+        if (before !== undefined) await before
+        try {
+          result = await runner.run(fn, request.data, this.#wire, runOptions)
+        } catch (error) {
+          try {
+            handler.callFailed?.(this, error)
+          } catch (hookError) {
+            // The client still gets the call's own error.
+            logger.error('the channel session handler failed after a failed call', { error: hookError })
+          }
+          throw error
+        }
+        const after = handler.afterCall?.(this)
+        if (after !== undefined) await after
+      } else {
+        result = await runner.run(fn, request.data, this.#wire, runOptions)
+      }
       reply = resultFrame(request.id, result)
     } catch (error) {
       // Application errors are replies, never a reason to close the connection.

@@ -55,7 +55,14 @@ export interface ChannelSessionGrant {
 }
 
 export interface ChannelSessions extends ChannelSessionHandler<ChannelSessionGrant> {
+  /**
+   * The same per-message work as the call hooks, as a middleware, for a runtime that runs only
+   * middleware. `@pikku/channel` calls the hooks and does not run it.
+   */
   readonly middleware: PikkuMiddleware
+  beforeCall(connection: ChannelConnection): Promise<void> | undefined
+  afterCall(connection: ChannelConnection): Promise<void> | undefined
+  callFailed(connection: ChannelConnection, error: unknown): void
   /** Sessions with at least one connection bound to them. */
   readonly boundSessionCount: number
   /** Stops listening to the store's revocation events and cancels expiry timers. */
@@ -390,6 +397,23 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
 
   return {
     middleware,
+
+    // The hooks do what the middleware does, without the runner's middleware path around the call.
+    beforeCall(connection) {
+      const state = connection.session
+      const binding = bindings.get(state)
+      if (binding === undefined || binding.id === undefined || !(binding.stale || clock() >= binding.expiresAt)) return undefined
+      return reload(binding, state)
+    },
+
+    afterCall(connection) {
+      const binding = bindings.get(connection.session)
+      return binding === undefined ? undefined : afterSuccess(binding)
+    },
+
+    callFailed(connection) {
+      if (bindings.has(connection.session)) rollback(connection.session)
+    },
 
     async upgrade(request) {
       if (closed) throw new Error('createChannelSessions: this handler was closed')

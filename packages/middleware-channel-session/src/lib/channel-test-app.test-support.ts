@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createChannelServer, wireChannel, type ChannelServer } from '@pikku/channel'
+import { createChannelServer, wireChannel, type ChannelServer, type ChannelSessionHandler } from '@pikku/channel'
 import { connectTestClient, type TestChannelClient, type TestChannelClientOptions } from '@pikku/channel/testing'
 import {
   createMemoryStore,
@@ -17,7 +17,7 @@ import {
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type JwtService } from '@pikku/middleware-http-session'
-import { createChannelSessions, type ChannelSessions } from './channel-sessions.js'
+import { createChannelSessions, type ChannelSessionGrant, type ChannelSessions } from './channel-sessions.js'
 import type { ChannelSessionTimers } from './session-timers.js'
 
 export const SECRET = 'channel-session-test-secret-0123456789abcdef'
@@ -120,7 +120,26 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-export async function startTestApp(options: { idleTimeout?: number; store?: SessionStore | ((clock: TestClock) => SessionStore) } = {}): Promise<TestApp> {
+/**
+ * How the channel runs the session handler per message: through its call hooks (what
+ * `@pikku/channel` does), or through its middleware alone (what a runtime without call hooks does).
+ */
+export const PER_MESSAGE = ['call hooks', 'middleware'] as const
+export type PerMessage = (typeof PER_MESSAGE)[number]
+
+/** The handler as a runtime without call hooks sees it: upgrade, connected, disconnected and middleware. */
+export function withoutCallHooks(channelSessions: ChannelSessions): ChannelSessionHandler {
+  return {
+    upgrade: (request) => channelSessions.upgrade!(request),
+    connected: (connection, grant) => channelSessions.connected!(connection, grant as ChannelSessionGrant),
+    disconnected: (connection) => channelSessions.disconnected!(connection),
+    middleware: channelSessions.middleware,
+  }
+}
+
+export async function startTestApp(
+  options: { idleTimeout?: number; store?: SessionStore | ((clock: TestClock) => SessionStore); perMessage?: PerMessage } = {},
+): Promise<TestApp> {
   const clock = createTestClock(Date.now())
   const timers = createManualTimers(clock)
   const store =
@@ -137,7 +156,7 @@ export async function startTestApp(options: { idleTimeout?: number; store?: Sess
   const channelSessions = createChannelSessions({ sessions, credentials: httpSessions, allowedOrigins: [PARTNER_ORIGIN], timers })
   const channels = createChannelServer({
     runner,
-    channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
+    channels: [wireChannel({ route: '/ws', functions, session: options.perMessage === 'middleware' ? withoutCallHooks(channelSessions) : channelSessions })],
     heartbeatInterval: 0,
   })
   const handler = createHTTPHandler({
