@@ -40,7 +40,7 @@ export interface ChannelSessionHandler<Grant = unknown> {
 }
 
 /** Whether the runtime calls the handler's hooks around each message instead of its middleware. */
-export function hasCallHooks(handler: ChannelSessionHandler | undefined): boolean {
+function hasCallHooks(handler: ChannelSessionHandler | undefined): boolean {
   return handler !== undefined && (typeof handler.beforeCall === 'function' || typeof handler.afterCall === 'function' || typeof handler.callFailed === 'function')
 }
 
