@@ -6,7 +6,7 @@ import type { TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createChannelSessions, type ChannelCredentials } from './channel-sessions.js'
 import { bearerSubprotocols } from './subprotocol-token.js'
-import { FOREIGN_ORIGIN, functions, PARTNER_ORIGIN, PER_MESSAGE, startTestApp, waitFor, withoutCallHooks, type TestApp } from './channel-test-app.test-support.js'
+import { FOREIGN_ORIGIN, functions, PARTNER_ORIGIN, PER_MESSAGE, sessionHandlerFor, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
 
 let app: TestApp
 
@@ -132,7 +132,7 @@ describe.each(PER_MESSAGE)('per message through the %s', (perMessage) => {
       const channelSessions = createChannelSessions({ sessions, credentials })
       const channels = createChannelServer({
         runner: createRunner({ services: {}, logger: silentLogger }),
-        channels: [wireChannel({ route: '/ws', functions, session: perMessage === 'middleware' ? withoutCallHooks(channelSessions) : channelSessions })],
+        channels: [wireChannel({ route: '/ws', functions, session: sessionHandlerFor(channelSessions, perMessage) })],
       })
       const server = await channels.listen({ port: 0, host: '127.0.0.1' })
       try {

@@ -127,8 +127,13 @@ export interface TestApp {
 export const PER_MESSAGE = ['call hooks', 'middleware'] as const
 export type PerMessage = (typeof PER_MESSAGE)[number]
 
-/** The handler as a runtime without call hooks sees it: upgrade, connected, disconnected and middleware. */
-export function withoutCallHooks(channelSessions: ChannelSessions): ChannelSessionHandler {
+/**
+ * The handler for `wireChannel({ session })` in mode `perMessage`: the handler itself, or, for
+ * `'middleware'`, the handler as a runtime without call hooks sees it (upgrade, connected,
+ * disconnected and middleware).
+ */
+export function sessionHandlerFor(channelSessions: ChannelSessions, perMessage: PerMessage | undefined): ChannelSessionHandler {
+  if (perMessage !== 'middleware') return channelSessions
   return {
     upgrade: (request) => channelSessions.upgrade!(request),
     connected: (connection, grant) => channelSessions.connected!(connection, grant as ChannelSessionGrant),
@@ -156,7 +161,7 @@ export async function startTestApp(
   const channelSessions = createChannelSessions({ sessions, credentials: httpSessions, allowedOrigins: [PARTNER_ORIGIN], timers })
   const channels = createChannelServer({
     runner,
-    channels: [wireChannel({ route: '/ws', functions, session: options.perMessage === 'middleware' ? withoutCallHooks(channelSessions) : channelSessions })],
+    channels: [wireChannel({ route: '/ws', functions, session: sessionHandlerFor(channelSessions, options.perMessage) })],
     heartbeatInterval: 0,
   })
   const handler = createHTTPHandler({

@@ -5,7 +5,7 @@ import { createMemoryStore, createRunner, silentLogger, type SessionEventListene
 import type { TestClock } from '@pikku/core/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createChannelSessions, type ChannelCredentials } from './channel-sessions.js'
-import { functions, PER_MESSAGE, startTestApp, waitFor, withoutCallHooks, type PerMessage, type TestApp } from './channel-test-app.test-support.js'
+import { functions, PER_MESSAGE, sessionHandlerFor, startTestApp, waitFor, type PerMessage, type TestApp } from './channel-test-app.test-support.js'
 
 /**
  * A store that loses the events of chosen sessions, as Redis pub/sub and PostgreSQL NOTIFY do while
@@ -155,7 +155,7 @@ describe.each(PER_MESSAGE)('per message through the %s', (mode) => {
       const channelSessions = createChannelSessions({ sessions, credentials })
       const channels = createChannelServer({
         runner: createRunner({ services: {}, logger: silentLogger }),
-        channels: [wireChannel({ route: '/ws', functions, session: perMessage === 'middleware' ? withoutCallHooks(channelSessions) : channelSessions })],
+        channels: [wireChannel({ route: '/ws', functions, session: sessionHandlerFor(channelSessions, perMessage) })],
       })
       const server = await channels.listen({ port: 0, host: '127.0.0.1' })
       try {
