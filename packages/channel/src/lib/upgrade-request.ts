@@ -23,6 +23,8 @@ export interface ChannelUpgradeRequest {
   /** True over TLS (or when a trusted proxy says so; see `trustProxy`). */
   readonly secure: boolean
   readonly remoteAddress: string | undefined
+  /** The local address the connection arrived on (loopback servers get the loopback origin rule). */
+  readonly localAddress: string | undefined
 }
 
 /** Splits `Sec-WebSocket-Protocol` into its tokens (`ws` validates the syntax strictly later). */
@@ -51,6 +53,7 @@ export function createUpgradeRequest(req: IncomingMessage, protocols: readonly s
     protocols,
     secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
     remoteAddress: req.socket.remoteAddress,
+    localAddress: req.socket.localAddress,
   }
 }
 

@@ -89,6 +89,10 @@ class WireInfo implements HTTPWireInfo {
     return this.request.origin()
   }
 
+  get localAddress(): string | undefined {
+    return this.request.localAddress
+  }
+
   header(name: string): string | undefined {
     return this.request.header(name)
   }

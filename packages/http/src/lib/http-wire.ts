@@ -10,6 +10,8 @@ export interface HTTPWireInfo {
   readonly params: Readonly<Record<string, string>>
   /** True when the request arrived over TLS (or a trusted proxy said so; see `trustProxy`). */
   readonly secure: boolean
+  /** The local address the connection arrived on, when the adapter knows it (node: always). */
+  readonly localAddress: string | undefined
   /**
    * The request's own origin, `scheme://host[:port]`: from the URL on the fetch adapter, from the
    * connection's scheme and the `Host` header on the node adapter. Undefined when unknown.

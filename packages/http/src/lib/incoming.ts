@@ -5,6 +5,11 @@ export interface IncomingHTTP {
   /** Raw query string without the leading '?', or ''. */
   readonly query: string
   readonly secure: boolean
+  /**
+   * The local address the connection arrived on (`127.0.0.1`, `::1`), when the adapter knows it:
+   * the origin policy relaxes and tightens its rules for loopback servers.
+   */
+  readonly localAddress?: string | undefined
   header(name: string): string | undefined
   /** The request's own origin (`https://host[:port]`), or undefined when it cannot be known. */
   origin(): string | undefined

@@ -57,6 +57,7 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
       path: queryStart === -1 ? url : url.slice(0, queryStart),
       query: queryStart === -1 ? '' : url.slice(queryStart + 1),
       secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
+      localAddress: req.socket.localAddress,
       header: (name) => {
         const value = headers[name]
         return Array.isArray(value) ? value.join(', ') : value

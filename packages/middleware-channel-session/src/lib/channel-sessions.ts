@@ -11,7 +11,7 @@ import {
   type SessionState,
   type UserSession,
 } from '@pikku/core'
-import { carriesCookie, createOriginPolicy } from './origin-policy.js'
+import { carriesCookie, createUpgradeOriginPolicy } from './origin-policy.js'
 import { MAX_TIMER_DELAY, systemTimers, type ChannelSessionTimers } from './session-timers.js'
 import { readSubprotocolToken } from './subprotocol-token.js'
 
@@ -130,7 +130,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   if (credentials === undefined || typeof credentials.authenticate !== 'function' || typeof credentials.authenticateToken !== 'function') {
     throw new TypeError('createChannelSessions needs { credentials }: pass the app\'s createHTTPSessions(...) so the socket accepts the same cookie and tokens')
   }
-  const originPolicy = createOriginPolicy(options.allowedOrigins ?? [], 'allowedOrigins')
+  const originPolicy = createUpgradeOriginPolicy(options.allowedOrigins ?? [], 'allowedOrigins')
   const timers = options.timers ?? systemTimers
   const logger = options.logger ?? silentLogger
   const clock = sessions.clock

@@ -1,33 +1,19 @@
 import type { ChannelUpgradeRequest } from '@pikku/channel'
+import { createOriginPolicy } from '@pikku/http'
 
 /**
  * Which pages may open a WebSocket that carries the session cookie. Browsers apply no CORS to
  * WebSockets and send cookies with the upgrade, so without this check any site could open a
- * socket as its visitor (cross-site WebSocket hijacking, ASVS 5.0 V4.4.2).
+ * socket as its visitor (cross-site WebSocket hijacking, ASVS 5.0 V4.4.2). The origin rule is
+ * `@pikku/http`'s, the same as the HTTP CSRF check and the MCP endpoint.
  */
-export interface OriginPolicy {
-  /** True when the upgrade's Origin is the server's own or on the allow-list. */
+export interface UpgradeOriginPolicy {
+  /** True when the upgrade's Origin is the server's own, a loopback one on a loopback server, or listed. */
   allows(request: ChannelUpgradeRequest): boolean
 }
 
-export function createOriginPolicy(allowedOrigins: readonly string[], where: string): OriginPolicy {
-  if (!Array.isArray(allowedOrigins)) {
-    throw new TypeError(`${where} must be an array of origins such as ['https://app.example.com']`)
-  }
-  const allowed = new Set<string>()
-  allowedOrigins.forEach((origin, index) => {
-    let parsed: URL
-    try {
-      parsed = new URL(origin)
-    } catch {
-      throw new TypeError(`${where}[${index}] must be an origin such as 'https://app.example.com'; got ${JSON.stringify(origin)}`)
-    }
-    const exact = typeof origin === 'string' ? origin.replace(/\/$/, '').toLowerCase() : ''
-    if (parsed.origin === 'null' || parsed.origin !== exact) {
-      throw new TypeError(`${where}[${index}] must be only scheme://host[:port], without a path or a default port; got ${JSON.stringify(origin)} (did you mean ${JSON.stringify(parsed.origin)}?)`)
-    }
-    allowed.add(parsed.origin)
-  })
+export function createUpgradeOriginPolicy(allowedOrigins: readonly string[], where: string): UpgradeOriginPolicy {
+  const policy = createOriginPolicy({ allowedOrigins }, where)
   return {
     allows(request) {
       const origin = request.header('origin')
@@ -37,12 +23,8 @@ export function createOriginPolicy(allowedOrigins: readonly string[], where: str
         // claims to be a browser through fetch metadata.
         return request.header('sec-fetch-site') === undefined
       }
-      if (origin === 'null') return false
-      const lower = origin.toLowerCase()
-      if (allowed.has(lower)) return true
-      const host = request.header('host')
-      // The page's origin is http(s), the socket's scheme ws(s): compare against the page form.
-      return host !== undefined && lower === `${request.secure ? 'https' : 'http'}://${host.toLowerCase()}`
+      // The page's origin is http(s), the socket's scheme ws(s): the policy compares page forms.
+      return policy.allowsOrigin(origin, request)
     },
   }
 }

@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveCsrfPolicy } from './csrf.js'
 import { ALICE, startStoredApp, type StoredApp } from './testing/test-app.js'
@@ -64,8 +65,29 @@ describe('CSRF defence for cookie-authenticated unsafe methods', () => {
     const app = await start()
     const client = await loggedIn(app)
     expect((await client.put('/preferences', { a: 1 }, { headers: { origin: app.base } })).status).toBe(200)
-    // Same host, other scheme: another origin.
-    expect((await client.put('/preferences', { a: 1 }, { headers: { origin: app.base.replace('http:', 'https:') } })).status).toBe(403)
+    // Another site is refused; the test server listens on 127.0.0.1, where any loopback page
+    // (another port, another scheme) counts as local (the origin rule of @pikku/http).
+    expect((await client.put('/preferences', { a: 1 }, { headers: { origin: 'http://evil.example' } })).status).toBe(403)
+    expect((await client.put('/preferences', { a: 1 }, { headers: { origin: 'http://localhost:5173' } })).status).toBe(200)
+  })
+
+  it('on a loopback server, refuses a rebound Host even when Origin matches it (DNS rebinding)', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    const cookie = await client.jar.getCookieString(app.base)
+    // fetch() always sends the URL's own Host; node:http sends the one given, as a rebound name would.
+    const put = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const body = JSON.stringify({ a: 1 })
+        const req = request(`${app.base}/preferences`, { method: 'PUT', headers: { host, origin: `http://${host}`, cookie, 'content-type': 'application/json' } }, (res) => {
+          res.resume()
+          resolve(res.statusCode ?? 0)
+        })
+        req.on('error', reject)
+        req.end(body)
+      })
+    expect(await put('evil.example:3000')).toBe(403)
+    expect(await put(new URL(app.base).host)).toBe(200)
   })
 
   it('allows origins on the allow-list, even from another site', async () => {
@@ -130,7 +152,8 @@ describe('CSRF defence for cookie-authenticated unsafe methods', () => {
   it('validates the allow-list when created', () => {
     expect(() => resolveCsrfPolicy({ allowedOrigins: ['app.example.com'] }, 'csrf')).toThrow(/csrf.allowedOrigins\[0\] must be an origin/)
     expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com/path'] }, 'csrf')).toThrow(/did you mean "https:\/\/app.example.com"/)
-    expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com:443'] }, 'csrf')).toThrow(/no default port/)
+    // One parser for every protocol: a default port or a trailing slash is normalized, not refused.
+    expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com:443', 'https://b.example.com/'] }, 'csrf')).not.toThrow()
     expect(() => resolveCsrfPolicy({ allowedOrigins: ['https://app.example.com', 'http://localhost:5173'] }, 'csrf')).not.toThrow()
   })
 })

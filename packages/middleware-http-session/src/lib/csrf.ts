@@ -1,12 +1,14 @@
 import { ForbiddenError } from '@pikku/core'
-import type { HTTPWireInfo } from '@pikku/http'
+import { createOriginPolicy, type HTTPWireInfo } from '@pikku/http'
 
 export interface CsrfOptions {
   /**
    * Origins (`https://app.example.com`) allowed to send cookie-authenticated POST, PUT, PATCH and
-   * DELETE requests, in addition to the request's own origin (`wire.http.origin`: the URL's origin
-   * on the fetch adapter; the connection's scheme and the `Host` header on the node adapter). List
-   * your other front-end origins here, or the public origin when a proxy rewrites `Host`.
+   * DELETE requests, in addition to the request's own origin (the connection's scheme and the
+   * `Host` header). On a server listening on a loopback address, any `localhost`, `127.0.0.1` or
+   * `[::1]` origin is accepted too, and the own origin only for a loopback `Host` (DNS-rebinding
+   * defence). List your other front-end origins here, or the public origin when a proxy rewrites
+   * `Host`. A trailing slash is accepted.
    * @default [] (own origin only)
    */
   allowedOrigins?: readonly string[]
@@ -29,21 +31,8 @@ export interface CsrfPolicy {
 export const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 export function resolveCsrfPolicy(options: CsrfOptions, where: string): CsrfPolicy {
-  const allowed = new Set<string>()
-  for (const [index, origin] of (options.allowedOrigins ?? []).entries()) {
-    let parsed: URL
-    try {
-      parsed = new URL(origin)
-    } catch {
-      throw new TypeError(`${where}.allowedOrigins[${index}] must be an origin such as 'https://app.example.com'; got ${JSON.stringify(origin)}`)
-    }
-    if (parsed.origin === 'null' || parsed.origin !== origin.replace(/\/$/, '').toLowerCase()) {
-      throw new TypeError(
-        `${where}.allowedOrigins[${index}] must be just scheme://host[:port] (no path, no default port); got ${JSON.stringify(origin)}, did you mean ${JSON.stringify(parsed.origin)}?`,
-      )
-    }
-    allowed.add(parsed.origin)
-  }
+  // The same origin rule as WebSocket upgrades and the MCP endpoint (one parser, @pikku/http).
+  const origins = createOriginPolicy({ allowedOrigins: options.allowedOrigins ?? [] }, `${where}.allowedOrigins`)
   return {
     checkLogin: options.checkLogin ?? true,
     assertSameSite(http) {
@@ -53,11 +42,7 @@ export function resolveCsrfPolicy(options: CsrfOptions, where: string): CsrfPoli
       if (site === 'same-origin' || site === 'none') return
       const origin = http.header('origin')
       if (origin !== undefined) {
-        if (origin !== 'null') {
-          const lower = origin.toLowerCase()
-          if (allowed.has(lower)) return
-          if (http.origin !== undefined && lower === http.origin) return
-        }
+        if (origins.allowsOrigin(origin, http)) return
         throw refused(`from origin ${origin}`)
       }
       // A browser that sends Sec-Fetch-Site also sends Origin on these methods; without an Origin
