@@ -5,6 +5,21 @@ import type { AuthedUserSessionService, SessionState, UserSessionService } from 
 export type PikkuProtocol = 'http' | 'channel' | 'cli' | 'mcp' | 'service' | (string & {})
 
 /**
+ * Who is calling, as the protocol adapter knows it: read by login throttling, the audit trail and
+ * the session inventory. Never a credential.
+ */
+export interface PikkuClientInfo {
+  /**
+   * The client's network address: the connection's peer, or the address a trusted proxy reported
+   * when the adapter is configured to trust one (never `X-Forwarded-For` by default). Undefined
+   * where there is no network peer (a local CLI command).
+   */
+  readonly address?: string
+  /** A short human label for the client (browser and OS, `cli@<hostname>`, an MCP client's name and version). */
+  readonly label?: string
+}
+
+/**
  * Everything about one call that is not its data. Protocol packages add their own optional fields
  * by declaration merging (for example `http` with the request), so middleware can read them:
  *
@@ -23,6 +38,8 @@ export interface PikkuWire {
   readonly session: SessionState<UserSession>
   /** Set when the call runs as a service account. */
   readonly serviceAccount?: string
+  /** The caller's address and label, when the protocol knows them. */
+  readonly client?: PikkuClientInfo
 }
 
 /** The wire a `pikkuFunc` receives: a session is guaranteed. */
