@@ -58,7 +58,10 @@ export class Connection implements ChannelConnection {
     this.#ws = ws
     this.#context = context
     this.#request = request
-    this.#wire = { protocol: 'channel', session: this.session, channel: this }
+    this.#wire =
+      request.remoteAddress === undefined
+        ? { protocol: 'channel', session: this.session, channel: this }
+        : { protocol: 'channel', session: this.session, channel: this, client: { address: request.remoteAddress } }
   }
 
   get route(): string {

@@ -189,7 +189,11 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
         body = parseJSONBody(await request.readBody(bodyLimit), request.header('content-type'))
       }
       const data = mergeRequestData(params, parseQuery(request.query), body)
-      const wire: PikkuWire = { protocol: 'http', session: new SessionState(), http: info }
+      const clientAddress = request.clientAddress
+      const wire: PikkuWire =
+        clientAddress === undefined
+          ? { protocol: 'http', session: new SessionState(), http: info }
+          : { protocol: 'http', session: new SessionState(), http: info, client: { address: clientAddress } }
       const result = await runner.run(route.func, data, wire, { middleware: middlewareFor(found) })
       // Serialised first: a result JSON cannot carry (a BigInt, a cycle) is answered as an error.
       const responseBody = result === undefined ? 'null' : (JSON.stringify(result) ?? 'null')

@@ -10,6 +10,8 @@ export interface IncomingHTTP {
    * the origin policy relaxes and tightens its rules for loopback servers.
    */
   readonly localAddress?: string | undefined
+  /** The client's address (the connection's peer, or what a trusted proxy reported), when known. */
+  readonly clientAddress?: string | undefined
   header(name: string): string | undefined
   /** The request's own origin (`https://host[:port]`), or undefined when it cannot be known. */
   origin(): string | undefined

@@ -58,6 +58,7 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
       query: queryStart === -1 ? '' : url.slice(queryStart + 1),
       secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
       localAddress: req.socket.localAddress,
+      clientAddress: req.socket.remoteAddress,
       header: (name) => {
         const value = headers[name]
         return Array.isArray(value) ? value.join(', ') : value
