@@ -13,10 +13,13 @@ import {
   TooManyRequestsError,
   UnauthorizedError,
 } from './errors.js'
-import { pikkuSessionlessFunc } from './function.js'
+import { pikkuFunc, pikkuSessionlessFunc } from './function.js'
 import type { LogMeta, Logger } from './logger.js'
+import { createMemoryStore } from './memory-store.js'
 import { createRunner } from './runner.js'
+import { createSessionManager } from './session-manager.js'
 import { SessionState } from './session-state.js'
+import { createTokenProtocol } from './token-protocol.test-support.js'
 
 function capturingLogger() {
   const errors: { message: string; meta: LogMeta | undefined }[] = []
@@ -154,5 +157,45 @@ describe('errors', () => {
     expect(errors).toHaveLength(inputs.length - 1)
     const loggedFor = errors.map((entry) => entry.meta?.['errorId'])
     expect(new Set(loggedFor).size).toBe(loggedFor.length)
+  })
+
+  it('a service-unavailable error reaches the caller as "the session store is unavailable" with an id; the driver message goes to the log under it', async () => {
+    const { logger, errors } = capturingLogger()
+    const secret = 'connect ECONNREFUSED redis://:hunter2@10.0.0.5:6379'
+    const manager = createSessionManager({ store: { ...createMemoryStore({ sweepInterval: 0 }), get: () => Promise.reject(new Error(secret)) } })
+    const runner = createRunner({ services: {}, logger })
+    const call = createTokenProtocol(runner, manager)
+    const whoAmI = pikkuFunc<void, string>({ func: async (_services, _data, { session }) => (await session.get()).userId })
+    const { error } = await call(whoAmI, undefined, 'A'.repeat(43))
+    expect(error).toBeInstanceOf(ServiceUnavailableError)
+    const publicError = toPublicError(error, logger)
+    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'The session store is unavailable; try again shortly', id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(JSON.stringify(publicError)).not.toContain('hunter2')
+    // Logged once, by the runner, under the id the caller sees, with the driver's message.
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(publicError.id)
+    const logged = errors[0]?.meta?.['error'] as Error
+    expect(String(logged.message) + String((logged.cause as Error | undefined)?.message)).toContain('hunter2')
+  })
+
+  it("a store's own ServiceUnavailableError that quotes its driver is shown with the fixed message too", () => {
+    const { logger, errors } = capturingLogger()
+    for (const thrown of [
+      new ServiceUnavailableError('The Redis session store is unavailable (WRONGPASS invalid username-password pair for user "app-secret")'),
+      new PikkuError('SERVICE_UNAVAILABLE', 'pg: password authentication failed for user "app-secret"'),
+    ]) {
+      const publicError = toPublicError(thrown, logger)
+      expect(publicError.code).toBe('SERVICE_UNAVAILABLE')
+      expect(publicError.message).toBe('The session store is unavailable; try again shortly')
+      expect(typeof publicError.id).toBe('string')
+      expect(JSON.stringify(publicError)).not.toContain('secret')
+      expect(errors.at(-1)?.meta?.['errorId']).toBe(publicError.id)
+    }
+    // Once given an id, the same error keeps it and is not logged again.
+    const once = toPikkuError(new ServiceUnavailableError('down'), logger)
+    const count = errors.length
+    expect(toPikkuError(once, logger)).toBe(once)
+    expect(toPublicError(once, logger).id).toBe((once as ServiceUnavailableError).errorId)
+    expect(errors).toHaveLength(count)
   })
 })

@@ -81,10 +81,18 @@ export class TooManyRequestsError extends PikkuError {
 /**
  * A dependency (usually the session store) is unreachable (503). Never turned into "no session":
  * treating an outage as a logout silently signs every user out.
+ *
+ * Its message is for the log, never for callers: it often quotes a driver ("connect ECONNREFUSED
+ * 10.0.0.5:6379", a host name, a user name). The runner (or `toPublicError`) logs it under a fresh
+ * `errorId` and callers see only "The session store is unavailable; try again shortly" and that id.
  */
 export class ServiceUnavailableError extends PikkuError {
-  constructor(message = 'Service unavailable', options?: PikkuErrorOptions) {
+  /** The id the error was logged under, once it has been (see `toPikkuError`). */
+  readonly errorId: string | undefined
+
+  constructor(message = 'Service unavailable', options?: PikkuErrorOptions & { errorId?: string }) {
     super('SERVICE_UNAVAILABLE', message, options)
+    this.errorId = options?.errorId
   }
 }
 
