@@ -7,6 +7,7 @@ import {
   type CoreUserSession,
   errorTable,
   type Logger,
+  type PublicError,
   type Runner,
   type SessionManager,
   type SessionRecord,
@@ -273,9 +274,10 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     message: string,
     id: string | number | null = null,
     headers: Record<string, string> = {},
+    data?: PublicError,
   ): void => {
     res.writeHead(status, { 'content-type': JSON_TYPE, ...headers })
-    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }))
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id }))
   }
 
   const sendUnauthorized = (req: IncomingMessage, res: ServerResponse, error: 'invalid_token' | undefined, id: string | number | null): void => {
@@ -520,7 +522,8 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       if (res.headersSent) {
         res.end()
       } else {
-        sendJsonRpcError(res, errorTable[publicError.code].http, errorTable[publicError.code].jsonRpc, publicError.message)
+        // The public error as data, as tool errors carry it: its id finds the logged detail.
+        sendJsonRpcError(res, errorTable[publicError.code].http, errorTable[publicError.code].jsonRpc, publicError.message, null, {}, publicError)
       }
     }
     return true
