@@ -22,17 +22,23 @@ export function sessionBytesOver(data: object, limit: number): number | undefine
 }
 
 /**
- * At least the UTF-8 length of `JSON.stringify(value)`. A string takes at most 6 bytes per UTF-16
- * unit (`\u001f`; anything else takes 1 to 3, or 4 per surrogate pair), a number at most 24
- * characters, a Date at most 29.
+ * At least the UTF-8 length of `JSON.stringify(value)` (for a value JSON can write). A string takes
+ * at most 6 bytes per UTF-16 unit (`\u001f`; anything else takes 1 to 3, or 4 per surrogate
+ * pair), a number at most 25 characters (`-0.0000010479451560681113`), a Date at most 29.
+ * Exported for its tests.
  */
+export function jsonBytesUpperBound(value: unknown): number {
+  sawMutable = false
+  return boundOf(value)
+}
+
 function boundOf(value: unknown): number {
   switch (typeof value) {
     case 'string':
       return 6 * value.length + 2
     case 'number':
     case 'bigint':
-      return 24
+      return 25
     case 'boolean':
       return 5
     case 'object':
