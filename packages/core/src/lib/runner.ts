@@ -182,7 +182,7 @@ export function createRunner(options: RunnerOptions): Runner {
 function callFunction<In, Out>(fn: PikkuFunction<In, Out>, services: Services, data: In, wire: PikkuWire, functionWire: SessionlessWire): Out | Promise<Out> {
   if (fn.auth) return fn.func(services, data, functionWire)
   const state = wire.session
-  const outer = state[LOGIN_SCOPE]
+  const outer = state[LOGIN_SCOPE] === true
   state[LOGIN_SCOPE] = true
   let result: Out | PromiseLike<Out>
   try {

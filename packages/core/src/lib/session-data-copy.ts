@@ -6,7 +6,7 @@ import { BadRequestError } from './errors.js'
  * round trip or structuredClone on the hot path.
  */
 export function copySessionData<T>(value: T): T {
-  return copyValue(value, false) as T
+  return copyValue(value) as T
 }
 
 /**
@@ -16,7 +16,7 @@ export function copySessionData<T>(value: T): T {
  */
 export function copySessionInput<T>(value: T, where: string): T {
   try {
-    return copyValue(value, true) as T
+    return copyCheckedValue(value) as T
   } catch (error) {
     if (error !== FORBIDDEN_KEY) throw error
     // Class instances are walked by their own fields, as they were cloned: the walk finds it.
@@ -29,8 +29,7 @@ export function copySessionInput<T>(value: T, where: string): T {
  * with `BadRequestError` (nothing is changed). `where` names the call in the message.
  */
 export function assertNoForbiddenKeys(value: unknown, where: string): void {
-  const found = findForbiddenKey(value, '')
-  if (found !== undefined) throw forbiddenKeyError(found, where)
+  if (holdsForbiddenKey(value)) throw forbiddenKeyError(findForbiddenKey(value, '') ?? { key: '?', path: '?' }, where)
 }
 
 /**
@@ -47,30 +46,71 @@ function isForbiddenKey(key: string): boolean {
 // message is found afterwards by a second walk, only when a key is refused.
 const FORBIDDEN_KEY: unique symbol = Symbol('pikku.session.forbiddenKey')
 
-function copyValue(value: unknown, check: boolean): unknown {
+function copyValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
     if (typeof value === 'function' || typeof value === 'symbol') throw notData()
     return value
   }
-  if (Array.isArray(value)) return value.map((element) => copyValue(element, check))
+  if (Array.isArray(value)) return value.map(copyValue)
   const prototype = Object.getPrototypeOf(value) as unknown
   if (prototype === Object.prototype || prototype === null) {
     const copy: Record<string, unknown> = {}
     for (const key of Object.keys(value)) {
-      if (check && isForbiddenKey(key)) throw FORBIDDEN_KEY
-      const field = copyValue((value as Record<string, unknown>)[key], check)
+      const field = copyValue((value as Record<string, unknown>)[key])
       setField(copy, key, field)
     }
     return copy
   }
-  if (value instanceof Date) return new Date(value.getTime())
+  return copyOther(value)
+}
+
+/**
+ * `copyValue` that also refuses forbidden field names. A second function rather than a flag:
+ * `copyValue` is on the read path of every request (`get()`), and stays exactly as cheap.
+ */
+function copyCheckedValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') throw notData()
+    return value
+  }
+  if (Array.isArray(value)) return value.map(copyCheckedValue)
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype === Object.prototype || prototype === null) {
+    const copy: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) {
+      if (isForbiddenKey(key)) throw FORBIDDEN_KEY
+      setField(copy, key, copyCheckedValue((value as Record<string, unknown>)[key]))
+    }
+    return copy
+  }
   // A class instance clones to a plain object of its own fields, which are stored as data too.
-  if (check && findForbiddenKey(value, '') !== undefined) throw FORBIDDEN_KEY
+  if (holdsForbiddenKey(value)) throw FORBIDDEN_KEY
+  return copyOther(value)
+}
+
+/** A Date, or anything structuredClone copies (a class instance becomes a plain object). */
+function copyOther(value: object): unknown {
+  if (value instanceof Date) return new Date(value.getTime())
   try {
     return structuredClone(value)
   } catch (error) {
     throw notData(error)
   }
+}
+
+/** Whether a forbidden field name appears at any depth (no allocation: the write path runs it). */
+function holdsForbiddenKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsForbiddenKey(value[i])) return true
+    return false
+  }
+  // for-in, not Object.keys: no array per object. An own `__proto__` field is enumerated like any
+  // other; inherited fields (only a polluted Object.prototype has enumerable ones) may be checked too.
+  for (const key in value) {
+    if (isForbiddenKey(key) || holdsForbiddenKey((value as Record<string, unknown>)[key])) return true
+  }
+  return false
 }
 
 interface ForbiddenKey {

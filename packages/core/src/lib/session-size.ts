@@ -60,25 +60,25 @@ function boundOf(value: unknown): number {
     const length = value.length
     total = 2
     for (let i = 0; i < length; i++) total += boundOf(value[i]) + 1
-  } else if (isPlainData(value)) {
-    total = 2
-    for (const key of Object.keys(value)) total += 6 * key.length + 4 + boundOf((value as Record<string, unknown>)[key])
-  } else if (value instanceof Date) {
-    // A Date's time can change even when the object is frozen; its text never grows past 29.
-    total = 32
   } else {
-    // Anything else (a class instance, a Map, a toJSON method) is measured as JSON writes it, and
-    // never remembered: its content may change however frozen the object is.
-    total = Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8')
-    sawMutable = true
+    const prototype = Object.getPrototypeOf(value) as unknown
+    if ((prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function') {
+      // for-in, not Object.keys: no array per object on the write path. Inherited enumerable
+      // fields (a polluted Object.prototype) are counted too, which only raises the bound.
+      total = 2
+      for (const key in value) total += 6 * key.length + 4 + boundOf((value as Record<string, unknown>)[key])
+    } else if (value instanceof Date) {
+      // A Date's time can change even when the object is frozen; its text never grows past 29.
+      total = 32
+    } else {
+      // Anything else (a class instance, a Map, a toJSON method) is measured as JSON writes it, and never
+      // remembered: its content may change however frozen the object is.
+      total = Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8')
+      sawMutable = true
+    }
   }
   const remembered = frozen && !sawMutable
   if (remembered) frozenBounds.set(value, total)
   sawMutable = outer || !remembered
   return total
-}
-
-function isPlainData(value: object): boolean {
-  const prototype = Object.getPrototypeOf(value) as unknown
-  return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== 'function'
 }

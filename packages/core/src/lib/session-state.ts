@@ -71,8 +71,9 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   /**
    * Set by the runner while the function of an `auth: false` function runs: a same-user `set()`
    * there is a login (decision 013). Kept across resume/reset: it belongs to the call, not the value.
+   * Declared only (absent until the runner first sets it), so constructing a state costs nothing more.
    */
-  [LOGIN_SCOPE]: boolean = false
+  declare [LOGIN_SCOPE]?: boolean
   #baseline: SessionRecord<S> | undefined
   #transient = false
   #value: S | undefined
