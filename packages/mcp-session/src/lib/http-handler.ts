@@ -221,7 +221,13 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   }
   // One origin rule for HTTP CSRF, WebSocket upgrades and MCP: @pikku/http's policy (which also
   // checks the allowedOrigins entries now, saying which one is wrong).
-  const origin = createMCPOrigin({ allowedOrigins: options.allowedOrigins ?? [], resource: configuredResource, path, loopback: options.loopback })
+  const origin = createMCPOrigin({
+    allowedOrigins: options.allowedOrigins ?? [],
+    resource: configuredResource,
+    path,
+    loopback: options.loopback,
+    warn: (message) => logger.warn(message),
+  })
   const authorizationServers = options.authorizationServers ?? []
   const resourceName = options.resourceName ?? options.mcp.serverInfo.name
   const records = createMCPSessionRecords({

@@ -541,7 +541,8 @@ describe('the HTTP endpoint', () => {
       req.on('error', reject)
       req.end(body)
     })
-    expect(answer).toEqual({ status: 401, challenge: 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource"' })
+    // A loopback server answers to loopback names only (DNS-rebinding defence): refused, nothing reflected.
+    expect(answer).toEqual({ status: 403, challenge: undefined })
   })
 
   it('answers with plain JSON instead of an SSE stream when jsonResponse is set', async () => {

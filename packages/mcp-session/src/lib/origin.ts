@@ -11,6 +11,8 @@ export interface MCPOriginOptions {
   path: string
   /** Passed to the origin policy: undefined decides per request from the local address. */
   loopback: boolean | undefined
+  /** Told once when a public (non-loopback) server derives its resource URL from a Host. */
+  warn: (message: string) => void
 }
 
 /** Which requests the MCP endpoint serves, and the URL it calls itself, by `@pikku/http`'s policy. */
@@ -55,6 +57,7 @@ export function createMCPOrigin(options: MCPOriginOptions): MCPOrigin {
   // A proxy in front of a loopback listener forwards the public Host: the configured resource's
   // host is the server's own name, which a rebinding page cannot send (it does not own that name).
   const resourceHost = resource?.host.toLowerCase()
+  let warned = false
 
   const allowsHost = (request: OriginCheckRequest): boolean => {
     if (policy.allowsHost(request)) return true
@@ -78,8 +81,14 @@ export function createMCPOrigin(options: MCPOriginOptions): MCPOrigin {
     },
     resourceFor(req) {
       if (resource !== undefined) return resource.href
-      const own = policy.ownOrigin(originCheckRequest(req))
-      return own === undefined ? undefined : own + path
+      const request = originCheckRequest(req)
+      const own = policy.ownOrigin(request)
+      if (own === undefined) return undefined
+      if (!warned && !policy.isLoopbackServer(request)) {
+        warned = true
+        options.warn(`MCP: no resourceUrl is configured, so the protected-resource metadata names the origin each request's Host gives (${own}); set resourceUrl to the endpoint's public URL`)
+      }
+      return own + path
     },
   }
 }
