@@ -169,15 +169,6 @@ function post(body: unknown, headers: Record<string, string> = {}): Promise<Resp
   })
 }
 
-async function rpcErrorOf(promise: Promise<unknown>): Promise<McpError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof McpError) return error
-    throw error
-  }
-  throw new Error('expected a JSON-RPC error')
-}
 
 describe('an MCP session is its owner’s alone', () => {
   it('a request with only the Mcp-Session-Id of a session started with a bearer token can neither use, log into nor end it', async () => {
@@ -196,8 +187,12 @@ describe('an MCP session is its owner’s alone', () => {
   it('an in-band login as another user inside a bound MCP session is refused; a new MCP session is needed', async () => {
     const alice = await agent()
     await alice.call('login', ALICE)
-    const error = await rpcErrorOf(alice.call('login', ADMIN))
-    expect(error.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    const refused = await alice.call('login', ADMIN).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(refused).toBeInstanceOf(McpError)
+    expect((refused as McpError).code).toBe(errorTable.FORBIDDEN.jsonRpc)
     expect((await alice.call('getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
     const admin = await agent()
     await admin.call('login', ADMIN)

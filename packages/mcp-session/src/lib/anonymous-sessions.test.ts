@@ -1,26 +1,21 @@
 import { createMemoryStore, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { mcpSessionStorageId } from '../index.js'
 import { createAnonymousSessions } from './anonymous-sessions.js'
 import type { MCPSessionRecord } from './mcp-session-records.js'
 import {
   ALICE,
-  connectClient,
   createTestApp,
   httpStatusOf,
   initializeBody,
+  perTest,
   rawPost,
-  startTestServer,
   type TestApp,
-  type TestClient,
   type TestServer,
 } from './test-app.test-support.js'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
+const { setup: setupWith, client } = perTest()
 
 /** A memory store that counts the writes it is asked for. */
 function countingStore(clock: TestApp['clock']): SessionStore & { writes: string[] } {
@@ -44,20 +39,13 @@ function countingStore(clock: TestApp['clock']): SessionStore & { writes: string
   }
 }
 
-async function setup(options: Parameters<typeof startTestServer>[1] = {}): Promise<{ app: TestApp; server: TestServer; store: ReturnType<typeof countingStore> }> {
+async function setup(options: Parameters<typeof setupWith>[0] = {}): Promise<{ app: TestApp; server: TestServer; store: ReturnType<typeof countingStore> }> {
   const clock = createTestApp().clock
   const store = countingStore(clock)
-  const app = createTestApp({ clock, store })
-  const server = await startTestServer(app, options)
-  cleanups.push(() => server.close())
+  const { app, server } = await setupWith(options, createTestApp({ clock, store }))
   return { app, server, store }
 }
 
-async function client(mcpUrl: string, options: Parameters<typeof connectClient>[1] = {}): Promise<TestClient> {
-  const connected = await connectClient(mcpUrl, options)
-  cleanups.push(() => connected.close())
-  return connected
-}
 
 async function initializeRaw(server: TestServer): Promise<string> {
   const response = await rawPost(server.mcpUrl, initializeBody())
@@ -116,8 +104,7 @@ describe('anonymous MCP sessions', () => {
 
   it('are unknown to another process sharing the store (404: the client initializes again there)', async () => {
     const { app, server } = await setup()
-    const other = await startTestServer(createTestApp({ clock: app.clock, store: app.store }))
-    cleanups.push(() => other.close())
+    const { server: other } = await setupWith({}, createTestApp({ clock: app.clock, store: app.store }))
     const agent = await client(server.mcpUrl)
     expect(await httpStatusOf(client(other.mcpUrl, { sessionId: agent.transport.sessionId! }).then((elsewhere) => elsewhere.toolNames()))).toBe(404)
   })

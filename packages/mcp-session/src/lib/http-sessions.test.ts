@@ -3,42 +3,23 @@ import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { createSessionManager, errorTable, pikkuPermission, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createMCPHTTPHandler, mcpSessionStorageId } from '../index.js'
 import {
   ALICE,
   BOB,
-  connectClient,
   createTestApp,
   httpStatusOf,
-  ROOT,
+  perTest,
   rawPost,
+  ROOT,
   rpcErrorOf,
   startHTTPServer,
   startTestServer,
-  type TestApp,
-  type TestClient,
-  type TestServer,
   tokenOf,
 } from './test-app.test-support.js'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
-
-async function setup(options: Parameters<typeof startTestServer>[1] = {}): Promise<{ app: TestApp; server: TestServer }> {
-  const app = createTestApp()
-  const server = await startTestServer(app, options)
-  cleanups.push(() => server.close())
-  return { app, server }
-}
-
-async function client(mcpUrl: string, options: Parameters<typeof connectClient>[1] = {}): Promise<TestClient> {
-  const connected = await connectClient(mcpUrl, options)
-  cleanups.push(() => connected.close())
-  return connected
-}
+const { setup, client, defer } = perTest()
 
 const ANONYMOUS_TOOLS = ['broken', 'getPublicData', 'login', 'missing', 'shout', 'slow']
 
@@ -80,7 +61,7 @@ describe('tools from functions', () => {
     expect(error.code).toBe(-32602)
     // The same function over HTTP, with the same input: the same message and issues.
     const http = await startHTTPServer(app)
-    cleanups.push(() => http.close())
+    defer(() => http.close())
     const response = await fetch(`${http.url}/rpc/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'not-an-email', password: 'x' }) })
     expect(response.status).toBe(400)
     const { error: httpError } = (await response.json()) as { error: { message: string; details: unknown } }
@@ -241,7 +222,7 @@ describe('bearer tokens from @pikku/middleware-http-session', () => {
     const app = createTestApp({ clock, issueToken: (session) => httpSessions!.jwtFor(session).sign() })
     httpSessions = createHTTPSessions({ sessions: app.sessions, cookie: false, csrf: false, jwt: { secrets: ['a-test-secret-of-at-least-32-bytes!!'] } })
     const server = await startTestServer(app, { authenticateToken: (token) => httpSessions!.authenticateToken(token) })
-    cleanups.push(() => server.close())
+    defer(() => server.close())
 
     const first = await client(server.mcpUrl)
     const jwt = tokenOf(await first.call('login', ALICE))
@@ -272,7 +253,7 @@ describe('permissions', () => {
     const notAlice = pikkuPermission(async (_services, _data, wire) => (await wire.session.get())?.userId !== 'u-alice')
     const app = createTestApp({ permissions: notAlice })
     const server = await startTestServer(app)
-    cleanups.push(() => server.close())
+    defer(() => server.close())
     const alice = await client(server.mcpUrl)
     await alice.call('login', ALICE)
     expect(await alice.toolNames()).toEqual([])
@@ -301,7 +282,7 @@ describe('store outages', () => {
       get: (id) => (failing ? Promise.reject(new Error('connection refused')) : app.store.get(id)),
     }
     const server = await startTestServer({ ...app, sessions: createSessionManager({ store: flaky, clock: app.clock.now }) })
-    cleanups.push(() => server.close())
+    defer(() => server.close())
     const agent = await client(server.mcpUrl)
     await agent.call('login', ALICE)
     failing = true
@@ -433,11 +414,11 @@ describe('several server processes sharing one store', () => {
   it('an MCP session started on one server is served by another that shares the store', async () => {
     const app = createTestApp()
     const one = await startTestServer(app)
-    cleanups.push(() => one.close())
+    defer(() => one.close())
     // A second server: its own runner, manager and handler, only the store (and clock) shared.
     const other = createTestApp({ clock: app.clock, store: app.store })
     const two = await startTestServer(other)
-    cleanups.push(() => two.close())
+    defer(() => two.close())
 
     const first = await client(one.mcpUrl)
     await first.call('login', ALICE)

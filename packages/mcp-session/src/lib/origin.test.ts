@@ -1,13 +1,12 @@
 import { errorTable } from '@pikku/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   connectClient,
-  createTestApp,
   httpStatusOf,
   initializeBody,
   jsonRpcOf,
+  perTest,
   rawRequest,
-  startTestServer,
   type TestServer,
 } from './test-app.test-support.js'
 
@@ -15,14 +14,10 @@ import {
 // upgrades use), plus the Host check of a loopback server; the resource URL it publishes never
 // comes from a Host that rule refuses.
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
+const { setup, client } = perTest()
 
-async function serve(options: Parameters<typeof startTestServer>[1] = {}): Promise<TestServer & { port: string }> {
-  const server = await startTestServer(createTestApp(), options)
-  cleanups.push(() => server.close())
+async function serve(options: Parameters<typeof setup>[0] = {}): Promise<TestServer & { port: string }> {
+  const { server } = await setup(options)
   return { ...server, port: new URL(server.url).port }
 }
 
@@ -74,8 +69,7 @@ describe('origins on a server listening on a loopback address', () => {
 
   it('serves the MCP SDK client from a localhost page, and refuses it from another site', async () => {
     const server = await serve()
-    const local = await connectClient(server.mcpUrl, { headers: { origin: `http://localhost:${server.port}` } })
-    cleanups.push(() => local.close())
+    const local = await client(server.mcpUrl, { headers: { origin: `http://localhost:${server.port}` } })
     expect(await local.toolNames()).toContain('login')
     expect(await httpStatusOf(connectClient(server.mcpUrl, { headers: { origin: 'https://evil.example' } }))).toBe(403)
   })

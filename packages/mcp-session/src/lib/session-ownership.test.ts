@@ -1,16 +1,12 @@
 import { errorTable } from '@pikku/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   ALICE,
   BOB,
-  connectClient,
-  createTestApp,
   httpStatusOf,
+  perTest,
   rawPost,
   rpcErrorOf,
-  startTestServer,
-  type TestApp,
-  type TestClient,
   type TestServer,
   tokenOf,
 } from './test-app.test-support.js'
@@ -18,23 +14,7 @@ import {
 // An MCP session bound to a user (a bearer token at initialize, or an in-band login) is that
 // user's alone: requests without their credential get 401, another user's credential 404.
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
-
-async function setup(options: Parameters<typeof startTestServer>[1] = {}): Promise<{ app: TestApp; server: TestServer }> {
-  const app = createTestApp()
-  const server = await startTestServer(app, options)
-  cleanups.push(() => server.close())
-  return { app, server }
-}
-
-async function client(mcpUrl: string, options: Parameters<typeof connectClient>[1] = {}): Promise<TestClient> {
-  const connected = await connectClient(mcpUrl, options)
-  cleanups.push(() => connected.close())
-  return connected
-}
+const { setup, client } = perTest()
 
 /** A login's token, from a throwaway MCP session. */
 async function tokenFor(server: TestServer, credentials: typeof ALICE): Promise<string> {

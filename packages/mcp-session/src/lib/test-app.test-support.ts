@@ -23,6 +23,7 @@ import {
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
+import { afterEach } from 'vitest'
 import { z } from 'zod'
 import { createMCPHTTPHandler, type MCPHTTPHandler, type MCPHTTPHandlerOptions } from './http-handler.js'
 import { type MCPTools, wireMCP } from './tools.js'
@@ -339,4 +340,34 @@ export function initializeBody(clientInfo: unknown = { name: 'raw-test', version
 export function jsonRpcOf(text: string): { id?: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } } {
   const line = text.split('\n').find((candidate) => candidate.startsWith('data: '))
   return JSON.parse(line === undefined ? text : line.slice('data: '.length)) as ReturnType<typeof jsonRpcOf>
+}
+
+/**
+ * Test servers and clients for one test file, all closed after each test (in reverse order).
+ * Call at the top level of the file: it registers the `afterEach`.
+ */
+export function perTest(): {
+  setup(options?: Partial<MCPHTTPHandlerOptions>, app?: TestApp): Promise<{ app: TestApp; server: TestServer }>
+  client(mcpUrl: string, options?: Parameters<typeof connectClient>[1]): Promise<TestClient>
+  defer(cleanup: () => Promise<unknown>): void
+} {
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
+  })
+  return {
+    async setup(options = {}, app = createTestApp()) {
+      const server = await startTestServer(app, options)
+      cleanups.push(() => server.close())
+      return { app, server }
+    },
+    async client(mcpUrl, options = {}) {
+      const connected = await connectClient(mcpUrl, options)
+      cleanups.push(() => connected.close())
+      return connected
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup)
+    },
+  }
 }

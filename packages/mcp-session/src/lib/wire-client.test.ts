@@ -1,17 +1,14 @@
 import { PassThrough } from 'node:stream'
 import { createInterface } from 'node:readline'
 import type { PikkuClientInfo, PikkuMiddleware } from '@pikku/core'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { serveMCPStdio } from './stdio-server.js'
-import { ALICE, connectClient, createTestApp, initializeBody, startTestServer, type TestApp, tokenOf } from './test-app.test-support.js'
+import { ALICE, createTestApp, initializeBody, perTest, type TestApp, tokenOf } from './test-app.test-support.js'
 
 // wire.client tells middleware (login throttling, audit) who is calling: the connection's peer
 // address and the label the MCP client gave at initialize.
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
+const { setup, client } = perTest()
 
 function recordingApp(options: Parameters<typeof createTestApp>[0] = {}): { app: TestApp; seen: (PikkuClientInfo | undefined)[] } {
   const seen: (PikkuClientInfo | undefined)[] = []
@@ -25,10 +22,8 @@ function recordingApp(options: Parameters<typeof createTestApp>[0] = {}): { app:
 describe('wire.client on MCP calls', () => {
   it('over HTTP: the peer address and the initialize clientInfo as name/version, on every call of the session', async () => {
     const { app, seen } = recordingApp()
-    const server = await startTestServer(app)
-    cleanups.push(() => server.close())
-    const agent = await connectClient(server.mcpUrl)
-    cleanups.push(() => agent.close())
+    const { server } = await setup({}, app)
+    const agent = await client(server.mcpUrl)
     await agent.call('getPublicData')
     // The login binds the session and moves it to the store: the label moves with it.
     await agent.call('login', ALICE)
@@ -43,14 +38,11 @@ describe('wire.client on MCP calls', () => {
   it('over HTTP on another process sharing the store: the label comes from the stored session', async () => {
     const { app } = recordingApp()
     const { app: otherApp, seen } = recordingApp({ clock: app.clock, store: app.store })
-    const one = await startTestServer(app)
-    const two = await startTestServer(otherApp)
-    cleanups.push(() => one.close(), () => two.close())
-    const first = await connectClient(one.mcpUrl)
-    cleanups.push(() => first.close())
+    const { server: one } = await setup({}, app)
+    const { server: two } = await setup({}, otherApp)
+    const first = await client(one.mcpUrl)
     const token = tokenOf(await first.call('login', ALICE))
-    const second = await connectClient(two.mcpUrl, { token, sessionId: first.transport.sessionId! })
-    cleanups.push(() => second.close())
+    const second = await client(two.mcpUrl, { token, sessionId: first.transport.sessionId! })
     await second.call('getProfile')
     expect(seen).toEqual([{ address: '127.0.0.1', label: 'pikku-test-client/0.0.1' }])
   })
