@@ -15,12 +15,12 @@ import {
   toPublicError,
   type UserSession,
 } from '@pikku/core'
-import { MAX_BEARER_LENGTH, readBearerToken } from '@pikku/http'
 import { guardRequestParams } from './argument-validation.js'
 import { clientLabel } from './client-label.js'
 import { INVALID_REQUEST, parseJsonRpcBody, readBody } from './json-rpc-body.js'
 import { createMCPSessionRecords, type MCPSessionRecord } from './mcp-session-records.js'
 import { createMCPOrigin } from './origin.js'
+import { type CallerResolution, createCallerResolver } from './session-ownership.js'
 import { bearerChallenge, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource.js'
 import { ANONYMOUS, createToolRuntime, createToolServer, isToolVisibleTo, type MCPIdentity, type ToolServerContext } from './tool-server.js'
 import type { MCPTools } from './tools.js'
@@ -153,17 +153,6 @@ interface LocalSession {
   readonly transports: Set<{ close(): Promise<void> }>
 }
 
-type Resolution =
-  | { readonly kind: 'ok'; readonly identity: MCPIdentity }
-  /** A credential that is not a bearer token this endpoint can read (401 invalid_request). */
-  | { readonly kind: 'invalid-request' }
-  /** A bearer token that does not verify (401 invalid_token). */
-  | { readonly kind: 'invalid-token' }
-  /** Another user's credential: the session does not exist for them (404). */
-  | { readonly kind: 'not-yours' }
-  /** No credential on a session bound to a user (401). */
-  | { readonly kind: 'credential-required'; readonly bindingEnded: boolean }
-
 const JSON_TYPE = 'application/json'
 const MINUTE = 60_000
 // Public and cheap to compute; short-lived so that a change of resourceUrl or proxy shows soon.
@@ -228,6 +217,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     loopback: options.loopback,
     warn: (message) => logger.warn(message),
   })
+  const resolveCaller = createCallerResolver({ authenticateToken, sessions, inBandLogin })
   const authorizationServers = options.authorizationServers ?? []
   const resourceName = options.resourceName ?? options.mcp.serverInfo.name
   const records = createMCPSessionRecords({
@@ -345,68 +335,17 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   }
 
   /** Answers a refused credential; true when it did. */
-  const refuse = (req: IncomingMessage, res: ServerResponse, resolution: Resolution, id: string | number | null): boolean => {
-    switch (resolution.kind) {
-      case 'ok':
-        return false
-      case 'invalid-request':
-        sendUnauthorized(req, res, 'invalid_request', id, 'Only Authorization: Bearer <token> is accepted here')
-        return true
-      case 'invalid-token':
-        sendUnauthorized(req, res, 'invalid_token', id, 'The bearer token is invalid, expired or revoked')
-        return true
-      case 'credential-required':
-        sendUnauthorized(
-          req,
-          res,
-          undefined,
-          id,
-          resolution.bindingEnded
-            ? 'This MCP session belongs to a user whose login in it has ended: send their Authorization: Bearer token, or start a new MCP session (initialize) to log in again'
-            : 'This MCP session belongs to a user: send their Authorization: Bearer token',
-        )
-        return true
-      case 'not-yours':
-        // The session does not exist for this user (the specification binds ids to their user).
-        sessionNotFound(res)
-        return true
-    }
+  const refuse = (req: IncomingMessage, res: ServerResponse, resolution: CallerResolution, id: string | number | null): boolean => {
+    if (resolution.kind === 'ok') return false
+    // The session does not exist for this user (the specification binds ids to their user).
+    if (resolution.kind === 'not-yours') sessionNotFound(res)
+    else sendUnauthorized(req, res, resolution.error, id, resolution.message)
+    return true
   }
 
   const sessionNotFound = (res: ServerResponse): void => {
     // 404 tells the client to start a new session (MCP transport specification, session management).
     sendJsonRpcError(res, 404, errorTable.NOT_FOUND.jsonRpc, 'Session not found: initialize a new MCP session')
-  }
-
-  /**
-   * The caller of one request. An MCP session bound to a user (a bearer token at initialize, or an
-   * in-band login) is that user's alone: every request on it presents their credential, which is
-   * - their bearer token (another user's gets 404: the session does not exist for them), or
-   * - the in-band binding: the `Mcp-Session-Id` of a session whose in-band login is still live.
-   *   That id is all an in-band client has, so it is the credential, for that one MCP session;
-   *   once the login ends (logout, revocation, expiry) the id alone authenticates nobody.
-   * A request without either gets 401, so it can neither act in nor end the session. An unbound
-   * (anonymous) session may be used by whoever has its id, with or without a bearer token.
-   */
-  const resolveIdentity = async (req: IncomingMessage, record: MCPSessionRecord | undefined): Promise<Resolution> => {
-    const owner = record?.data.boundUserId
-    const header = req.headers.authorization
-    if (header !== undefined) {
-      const token = readBearerToken(header)
-      if (token === undefined || token === '') return { kind: 'invalid-request' }
-      if (token.length > MAX_BEARER_LENGTH) return { kind: 'invalid-token' }
-      const session = await authenticateToken(token)
-      if (session === undefined) return { kind: 'invalid-token' }
-      if (owner !== undefined && owner !== session.userId) return { kind: 'not-yours' }
-      return { kind: 'ok', identity: { record: session, via: 'bearer' } }
-    }
-    const bound = inBandLogin ? record?.data.boundSessionId : undefined
-    if (bound !== undefined) {
-      const session = await sessions.loadById(bound)
-      if (session !== undefined && (owner === undefined || session.userId === owner)) return { kind: 'ok', identity: { record: session, via: 'mcp-session' } }
-    }
-    if (owner !== undefined) return { kind: 'credential-required', bindingEnded: bound !== undefined || record?.data.ownedVia === 'login' }
-    return { kind: 'ok', identity: ANONYMOUS }
   }
 
   /** A tools/call an anonymous caller may not make: answered with 401 before the transport. */
@@ -540,7 +479,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       if (record === undefined) return sessionNotFound(res)
     }
     const single = messages.length === 1 && isJSONRPCRequest(messages[0]!) ? messages[0].id : null
-    const resolution = await resolveIdentity(req, record)
+    const resolution = await resolveCaller(req.headers.authorization, record)
     if (refuse(req, res, resolution, single) || resolution.kind !== 'ok') return
     const refused = await needsCredentials(messages, resolution.identity)
     if (refused !== false) {
@@ -573,7 +512,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     const record = await records.load(sessionId)
     if (record === undefined) return sessionNotFound(res)
     // Ending a session someone is bound to takes their credential, like using it.
-    if (refuse(req, res, await resolveIdentity(req, record), null)) return
+    if (refuse(req, res, await resolveCaller(req.headers.authorization, record), null)) return
     await records.delete(record.id, 'cleared')
     await endLocal(record.id, record.data.boundSessionId)
     res.writeHead(200)
