@@ -154,7 +154,7 @@ export function createMCPSessionRecords(options: MCPSessionRecordsOptions): MCPS
     }
     // Claimed in memory before the store write, so a concurrent login of another user in the same
     // MCP session finds the owner and is refused.
-    anonymous.replace(owned)
+    if (!anonymous.replace(owned)) return 'missing'
     try {
       await guard('set', () => store.set(owned))
     } catch (error) {
