@@ -27,7 +27,11 @@ export interface EncryptedCookieSessionsOptions {
    * @default 300_000 (5 minutes), or a tenth of idleTimeout when that is shorter
    */
   renewalInterval?: number
-  /** CSRF defence for cookie-authenticated unsafe methods. @default {} (on, own origin only) */
+  /**
+   * CSRF defence for cookie-authenticated unsafe methods, and for any call that would write a
+   * change to the cookie (login, update, logout), whatever its method.
+   * @default {} (on, own origin only)
+   */
   csrf?: CsrfOptions | false
   /** @default Date.now */
   clock?: Clock

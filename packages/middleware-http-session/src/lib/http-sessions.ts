@@ -33,7 +33,8 @@ export interface HTTPSessionsOptions {
    */
   jwt?: JwtOptions | false
   /**
-   * Cross-site request defence for cookie-authenticated POST, PUT, PATCH and DELETE.
+   * Cross-site request defence for cookie-authenticated POST, PUT, PATCH and DELETE, and for any
+   * call that would store a change to a cookie session (login, update, logout), whatever its method.
    * @default {} (on, own origin only)
    */
   csrf?: CsrfOptions | false
