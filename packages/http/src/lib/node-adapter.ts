@@ -46,17 +46,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
     req.on('end', () => {
       if (!failed) resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'))
     })
+    // Node reports a connection the client closed or reset before the body ended as an error
+    // with ECONNRESET ('aborted'). No 'close' listener besides: it cost about 2,500 instructions
+    // per request with a body (2 % of a cookie-session PUT, by callgrind), for a stream destroyed
+    // without an error, which only the app itself can do (and then no one awaits the answer).
     req.on('error', (error: Error & { code?: string }) => {
       if (failed) return
       failed = true
       reject(CLIENT_GONE.has(error.code) ? new RequestAbortedError({ cause: error }) : error)
-    })
-    // Closed before the body ended and without an error (Node reports an abort as ECONNRESET
-    // first; this covers the rest).
-    req.on('close', () => {
-      if (failed || req.complete) return
-      failed = true
-      reject(new RequestAbortedError())
     })
   })
 }
