@@ -51,8 +51,12 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     routes,
     rpc: { path: '/rpc', functions },
     middleware: [app.httpSessions.middleware],
-    onResponse: (entry) =>
-      log(`${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`),
+    onResponse: (entry) => {
+      const line = `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`
+      // A client that went away mid-request is no server event: kept out of the request log.
+      if (entry.aborted === true) app.logger.debug(`${line} (aborted by the client)`)
+      else log(line)
+    },
   })
   const listener = toNodeListener(handler)
   // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.
