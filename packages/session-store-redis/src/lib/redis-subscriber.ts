@@ -15,7 +15,10 @@ export interface RedisSubscriberOptions {
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events, and `resync` after the subscription was lost and regained. */
+  /**
+   * Receives other instances' events, `interrupted` when delivery can no longer be vouched for,
+   * and `resync` once it can again.
+   */
   deliver: (event: SessionEvent) => void
   /** Publishes on the channel through the store's command connection (the heartbeat). */
   publish: (message: string) => Promise<void>
@@ -28,8 +31,21 @@ export interface RedisSubscriberOptions {
 export interface RedisSubscriber {
   /** Resolves once the server has confirmed the subscription the first time. */
   readonly subscribed: Promise<void>
+  /**
+   * The store's command connection failed: Redis may be unreachable, and this subscription with it
+   * even if its own idle socket has not noticed yet.
+   */
+  suspect(): void
+  /** The command connection works again: check the subscription now rather than at the next tick. */
+  verify(): void
   close(timeout: number): Promise<void>
 }
+
+/**
+ * Why events may be missed right now: the subscription itself was lost or found silent, or the
+ * store could not reach Redis (so nothing vouches for the subscription either).
+ */
+type Gap = 'subscription' | 'store'
 
 /**
  * The store's subscription to its event channel. node-redis re-subscribes by itself after a
@@ -38,10 +54,13 @@ export interface RedisSubscriber {
  * half-open socket, a client that believes a dead socket is fine) is otherwise invisible, and
  * revocations would stop reaching this server without any error: it is replaced instead.
  *
- * Pub/sub keeps nothing for an absent subscriber, so whatever was published while the
- * subscription was down is gone. Once it delivers again, subscribers get one `resync` event and
- * re-check the sessions they hold. It is sent only after the channel is subscribed again, so an
- * event published after the re-check cannot be missed as well.
+ * Pub/sub keeps nothing for an absent subscriber. As soon as a loss is known (the subscriber
+ * connection failed, a heartbeat went unheard, or the store could not reach Redis), subscribers get
+ * one `interrupted` event and stop trusting what they hold. Once the subscription delivers again,
+ * they get one `resync` and re-check it. The resync is sent only after the channel is subscribed
+ * again, so an event published after the re-check cannot be missed as well; after an interruption
+ * that came from the store side, only a heartbeat sent since then and heard back ends it, since
+ * that proves both that Redis answers and that the subscription delivers.
  */
 export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubscriber {
   const { channel, origin, logger } = options
@@ -53,32 +72,38 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
     markSubscribed = resolve
   })
   let awaitedHeartbeat: string | undefined
+  let heartbeatSentAt = 0
   let heartbeatCount = 0
   // The connection whose SUBSCRIBE the server confirmed last.
   let subscribedOn: OpenedRedisConnection | undefined
-  // Whether the subscription was lost after it had first been confirmed and not regained since.
-  let interrupted = false
+  let gap: Gap | undefined
 
-  const lose = (): void => {
-    if (subscribedOn !== undefined) interrupted = true
+  const interrupt = (cause: Gap): void => {
+    if (closed) return
+    if (gap === undefined) options.deliver({ type: 'interrupted' })
+    // A lost subscription outranks a store-side suspicion: its re-subscription ends the gap.
+    if (gap !== 'subscription') gap = cause
   }
 
+  const lose = (): void => interrupt('subscription')
+
   const regain = (): void => {
-    if (!interrupted || closed) return
-    interrupted = false
+    if (gap === undefined || closed) return
+    gap = undefined
     options.deliver({ type: 'resync' })
   }
 
   const onMessage = (from: OpenedRedisConnection, message: string): void => {
     if (from !== current) return
-    // Anything heard proves the subscription delivers again (the only sign a Cluster client gives).
-    regain()
-    const eventMessage = parseSessionEventMessage(message)
-    if (eventMessage !== undefined) {
-      if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
-    } else if (isHeartbeatMessage(message, awaitedHeartbeat)) {
+    if (isHeartbeatMessage(message, awaitedHeartbeat)) {
       awaitedHeartbeat = undefined
+      regain()
+      return
     }
+    // Anything heard proves a lost subscription delivers again (the only sign a Cluster client gives).
+    if (gap === 'subscription') regain()
+    const eventMessage = parseSessionEventMessage(message)
+    if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
   }
 
   const subscribe = (opened: OpenedRedisConnection, attempt: number): void => {
@@ -88,7 +113,7 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
       () => {
         subscribedOn = opened
         markSubscribed()
-        regain()
+        if (gap === 'subscription') regain()
       },
       () => {
         if (closed) return
@@ -104,16 +129,38 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
       },
       ready: () => {
         // Only a connection that had subscribed is re-subscribed by node-redis on reconnecting.
-        if (current === opened && subscribedOn === opened) regain()
+        if (current === opened && subscribedOn === opened && gap === 'subscription') regain()
       },
     })
     current = opened
     void opened.firstAttempt.then(() => subscribe(opened, 0))
   }
 
-  const check = async (): Promise<void> => {
+  const sendHeartbeat = async (): Promise<void> => {
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    heartbeatSentAt = Date.now()
+    try {
+      await options.publish(heartbeatMessage(origin, heartbeat))
+    } catch {
+      // Redis is unreachable: nothing vouches for the subscription until a heartbeat gets through.
+      if (awaitedHeartbeat === heartbeat) awaitedHeartbeat = undefined
+      suspect()
+    }
+  }
+
+  const suspect = (): void => {
+    if (closed) return
+    // Only a heartbeat sent after this point can prove that delivery works again.
+    awaitedHeartbeat = undefined
+    interrupt('store')
+  }
+
+  const check = (): void => {
     if (closed || current === undefined) return
     if (awaitedHeartbeat !== undefined) {
+      // A heartbeat sent early by verify() gets a full half interval before it counts as unheard.
+      if (Date.now() - heartbeatSentAt < options.checkInterval / 2) return
       logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
       const silent = current
       lose()
@@ -124,22 +171,21 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
       awaitedHeartbeat = undefined
       return
     }
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await options.publish(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // Redis itself is unreachable: nothing to learn about the subscription this time.
-      awaitedHeartbeat = undefined
-    }
+    void sendHeartbeat()
   }
 
   connect()
-  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(check, options.checkInterval) : undefined
   heartbeatTimer?.unref()
 
   return {
     subscribed,
+    suspect,
+    verify() {
+      // A lost subscription is ended by its re-subscription; a heartbeat would only race it.
+      if (closed || gap !== 'store' || awaitedHeartbeat !== undefined) return
+      void sendHeartbeat()
+    },
     async close(timeout) {
       closed = true
       clearTimeout(retryTimer)
