@@ -6,7 +6,10 @@ export interface PostgresListenerOptions {
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events, and `resync` after the listener was lost and regained. */
+  /**
+   * Receives other instances' events, `interrupted` when delivery can no longer be vouched for,
+   * and `resync` once it can again.
+   */
   deliver: (event: SessionEvent) => void
   /** Sends a NOTIFY payload on the channel through the store's pool (the heartbeat). */
   notify: (payload: string) => Promise<void>
@@ -19,8 +22,21 @@ export interface PostgresListenerOptions {
 export interface PostgresListener {
   /** Resolves once LISTEN has succeeded the first time. */
   readonly listening: Promise<void>
+  /**
+   * The store's pool failed to reach the database: so may the listener, even if its idle socket
+   * has not noticed yet.
+   */
+  suspect(): void
+  /** The pool reaches the database again: check the listener now rather than at the next tick. */
+  verify(): void
   close(): Promise<void>
 }
+
+/**
+ * Why notifications may be missed right now: the listener itself was lost or found silent, or the
+ * store could not reach the database (so nothing vouches for the listener either).
+ */
+type Gap = 'listener' | 'store'
 
 /**
  * Ends a client politely, or destroys its socket when the server does not answer within `grace`
@@ -45,9 +61,12 @@ async function endClient(client: pg.Client, grace: number): Promise<void> {
 /**
  * The store's LISTEN connection: a dedicated client (LISTEN holds its connection for good),
  * re-opened with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down
- * are lost, so each time LISTEN succeeds again after the first time, subscribers get one `resync`
- * event and re-check the sessions they hold. It is sent only once LISTEN has succeeded, so an event
- * sent after the re-check cannot be missed as well.
+ * are lost. As soon as a loss is known (the connection failed, a heartbeat went unheard, or the
+ * store could not reach the database), subscribers get one `interrupted` event and stop trusting
+ * what they hold; once LISTEN succeeds again they get one `resync` and re-check it. The resync is
+ * sent only once LISTEN has succeeded, so an event sent after the re-check cannot be missed as
+ * well; after an interruption that came from the store side, only a heartbeat sent since then and
+ * heard back ends it, since that proves both that the database answers and that LISTEN delivers.
  *
  * Heartbeats: every `checkInterval` the listener has a heartbeat notified on its channel and
  * expects to hear it before the next check. A connection that went silent without any error (a
@@ -65,11 +84,24 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
   })
   let retireCurrent: (error?: unknown) => void = () => undefined
   let awaitedHeartbeat: string | undefined
+  let heartbeatSentAt = 0
   let heartbeatCount = 0
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let failures = 0
-  // Whether LISTEN has succeeded before: every later success follows a gap in delivery.
-  let listenedBefore = false
+  let gap: Gap | undefined
+
+  const interrupt = (cause: Gap): void => {
+    if (closed) return
+    if (gap === undefined) options.deliver({ type: 'interrupted' })
+    // A lost listener outranks a store-side suspicion: listening again ends the gap.
+    if (gap !== 'listener') gap = cause
+  }
+
+  const regain = (): void => {
+    if (gap === undefined || closed) return
+    gap = undefined
+    options.deliver({ type: 'resync' })
+  }
 
   const listen = (): void => {
     if (closed) return
@@ -82,6 +114,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
       current.removeAllListeners('notification')
       void endClient(current, 1_000)
       if (closed) return
+      interrupt('listener')
       if (healthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
       healthy = false
       reconnectTimer = setTimeout(listen, Math.min(50 * 2 ** Math.min(failures++, 16), options.maxReconnectDelay))
@@ -96,6 +129,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
       } else if (isHeartbeatMessage(message.payload, awaitedHeartbeat)) {
         awaitedHeartbeat = undefined
+        regain()
       }
     })
     current
@@ -107,36 +141,56 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         healthy = true
         failures = 0
         markListening()
-        if (listenedBefore) options.deliver({ type: 'resync' })
-        listenedBefore = true
+        if (gap === 'listener') regain()
       }, retire)
   }
 
-  const check = async (): Promise<void> => {
+  const sendHeartbeat = async (): Promise<void> => {
+    const heartbeat = `${origin}:${++heartbeatCount}`
+    awaitedHeartbeat = heartbeat
+    heartbeatSentAt = Date.now()
+    try {
+      await options.notify(heartbeatMessage(origin, heartbeat))
+    } catch {
+      // The database is unreachable: nothing vouches for the listener until a heartbeat gets through.
+      if (awaitedHeartbeat === heartbeat) awaitedHeartbeat = undefined
+      suspect()
+    }
+  }
+
+  const suspect = (): void => {
+    if (closed) return
+    // Only a heartbeat sent after this point can prove that delivery works again.
+    awaitedHeartbeat = undefined
+    interrupt('store')
+  }
+
+  const check = (): void => {
     if (closed) return
     if (awaitedHeartbeat !== undefined) {
+      // A heartbeat sent early by verify() gets a full half interval before it counts as unheard.
+      if (Date.now() - heartbeatSentAt < options.checkInterval / 2) return
       awaitedHeartbeat = undefined
       // Re-opened through the usual path; the next heartbeat goes out once it listens again.
       retireCurrent(new Error('the event listener stopped delivering notifications'))
       return
     }
     if (healthy !== true) return
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await options.notify(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // The database itself is unreachable: nothing to learn about the listener this time.
-      awaitedHeartbeat = undefined
-    }
+    void sendHeartbeat()
   }
 
   listen()
-  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(check, options.checkInterval) : undefined
   heartbeatTimer?.unref()
 
   return {
     listening,
+    suspect,
+    verify() {
+      // A lost listener is ended by listening again; only a store-side suspicion needs the probe.
+      if (closed || gap !== 'store' || healthy !== true || awaitedHeartbeat !== undefined) return
+      void sendHeartbeat()
+    },
     async close() {
       closed = true
       clearTimeout(reconnectTimer)
