@@ -1,4 +1,4 @@
-import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import pg from 'pg'
 
 export interface PostgresListenerOptions {
@@ -33,12 +33,6 @@ export interface PostgresListener {
 }
 
 /**
- * Why notifications may be missed right now: the listener itself was lost or found silent, or the
- * store could not reach the database (so nothing vouches for the listener either).
- */
-type Gap = 'listener' | 'store'
-
-/**
  * Ends a client politely, or destroys its socket when the server does not answer within `grace`
  * ms: a silent connection would otherwise stay open, and keep the process alive, until TCP gives up.
  */
@@ -61,12 +55,11 @@ async function endClient(client: pg.Client, grace: number): Promise<void> {
 /**
  * The store's LISTEN connection: a dedicated client (LISTEN holds its connection for good),
  * re-opened with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down
- * are lost. As soon as a loss is known (the connection failed, a heartbeat went unheard, or the
- * store could not reach the database), subscribers get one `interrupted` event and stop trusting
- * what they hold; once LISTEN succeeds again they get one `resync` and re-check it. The resync is
- * sent only once LISTEN has succeeded, so an event sent after the re-check cannot be missed as
- * well; after an interruption that came from the store side, only a heartbeat sent since then and
- * heard back ends it, since that proves both that the database answers and that LISTEN delivers.
+ * are lost. Core's event delivery monitor turns what happens here into the listeners'
+ * `interrupted` (at the first sign of a loss: the connection failed, a heartbeat went unheard, or
+ * the store could not reach the database) and `resync` (once LISTEN succeeds again, so an event
+ * sent after the re-check cannot be missed as well; after a store-side loss, once a heartbeat sent
+ * since then came back).
  *
  * Heartbeats: every `checkInterval` the listener has a heartbeat notified on its channel and
  * expects to hear it before the next check. A connection that went silent without any error (a
@@ -83,25 +76,9 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     markListening = resolve
   })
   let retireCurrent: (error?: unknown) => void = () => undefined
-  let awaitedHeartbeat: string | undefined
-  let heartbeatSentAt = 0
-  let heartbeatCount = 0
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let failures = 0
-  let gap: Gap | undefined
-
-  const interrupt = (cause: Gap): void => {
-    if (closed) return
-    if (gap === undefined) options.deliver({ type: 'interrupted' })
-    // A lost listener outranks a store-side suspicion: listening again ends the gap.
-    if (gap !== 'listener') gap = cause
-  }
-
-  const regain = (): void => {
-    if (gap === undefined || closed) return
-    gap = undefined
-    options.deliver({ type: 'resync' })
-  }
+  const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.notify, checkInterval: options.checkInterval })
 
   const listen = (): void => {
     if (closed) return
@@ -114,7 +91,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
       current.removeAllListeners('notification')
       void endClient(current, 1_000)
       if (closed) return
-      interrupt('listener')
+      delivery.lost()
       if (healthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
       healthy = false
       reconnectTimer = setTimeout(listen, Math.min(50 * 2 ** Math.min(failures++, 16), options.maxReconnectDelay))
@@ -123,14 +100,9 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     current.on('error', retire)
     current.on('end', () => retire())
     current.on('notification', (message) => {
-      if (message.channel !== channel || message.payload === undefined) return
+      if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload)) return
       const eventMessage = parseSessionEventMessage(message.payload)
-      if (eventMessage !== undefined) {
-        if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
-      } else if (isHeartbeatMessage(message.payload, awaitedHeartbeat)) {
-        awaitedHeartbeat = undefined
-        regain()
-      }
+      if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
     })
     current
       .connect()
@@ -141,42 +113,15 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         healthy = true
         failures = 0
         markListening()
-        if (gap === 'listener') regain()
+        delivery.subscribed()
       }, retire)
-  }
-
-  const sendHeartbeat = async (): Promise<void> => {
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    heartbeatSentAt = Date.now()
-    try {
-      await options.notify(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // The database is unreachable: nothing vouches for the listener until a heartbeat gets through.
-      if (awaitedHeartbeat === heartbeat) awaitedHeartbeat = undefined
-      suspect()
-    }
-  }
-
-  const suspect = (): void => {
-    if (closed) return
-    // Only a heartbeat sent after this point can prove that delivery works again.
-    awaitedHeartbeat = undefined
-    interrupt('store')
   }
 
   const check = (): void => {
     if (closed) return
-    if (awaitedHeartbeat !== undefined) {
-      // A heartbeat sent early by verify() gets a full half interval before it counts as unheard.
-      if (Date.now() - heartbeatSentAt < options.checkInterval / 2) return
-      awaitedHeartbeat = undefined
-      // Re-opened through the usual path; the next heartbeat goes out once it listens again.
-      retireCurrent(new Error('the event listener stopped delivering notifications'))
-      return
-    }
-    if (healthy !== true) return
-    void sendHeartbeat()
+    // Only a listening connection can hear a heartbeat; a silent one is re-opened through the
+    // usual path, and the next heartbeat goes out once it listens again.
+    if (delivery.check(healthy === true) === 'silent') retireCurrent(new Error('the event listener stopped delivering notifications'))
   }
 
   listen()
@@ -185,14 +130,11 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
 
   return {
     listening,
-    suspect,
-    verify() {
-      // A lost listener is ended by listening again; only a store-side suspicion needs the probe.
-      if (closed || gap !== 'store' || healthy !== true || awaitedHeartbeat !== undefined) return
-      void sendHeartbeat()
-    },
+    suspect: delivery.suspect,
+    verify: delivery.verify,
     async close() {
       closed = true
+      delivery.close()
       clearTimeout(reconnectTimer)
       clearInterval(heartbeatTimer)
       markListening()

@@ -1,4 +1,4 @@
-import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import type { OpenedRedisConnection } from './redis-connection.js'
 
 /** What a subscription connection tells the subscriber about its own health. */
@@ -42,25 +42,17 @@ export interface RedisSubscriber {
 }
 
 /**
- * Why events may be missed right now: the subscription itself was lost or found silent, or the
- * store could not reach Redis (so nothing vouches for the subscription either).
- */
-type Gap = 'subscription' | 'store'
-
-/**
  * The store's subscription to its event channel. node-redis re-subscribes by itself after a
  * reconnect; on top of that, every `checkInterval` a heartbeat is published on the channel and
  * must be heard before the next check. A subscription that silently stopped delivering (a
  * half-open socket, a client that believes a dead socket is fine) is otherwise invisible, and
  * revocations would stop reaching this server without any error: it is replaced instead.
  *
- * Pub/sub keeps nothing for an absent subscriber. As soon as a loss is known (the subscriber
- * connection failed, a heartbeat went unheard, or the store could not reach Redis), subscribers get
- * one `interrupted` event and stop trusting what they hold. Once the subscription delivers again,
- * they get one `resync` and re-check it. The resync is sent only after the channel is subscribed
- * again, so an event published after the re-check cannot be missed as well; after an interruption
- * that came from the store side, only a heartbeat sent since then and heard back ends it, since
- * that proves both that Redis answers and that the subscription delivers.
+ * Pub/sub keeps nothing for an absent subscriber. Core's event delivery monitor turns what happens
+ * here into the listeners' `interrupted` (at the first sign of a loss: the subscriber connection
+ * failed, a heartbeat went unheard, or the store could not reach Redis) and `resync` (once the
+ * channel is subscribed again, so an event published after the re-check cannot be missed as well;
+ * after a store-side loss, once a heartbeat sent since then came back).
  */
 export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubscriber {
   const { channel, origin, logger } = options
@@ -71,37 +63,12 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   const subscribed = new Promise<void>((resolve) => {
     markSubscribed = resolve
   })
-  let awaitedHeartbeat: string | undefined
-  let heartbeatSentAt = 0
-  let heartbeatCount = 0
   // The connection whose SUBSCRIBE the server confirmed last.
   let subscribedOn: OpenedRedisConnection | undefined
-  let gap: Gap | undefined
-
-  const interrupt = (cause: Gap): void => {
-    if (closed) return
-    if (gap === undefined) options.deliver({ type: 'interrupted' })
-    // A lost subscription outranks a store-side suspicion: its re-subscription ends the gap.
-    if (gap !== 'subscription') gap = cause
-  }
-
-  const lose = (): void => interrupt('subscription')
-
-  const regain = (): void => {
-    if (gap === undefined || closed) return
-    gap = undefined
-    options.deliver({ type: 'resync' })
-  }
+  const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.publish, checkInterval: options.checkInterval })
 
   const onMessage = (from: OpenedRedisConnection, message: string): void => {
-    if (from !== current) return
-    if (isHeartbeatMessage(message, awaitedHeartbeat)) {
-      awaitedHeartbeat = undefined
-      regain()
-      return
-    }
-    // Anything heard proves a lost subscription delivers again (the only sign a Cluster client gives).
-    if (gap === 'subscription') regain()
+    if (from !== current || delivery.heard(message)) return
     const eventMessage = parseSessionEventMessage(message)
     if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
   }
@@ -113,7 +80,7 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
       () => {
         subscribedOn = opened
         markSubscribed()
-        if (gap === 'subscription') regain()
+        delivery.subscribed()
       },
       () => {
         if (closed) return
@@ -125,53 +92,26 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   const connect = (): void => {
     const opened = options.open({
       interrupted: () => {
-        if (current === opened) lose()
+        if (current === opened) delivery.lost()
       },
       ready: () => {
         // Only a connection that had subscribed is re-subscribed by node-redis on reconnecting.
-        if (current === opened && subscribedOn === opened && gap === 'subscription') regain()
+        if (current === opened && subscribedOn === opened) delivery.subscribed()
       },
     })
     current = opened
     void opened.firstAttempt.then(() => subscribe(opened, 0))
   }
 
-  const sendHeartbeat = async (): Promise<void> => {
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    heartbeatSentAt = Date.now()
-    try {
-      await options.publish(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // Redis is unreachable: nothing vouches for the subscription until a heartbeat gets through.
-      if (awaitedHeartbeat === heartbeat) awaitedHeartbeat = undefined
-      suspect()
-    }
-  }
-
-  const suspect = (): void => {
-    if (closed) return
-    // Only a heartbeat sent after this point can prove that delivery works again.
-    awaitedHeartbeat = undefined
-    interrupt('store')
-  }
-
   const check = (): void => {
-    if (closed || current === undefined) return
-    if (awaitedHeartbeat !== undefined) {
-      // A heartbeat sent early by verify() gets a full half interval before it counts as unheard.
-      if (Date.now() - heartbeatSentAt < options.checkInterval / 2) return
-      logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
-      const silent = current
-      lose()
-      clearTimeout(retryTimer)
-      connect()
-      void silent.close(0)
-      // The next heartbeat goes out on the next tick, once the new subscription is in place.
-      awaitedHeartbeat = undefined
-      return
-    }
-    void sendHeartbeat()
+    if (closed || current === undefined || delivery.check(true) !== 'silent') return
+    logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
+    const silent = current
+    delivery.lost()
+    clearTimeout(retryTimer)
+    // The next heartbeat goes out on the next tick, once the new subscription is in place.
+    connect()
+    void silent.close(0)
   }
 
   connect()
@@ -180,14 +120,11 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
 
   return {
     subscribed,
-    suspect,
-    verify() {
-      // A lost subscription is ended by its re-subscription; a heartbeat would only race it.
-      if (closed || gap !== 'store' || awaitedHeartbeat !== undefined) return
-      void sendHeartbeat()
-    },
+    suspect: delivery.suspect,
+    verify: delivery.verify,
     async close(timeout) {
       closed = true
+      delivery.close()
       clearTimeout(retryTimer)
       clearInterval(heartbeatTimer)
       markSubscribed()
