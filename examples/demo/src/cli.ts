@@ -12,12 +12,13 @@
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
 // and is the same store the demo server uses. Remote mode calls the server's POST /rpc/<name>.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { createDemoApp } from './app.js'
+import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
 import type { UserSession } from './types.js'
 
@@ -40,11 +41,9 @@ const stderrLogger: Logger = {
 function loadSecrets(dataDir: string): string[] {
   const fromEnv = process.env['SESSION_SECRETS']
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
-  try {
-    return [readFileSync(join(dataDir, 'secret'), 'utf8').trim()]
-  } catch {
-    return [randomBytes(32).toString('base64url')]
-  }
+  // An unsafe key file (readable by others, a link) is refused, as the server refuses it.
+  const fromFile = readSecretFile(join(dataDir, 'secret'))
+  return [fromFile ?? randomBytes(32).toString('base64url')]
 }
 
 const cli = wireCLI({

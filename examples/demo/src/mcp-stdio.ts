@@ -2,12 +2,12 @@
 // The demo's tools over stdio, for agents that start the server themselves (`pnpm demo-mcp`).
 // stdout carries the protocol: everything else goes to stderr.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createFileCredentialStore, defaultCredentialsDirectory, environmentNames, LOCAL_ORIGIN } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
+import { readSecretFile } from './secret-file.js'
 import { demoTokenVerifier, demoTools } from './mcp.js'
 import { createDemoStore } from './store.js'
 
@@ -25,12 +25,10 @@ const stderrLogger: Logger = {
 function loadSecrets(dataDir: string): string[] {
   const fromEnv = process.env['SESSION_SECRETS']
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
-  try {
-    return [readFileSync(join(dataDir, 'secret'), 'utf8').trim()]
-  } catch {
-    // No shared key: tokens signed here are good only here. Opaque CLI tokens still work.
-    return [randomBytes(32).toString('base64url')]
-  }
+  // An unsafe key file (readable by others, a link) is refused, as the server refuses it.
+  const fromFile = readSecretFile(join(dataDir, 'secret'))
+  // No shared key: tokens signed here are good only here. Opaque CLI tokens still work.
+  return [fromFile ?? randomBytes(32).toString('base64url')]
 }
 
 async function main(): Promise<void> {
