@@ -51,9 +51,14 @@ export function programHelp(program: ProgramInfo, commands: readonly CompiledCom
   lines.push('', 'Environment:')
   lines.push(
     ...table([
-      [program.env.token, 'a session token to use instead of the saved login (for CI)'],
+      [
+        program.env.token,
+        program.hasRemote
+          ? `a session token to use instead of the saved login (for CI); sent only to ${program.env.server}`
+          : 'a session token to use instead of the saved login (for CI)',
+      ],
       [program.env.profile, 'the profile to use when --profile is not given'],
-      ...(program.hasRemote ? [[program.env.server, 'the server to use when --server is not given'] as const] : []),
+      ...(program.hasRemote ? [[program.env.server, `the server to use when --server is not given, and the only one ${program.env.token} goes to`] as const] : []),
       ['XDG_CONFIG_HOME', `where credentials are kept (now: ${program.credentialsLocation})`],
     ]),
   )
