@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import { createConsoleLogger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoThrottleBackend } from './login-throttle.js'
 import { loadOrCreateSecretFile } from './secret-file.js'
 import { startDemoServer } from './server.js'
 import { createDemoStore } from './store.js'
@@ -49,8 +50,17 @@ async function main(): Promise<void> {
     logger,
   })
   logger.info(`Sessions are kept in the ${kind} store`)
+  // Failed logins are counted in the same store (after it has created its files), so every
+  // server and local CLI command sharing it shares the counts.
+  const throttle = openDemoThrottleBackend(kind, {
+    dataDir,
+    redisUrl: process.env['REDIS_URL'],
+    databaseUrl: process.env['DATABASE_URL'],
+    logger,
+  })
   const app = createDemoApp({
     store,
+    throttle,
     preferencesFile: join(dataDir, 'preferences.json'),
     secrets,
     secureCookies,

@@ -8,7 +8,8 @@ import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
 import { readSecretFile } from './secret-file.js'
-import { demoTokenVerifier, demoTools } from './mcp.js'
+import { openDemoThrottleBackend } from './login-throttle.js'
+import { createDemoTools, demoTokenVerifier } from './mcp.js'
 import { createDemoStore } from './store.js'
 
 /** The CLI's app name: its credentials live in $XDG_CONFIG_HOME/pikku-demo, its token in PIKKU_DEMO_TOKEN. */
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
   const dataDir = resolve(env['DATA_DIR'] ?? '.data')
   // The HTTP server's store (SESSION_STORE, SQLite in DATA_DIR by default), so sessions started by
   // `pikku-demo login`, the web page or another agent are the same sessions here.
-  const { store } = createDemoStore({
+  const { kind, store } = createDemoStore({
     kind: env['SESSION_STORE'],
     dataDir,
     redisUrl: env['REDIS_URL'],
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
   const app = createDemoApp({
     secrets: loadSecrets(dataDir),
     store,
+    // Failed logins count together with the HTTP server's, in the same store.
+    throttle: openDemoThrottleBackend(kind, { dataDir, redisUrl: env['REDIS_URL'], databaseUrl: env['DATABASE_URL'], logger: stderrLogger }),
     preferencesFile: join(dataDir, 'preferences.json'),
     logger: stderrLogger,
   })
@@ -54,7 +57,7 @@ async function main(): Promise<void> {
   const profile = env[names.profile] || 'default'
 
   const served = await serveMCPStdio({
-    mcp: demoTools,
+    mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
     authenticateToken: demoTokenVerifier(app, { opaque: true }),

@@ -292,6 +292,22 @@ describe('the protected function', () => {
     expect(JSON.stringify(logged, (_key, value: unknown) => (value instanceof Error ? value.message : value))).toContain('ECONNREFUSED')
   })
 
+  it('a backend given as a function is made on the first login, and one that cannot be made is tried again next time', async () => {
+    let made = 0
+    const factory = (): ThrottleBackend => {
+      made += 1
+      if (made === 1) throw new Error('cannot open the database')
+      return backend
+    }
+    const { login } = makeLogin()
+    const protectedLogin = throttleWith({ backend: factory }).protect(login)
+    expect(made).toBe(0)
+    expect(await attempt(protectedLogin, 'alice@example.com', 'alice-password')).toBe('SERVICE_UNAVAILABLE')
+    await failTimes(protectedLogin, 5, 'alice@example.com')
+    expect(await attempt(protectedLogin, 'alice@example.com', 'alice-password')).toBe('TOO_MANY_REQUESTS')
+    expect(made).toBe(2)
+  })
+
   it('when one counter fails, the attempt counted in the other is taken back', async () => {
     const working = createMemoryThrottleBackend({ clock: clock.now })
     const halfBroken: ThrottleBackend = {

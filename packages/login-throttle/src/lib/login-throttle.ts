@@ -12,7 +12,7 @@ import { normalizeAccountKey } from './account-key.js'
 import { addressBucket } from './client-address.js'
 import { retryAfterText } from './retry-after-text.js'
 import type { ThrottleCount, ThrottleCounter } from './throttle-backend.js'
-import { type LoginThrottleOptions, resolveThrottleOptions } from './throttle-options.js'
+import { assertBackend, type LoginThrottleOptions, resolveThrottleOptions } from './throttle-options.js'
 
 export interface LoginThrottle<In> {
   /**
@@ -26,9 +26,15 @@ export interface LoginThrottle<In> {
 
 /** One counter with its limit, and the key of this call in it. */
 interface Hit {
+  readonly kind: 'account' | 'address'
   readonly counter: ThrottleCounter
   readonly limit: number
   readonly key: string
+}
+
+interface Counters {
+  readonly accounts: ThrottleCounter | undefined
+  readonly addresses: ThrottleCounter | undefined
 }
 
 /**
@@ -41,11 +47,35 @@ interface Hit {
 export function createLoginThrottle<In>(options: LoginThrottleOptions<In>): LoginThrottle<In> {
   const config = resolveThrottleOptions(options)
   const { logger } = config
-  const accounts = config.perAccount === undefined ? undefined : config.backend.counter('account', config.perAccount.windowSeconds)
-  const addresses = config.perAddress === undefined ? undefined : config.backend.counter('address', config.perAddress.windowSeconds)
+
+  let counters: Counters | undefined
+  /** The counters, made on first use when the backend is given as a function (and retried if that fails). */
+  const getCounters = (): Counters => {
+    if (counters !== undefined) return counters
+    const backend = typeof config.backend === 'function' ? config.backend() : config.backend
+    assertBackend(backend)
+    counters = {
+      accounts: config.perAccount === undefined ? undefined : backend.counter('account', config.perAccount.windowSeconds),
+      addresses: config.perAddress === undefined ? undefined : backend.counter('address', config.perAddress.windowSeconds),
+    }
+    return counters
+  }
+  if (typeof config.backend !== 'function') getCounters()
+
+  const unavailable = (cause: unknown): ServiceUnavailableError => {
+    logger.error('login throttle: the counter backend failed, so the login was refused', { error: cause })
+    return new ServiceUnavailableError('Logging in is unavailable right now; try again later', { cause })
+  }
 
   /** Counts the attempt in each counter; refuses it when it is over a limit or cannot be counted. */
   const begin = async (data: In, wire: SessionlessWire): Promise<Hit[]> => {
+    let accounts: ThrottleCounter | undefined
+    let addresses: ThrottleCounter | undefined
+    try {
+      ;({ accounts, addresses } = getCounters())
+    } catch (error) {
+      throw unavailable(error)
+    }
     const hits: Hit[] = []
     if (accounts !== undefined && config.perAccount !== undefined) {
       let named: unknown
@@ -56,11 +86,11 @@ export function createLoginThrottle<In>(options: LoginThrottleOptions<In>): Logi
       }
       const account = normalizeAccountKey(named)
       if (account === undefined) throw new BadRequestError('The login request names no account')
-      hits.push({ counter: accounts, limit: config.perAccount.limit, key: hashKey(account) })
+      hits.push({ kind: 'account', counter: accounts, limit: config.perAccount.limit, key: hashKey(account) })
     }
     const bucket = addressBucket(wire.client?.address, config.ipv6Subnet)
     if (addresses !== undefined && config.perAddress !== undefined && bucket !== undefined) {
-      hits.push({ counter: addresses, limit: config.perAddress.limit, key: hashKey(bucket) })
+      hits.push({ kind: 'address', counter: addresses, limit: config.perAddress.limit, key: hashKey(bucket) })
     }
     const outcomes = await Promise.allSettled(hits.map((hit) => hit.counter.hit(hit.key)))
     const failed = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
@@ -74,10 +104,7 @@ export function createLoginThrottle<In>(options: LoginThrottleOptions<In>): Logi
         outcome.status === 'fulfilled' && outcome.value.count <= hits[index]!.limit ? settle(hits[index]!.counter.undo(hits[index]!.key), 'undo') : undefined,
       ),
     )
-    if (failed !== undefined) {
-      logger.error('login throttle: the counter backend failed, so the login was refused', { error: failed.reason })
-      throw new ServiceUnavailableError('Logging in is unavailable right now; try again later', { cause: failed.reason })
-    }
+    if (failed !== undefined) throw unavailable(failed.reason)
     const seconds = Math.max(1, Math.ceil(Math.max(...refused.map((count: ThrottleCount) => count.resetsInMs)) / 1000))
     // One message whichever limit was hit and whether or not the account exists.
     throw new TooManyRequestsError(`Too many failed login attempts. Try again in ${retryAfterText(seconds)}.`, { retryAfter: seconds })
@@ -97,7 +124,7 @@ export function createLoginThrottle<In>(options: LoginThrottleOptions<In>): Logi
     if (outcome === 'failure') return Promise.resolve()
     return Promise.all(
       hits.map((hit) =>
-        outcome === 'success' && hit.counter === accounts && config.resetOnSuccess ? settle(hit.counter.clear(hit.key), 'clear') : settle(hit.counter.undo(hit.key), 'undo'),
+        outcome === 'success' && hit.kind === 'account' && config.resetOnSuccess ? settle(hit.counter.clear(hit.key), 'clear') : settle(hit.counter.undo(hit.key), 'undo'),
       ),
     )
   }
@@ -128,7 +155,7 @@ export function createLoginThrottle<In>(options: LoginThrottleOptions<In>): Logi
     async reset(account: string): Promise<void> {
       const key = normalizeAccountKey(account)
       if (key === undefined) throw new TypeError(`reset needs the account a login names; got ${JSON.stringify(account)}`)
-      await accounts?.clear(hashKey(key))
+      await getCounters().accounts?.clear(hashKey(key))
     },
   }
 }

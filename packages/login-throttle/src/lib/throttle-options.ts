@@ -16,8 +16,12 @@ export interface LoginThrottleOptions<In> {
    * `(data) => data.email`. Compared after Unicode and case folding (see `normalizeAccountKey`).
    */
   accountKey: (data: In) => unknown
-  /** Where the counts live. @default createMemoryThrottleBackend() */
-  backend?: ThrottleBackend
+  /**
+   * Where the counts live, or a function making it on first use (so a CLI in remote mode never
+   * opens the database).
+   * @default createMemoryThrottleBackend()
+   */
+  backend?: ThrottleBackend | (() => ThrottleBackend)
   /**
    * Failed logins per account, whichever address they come from. `false` turns it off.
    * @default { limit: 5, windowSeconds: 900 }
@@ -46,7 +50,7 @@ export interface LoginThrottleOptions<In> {
 /** The options with every default filled in and every value checked. */
 export interface ResolvedThrottleOptions<In> {
   readonly accountKey: (data: In) => unknown
-  readonly backend: ThrottleBackend
+  readonly backend: ThrottleBackend | (() => ThrottleBackend)
   readonly perAccount: Required<LoginThrottleLimit> | undefined
   readonly perAddress: Required<LoginThrottleLimit> | undefined
   readonly isFailure: (error: unknown) => boolean
@@ -68,9 +72,7 @@ export function resolveThrottleOptions<In>(options: LoginThrottleOptions<In>): R
     throw new TypeError('createLoginThrottle: accountKey must be a function returning the account a login names, such as (data) => data.email')
   }
   const backend = options.backend ?? createMemoryThrottleBackend()
-  if (backend === null || typeof backend !== 'object' || typeof backend.counter !== 'function') {
-    throw new TypeError('createLoginThrottle: backend must be a ThrottleBackend, such as createRedisThrottleBackend({ client })')
-  }
+  if (typeof backend !== 'function') assertBackend(backend)
   const perAccount = resolveLimit(options.perAccount, DEFAULT_PER_ACCOUNT, 'perAccount')
   const perAddress = resolveLimit(options.perAddress, DEFAULT_PER_ADDRESS, 'perAddress')
   if (perAccount === undefined && perAddress === undefined) {
@@ -105,4 +107,11 @@ function resolveLimit(value: LoginThrottleLimit | false | undefined, defaults: R
     throw new RangeError(`createLoginThrottle: ${option}.windowSeconds must be a whole number of seconds from 1 to ${MAX_WINDOW_SECONDS} (a week); got ${String(windowSeconds)}`)
   }
   return { limit, windowSeconds }
+}
+
+/** Checks what `backend` is or makes. */
+export function assertBackend(backend: unknown): asserts backend is ThrottleBackend {
+  if (backend === null || typeof backend !== 'object' || typeof (backend as ThrottleBackend).counter !== 'function') {
+    throw new TypeError('createLoginThrottle: backend must be a ThrottleBackend, such as createRedisThrottleBackend({ client }), or a function returning one')
+  }
 }
