@@ -77,9 +77,9 @@ export function exitCodeRows(): string[] {
     [String(exitCodes.NOT_FOUND), 'not found'],
     [String(exitCodes.CONFLICT), 'conflict'],
     [String(exitCodes.PAYLOAD_TOO_LARGE), 'input too large'],
-    [String(exitCodes.TOO_MANY_REQUESTS), 'too many requests'],
+    [String(exitCodes.TOO_MANY_REQUESTS), 'too many requests (for example failed logins): wait and try again'],
     [String(exitCodes.SERVICE_UNAVAILABLE), 'session store or server unreachable'],
-    [String(exitCodes.CREDENTIALS), 'the credentials file cannot be used (damaged, unknown version, unsafe permissions)'],
+    [String(exitCodes.CREDENTIALS), 'the credentials cannot be used (damaged file, unknown version, unsafe permissions or directory)'],
     [String(exitCodes.CANCELLED), 'cancelled with Ctrl-C'],
   ])
 }

@@ -71,6 +71,22 @@ describe.skipIf(!available)('PostgreSQL', () => {
       }
     })
 
+    it('deletes rows whose window ended, at most once per sweepInterval, from the request path', async () => {
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() })
+      try {
+        const counter = createPostgresThrottleBackend({ pool: database.pool, schema: database.schema, tableName: 'swept', sweepInterval: 300_000 }).counter('account', 60)
+        await counter.hit('alice')
+        await counter.hit('bob')
+        const rows = async (): Promise<number> => Number((await database.pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${database.schema}".swept`)).rows[0]?.n)
+        expect(await rows()).toBe(2)
+        vi.setSystemTime(Date.now() + 301_000)
+        await counter.hit('carol')
+        await vi.waitFor(async () => expect(await rows()).toBe(1))
+      } finally {
+        vi.useRealTimers()
+      }
+    })
+
     it('a table that could not be created (missing schema) is created on a later attempt once it can be', async () => {
       const schema = `${database.schema}_late`
       const counter = createPostgresThrottleBackend({ pool: database.pool, schema }).counter('account', 900)

@@ -33,7 +33,8 @@ export function createPostgresThrottleBackend(options: PostgresThrottleBackendOp
   if (options === null || typeof options !== 'object' || options.pool === null || typeof options.pool?.query !== 'function') {
     throw new TypeError('createPostgresThrottleBackend needs { pool }: a pg Pool')
   }
-  const pool = options.pool as unknown as { query(text: string): Promise<unknown> }
+  // The structural type above only says what is checked; these are the calls made.
+  const pool = options.pool as unknown as { query(text: string, values?: unknown[]): Promise<unknown> }
   const tableName = options.tableName ?? 'pikku_login_throttle'
   assertSqlIdentifier(tableName, 'tableName')
   const schema = options.schema
@@ -54,7 +55,7 @@ export function createPostgresThrottleBackend(options: PostgresThrottleBackendOp
     return tableReady
   }
   const sweep = occasionalSweep(async () => {
-    await (pool as unknown as { query(text: string, values: unknown[]): Promise<unknown> }).query(`DELETE FROM ${table} WHERE expire < $1`, [Date.now()])
+    await pool.query(`DELETE FROM ${table} WHERE expire < $1`, [Date.now()])
   }, sweepInterval)
 
   return {
@@ -79,7 +80,7 @@ export function createPostgresThrottleBackend(options: PostgresThrottleBackendOp
   }
 }
 
-async function createTable(pool: { query(text: string): Promise<unknown> }, table: string): Promise<void> {
+async function createTable(pool: { query(text: string, values?: unknown[]): Promise<unknown> }, table: string): Promise<void> {
   try {
     await pool.query(`CREATE TABLE IF NOT EXISTS ${table} (key varchar(255) PRIMARY KEY, points integer NOT NULL DEFAULT 0, expire bigint)`)
   } catch (error) {

@@ -46,7 +46,7 @@ async function settle<T>(operation: Promise<T>): Promise<T> {
  * Runs `sweep` in the background at most once per `intervalMs`, from the request path, so a
  * backend needs no timer of its own (and nothing to stop when the app closes its database).
  */
-export function occasionalSweep(sweep: () => Promise<void>, intervalMs: number, clock: () => number = Date.now): () => Promise<void> {
+export function occasionalSweep(sweep: () => Promise<void>, intervalMs: number, clock: () => number = () => Date.now()): () => Promise<void> {
   let last = clock()
   return async () => {
     if (intervalMs <= 0) return

@@ -35,7 +35,8 @@ export function createSqliteThrottleBackend(options: SqliteThrottleBackendOption
   if (options === null || typeof options !== 'object' || options.database === null || typeof options.database?.prepare !== 'function') {
     throw new TypeError('createSqliteThrottleBackend needs { database }: a better-sqlite3 Database')
   }
-  const database = options.database as unknown as { prepare(sql: string): { run(): unknown } }
+  // The structural type above only says what is checked; these are the calls made.
+  const database = options.database as unknown as { prepare(sql: string): { run(...params: unknown[]): unknown } }
   const tableName = options.tableName ?? 'pikku_login_throttle'
   assertSqlIdentifier(tableName, 'tableName')
   const sweepInterval = options.sweepInterval ?? 300_000
@@ -45,7 +46,7 @@ export function createSqliteThrottleBackend(options: SqliteThrottleBackendOption
   database.prepare(`CREATE TABLE IF NOT EXISTS ${tableName} (key TEXT PRIMARY KEY, points INTEGER NOT NULL DEFAULT 0, expire INTEGER)`).run()
 
   const sweep = occasionalSweep(async () => {
-    ;(database as unknown as { prepare(sql: string): { run(now: number): unknown } }).prepare(`DELETE FROM ${tableName} WHERE expire < ?`).run(Date.now())
+    database.prepare(`DELETE FROM ${tableName} WHERE expire < ?`).run(Date.now())
   }, sweepInterval)
 
   return {
