@@ -219,9 +219,10 @@ describe('login timing', () => {
       unknown.push(await time({ email: `nobody-${round}@example.com`, password: 'guess' }))
     }
     const ratio = median(unknown) / median(known)
-    // Generous bounds: a shared machine is noisy. Without the dummy hash the ratio was about 0.05.
-    expect(ratio, `known ${known.map((ms) => ms.toFixed(0)).join(', ')} ms; unknown ${unknown.map((ms) => ms.toFixed(0)).join(', ')} ms`).toBeGreaterThan(0.5)
-    expect(ratio).toBeLessThan(2)
+    // Generous bounds: a shared machine is noisy. Without the dummy hash the ratio was about 0.07.
+    const detail = `known ${known.map((ms) => ms.toFixed(0)).join(', ')} ms; unknown ${unknown.map((ms) => ms.toFixed(0)).join(', ')} ms`
+    expect(ratio, detail).toBeGreaterThan(1 / 3)
+    expect(ratio, detail).toBeLessThan(3)
   })
 })
 

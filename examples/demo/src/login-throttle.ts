@@ -26,6 +26,8 @@ export function createDemoLoginThrottle(backend: ThrottleBackend | (() => Thrott
 /** Throttle counters and what releases their connection. */
 export interface DemoThrottleBackend {
   readonly backend: ThrottleBackend
+  /** Settles once the first connection attempt has succeeded or failed (Redis); never rejects. */
+  readonly ready?: Promise<void>
   close(): Promise<void>
 }
 
@@ -61,9 +63,14 @@ export function openDemoThrottleBackend(kind: StoreKind, options: DemoThrottleBa
       // While Redis is unreachable, logins are refused with 503 (the throttle fails closed) and the
       // client keeps reconnecting.
       client.on('error', (error: unknown) => options.logger.warn('login throttle: Redis connection error', { error }))
+      const ready = new Promise<void>((resolve) => {
+        client.once('ready', () => resolve())
+        client.once('error', () => resolve())
+      })
       client.connect().catch((error: unknown) => options.logger.error('login throttle: cannot connect to Redis', { error }))
       return {
         backend: createRedisThrottleBackend({ client }),
+        ready,
         close: async () => {
           if (client.isOpen) client.destroy()
         },

@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     databaseUrl: process.env['DATABASE_URL'],
     logger,
   })
+  // So the first logins after start are not refused while the counters' connection opens.
+  await throttle.ready
   const app = createDemoApp({
     store,
     throttle,

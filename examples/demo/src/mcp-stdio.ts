@@ -44,11 +44,13 @@ async function main(): Promise<void> {
     databaseUrl: env['DATABASE_URL'],
     logger: stderrLogger,
   })
+  // Failed logins count together with the HTTP server's, in the same store.
+  const throttle = openDemoThrottleBackend(kind, { dataDir, redisUrl: env['REDIS_URL'], databaseUrl: env['DATABASE_URL'], logger: stderrLogger })
+  await throttle.ready
   const app = createDemoApp({
     secrets: loadSecrets(dataDir),
     store,
-    // Failed logins count together with the HTTP server's, in the same store.
-    throttle: openDemoThrottleBackend(kind, { dataDir, redisUrl: env['REDIS_URL'], databaseUrl: env['DATABASE_URL'], logger: stderrLogger }),
+    throttle,
     preferencesFile: join(dataDir, 'preferences.json'),
     logger: stderrLogger,
   })
