@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { functions } from './functions.js'
 import { createDemoMCPHandler } from './mcp.js'
-import { routes } from './routes.js'
+import { demoRoutes } from './routes.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
 export type NodeMount = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -48,8 +47,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? ((line: string) => app.logger.info(line))
   const handler = createHTTPHandler({
     runner: app.runner,
-    routes,
-    rpc: { path: '/rpc', functions },
+    routes: demoRoutes(app.functions),
+    rpc: { path: '/rpc', functions: app.functions },
     middleware: [app.httpSessions.middleware],
     onResponse: (entry) => {
       const line = `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`

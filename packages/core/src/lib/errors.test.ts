@@ -132,6 +132,23 @@ describe('errors', () => {
     expect(errors).toEqual([])
   })
 
+  it('a too-many-requests error tells every protocol when to retry, in whole seconds rounded up', () => {
+    const { logger } = capturingLogger()
+    const throttled = new TooManyRequestsError('Slow down', { retryAfter: 899.2 })
+    expect(throttled.retryAfter).toBe(900)
+    expect(toPublicError(throttled, logger)).toEqual({ code: 'TOO_MANY_REQUESTS', message: 'Slow down', details: { retryAfter: 900 } })
+    // Without advice there is nothing to send; explicit details win over the generated ones.
+    expect(new TooManyRequestsError().retryAfter).toBeUndefined()
+    expect(toPublicError(new TooManyRequestsError(), logger)).toEqual({ code: 'TOO_MANY_REQUESTS', message: 'Too many requests' })
+    expect(new TooManyRequestsError('x', { retryAfter: 5, details: { bucket: 'a' } }).details).toEqual({ bucket: 'a' })
+  })
+
+  it('a too-many-requests error with a negative or non-finite retryAfter is a programming mistake', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      expect(() => new TooManyRequestsError('x', { retryAfter: bad })).toThrow(/retryAfter must be a non-negative number of seconds/)
+    }
+  })
+
   it('toPublicError never leaks the message or cause of an internal error', () => {
     const { logger, errors } = capturingLogger()
     const secret = 'SELECT * FROM users -- secret'

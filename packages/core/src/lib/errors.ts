@@ -72,9 +72,30 @@ export class PayloadTooLargeError extends PikkuError {
   }
 }
 
+export interface TooManyRequestsErrorOptions extends PikkuErrorOptions {
+  /**
+   * Seconds until a retry can succeed, rounded up to a whole second. Sent as HTTP `Retry-After`
+   * and, on every protocol, as `details.retryAfter` (unless `details` is given).
+   * @default undefined (no advice)
+   */
+  retryAfter?: number
+}
+
+/** The caller must slow down, for example after too many failed logins (429). */
 export class TooManyRequestsError extends PikkuError {
-  constructor(message = 'Too many requests', options?: PikkuErrorOptions) {
-    super('TOO_MANY_REQUESTS', message, options)
+  /** Whole seconds until a retry can succeed, when known. */
+  readonly retryAfter: number | undefined
+
+  constructor(message = 'Too many requests', options: TooManyRequestsErrorOptions = {}) {
+    const { retryAfter, ...rest } = options
+    if (retryAfter !== undefined && (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0)) {
+      throw new TypeError(`TooManyRequestsError: retryAfter must be a non-negative number of seconds; got ${String(retryAfter)}`)
+    }
+    // Retry-After is a whole number of seconds (RFC 9110 section 10.2.3); rounding down would
+    // invite a retry that is refused again.
+    const seconds = retryAfter === undefined ? undefined : Math.ceil(retryAfter)
+    super('TOO_MANY_REQUESTS', message, rest.details === undefined && seconds !== undefined ? { ...rest, details: { retryAfter: seconds } } : rest)
+    this.retryAfter = seconds
   }
 }
 

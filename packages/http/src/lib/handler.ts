@@ -9,6 +9,7 @@ import {
   UnauthorizedError,
   NotFoundError,
   type PublicError,
+  TooManyRequestsError,
 } from '@pikku/core'
 import type { HTTPWireInfo } from './http-wire.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
@@ -178,6 +179,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     const publicError = toPublicError(error, runner.logger)
     // An error is always answered in JSON, whatever type the call meant to send.
     const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
+    // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
+    if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) headers.push(['retry-after', String(error.retryAfter)])
     return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
   }
 
