@@ -9,9 +9,11 @@ import {
   type SessionManager,
   type SessionStore,
 } from '@pikku/core'
+import { createMemoryThrottleBackend } from '@pikku/login-throttle'
 import { createHTTPSessions, type HTTPSessions } from '@pikku/middleware-http-session'
 import { DemoDatabase } from './database.js'
-import { functions } from './functions.js'
+import { functions as baseFunctions } from './functions.js'
+import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 import type { Services, UserSession } from './types.js'
 
 export interface DemoAppOptions {
@@ -36,7 +38,15 @@ export interface DemoAppOptions {
   absoluteTimeout?: number
   /** JSON file that keeps users' preferences. @default none (in memory) */
   preferencesFile?: string
+  /**
+   * Where failed logins are counted (`openDemoThrottleBackend`); closed with the app.
+   * @default counters in memory, on `clock`
+   */
+  throttle?: DemoThrottleBackend
 }
+
+/** The demo's functions as every protocol serves them: `login` is throttled. */
+export type DemoFunctions = typeof baseFunctions
 
 /** Everything the demo's protocols share: one store, one session manager, one runner. */
 export interface DemoApp {
@@ -45,7 +55,8 @@ export interface DemoApp {
   readonly httpSessions: HTTPSessions
   readonly store: SessionStore<UserSession>
   readonly services: Services
-  readonly functions: typeof functions
+  /** The functions to wire to every protocol (`login` throttled); never wire `./functions.js` directly. */
+  readonly functions: DemoFunctions
   readonly logger: Logger
   readonly allowedOrigins: readonly string[]
   /** Closes the store (flushing what it holds). */
@@ -76,6 +87,9 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     // Replaced per call by wireServices below with a jwt bound to the call's session.
     jwt: httpSessions.jwtFor(),
   } satisfies Services
+  const throttle = options.throttle ?? { backend: createMemoryThrottleBackend({ clock: options.clock }), close: async () => {} }
+  // One map for every protocol, so no protocol is handed the unthrottled login.
+  const functions: DemoFunctions = { ...baseFunctions, login: createDemoLoginThrottle(throttle.backend, logger).protect(baseFunctions.login) }
   const runner = createRunner({
     services,
     logger,
@@ -92,6 +106,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     allowedOrigins,
     async close() {
       await store.close?.()
+      await throttle.close()
     },
   }
 }

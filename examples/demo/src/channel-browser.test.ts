@@ -1,10 +1,25 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { networkInterfaces } from 'node:os'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CHROMIUM, chromiumAvailable, ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
 
 const available = await chromiumAvailable()
+
+/**
+ * A non-loopback IPv4 address of this machine. A server listening on a loopback address accepts
+ * pages of every loopback origin (any port: they are as local as the server), so the cross-origin
+ * case needs the demo on a real interface, reached under names the browser maps to it.
+ */
+function externalAddress(): string | undefined {
+  for (const entries of Object.values(networkInterfaces())) {
+    for (const entry of entries ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address
+  }
+  return undefined
+}
+const external = externalAddress()
+const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
 interface SocketOutcome {
   opened: boolean
@@ -58,30 +73,15 @@ describe.skipIf(!available)('the demo channel in a real browser', () => {
   let browser: Browser
   let origin: string
   let wsUrl: string
-  // Another origin on the same site (same host, another port): the browser sends the session
-  // cookie with its WebSocket handshakes, so only the Origin check stands between it and the session.
-  let sibling: Server
-  let siblingOrigin: string
-
   beforeAll(async () => {
     harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
     origin = harness.demo.url.replace('127.0.0.1', 'localhost')
     wsUrl = `${origin.replace('http://', 'ws://')}/ws`
-    sibling = createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
-      res.end('<!doctype html><title>sibling</title><p>another origin on the same site</p>')
-    })
-    await new Promise<void>((resolve) => sibling.listen(0, '127.0.0.1', resolve))
-    siblingOrigin = `http://localhost:${(sibling.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    })
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
   }, 60_000)
 
   afterAll(async () => {
     await browser?.close()
-    await new Promise<void>((resolve) => (sibling ? sibling.close(() => resolve()) : resolve()))
     await harness?.close()
   })
 
@@ -105,21 +105,65 @@ describe.skipIf(!available)('the demo channel in a real browser', () => {
     await page.context().close()
   }, 60_000)
 
-  it('a page on another origin cannot open a socket with the visitor\'s cookie', async () => {
-    const page = await loggedInPage()
-    await page.goto(siblingOrigin)
-    const outcome = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
-    expect(outcome.opened).toBe(false)
-    expect(outcome.frames).toEqual([])
-    expect(outcome.closeCode).toBe(1006)
-    await page.context().close()
-  }, 60_000)
-
   it('logging out over HTTP in the page clears the open socket\'s session', async () => {
     const page = await loggedInPage()
     const outcome = await openSocketInPage(page, wsUrl, { logoutAfterOpen: true, waitForEvent: true })
     expect(outcome.opened).toBe(true)
     expect(outcome.frames).toContainEqual({ event: 'session', data: { state: 'cleared' } })
     await page.context().close()
+  }, 60_000)
+})
+
+describe.skipIf(!available || external === undefined)('the demo channel refuses other origins in a real browser', () => {
+  // The demo at http://app.test:<port> and a page at http://evil.app.test:<port>: another origin on
+  // the same site, so the browser sends the session cookie with the page's WebSocket handshake and
+  // only the Origin check stands between that page and the visitor's session.
+  let harness: Harness
+  let browser: Browser
+  let sibling: Server
+  let appOrigin: string
+  let siblingOrigin: string
+
+  beforeAll(async () => {
+    harness = await startHarness({ secureCookies: false, host: external! })
+    appOrigin = `http://app.test:${new URL(harness.demo.url).port}`
+    sibling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+      res.end('<!doctype html><title>sibling</title><p>another origin on the same site</p>')
+    })
+    await new Promise<void>((resolve) => sibling.listen(0, external!, resolve))
+    siblingOrigin = `http://evil.app.test:${(sibling.address() as AddressInfo).port}`
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...LAUNCH_ARGS, `--host-resolver-rules=MAP app.test ${external}, MAP evil.app.test ${external}`],
+    })
+  }, 60_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    await new Promise<void>((resolve) => (sibling ? sibling.close(() => resolve()) : resolve()))
+    await harness?.close()
+  })
+
+  it("a page on another origin cannot open a socket with the visitor's cookie", async () => {
+    const context = await browser.newContext()
+    const page = await context.newPage()
+    await page.goto(appOrigin)
+    const status = await page.evaluate(async (credentials) => {
+      const response = await fetch('/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) })
+      return response.status
+    }, ALICE)
+    expect(status).toBe(200)
+    const wsUrl = `${appOrigin.replace('http://', 'ws://')}/ws`
+    // From the app's own origin the socket is the visitor's...
+    const own = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
+    expect(own.frames).toEqual([{ id: 1, result: expect.objectContaining({ email: ALICE.email }) }])
+    // ...from the sibling origin it is refused before it opens.
+    await page.goto(siblingOrigin)
+    const outcome = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
+    expect(outcome.opened).toBe(false)
+    expect(outcome.frames).toEqual([])
+    expect(outcome.closeCode).toBe(1006)
+    await context.close()
   }, 60_000)
 })

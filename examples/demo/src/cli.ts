@@ -12,13 +12,15 @@
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
 // and is the same store the demo server uses. Remote mode calls the server's POST /rpc/<name>.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { createDemoApp } from './app.js'
+import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
+import { createDemoLoginThrottle, type DemoThrottleBackend, openDemoThrottleBackend } from './login-throttle.js'
 import type { UserSession } from './types.js'
 
 /** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
@@ -40,12 +42,19 @@ const stderrLogger: Logger = {
 function loadSecrets(dataDir: string): string[] {
   const fromEnv = process.env['SESSION_SECRETS']
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
-  try {
-    return [readFileSync(join(dataDir, 'secret'), 'utf8').trim()]
-  } catch {
-    return [randomBytes(32).toString('base64url')]
-  }
+  // An unsafe key file (readable by others, a link) is refused, as the server refuses it.
+  const fromFile = readSecretFile(join(dataDir, 'secret'))
+  return [fromFile ?? randomBytes(32).toString('base64url')]
 }
+
+const dataDir = (): string => resolve(process.env['DATA_DIR'] ?? '.data')
+const sessionDatabase = (): string => process.env['SESSION_DB'] ?? join(dataDir(), 'sessions.db')
+
+// Local logins are throttled in the SQLite file, so they count together with the server's and
+// with every other CLI command. The counters open on the first local login only: in remote mode
+// the server throttles, and this process never touches the file.
+let throttle: DemoThrottleBackend | undefined
+const login = createDemoLoginThrottle(() => (throttle ??= openDemoThrottleBackend('sqlite', { sqlitePath: sessionDatabase(), logger: stderrLogger })).backend, stderrLogger).protect(functions.login)
 
 const cli = wireCLI({
   program: {
@@ -56,7 +65,7 @@ const cli = wireCLI({
       'add --server http://127.0.0.1:3000 to use a running demo server instead of this process.',
   },
   commands: {
-    login: functions.login,
+    login,
     profile: functions.getProfile,
     public: functions.getPublicData,
     preferences: {
@@ -67,17 +76,23 @@ const cli = wireCLI({
     logout: { func: functions.logout, format: () => '' },
   },
   local: () => {
-    const dataDir = resolve(process.env['DATA_DIR'] ?? '.data')
-    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    mkdirSync(dataDir(), { recursive: true, mode: 0o700 })
     // The sweep timer is for servers; a CLI process lives for one command.
-    const store = createSqliteStore<UserSession>({ path: process.env['SESSION_DB'] ?? join(dataDir, 'sessions.db'), sweepInterval: 0 })
+    const store = createSqliteStore<UserSession>({ path: sessionDatabase(), sweepInterval: 0 })
     const app = createDemoApp({
       store,
-      secrets: loadSecrets(dataDir),
-      preferencesFile: join(dataDir, 'preferences.json'),
+      secrets: loadSecrets(dataDir()),
+      preferencesFile: join(dataDir(), 'preferences.json'),
       logger: stderrLogger,
     })
-    return { runner: app.runner, sessions: app.sessions, close: () => app.close() }
+    return {
+      runner: app.runner,
+      sessions: app.sessions,
+      close: async () => {
+        await app.close()
+        await throttle?.close()
+      },
+    }
   },
 })
 

@@ -1,13 +1,13 @@
 import { pikkuFunc, pikkuSessionlessFunc, UnauthorizedError } from '@pikku/core'
 import { z } from 'zod'
 import type { PublicData, UserProfile } from './database.js'
-import { verifyPassword } from './passwords.js'
+import { DUMMY_PASSWORD_HASH, verifyPassword } from './passwords.js'
 import type { Preferences, Role } from './types.js'
 
 // The five functions of the user-sessions documentation, written once and served over HTTP,
 // WebSocket channels, the CLI and MCP.
 
-type LoginInput = {
+export type LoginInput = {
   email: string
   password: string
 }
@@ -23,7 +23,10 @@ export const login = pikkuSessionlessFunc<LoginInput, LoginResult>({
   func: async ({ database, jwt }, data, { session }) => {
     const user = await database.query('user', { email: data.email })
 
-    if (!user || !(await verifyPassword(data.password, user.passwordHash))) {
+    // An unknown email costs one scrypt too, so the response time does not say which emails have
+    // accounts (DUMMY_PASSWORD_HASH matches no password).
+    const valid = await verifyPassword(data.password, user?.passwordHash ?? DUMMY_PASSWORD_HASH)
+    if (!user || !valid) {
       throw new UnauthorizedError('Invalid credentials')
     }
 

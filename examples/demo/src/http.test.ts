@@ -57,6 +57,32 @@ describe('the demo over HTTP with a cookie jar', () => {
     expect((await browser.request('POST', '/login', { body: '{"email":' })).status).toBe(400)
   })
 
+  it('refuses a login with the credentials in the URL with 400, starting no session and logging no password', async () => {
+    const browser = harness.client()
+    const before = (await harness.app.sessions.listUserSessions('user-alice')).length
+    const query = `?email=${encodeURIComponent(ALICE.email)}&password=${encodeURIComponent(ALICE.password)}`
+    for (const path of ['/login', '/rpc/login']) {
+      // Credentials only in the URL, and in the URL as well as the body: both refused.
+      for (const body of [undefined, ALICE]) {
+        const response = await browser.request('POST', `${path}${query}`, body === undefined ? {} : { body })
+        expect(response.status).toBe(400)
+        expect(response.body.error.code).toBe('BAD_REQUEST')
+        expect(response.body.error.message).toMatch(/takes no query parameters; send "email", "password" in the JSON body instead\. URLs are kept in access logs/)
+        expect(JSON.stringify(response.body)).not.toContain(ALICE.password)
+        expect(response.headers.getSetCookie()).toEqual([])
+      }
+    }
+    expect(await browser.jar.getCookieString(harness.demo.url)).toBe('')
+    expect(await harness.app.sessions.listUserSessions('user-alice')).toHaveLength(before)
+    expect(harness.log).toHaveLength(4)
+    for (const line of harness.log) {
+      expect(line).toMatch(/^POST \/(rpc\/)?login 400 .*BAD_REQUEST$/)
+      expect(line).not.toContain(ALICE.password)
+    }
+    // The same login with the credentials in the body works.
+    expect((await browser.request('POST', '/login', { body: ALICE })).status).toBe(200)
+  })
+
   it('answers /profile without a session with 401', async () => {
     expect((await harness.client().request('GET', '/profile')).status).toBe(401)
   })

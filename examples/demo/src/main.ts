@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createConsoleLogger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoThrottleBackend } from './login-throttle.js'
+import { loadOrCreateSecretFile } from './secret-file.js'
 import { startDemoServer } from './server.js'
 import { createDemoStore } from './store.js'
 
@@ -10,20 +10,13 @@ const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost', '::1'])
 
 /**
  * Signing keys: SESSION_SECRETS (comma-separated, newest first) or, for development, a key kept in
- * .data/secret so tokens survive a restart. The file is created 0600 and never printed.
+ * DATA_DIR/secret so tokens survive a restart. The file is created 0600 and never printed; one
+ * that other users can read is refused (see secret-file.ts).
  */
 function loadSecrets(dataDir: string): string[] {
   const fromEnv = process.env['SESSION_SECRETS']
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 })
-  const file = join(dataDir, 'secret')
-  try {
-    return [readFileSync(file, 'utf8').trim()]
-  } catch {
-    const secret = randomBytes(32).toString('base64url')
-    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' })
-    return [secret]
-  }
+  return [loadOrCreateSecretFile(join(dataDir, 'secret'))]
 }
 
 /** `--store <kind>` or `--store=<kind>` on the command line. */
@@ -47,6 +40,8 @@ async function main(): Promise<void> {
   const secureCookies = !LOCAL_HOSTS.has(host)
   if (!secureCookies) logger.warn(`Secure cookies are OFF because the demo listens on ${host} over plain http (development only)`)
 
+  // Before the store opens: a refused key stops the demo with nothing left half-started.
+  const secrets = loadSecrets(dataDir)
   const { kind, store } = createDemoStore({
     kind: storeFlag() ?? process.env['SESSION_STORE'],
     dataDir,
@@ -55,10 +50,21 @@ async function main(): Promise<void> {
     logger,
   })
   logger.info(`Sessions are kept in the ${kind} store`)
+  // Failed logins are counted in the same store (after it has created its files), so every
+  // server and local CLI command sharing it shares the counts.
+  const throttle = openDemoThrottleBackend(kind, {
+    dataDir,
+    redisUrl: process.env['REDIS_URL'],
+    databaseUrl: process.env['DATABASE_URL'],
+    logger,
+  })
+  // So the first logins after start are not refused while the counters' connection opens.
+  await throttle.ready
   const app = createDemoApp({
     store,
+    throttle,
     preferencesFile: join(dataDir, 'preferences.json'),
-    secrets: loadSecrets(dataDir),
+    secrets,
     secureCookies,
     allowedOrigins: (process.env['ALLOWED_ORIGINS'] ?? '').split(',').filter((origin) => origin !== ''),
     logger,

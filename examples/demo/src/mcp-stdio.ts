@@ -2,13 +2,14 @@
 // The demo's tools over stdio, for agents that start the server themselves (`pnpm demo-mcp`).
 // stdout carries the protocol: everything else goes to stderr.
 import { randomBytes } from 'node:crypto'
-import { readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { createFileCredentialStore, defaultCredentialsDirectory, environmentNames, LOCAL_ORIGIN } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
-import { demoTokenVerifier, demoTools } from './mcp.js'
+import { readSecretFile } from './secret-file.js'
+import { openDemoThrottleBackend } from './login-throttle.js'
+import { createDemoTools, demoTokenVerifier } from './mcp.js'
 import { createDemoStore } from './store.js'
 
 /** The CLI's app name: its credentials live in $XDG_CONFIG_HOME/pikku-demo, its token in PIKKU_DEMO_TOKEN. */
@@ -25,12 +26,10 @@ const stderrLogger: Logger = {
 function loadSecrets(dataDir: string): string[] {
   const fromEnv = process.env['SESSION_SECRETS']
   if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.split(',').map((secret) => secret.trim())
-  try {
-    return [readFileSync(join(dataDir, 'secret'), 'utf8').trim()]
-  } catch {
-    // No shared key: tokens signed here are good only here. Opaque CLI tokens still work.
-    return [randomBytes(32).toString('base64url')]
-  }
+  // An unsafe key file (readable by others, a link) is refused, as the server refuses it.
+  const fromFile = readSecretFile(join(dataDir, 'secret'))
+  // No shared key: tokens signed here are good only here. Opaque CLI tokens still work.
+  return [fromFile ?? randomBytes(32).toString('base64url')]
 }
 
 async function main(): Promise<void> {
@@ -38,16 +37,20 @@ async function main(): Promise<void> {
   const dataDir = resolve(env['DATA_DIR'] ?? '.data')
   // The HTTP server's store (SESSION_STORE, SQLite in DATA_DIR by default), so sessions started by
   // `pikku-demo login`, the web page or another agent are the same sessions here.
-  const { store } = createDemoStore({
+  const { kind, store } = createDemoStore({
     kind: env['SESSION_STORE'],
     dataDir,
     redisUrl: env['REDIS_URL'],
     databaseUrl: env['DATABASE_URL'],
     logger: stderrLogger,
   })
+  // Failed logins count together with the HTTP server's, in the same store.
+  const throttle = openDemoThrottleBackend(kind, { dataDir, redisUrl: env['REDIS_URL'], databaseUrl: env['DATABASE_URL'], logger: stderrLogger })
+  await throttle.ready
   const app = createDemoApp({
     secrets: loadSecrets(dataDir),
     store,
+    throttle,
     preferencesFile: join(dataDir, 'preferences.json'),
     logger: stderrLogger,
   })
@@ -56,7 +59,7 @@ async function main(): Promise<void> {
   const profile = env[names.profile] || 'default'
 
   const served = await serveMCPStdio({
-    mcp: demoTools,
+    mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
     authenticateToken: demoTokenVerifier(app, { opaque: true }),

@@ -1,8 +1,11 @@
+import { request } from 'node:http'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { createMemoryStore, errorTable, type SessionStore } from '@pikku/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN, ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+import type { UserSession } from './types.js'
 
 // The demo's MCP endpoint with the SDK's own client, on the same server and store as HTTP.
 
@@ -30,9 +33,12 @@ interface Agent {
   tools(): Promise<string[]>
 }
 
-async function agent(options: { token?: string; sessionId?: string } = {}): Promise<Agent> {
-  const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), {
-    requestInit: { headers: options.token === undefined ? {} : { authorization: `Bearer ${options.token}` } },
+async function agent(options: { token?: string; sessionId?: string; origin?: string; url?: string } = {}): Promise<Agent> {
+  const headers: Record<string, string> = {}
+  if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`
+  if (options.origin !== undefined) headers['origin'] = options.origin
+  const transport = new StreamableHTTPClientTransport(new URL(options.url ?? mcpUrl), {
+    requestInit: { headers },
     ...(options.sessionId === undefined ? {} : { sessionId: options.sessionId }),
   })
   const client = new Client({ name: 'demo-test-agent', version: '0.0.1' })
@@ -151,5 +157,111 @@ describe('the demo over MCP (Streamable HTTP at /mcp)', () => {
     })
     expect(response.status).toBe(400)
     expect(await response.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } })
+  })
+})
+
+/** A raw POST to /mcp, for what the SDK client would never send. */
+function post(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return fetch(mcpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25', ...headers },
+    body: JSON.stringify(body),
+  })
+}
+
+
+describe('an MCP session is its owner’s alone', () => {
+  it('a request with only the Mcp-Session-Id of a session started with a bearer token can neither use, log into nor end it', async () => {
+    const login = await harness.client().request('POST', '/login', { body: ALICE })
+    const alice = await agent({ token: login.body.token })
+    const sessionId = alice.transport.sessionId!
+    const list = await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': sessionId })
+    expect(list.status).toBe(401)
+    expect(list.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${harness.demo.url}/.well-known/oauth-protected-resource"`)
+    const hijack = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'login', arguments: ADMIN } }, { 'mcp-session-id': sessionId })
+    expect(hijack.status).toBe(401)
+    expect((await fetch(mcpUrl, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } })).status).toBe(401)
+    expect((await alice.call('getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
+  })
+
+  it('an in-band login as another user inside a bound MCP session is refused; a new MCP session is needed', async () => {
+    const alice = await agent()
+    await alice.call('login', ALICE)
+    const refused = await alice.call('login', ADMIN).then(
+      () => undefined,
+      (error: unknown) => error,
+    )
+    expect(refused).toBeInstanceOf(McpError)
+    expect((refused as McpError).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect((await alice.call('getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
+    const admin = await agent()
+    await admin.call('login', ADMIN)
+    expect((await admin.call('getProfile')).structuredContent).toMatchObject({ id: 'user-admin' })
+  })
+
+  it('after the in-band login is revoked elsewhere, the Mcp-Session-Id alone gets 401', async () => {
+    const alice = await agent()
+    const token = tokenOf(await alice.call('login', ALICE))
+    // Log out over HTTP with the same session's bearer token.
+    expect((await harness.client().request('POST', '/logout', { headers: { authorization: `Bearer ${token}` } })).status).toBe(200)
+    expect(await statusOf(alice.call('getPublicData'))).toBe(401)
+    expect(await statusOf(alice.transport.terminateSession())).toBe(401)
+  })
+})
+
+describe('the MCP endpoint’s origin rule', () => {
+  it('serves the SDK client from the demo’s own origin and from any localhost page, and refuses other sites', async () => {
+    const port = new URL(harness.demo.url).port
+    for (const origin of [harness.demo.url, `http://localhost:${port}`, 'http://localhost:5173']) {
+      const local = await agent({ origin })
+      expect(await local.tools()).toContain('login')
+    }
+    expect(await statusOf(agent({ origin: 'https://evil.example' }))).toBe(403)
+  })
+
+  it('refuses a rebinding Host with 403, and publishes no metadata for it', async () => {
+    const status = (path: string, host: string): Promise<number | undefined> =>
+      new Promise((resolve, reject) => {
+        const req = request(`${harness.demo.url}${path}`, { method: path === '/mcp' ? 'POST' : 'GET', headers: { host, 'content-type': 'application/json' } }, (res) => {
+          res.resume()
+          resolve(res.statusCode)
+        })
+        req.on('error', reject)
+        req.end(path === '/mcp' ? JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'x', version: '1' } } }) : undefined)
+      })
+    expect(await status('/mcp', 'evil.example')).toBe(403)
+    expect(await status('/.well-known/oauth-protected-resource', 'evil.example')).toBe(403)
+    expect(await status('/.well-known/oauth-protected-resource', `localhost:${new URL(harness.demo.url).port}`)).toBe(200)
+  })
+})
+
+describe('anonymous MCP sessions', () => {
+  it('write nothing to the session store until a login binds them', async () => {
+    const writes: string[] = []
+    const inner = createMemoryStore<UserSession>({ sweepInterval: 0 })
+    const store: SessionStore<UserSession> = {
+      ...inner,
+      set: (record) => {
+        writes.push(record.id)
+        return inner.set(record)
+      },
+      update: (id, version, change) => {
+        writes.push(id)
+        return inner.update(id, version, change)
+      },
+    }
+    const own = await startHarness({ store })
+    try {
+      const url = `${own.demo.url}/mcp`
+      const agents: Agent[] = []
+      for (let i = 0; i < 20; i++) agents.push(await agent({ url }))
+      for (const anonymous of agents) expect(await anonymous.tools()).toEqual(['getPublicData', 'login'])
+      expect(writes).toEqual([])
+      await agents[0]!.call('login', ALICE)
+      // The user session and the MCP session it is now bound to.
+      expect(writes.some((id) => id.startsWith('mcp:'))).toBe(true)
+    } finally {
+      await own.close()
+    }
   })
 })

@@ -1,16 +1,17 @@
 import { isSessionTokenShape } from '@pikku/core'
 import { createMCPHTTPHandler, wireMCP, type AuthenticateToken, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
-import type { DemoApp } from './app.js'
-import { functions } from './functions.js'
+import type { DemoApp, DemoFunctions } from './app.js'
 
 /** The demo's five functions as MCP tools, named after the functions. */
-export const demoTools: MCPTools = wireMCP({
-  tools: functions,
-  name: 'pikku-demo',
-  version: '0.0.0',
-  instructions:
-    'Call login with an email and password to start a session in this MCP session, or send Authorization: Bearer <token> with a token from login. getProfile, updatePreferences and logout need a session.',
-})
+export function createDemoTools(functions: DemoFunctions): MCPTools {
+  return wireMCP({
+    tools: functions,
+    name: 'pikku-demo',
+    version: '0.0.0',
+    instructions:
+      'Call login with an email and password to start a session in this MCP session, or send Authorization: Bearer <token> with a token from login. getProfile, updatePreferences and logout need a session.',
+  })
+}
 
 /**
  * Bearer tokens the demo accepts: the JWTs its login hands out (checked against the stored session
@@ -29,7 +30,7 @@ export function demoTokenVerifier(app: DemoApp, options: { opaque: boolean }): A
  */
 export function createDemoMCPHandler(app: DemoApp, options: Partial<MCPHTTPHandlerOptions> = {}): MCPHTTPHandler {
   return createMCPHTTPHandler({
-    mcp: demoTools,
+    mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
     authenticateToken: demoTokenVerifier(app, { opaque: false }),

@@ -4,9 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { functions } from './functions.js'
 import { createDemoMCPHandler } from './mcp.js'
-import { routes } from './routes.js'
+import { demoRoutes } from './routes.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
 export type NodeMount = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -48,11 +47,15 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? ((line: string) => app.logger.info(line))
   const handler = createHTTPHandler({
     runner: app.runner,
-    routes,
-    rpc: { path: '/rpc', functions },
+    routes: demoRoutes(app.functions),
+    rpc: { path: '/rpc', functions: app.functions },
     middleware: [app.httpSessions.middleware],
-    onResponse: (entry) =>
-      log(`${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`),
+    onResponse: (entry) => {
+      const line = `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`
+      // A client that went away mid-request is no server event: kept out of the request log.
+      if (entry.aborted === true) app.logger.debug(`${line} (aborted by the client)`)
+      else log(line)
+    },
   })
   const listener = toNodeListener(handler)
   // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.

@@ -187,12 +187,12 @@ describe('remote mode', () => {
     }
   })
 
-  it('FIXTURE_APP_TOKEN is sent as the bearer token', async () => {
+  it('FIXTURE_APP_TOKEN is sent as the bearer token to the server FIXTURE_APP_SERVER names', async () => {
     await remote(['login', 'bob@example.com', '--password', 'bob-password'])
     const token = savedToken()
     const other = createWorkspace()
     try {
-      const result = await runCLI(other, ['whoami', '--json', '--server', server.url], { env: { FIXTURE_APP_TOKEN: token } })
+      const result = await runCLI(other, ['whoami', '--json'], { env: { FIXTURE_APP_TOKEN: token, FIXTURE_APP_SERVER: server.url } })
       expect(result.code).toBe(0)
       expect(JSON.parse(result.stdout)).toMatchObject({ userId: 'u-bob' })
     } finally {

@@ -44,6 +44,8 @@ export type CredentialProblem =
   | 'permissions'
   /** The directory holding it is writable by group or others: the file could be swapped. */
   | 'directory-permissions'
+  /** The directory holding it belongs to another user, who could swap the file. */
+  | 'directory-owner'
   /** Owned by another user. */
   | 'owner'
   /** A symbolic link, a directory or a device instead of a regular file. */

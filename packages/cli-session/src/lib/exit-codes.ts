@@ -21,8 +21,9 @@ export const exitCodes = {
   /** The session store or the server could not be reached. */
   SERVICE_UNAVAILABLE: errorTable.SERVICE_UNAVAILABLE.exitCode,
   /**
-   * The credentials file cannot be used (corrupted, unknown format version, loose permissions).
-   * 78 is `EX_CONFIG` from sysexits.h: a configuration problem the user fixes by hand.
+   * The credentials cannot be used: a corrupted file, an unknown format version, loose
+   * permissions, or a credentials directory that belongs to another user or that others can write
+   * to. 78 is `EX_CONFIG` from sysexits.h: a configuration problem the user fixes by hand.
    */
   CREDENTIALS: 78,
   /** Interrupted with Ctrl-C (128 + SIGINT, as shells report it). */

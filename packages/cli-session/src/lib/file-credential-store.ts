@@ -38,7 +38,8 @@ export function defaultCredentialsDirectory(app: string, env: Readonly<Record<st
  * - Writes go to a temporary file in the same directory that is then renamed over the old one, so
  *   a crash leaves either the old or the new credential, never half of one.
  * - Reads refuse symbolic links, files owned by another user, files readable or writable by group
- *   or others and directories writable by group or others, reporting why instead of failing.
+ *   or others, and directories owned by another user or writable by group or others, reporting
+ *   why instead of failing; writes and deletes refuse such a directory too.
  * - One file per profile keeps concurrent logins to different profiles from overwriting each other.
  */
 export function createFileCredentialStore(options: FileCredentialStoreOptions): CredentialStore {
@@ -60,6 +61,16 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
     }
     if (!stat.isDirectory()) {
       return { kind: 'invalid', problem: 'not-a-file', detail: `${directory} is not a directory`, location: directory }
+    }
+    // Whoever owns the directory can swap the files in it, whatever their own modes say.
+    const uid = process.getuid?.()
+    if (uid !== undefined && stat.uid !== uid) {
+      return {
+        kind: 'invalid',
+        problem: 'directory-owner',
+        detail: `its directory ${directory} belongs to user id ${stat.uid}, not to you (${uid})`,
+        location: directory,
+      }
     }
     if ((stat.mode & 0o022) !== 0) {
       return {
@@ -152,6 +163,10 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
 
     async remove(profile) {
       const path = fileFor(profile)
+      const problem = await checkDirectory()
+      if (problem !== undefined && problem.kind === 'invalid') {
+        throw new CredentialStoreError(`Refusing to touch the credentials in ${directory}: ${problem.detail}.`)
+      }
       try {
         await fs.unlink(path)
       } catch (error) {

@@ -51,9 +51,14 @@ export function programHelp(program: ProgramInfo, commands: readonly CompiledCom
   lines.push('', 'Environment:')
   lines.push(
     ...table([
-      [program.env.token, 'a session token to use instead of the saved login (for CI)'],
+      [
+        program.env.token,
+        program.hasRemote
+          ? `a session token to use instead of the saved login (for CI); sent only to ${program.env.server}`
+          : 'a session token to use instead of the saved login (for CI)',
+      ],
       [program.env.profile, 'the profile to use when --profile is not given'],
-      ...(program.hasRemote ? [[program.env.server, 'the server to use when --server is not given'] as const] : []),
+      ...(program.hasRemote ? [[program.env.server, `the server to use when --server is not given, and the only one ${program.env.token} goes to`] as const] : []),
       ['XDG_CONFIG_HOME', `where credentials are kept (now: ${program.credentialsLocation})`],
     ]),
   )
@@ -72,9 +77,9 @@ export function exitCodeRows(): string[] {
     [String(exitCodes.NOT_FOUND), 'not found'],
     [String(exitCodes.CONFLICT), 'conflict'],
     [String(exitCodes.PAYLOAD_TOO_LARGE), 'input too large'],
-    [String(exitCodes.TOO_MANY_REQUESTS), 'too many requests'],
+    [String(exitCodes.TOO_MANY_REQUESTS), 'too many requests (for example failed logins): wait and try again'],
     [String(exitCodes.SERVICE_UNAVAILABLE), 'session store or server unreachable'],
-    [String(exitCodes.CREDENTIALS), 'the credentials file cannot be used (damaged, unknown version, unsafe permissions)'],
+    [String(exitCodes.CREDENTIALS), 'the credentials cannot be used (damaged file, unknown version, unsafe permissions or directory)'],
     [String(exitCodes.CANCELLED), 'cancelled with Ctrl-C'],
   ])
 }

@@ -1,7 +1,7 @@
 import type { Clock } from '@pikku/core'
 import { CLIFailure } from './cli-failure.js'
 import type { CLISessionRole } from './cli-command.js'
-import { type CredentialLoadResult, type CredentialStore, CredentialStoreError } from './credential-store.js'
+import { type CredentialLoadResult, type CredentialProblem, type CredentialStore, CredentialStoreError } from './credential-store.js'
 import { isStorableToken } from './credential-format.js'
 
 /** Where the token of a call came from. */
@@ -17,6 +17,12 @@ export interface SessionContextOptions {
   /** Name and value of the `<APP>_TOKEN` override. */
   readonly envTokenName: string
   readonly envToken: string | undefined
+  /**
+   * Name and normalised value of `<APP>_SERVER`: the only server `<APP>_TOKEN` is sent to
+   * (undefined when the variable is unset or is not a server URL).
+   */
+  readonly envServerName: string
+  readonly envServer: string | undefined
   /** Flags to repeat in hints (`--profile work --server …`). */
   readonly hintFlags: string
   readonly clock: Clock
@@ -45,12 +51,18 @@ export class SessionContext {
   #source: TokenSource | undefined
   #invalid: (CredentialLoadResult & { kind: 'invalid' }) | undefined
   #mismatchOrigin: string | undefined
+  /** `<APP>_TOKEN` is set but belongs to another server than this call's. */
+  #envTokenElsewhere = false
 
   constructor(options: SessionContextOptions) {
     this.#options = options
   }
 
   get loginHint(): string {
+    if (this.#envTokenElsewhere) {
+      const { envServerName, envTokenName, origin, app, hintFlags } = this.#options
+      return `Set ${envServerName}=${origin} (instead of --server) to send ${envTokenName} there, or run \`${app} login${hintFlags}\` to sign in.`
+    }
     return `Run \`${this.#options.app} login${this.#options.hintFlags}\` to sign in.`
   }
 
@@ -76,9 +88,16 @@ export class SessionContext {
           hint: `Unset ${envTokenName} or set it to the token itself.`,
         })
       }
-      this.#token = envToken
-      this.#source = 'env'
-      return
+      // An environment token is meant for the server CI configured (<APP>_SERVER): a --server
+      // given elsewhere in a script, or a URL an attacker talked someone into, never receives it.
+      // A saved login for this server (bound to its own origin) still works.
+      if (this.#options.remote && this.#options.envServer !== this.#options.origin) {
+        this.#envTokenElsewhere = true
+      } else {
+        this.#token = envToken
+        this.#source = 'env'
+        return
+      }
     }
     const result = await this.#options.store.load(this.#options.profile)
     if (result.kind === 'none') return
@@ -101,18 +120,22 @@ export class SessionContext {
    */
   async credentialFor(role: CLISessionRole | undefined): Promise<CallCredential> {
     await this.#load()
-    if (this.#invalid !== undefined && role === undefined) throw this.invalidFailure()
+    // A directory someone else controls is refused whatever the command: a login would leave its
+    // new token where they can read or replace it.
+    if (this.#invalid !== undefined && (role === undefined || isDirectoryProblem(this.#invalid.problem))) throw this.invalidFailure()
+    if (this.#token !== undefined) return { token: this.#token, source: this.#source, notice: undefined }
+    if (this.#envTokenElsewhere) return { token: undefined, source: undefined, notice: this.envTokenNotice() }
     if (this.#mismatchOrigin !== undefined) return { token: undefined, source: undefined, notice: this.mismatchNotice() }
-    if (this.#invalid !== undefined) return { token: undefined, source: undefined, notice: undefined }
-    return { token: this.#token, source: this.#source, notice: undefined }
+    return { token: undefined, source: undefined, notice: undefined }
   }
 
   /** What the saved login looks like, for the shell's greeting; never throws for bad content. */
   async inspect(): Promise<{ kind: 'none' } | { kind: 'ok'; source: TokenSource } | { kind: 'mismatch'; notice: string } | { kind: 'invalid'; failure: CLIFailure }> {
     await this.#load()
     if (this.#invalid !== undefined) return { kind: 'invalid', failure: this.invalidFailure() }
-    if (this.#mismatchOrigin !== undefined) return { kind: 'mismatch', notice: this.mismatchNotice() }
     if (this.#token !== undefined && this.#source !== undefined) return { kind: 'ok', source: this.#source }
+    if (this.#envTokenElsewhere) return { kind: 'mismatch', notice: this.envTokenNotice() }
+    if (this.#mismatchOrigin !== undefined) return { kind: 'mismatch', notice: this.mismatchNotice() }
     return { kind: 'none' }
   }
 
@@ -123,6 +146,7 @@ export class SessionContext {
    */
   async logoutPlan(): Promise<{ token: string | undefined; source: TokenSource | undefined; damaged: boolean }> {
     await this.#load()
+    if (this.#invalid !== undefined && isDirectoryProblem(this.#invalid.problem)) throw this.invalidFailure()
     if (this.#mismatchOrigin !== undefined) {
       throw new CLIFailure('BAD_REQUEST', this.mismatchNotice(), {
         hint: this.#mismatchOrigin.startsWith('http')
@@ -141,13 +165,14 @@ export class SessionContext {
   /** Keeps a new login: in memory and in the store. */
   async saveLogin(token: string): Promise<void> {
     const { store, profile, origin, clock, envToken, envTokenName } = this.#options
+    const envTokenHere = envToken !== undefined && envToken !== '' && !this.#envTokenElsewhere
     this.#loaded = true
     this.#token = token
     this.#source = 'file'
     this.#invalid = undefined
     this.#mismatchOrigin = undefined
     await this.#write(() => store.save(profile, { origin, token, savedAt: clock() }))
-    if (envToken !== undefined && envToken !== '') {
+    if (envTokenHere) {
       this.#options.note(`Note: ${envTokenName} is set; one-shot commands keep using it instead of this login until it is unset.`)
     }
   }
@@ -181,6 +206,10 @@ export class SessionContext {
         return new CLIFailure('CREDENTIALS', `The credentials for profile '${this.#options.profile}' will not be used: ${invalid.detail}.`, {
           hint: `Run \`chmod 700 ${invalid.location}\`, then try again.`,
         })
+      case 'directory-owner':
+        return new CLIFailure('CREDENTIALS', `The credentials for profile '${this.#options.profile}' will not be used or saved: ${invalid.detail}, who could read or replace them.`, {
+          hint: `Move ${invalid.location} out of the way (or have its owner remove it), or set XDG_CONFIG_HOME to a directory of your own, then run ${login}.`,
+        })
       case 'owner':
         return new CLIFailure('CREDENTIALS', `The credentials file ${invalid.location} will not be used: ${invalid.detail}.`, {
           hint: `Delete it and run ${login}.`,
@@ -198,6 +227,13 @@ export class SessionContext {
           hint: `Run ${login} to replace it (or ${logout} to delete it).`,
         })
     }
+  }
+
+  /** Why `<APP>_TOKEN` was not sent to this call's server. */
+  envTokenNotice(): string {
+    const { envTokenName, envServerName, envServer, origin } = this.#options
+    const where = envServer === undefined ? `the server named by ${envServerName}, which is not set` : `${envServer} (${envServerName})`
+    return `${envTokenName} is sent only to ${where}; it is never sent to ${origin}`
   }
 
   mismatchNotice(): string {
@@ -219,4 +255,8 @@ export class SessionContext {
       throw error
     }
   }
+}
+
+function isDirectoryProblem(problem: CredentialProblem): boolean {
+  return problem === 'directory-permissions' || problem === 'directory-owner'
 }

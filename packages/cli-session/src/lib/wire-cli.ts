@@ -260,6 +260,8 @@ export function wireCLI(options: WireCLIOptions): PikkuCLI {
       remote: mode.kind === 'remote',
       envTokenName: env.token,
       envToken: io.env[env.token],
+      envServerName: env.server,
+      envServer: safeNormalize(nonEmpty(io.env[env.server]) ?? ''),
       hintFlags: hintFlags(profile, mode),
       clock,
       note: (line) => {

@@ -40,14 +40,11 @@ export interface PublicError {
   readonly details?: unknown
 }
 
-/** What every caller is told of a service-unavailable error, whatever its own message says. */
-export const SERVICE_UNAVAILABLE_MESSAGE = 'The session store is unavailable; try again shortly'
-
 /**
  * Turns anything thrown into a `PikkuError`. Unknown errors become an `InternalServerError` whose
  * detail is logged under a fresh id; nothing about them reaches the caller. A service-unavailable
- * error is logged the same way (its message often quotes a database driver) and replaced by one
- * with the fixed message `SERVICE_UNAVAILABLE_MESSAGE` and that id; its cause is the original.
+ * error is logged the same way, with its cause (the driver's error), and given that id, so the
+ * caller of a 503 has an id to quote; its message (caller-safe by contract) is kept.
  */
 export function toPikkuError(error: unknown, logger: Logger): PikkuError {
   if (error instanceof PikkuError) {
@@ -56,7 +53,7 @@ export function toPikkuError(error: unknown, logger: Logger): PikkuError {
     if (error.code === 'SERVICE_UNAVAILABLE') {
       if (error instanceof ServiceUnavailableError && error.errorId !== undefined) return error
       const errorId = logWithId('service unavailable', error, logger)
-      return new ServiceUnavailableError(SERVICE_UNAVAILABLE_MESSAGE, { cause: error, errorId, details: error.details })
+      return new ServiceUnavailableError(error.message, { cause: error, errorId, details: error.details })
     }
     return error
   }
@@ -81,11 +78,9 @@ export function toPublicError(error: unknown, logger: Logger): PublicError {
     return { code: 'INTERNAL', message: pikkuError.message, id: pikkuError.errorId }
   }
   if (pikkuError instanceof ServiceUnavailableError && pikkuError.errorId !== undefined) {
-    // toPikkuError gave it the fixed message; an error that arrived with an id keeps it, and is
-    // shown with the fixed message too, whatever it says.
     return pikkuError.details === undefined
-      ? { code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE, id: pikkuError.errorId }
-      : { code: 'SERVICE_UNAVAILABLE', message: SERVICE_UNAVAILABLE_MESSAGE, id: pikkuError.errorId, details: pikkuError.details }
+      ? { code: 'SERVICE_UNAVAILABLE', message: pikkuError.message, id: pikkuError.errorId }
+      : { code: 'SERVICE_UNAVAILABLE', message: pikkuError.message, id: pikkuError.errorId, details: pikkuError.details }
   }
   return pikkuError.details === undefined
     ? { code: pikkuError.code, message: pikkuError.message }

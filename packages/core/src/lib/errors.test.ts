@@ -10,6 +10,7 @@ import {
   PikkuError,
   type PikkuErrorCode,
   ServiceUnavailableError,
+  STORE_UNAVAILABLE_MESSAGE,
   TooManyRequestsError,
   UnauthorizedError,
 } from './errors.js'
@@ -135,6 +136,23 @@ describe('errors', () => {
     expect(errors).toEqual([])
   })
 
+  it('a too-many-requests error tells every protocol when to retry, in whole seconds rounded up', () => {
+    const { logger } = capturingLogger()
+    const throttled = new TooManyRequestsError('Slow down', { retryAfter: 899.2 })
+    expect(throttled.retryAfter).toBe(900)
+    expect(toPublicError(throttled, logger)).toEqual({ code: 'TOO_MANY_REQUESTS', message: 'Slow down', details: { retryAfter: 900 } })
+    // Without advice there is nothing to send; explicit details win over the generated ones.
+    expect(new TooManyRequestsError().retryAfter).toBeUndefined()
+    expect(toPublicError(new TooManyRequestsError(), logger)).toEqual({ code: 'TOO_MANY_REQUESTS', message: 'Too many requests' })
+    expect(new TooManyRequestsError('x', { retryAfter: 5, details: { bucket: 'a' } }).details).toEqual({ bucket: 'a' })
+  })
+
+  it('a too-many-requests error with a negative or non-finite retryAfter is a programming mistake', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '5' as unknown as number]) {
+      expect(() => new TooManyRequestsError('x', { retryAfter: bad })).toThrow(/retryAfter must be a non-negative number of seconds/)
+    }
+  })
+
   it('toPublicError never leaks the message or cause of an internal error', () => {
     const { logger, errors } = capturingLogger()
     const secret = 'SELECT * FROM users -- secret'
@@ -169,7 +187,7 @@ describe('errors', () => {
     const { error } = await call(whoAmI, undefined, 'A'.repeat(43))
     expect(error).toBeInstanceOf(ServiceUnavailableError)
     const publicError = toPublicError(error, logger)
-    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'The session store is unavailable; try again shortly', id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: STORE_UNAVAILABLE_MESSAGE, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
     expect(JSON.stringify(publicError)).not.toContain('hunter2')
     // Logged once, by the runner, under the id the caller sees, with the driver's message.
     expect(errors).toHaveLength(1)
@@ -178,24 +196,33 @@ describe('errors', () => {
     expect(String(logged.message) + String((logged.cause as Error | undefined)?.message)).toContain('hunter2')
   })
 
-  it("a store's own ServiceUnavailableError that quotes its driver is shown with the fixed message too", () => {
+  it("a store's own ServiceUnavailableError that quotes its driver reaches the caller with the fixed message and an id", async () => {
     const { logger, errors } = capturingLogger()
-    for (const thrown of [
-      new ServiceUnavailableError('The Redis session store is unavailable (WRONGPASS invalid username-password pair for user "app-secret")'),
-      new PikkuError('SERVICE_UNAVAILABLE', 'pg: password authentication failed for user "app-secret"'),
-    ]) {
-      const publicError = toPublicError(thrown, logger)
-      expect(publicError.code).toBe('SERVICE_UNAVAILABLE')
-      expect(publicError.message).toBe('The session store is unavailable; try again shortly')
-      expect(typeof publicError.id).toBe('string')
-      expect(JSON.stringify(publicError)).not.toContain('secret')
-      expect(errors.at(-1)?.meta?.['errorId']).toBe(publicError.id)
-    }
-    // Once given an id, the same error keeps it and is not logged again.
-    const once = toPikkuError(new ServiceUnavailableError('down'), logger)
-    const count = errors.length
+    const secret = 'WRONGPASS invalid username-password pair for user "app-secret"'
+    const thrown = new ServiceUnavailableError(`The Redis session store is unavailable (${secret})`)
+    const manager = createSessionManager({ store: { ...createMemoryStore({ sweepInterval: 0 }), get: () => Promise.reject(thrown) } })
+    const call = createTokenProtocol(createRunner({ services: {}, logger }), manager)
+    const whoAmI = pikkuFunc<void, string>({ func: async (_services, _data, { session }) => (await session.get()).userId })
+    const { error } = await call(whoAmI, undefined, 'A'.repeat(43))
+    const publicError = toPublicError(error, logger)
+    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: STORE_UNAVAILABLE_MESSAGE, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(JSON.stringify(publicError)).not.toContain('secret')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(publicError.id)
+    expect((errors[0]?.meta?.['error'] as Error).cause).toBe(thrown)
+  })
+
+  it("an app's own ServiceUnavailableError keeps its message and gains an id, logged once", () => {
+    const { logger, errors } = capturingLogger()
+    const cause = new Error('payments.example: 502 from upstream')
+    const once = toPikkuError(new ServiceUnavailableError('Payments are unavailable; try again later', { cause }), logger)
+    expect(once).toBeInstanceOf(ServiceUnavailableError)
+    const id = (once as ServiceUnavailableError).errorId
+    expect(toPublicError(once, logger)).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Payments are unavailable; try again later', id })
+    // Already given an id: the same error is neither replaced nor logged again.
     expect(toPikkuError(once, logger)).toBe(once)
-    expect(toPublicError(once, logger).id).toBe((once as ServiceUnavailableError).errorId)
-    expect(errors).toHaveLength(count)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(id)
+    expect(((errors[0]?.meta?.['error'] as Error).cause as Error).message).toContain('502 from upstream')
   })
 })

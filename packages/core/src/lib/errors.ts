@@ -72,19 +72,44 @@ export class PayloadTooLargeError extends PikkuError {
   }
 }
 
+export interface TooManyRequestsErrorOptions extends PikkuErrorOptions {
+  /**
+   * Seconds until a retry can succeed, rounded up to a whole second. Sent as HTTP `Retry-After`
+   * and, on every protocol, as `details.retryAfter` (unless `details` is given).
+   * @default undefined (no advice)
+   */
+  retryAfter?: number
+}
+
+/** The caller must slow down, for example after too many failed logins (429). */
 export class TooManyRequestsError extends PikkuError {
-  constructor(message = 'Too many requests', options?: PikkuErrorOptions) {
-    super('TOO_MANY_REQUESTS', message, options)
+  /** Whole seconds until a retry can succeed, when known. */
+  readonly retryAfter: number | undefined
+
+  constructor(message = 'Too many requests', options: TooManyRequestsErrorOptions = {}) {
+    const { retryAfter, ...rest } = options
+    if (retryAfter !== undefined && (typeof retryAfter !== 'number' || !Number.isFinite(retryAfter) || retryAfter < 0)) {
+      throw new TypeError(`TooManyRequestsError: retryAfter must be a non-negative number of seconds; got ${String(retryAfter)}`)
+    }
+    // Retry-After is a whole number of seconds (RFC 9110 section 10.2.3); rounding down would
+    // invite a retry that is refused again.
+    const seconds = retryAfter === undefined ? undefined : Math.ceil(retryAfter)
+    super('TOO_MANY_REQUESTS', message, rest.details === undefined && seconds !== undefined ? { ...rest, details: { retryAfter: seconds } } : rest)
+    this.retryAfter = seconds
   }
 }
+
+/** What callers are told when the session store cannot be reached, whichever store and driver. */
+export const STORE_UNAVAILABLE_MESSAGE = 'The session store is unavailable; try again shortly'
 
 /**
  * A dependency (usually the session store) is unreachable (503). Never turned into "no session":
  * treating an outage as a logout silently signs every user out.
  *
- * Its message is for the log, never for callers: it often quotes a driver ("connect ECONNREFUSED
- * 10.0.0.5:6379", a host name, a user name). The runner (or `toPublicError`) logs it under a fresh
- * `errorId` and callers see only "The session store is unavailable; try again shortly" and that id.
+ * Its message is shown to callers, so it must not quote a driver (a host, a user name, sometimes
+ * a password): put the driver's error in `cause`. The session manager does so for every store
+ * failure (message `STORE_UNAVAILABLE_MESSAGE`), whatever the store threw. The runner (or
+ * `toPublicError`) logs the error with its cause under a fresh `errorId`, which callers see.
  */
 export class ServiceUnavailableError extends PikkuError {
   /** The id the error was logged under, once it has been (see `toPikkuError`). */

@@ -177,7 +177,7 @@ export function createRunner(options: RunnerOptions): Runner {
  * Calls the function itself. The function of an `auth: false` function is where logins happen:
  * while it runs, a `set()` of the same user as the live session is a login too (a new id, the old
  * session ended), as OWASP asks of any authentication. Middleware, permissions and `auth: true`
- * functions change the session in place (decision 013).
+ * functions change the session in place (decision 017).
  */
 function callFunction<In, Out>(fn: PikkuFunction<In, Out>, services: Services, data: In, wire: PikkuWire, functionWire: SessionlessWire): Out | Promise<Out> {
   if (fn.auth) return fn.func(services, data, functionWire)

@@ -3,11 +3,12 @@ import type { SessionDeleteReason, SessionEvent } from './session-store.js'
 /**
  * How distributed stores carry a session event between processes (Redis pub/sub, PostgreSQL
  * NOTIFY): the event plus the id of the store instance that sent it, so that instance does not
- * deliver its own events twice. `resync` is never sent: each process detects its own gaps.
+ * deliver its own events twice. `interrupted` and `resync` are never sent: each process detects its
+ * own gaps.
  */
 export interface SessionEventMessage {
   readonly origin: string
-  readonly event: Exclude<SessionEvent, { type: 'resync' }>
+  readonly event: Exclude<SessionEvent, { type: 'interrupted' | 'resync' }>
 }
 
 const DELETE_REASONS: ReadonlySet<string> = new Set<SessionDeleteReason>(['cleared', 'revoked', 'expired', 'evicted'])

@@ -1,4 +1,4 @@
-import { ConflictError, PayloadTooLargeError, PikkuError, ServiceUnavailableError } from './errors.js'
+import { ConflictError, PayloadTooLargeError, PikkuError, ServiceUnavailableError, STORE_UNAVAILABLE_MESSAGE } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
@@ -172,9 +172,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     Math.min(lastActiveAt + idleTimeout, createdAt + absoluteTimeout)
 
   const unavailable = (operation: string, error: unknown): PikkuError => {
-    if (error instanceof PikkuError) return error
+    if (error instanceof PikkuError) {
+      // A store's own outage error may quote its driver (hosts, user names): callers get the fixed
+      // message, and the store's error stays the cause, for the log.
+      if (error.code !== 'SERVICE_UNAVAILABLE' || error.message === STORE_UNAVAILABLE_MESSAGE) return error
+      return new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
+    }
     logger.error(`session store failed during ${operation}`, { error })
-    return new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+    return new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
   }
 
   /** Refuses to store `data` beyond maxSessionBytes: a 413 for the call, and nothing written. */

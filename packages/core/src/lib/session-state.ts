@@ -70,7 +70,7 @@ export interface PendingSession {
 export class SessionState<S extends CoreUserSession = UserSession> implements UserSessionService<S> {
   /**
    * Set by the runner while the function of an `auth: false` function runs: a same-user `set()`
-   * there is a login (decision 013). Kept across resume/reset: it belongs to the call, not the value.
+   * there is a login (decision 017). Kept across resume/reset: it belongs to the call, not the value.
    * Declared only (absent until the runner first sets it), so constructing a state costs nothing more.
    */
   declare [LOGIN_SCOPE]?: boolean

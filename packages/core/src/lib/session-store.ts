@@ -48,10 +48,20 @@ export type SessionEvent =
       readonly reason: SessionDeleteReason
     }
   /**
+   * The store can no longer vouch that events reach this process: a distributed store lost its
+   * event connection, found it silent, or cannot reach its backend at all. Until the matching
+   * `resync`, a revocation made elsewhere may never arrive, so a subscriber must not trust what it
+   * holds without asking the store (a channel re-checks the session before each message). Sent once
+   * per gap, however many losses the gap contains; a listener that subscribes during a gap gets it at
+   * once. The memory store and other single-process stores never send it.
+   */
+  | { readonly type: 'interrupted' }
+  /**
    * The store's event delivery was interrupted and has resumed (a distributed store's subscription
    * dropped and was re-established). Events may have been missed meanwhile, so a subscriber must
-   * re-check whatever sessions it holds. Never sent for the first subscription; the memory store
-   * never sends it.
+   * re-check whatever sessions it holds. Ends the gap an `interrupted` event opened (stores written
+   * before `interrupted` existed send it alone). Never sent for a first subscription that worked;
+   * the memory store never sends it.
    */
   | { readonly type: 'resync' }
 

@@ -280,7 +280,9 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         expect(events).toContainEqual(expect.objectContaining({ type: 'changed', id: one.id, version: 2 }))
         expect(events).toContainEqual({ type: 'deleted', id: one.id, userId: 'alice', reason: 'cleared' })
         expect(events).toContainEqual({ type: 'deleted', id: two.id, userId: 'alice', reason: 'revoked' })
-        // Resync is only for a subscription that was lost and re-established, never the first one.
+        // Interrupted and resync are only for a subscription that was lost (and re-established),
+        // never for one that simply works.
+        expect(events).not.toContainEqual({ type: 'interrupted' })
         expect(events).not.toContainEqual({ type: 'resync' })
       } finally {
         unsubscribe()

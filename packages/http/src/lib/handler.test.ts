@@ -88,7 +88,9 @@ function options(): HTTPHandlerOptions {
       wireHTTP({ method: 'POST', route: '/echo', func: echo }),
       wireHTTP({ method: 'GET', route: '/echo', func: echo }),
       wireHTTP({ method: 'GET', route: '/users/:id/items/:item', func: echo }),
-      wireHTTP({ method: 'PUT', route: '/users/:id', func: echo }),
+      // Declares its query parameters: a PUT takes no others (credentials never travel in URLs).
+      wireHTTP({ method: 'PUT', route: '/users/:id', func: echo, query: ['id', 'x'] }),
+      wireHTTP({ method: 'DELETE', route: '/users/:id', func: echo }),
       wireHTTP({ method: 'GET', route: '/me', func: whoAmI }),
       wireHTTP({ method: 'GET', route: '/guarded-echo', func: echo, auth: true }),
       wireHTTP({ method: 'POST', route: '/validated', func: validated }),
@@ -134,6 +136,34 @@ describe('HTTP runtime on node:http', () => {
   it('merges query, body and path parameters, the path winning', async () => {
     const response = await fetch(`${base}/users/42?id=query&x=1&x=2`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 'body', name: 'n' }) })
     expect(await response.json()).toEqual({ data: { id: '42', x: ['1', '2'], name: 'n' } })
+  })
+
+  it('refuses query parameters on a POST with 400, naming them but never echoing their values', async () => {
+    const response = await fetch(`${base}/echo?email=a%40example.com&password=hunter2`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(response.status).toBe(400)
+    const text = await response.text()
+    expect(text).not.toContain('hunter2')
+    const body = JSON.parse(text) as { error: { code: string; message: string; details: unknown } }
+    expect(body.error.code).toBe('BAD_REQUEST')
+    expect(body.error.message).toMatch(/^POST \/echo takes no query parameters; send "email", "password" in the JSON body instead\. URLs are kept in access logs/)
+    expect(body.error.details).toEqual({ refusedQueryParameters: ['email', 'password'] })
+    // The RPC endpoints are POST routes too.
+    expect((await post('/rpc/echo?password=hunter2', '{}')).status).toBe(400)
+  })
+
+  it('refuses a POST query even when the body is empty, so nothing reads a credential from the URL', async () => {
+    expect((await post('/echo?password=hunter2', '')).status).toBe(400)
+  })
+
+  it('takes the query parameters a PUT route declares, and refuses any other', async () => {
+    const refused = await fetch(`${base}/users/42?x=1&token=abc`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{}' })
+    expect(refused.status).toBe(400)
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/^PUT \/users\/:id takes only the query parameters id, x; send "token" in the JSON body/)
+  })
+
+  it('takes every query parameter as data on GET and DELETE', async () => {
+    expect(await (await fetch(`${base}/echo?a=1&b=2`)).json()).toEqual({ data: { a: '1', b: '2' } })
+    expect(await (await fetch(`${base}/users/7?cascade=true`, { method: 'DELETE' })).json()).toEqual({ data: { id: '7', cascade: 'true' } })
   })
 
   it('decodes path parameters', async () => {
@@ -307,6 +337,12 @@ describe('HTTP runtime on web Request/Response', () => {
     expect(big.status).toBe(413)
     const broken = await fetchHandler(new Request('http://app.test/echo', { method: 'POST', body: '{' }))
     expect(broken.status).toBe(400)
+  })
+
+  it('refuses query declarations a route cannot use, at wireHTTP', () => {
+    expect(() => wireHTTP({ method: 'GET', route: '/a', func: echo, query: ['q'] })).toThrow(/query is for POST, PUT and PATCH routes; GET \/a takes every query parameter as data already/)
+    expect(() => wireHTTP({ method: 'POST', route: '/a', func: echo, query: [''] })).toThrow(/must be an array of parameter names/)
+    expect(() => wireHTTP({ method: 'POST', route: '/a', func: echo, query: 'q' as unknown as string[] })).toThrow(/must be an array of parameter names/)
   })
 
   it('refuses ambiguous route tables at construction', () => {

@@ -9,10 +9,12 @@ import {
   UnauthorizedError,
   NotFoundError,
   type PublicError,
+  TooManyRequestsError,
 } from '@pikku/core'
 import type { HTTPWireInfo } from './http-wire.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
-import { mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
+import { isRequestAborted } from './request-aborted.js'
+import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
 import { wireHTTP, type HTTPRoute } from './route.js'
 import { Router } from './router.js'
 
@@ -23,6 +25,11 @@ export interface HTTPRequestLog {
   readonly durationMs: number
   /** Error code when the request failed. */
   readonly error?: string
+  /**
+   * True when the client went away before its request was read (status 499, nothing sent): not a
+   * server error, and worth logging at debug level at most.
+   */
+  readonly aborted?: true
 }
 
 export interface HTTPHandlerOptions {
@@ -61,6 +68,8 @@ const JSON_HEADER: readonly [string, string] = ['content-type', JSON_TYPE]
 // Shared by every response that adds no header of its own; never mutated.
 const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+// nginx's "client closed request": only ever logged, never sent.
+const ABORTED: OutgoingHTTP = { status: 499, headers: [], body: '', aborted: true }
 
 // Header names are nearly always the same few constants: remember the last one lowered.
 let lastName = ''
@@ -170,6 +179,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     const publicError = toPublicError(error, runner.logger)
     // An error is always answered in JSON, whatever type the call meant to send.
     const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
+    // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
+    if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) headers.push(['retry-after', String(error.retryAfter)])
     return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
   }
 
@@ -184,11 +195,13 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     const { route, params } = found.match
     const info = new WireInfo(request.method, request.path, params, request.secure, request)
     try {
+      // Checked before the body is read: a refused query string costs nothing more.
+      const query = request.query.length === 0 ? undefined : acceptQuery(parseQuery(request.query), route.queryNames, `${route.method} ${route.route}`)
       let body: unknown
       if (METHODS_WITH_BODY.has(request.method)) {
         body = parseJSONBody(await request.readBody(bodyLimit), request.header('content-type'))
       }
-      const data = mergeRequestData(params, parseQuery(request.query), body)
+      const data = mergeRequestData(params, query, body)
       const clientAddress = request.clientAddress
       const wire: PikkuWire =
         clientAddress === undefined
@@ -208,6 +221,10 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       }
       return { status: info.status ?? 200, headers, body: responseBody }
     } catch (error) {
+      if (isRequestAborted(error)) {
+        runner.logger.debug('HTTP request aborted by the client before its body was read', { method: request.method, path: request.path })
+        return ABORTED
+      }
       return respondError(error, info)
     }
   }
@@ -217,6 +234,10 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     async handle(request) {
       const started = performance.now()
       const response = await handle(request)
+      if (response.aborted === true) {
+        onResponse({ method: request.method, path: request.path, status: response.status, durationMs: performance.now() - started, aborted: true })
+        return response
+      }
       let code: string | undefined
       if (response.status >= 400) {
         try {

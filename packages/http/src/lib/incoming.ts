@@ -10,12 +10,18 @@ export interface IncomingHTTP {
    * the origin policy relaxes and tightens its rules for loopback servers.
    */
   readonly localAddress?: string | undefined
-  /** The client's address (the connection's peer, or what a trusted proxy reported), when known. */
+  /**
+   * The client's address, when known: the connection's peer, or what a proxy the adapter was told
+   * to trust reported (never a client-supplied header by default). Becomes `wire.client.address`.
+   */
   readonly clientAddress?: string | undefined
   header(name: string): string | undefined
   /** The request's own origin (`https://host[:port]`), or undefined when it cannot be known. */
   origin(): string | undefined
-  /** Reads the whole body as UTF-8, rejecting with `PayloadTooLargeError` past `limit` bytes. */
+  /**
+   * Reads the whole body as UTF-8, rejecting with `PayloadTooLargeError` past `limit` bytes, and
+   * with `RequestAbortedError` when the client goes away before the body ends.
+   */
   readBody(limit: number): Promise<string>
 }
 
@@ -25,4 +31,6 @@ export interface OutgoingHTTP {
   /** Header pairs; a name may repeat (Set-Cookie). */
   readonly headers: readonly (readonly [string, string])[]
   readonly body: string
+  /** The client went away before its request was read: adapters send nothing. */
+  readonly aborted?: true
 }

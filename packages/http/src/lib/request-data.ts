@@ -15,6 +15,35 @@ export function parseQuery(query: string): Record<string, string | string[]> | u
   return any ? result : undefined
 }
 
+const MAX_NAMES_SHOWN = 5
+
+/**
+ * The query parameters a route takes as data: every one when `accepted` is undefined (GET,
+ * DELETE); otherwise (POST, PUT, PATCH) only the names in `accepted`, and any other is a 400.
+ * Such routes take their data in the JSON body: a URL is written to access logs, proxy logs and
+ * browser history, so a password sent as `POST /login?password=…` must be refused, not used.
+ * `route` names the route in the message (`POST /login`).
+ */
+export function acceptQuery(
+  query: Record<string, string | string[]> | undefined,
+  accepted: ReadonlySet<string> | undefined,
+  route: string,
+): Record<string, string | string[]> | undefined {
+  if (query === undefined || accepted === undefined) return query
+  let refused: string[] | undefined
+  for (const name of Object.keys(query)) if (!accepted.has(name)) (refused ??= []).push(name)
+  if (refused === undefined) return query
+  // The names only, never the values (they may be the very credentials), each cut short.
+  const names = refused.slice(0, MAX_NAMES_SHOWN).map((name) => (name.length > 64 ? `${name.slice(0, 64)}…` : name))
+  const more = refused.length > MAX_NAMES_SHOWN ? ` and ${refused.length - MAX_NAMES_SHOWN} more` : ''
+  const takes = accepted.size === 0 ? 'takes no query parameters' : `takes only the query parameters ${[...accepted].join(', ')}`
+  throw new BadRequestError(
+    `${route} ${takes}; send ${names.map((name) => JSON.stringify(name)).join(', ')}${more} in the JSON body instead. ` +
+      'URLs are kept in access logs and browser history, so credentials must never be sent in them.',
+    { details: { refusedQueryParameters: names } },
+  )
+}
+
 function isJSONContentType(contentType: string | undefined): boolean {
   // The common case, without splitting and lower-casing the header.
   if (contentType === undefined || contentType === 'application/json') return true

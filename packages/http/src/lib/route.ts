@@ -18,13 +18,30 @@ export interface HTTPRoute {
   readonly auth?: boolean
   /** Middleware for this route only: runs after the protocol (session) middleware, before global and function middleware. */
   readonly middleware?: readonly PikkuMiddleware[]
+  /**
+   * Query parameters a POST, PUT or PATCH route takes as data besides its JSON body (for example
+   * `['dryRun']`). Any other query parameter on such a route is refused with 400, so credentials
+   * sent in a URL (`POST /login?password=…`), which access logs and browser history keep, never
+   * reach a function. GET and DELETE routes take every query parameter as data and do not declare them.
+   * @default [] (the body only)
+   */
+  readonly query?: readonly string[]
 }
 
 export interface CompiledRoute extends HTTPRoute {
   readonly segments: readonly string[]
   readonly paramNames: readonly (string | undefined)[]
   readonly requiresSession: boolean
+  /**
+   * The query parameters merged into the data: undefined for every one (GET, DELETE), otherwise
+   * the declared names (POST, PUT, PATCH; empty when none are declared).
+   */
+  readonly queryNames: ReadonlySet<string> | undefined
 }
+
+/** Methods whose data travels in the body: their query string carries only declared parameters. */
+const BODY_DATA_METHODS: ReadonlySet<HTTPMethod> = new Set(['POST', 'PUT', 'PATCH'])
+const NO_NAMES: ReadonlySet<string> = new Set()
 
 const SEGMENT = /^(?::[A-Za-z_][A-Za-z0-9_]*|[A-Za-z0-9._~!$&'()*+,;=@-]*)$/
 
@@ -44,6 +61,16 @@ export function wireHTTP(route: HTTPRoute): HTTPRoute {
   if (route.func?.kind !== 'pikku-function') {
     throw new TypeError(`wireHTTP: func for ${route.method} ${route.route} must come from pikkuFunc or pikkuSessionlessFunc`)
   }
+  if (route.query !== undefined) {
+    if (!BODY_DATA_METHODS.has(route.method)) {
+      throw new TypeError(
+        `wireHTTP: query is for POST, PUT and PATCH routes; ${route.method} ${route.route} takes every query parameter as data already, remove query`,
+      )
+    }
+    if (!Array.isArray(route.query) || route.query.some((name: unknown) => typeof name !== 'string' || name.length === 0)) {
+      throw new TypeError(`wireHTTP: query for ${route.method} ${route.route} must be an array of parameter names such as ['dryRun']; got ${JSON.stringify(route.query)}`)
+    }
+  }
   return route
 }
 
@@ -55,5 +82,6 @@ export function compileRoute(route: HTTPRoute): CompiledRoute {
     segments,
     paramNames,
     requiresSession: route.func.auth || route.auth === true,
+    queryNames: BODY_DATA_METHODS.has(route.method) ? (route.query === undefined || route.query.length === 0 ? NO_NAMES : new Set(route.query)) : undefined,
   }
 }

@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import {
   type Clock,
   type CoreUserSession,
   errorTable,
+  ForbiddenError,
   type Logger,
+  type PikkuClientInfo,
   type PublicError,
   type Runner,
   type SessionManager,
@@ -15,8 +16,12 @@ import {
   toPublicError,
   type UserSession,
 } from '@pikku/core'
+import { guardRequestParams } from './argument-validation.js'
+import { clientLabel } from './client-label.js'
 import { INVALID_REQUEST, parseJsonRpcBody, readBody } from './json-rpc-body.js'
 import { createMCPSessionRecords, type MCPSessionRecord } from './mcp-session-records.js'
+import { createMCPOrigin } from './origin.js'
+import { type CallerResolution, createCallerResolver } from './session-ownership.js'
 import { bearerChallenge, PROTECTED_RESOURCE_PATH, protectedResourceMetadata, protectedResourceMetadataUrl } from './protected-resource.js'
 import { ANONYMOUS, createToolRuntime, createToolServer, isToolVisibleTo, type MCPIdentity, type ToolServerContext } from './tool-server.js'
 import type { MCPTools } from './tools.js'
@@ -53,16 +58,25 @@ export interface MCPHTTPHandlerOptions {
    */
   inBandLogin?: boolean
   /**
-   * Browser origins allowed to call the endpoint (DNS-rebinding defence): a request with any other
-   * `Origin` gets 403. Requests without `Origin` (agents, CLIs) are not browsers and are allowed.
-   * The origin of `resourceUrl` is always allowed.
+   * Browser origins allowed to call the endpoint besides its own (DNS-rebinding and CSRF defence,
+   * `@pikku/http`'s origin policy): a request with any other `Origin` gets 403. Requests without
+   * `Origin` (agents, CLIs) are not browsers and are allowed. The origin of `resourceUrl` is always
+   * allowed; on a server listening on a loopback address, so is any `localhost`, `127.0.0.1` or
+   * `[::1]` origin, and a `Host` that is not one of those names (nor `resourceUrl`'s) gets 403.
    * @default []
    */
   allowedOrigins?: readonly string[]
   /**
+   * Treat the server as listening on a loopback address (`true`) or not (`false`) instead of
+   * deciding from each connection's local address: set `false` behind a proxy that forwards
+   * public `Host` names to a loopback listener (or set `resourceUrl`, whose host is accepted).
+   * @default undefined (from the connection's local address)
+   */
+  loopback?: boolean
+  /**
    * The endpoint's canonical URL, published as `resource` in the protected-resource metadata and
    * used for the `resource_metadata` link of 401 answers. Set it in production.
-   * @default derived from each request's Host header and scheme
+   * @default the request's own origin when its Host passes the origin policy (never a Host it refuses)
    */
   resourceUrl?: string
   /**
@@ -80,6 +94,13 @@ export interface MCPHTTPHandlerOptions {
   idleTimeout?: number
   /** An MCP session ends this long after initialize however much it is used (ms). @default 86_400_000 (24 hours) */
   absoluteTimeout?: number
+  /**
+   * MCP sessions no user is bound to (initialized without a bearer token, no in-band login yet)
+   * are kept in this process's memory, never in the store: an unauthenticated client cannot fill
+   * Redis, PostgreSQL or SQLite. Another process does not know them (it answers 404 and the
+   * client initializes again); a login binds the session and moves it to the store.
+   */
+  anonymousSessions?: AnonymousSessionOptions
   /**
    * The idle timer is renewed in the store at most this often (ms), so requests do not each write.
    * @default 60_000, or a tenth of idleTimeout when that is shorter
@@ -103,6 +124,14 @@ export interface MCPHTTPHandlerOptions {
   logger?: Logger
 }
 
+/** Limits of the in-memory map of anonymous MCP sessions. */
+export interface AnonymousSessionOptions {
+  /** The most anonymous MCP sessions kept; past it the least recently used one ends. @default 10_000 */
+  max?: number
+  /** An anonymous MCP session unused for this long ends (ms). @default idleTimeout, at most 15 minutes */
+  idleTimeout?: number
+}
+
 /** The MCP endpoint for `node:http`. */
 export interface MCPHTTPHandler {
   /**
@@ -114,6 +143,8 @@ export interface MCPHTTPHandler {
   sweep(): Promise<number>
   /** SDK transports currently open (requests in flight). */
   readonly openTransports: number
+  /** Anonymous MCP sessions this process keeps in memory. */
+  readonly anonymousSessions: number
   /** Stops the sweep timer and the store subscription and closes every open transport. */
   close(): Promise<void>
 }
@@ -123,14 +154,10 @@ interface LocalSession {
   readonly transports: Set<{ close(): Promise<void> }>
 }
 
-type Resolution =
-  | { readonly kind: 'ok'; readonly identity: MCPIdentity }
-  | { readonly kind: 'invalid-token' }
-  | { readonly kind: 'not-yours' }
-
 const JSON_TYPE = 'application/json'
-const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/
 const MINUTE = 60_000
+// Public and cheap to compute; short-lived so that a change of resourceUrl or proxy shows soon.
+const METADATA_CACHE = 'public, max-age=60'
 
 export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHandler {
   const runtime = createToolRuntime(options.mcp, options.runner, options.sessions, options.logger)
@@ -158,6 +185,21 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     throw new RangeError(`renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`)
   }
   if (!(sweepInterval >= 0)) throw new RangeError(`sweepInterval must be 0 or more ms; got ${sweepInterval}`)
+  const anonymousOptions = options.anonymousSessions ?? {}
+  if (typeof anonymousOptions !== 'object' || anonymousOptions === null) {
+    throw new TypeError('anonymousSessions must be an object such as { max: 10_000, idleTimeout: 900_000 }')
+  }
+  const maxAnonymous = anonymousOptions.max ?? 10_000
+  const anonymousIdleTimeout = anonymousOptions.idleTimeout ?? Math.min(idleTimeout, 15 * MINUTE)
+  if (!Number.isInteger(maxAnonymous) || maxAnonymous < 1) {
+    throw new RangeError(`anonymousSessions.max must be a whole number of sessions, at least 1; got ${maxAnonymous}`)
+  }
+  if (!Number.isFinite(anonymousIdleTimeout) || anonymousIdleTimeout <= 0) {
+    throw new RangeError(`anonymousSessions.idleTimeout must be a positive number of milliseconds; got ${anonymousIdleTimeout}`)
+  }
+  if (options.loopback !== undefined && typeof options.loopback !== 'boolean') {
+    throw new TypeError(`loopback must be true, false or left out; got ${JSON.stringify(options.loopback)}`)
+  }
   if (!Number.isInteger(bodyLimit) || bodyLimit <= 0) throw new RangeError(`bodyLimit must be a positive whole number of bytes; got ${bodyLimit}`)
   let configuredResource: URL | undefined
   if (options.resourceUrl !== undefined) {
@@ -167,19 +209,16 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       throw new TypeError(`resourceUrl must be an absolute URL such as https://api.example.com/mcp; got ${JSON.stringify(options.resourceUrl)}`)
     }
   }
-  for (const origin of options.allowedOrigins ?? []) {
-    let parsed: string | undefined
-    try {
-      parsed = new URL(origin).origin
-    } catch {
-      parsed = undefined
-    }
-    if (parsed !== origin) {
-      throw new TypeError(`allowedOrigins entries are origins such as https://app.example.com (scheme, host, port; no path); got ${JSON.stringify(origin)}`)
-    }
-  }
-  const allowedOrigins = new Set(options.allowedOrigins ?? [])
-  if (configuredResource !== undefined) allowedOrigins.add(configuredResource.origin)
+  // One origin rule for HTTP CSRF, WebSocket upgrades and MCP: @pikku/http's policy (which also
+  // checks the allowedOrigins entries now, saying which one is wrong).
+  const origin = createMCPOrigin({
+    allowedOrigins: options.allowedOrigins ?? [],
+    resource: configuredResource,
+    path,
+    loopback: options.loopback,
+    warn: (message) => logger.warn(message),
+  })
+  const resolveCaller = createCallerResolver({ authenticateToken, sessions, inBandLogin })
   const authorizationServers = options.authorizationServers ?? []
   const resourceName = options.resourceName ?? options.mcp.serverInfo.name
   const records = createMCPSessionRecords({
@@ -187,6 +226,10 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     idleTimeout,
     absoluteTimeout,
     renewalInterval,
+    maxAnonymous,
+    anonymousIdleTimeout,
+    // An anonymous session left memory: what this process served for it ends too.
+    onAnonymousEvicted: (id) => track(endLocal(id, undefined)),
     clock,
     logger,
   })
@@ -195,6 +238,12 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   // session ends) and the SDK transports of requests in flight (to close them).
   const local = new Map<string, LocalSession>()
   let openTransports = 0
+  // Endings started outside a sweep (anonymous sessions evicted from memory), for sweep to await.
+  const endings = new Set<Promise<void>>()
+  function track(ending: Promise<void>): void {
+    const settled = ending.catch((error: unknown) => logger.warn('ending an evicted MCP session failed', { error })).finally(() => endings.delete(settled))
+    endings.add(settled)
+  }
 
   const localFor = (id: string): LocalSession => {
     let entry = local.get(id)
@@ -228,7 +277,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   })
 
   const sweep = async (): Promise<number> => {
-    let evicted = 0
+    let evicted = records.sweepAnonymous()
     for (const [id, entry] of [...local]) {
       const record = await records.get(id)
       if (record === undefined) {
@@ -238,6 +287,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
         entry.boundSessionId = record.data.boundSessionId
       }
     }
+    await Promise.all([...endings])
     return evicted
   }
 
@@ -259,14 +309,6 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   const timer = sweepInterval > 0 ? setInterval(sweepInBackground, sweepInterval) : undefined
   timer?.unref()
 
-  const resourceFor = (req: IncomingMessage): string => {
-    if (configuredResource !== undefined) return configuredResource.href
-    const scheme = (req.socket as TLSSocket).encrypted === true ? 'https' : 'http'
-    // The Host header ends up inside a quoted header parameter: only a plain host[:port] is used.
-    const host = req.headers.host
-    return `${scheme}://${host !== undefined && HOST.test(host) ? host : 'localhost'}${path}`
-  }
-
   const sendJsonRpcError = (
     res: ServerResponse,
     status: number,
@@ -280,43 +322,32 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     res.end(JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id }))
   }
 
-  const sendUnauthorized = (req: IncomingMessage, res: ServerResponse, error: 'invalid_token' | undefined, id: string | number | null): void => {
-    const challenge = bearerChallenge(protectedResourceMetadataUrl(resourceFor(req)), error)
-    const message = error === undefined ? 'Authentication required: send Authorization: Bearer <token> from the login tool' : 'The bearer token is invalid, expired or revoked'
+  const sendUnauthorized = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    error: 'invalid_token' | 'invalid_request' | undefined,
+    id: string | number | null,
+    message: string,
+  ): void => {
+    // The challenge names the configured resource, or the request's own origin only when its Host
+    // passes the origin policy: a forged Host is never reflected.
+    const resource = origin.resourceFor(req)
+    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), error)
     sendJsonRpcError(res, 401, errorTable.UNAUTHORIZED.jsonRpc, message, id, { 'www-authenticate': challenge })
+  }
+
+  /** Answers a refused credential; true when it did. */
+  const refuse = (req: IncomingMessage, res: ServerResponse, resolution: CallerResolution, id: string | number | null): boolean => {
+    if (resolution.kind === 'ok') return false
+    // The session does not exist for this user (the specification binds ids to their user).
+    if (resolution.kind === 'not-yours') sessionNotFound(res)
+    else sendUnauthorized(req, res, resolution.error, id, resolution.message)
+    return true
   }
 
   const sessionNotFound = (res: ServerResponse): void => {
     // 404 tells the client to start a new session (MCP transport specification, session management).
     sendJsonRpcError(res, 404, errorTable.NOT_FOUND.jsonRpc, 'Session not found: initialize a new MCP session')
-  }
-
-  const bearerOf = (req: IncomingMessage): string | undefined | null => {
-    const header = req.headers.authorization
-    if (header === undefined) return undefined
-    const match = /^Bearer +([^\s]+) *$/i.exec(header)
-    return match === null ? null : match[1]
-  }
-
-  /**
-   * The caller of one request: a bearer token when one is sent, else (stateful, in-band login on)
-   * the user session the `login` tool bound to this MCP session. A bearer token of another user
-   * than the bound one never reaches this MCP session.
-   */
-  const resolveIdentity = async (req: IncomingMessage, record: MCPSessionRecord | undefined): Promise<Resolution> => {
-    const token = bearerOf(req)
-    if (token === null) return { kind: 'invalid-token' }
-    if (token !== undefined) {
-      const session = await authenticateToken(token)
-      if (session === undefined) return { kind: 'invalid-token' }
-      const boundUser = record?.data.boundUserId
-      if (boundUser !== undefined && boundUser !== session.userId) return { kind: 'not-yours' }
-      return { kind: 'ok', identity: { record: session, via: 'bearer' } }
-    }
-    const bound = inBandLogin ? record?.data.boundSessionId : undefined
-    if (bound === undefined) return { kind: 'ok', identity: ANONYMOUS }
-    const session = await sessions.loadById(bound)
-    return { kind: 'ok', identity: session === undefined ? ANONYMOUS : { record: session, via: 'mcp-session' } }
   }
 
   /** A tools/call an anonymous caller may not make: answered with 401 before the transport. */
@@ -337,23 +368,39 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     body: unknown,
     messages: readonly JSONRPCMessage[],
     identity: MCPIdentity,
+    record: MCPSessionRecord | undefined,
     mcpSessionId: string | undefined,
+    client: PikkuClientInfo,
   ): Promise<void> => {
     let current = identity
     const context: ToolServerContext = {
       transport: 'streamable-http',
+      client,
       identity: async () => current,
+      // An in-band login binds the MCP session to its user: only the owner may log in again in it.
+      loginUser: () => (inBandLogin ? record?.data.boundUserId : undefined),
       committed: async (result, before) => {
         const previousId = before.record?.id
         if (result.kind === 'created') {
           current = { record: result.record as SessionRecord<UserSession>, via: inBandLogin ? 'mcp-session' : before.via }
           if (inBandLogin && mcpSessionId !== undefined) {
-            const bound = await records.bind(mcpSessionId, { id: result.record.id, userId: result.record.userId })
-            if (bound === 'missing') {
-              // The MCP session ended while the login ran: nothing can reach this session any more.
-              await sessions.revoke(result.record.id)
-            } else {
+            let bound: 'ok' | 'missing' | 'not-yours'
+            try {
+              bound = await records.bind(mcpSessionId, { id: result.record.id, userId: result.record.userId })
+            } catch (error) {
+              // Not bound, so nothing could end it with the MCP session: it must not outlive this call.
+              await sessions.revoke(result.record.id).catch(() => false)
+              throw error
+            }
+            if (bound === 'ok') {
               localFor(mcpSessionId).boundSessionId = result.record.id
+            } else {
+              // The MCP session ended while the login ran (nothing can reach this session any
+              // more), or another user's login was bound to it meanwhile.
+              await sessions.revoke(result.record.id)
+              if (bound === 'not-yours') {
+                throw new ForbiddenError('This MCP session belongs to another user: start a new MCP session (initialize) to log in as someone else')
+              }
             }
           }
         } else if (result.kind === 'cleared' || result.kind === 'revoked') {
@@ -361,7 +408,8 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
           const entry = mcpSessionId === undefined ? undefined : local.get(mcpSessionId)
           const wasBound = before.via === 'mcp-session' || (entry !== undefined && entry.boundSessionId === previousId)
           if (mcpSessionId !== undefined && previousId !== undefined && wasBound) {
-            await records.bind(mcpSessionId, undefined)
+            // Only the owner's own logout releases an in-band owner; a revocation elsewhere does not.
+            await records.unbind(mcpSessionId, result.kind === 'cleared' ? 'logout' : 'ended')
             if (entry !== undefined && entry.boundSessionId === previousId) entry.boundSessionId = undefined
           }
         } else if (result.kind === 'updated') {
@@ -397,6 +445,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     res.on('close', () => void release())
     try {
       await server.connect(transport)
+      guardRequestParams(transport, (error) => logger.warn('checking an MCP request failed', { error }))
       await transport.handleRequest(req, res, body)
     } catch (error) {
       await release()
@@ -431,24 +480,29 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       record = await records.load(sessionId)
       if (record === undefined) return sessionNotFound(res)
     }
-    const resolution = await resolveIdentity(req, record)
-    if (resolution.kind === 'invalid-token') return sendUnauthorized(req, res, 'invalid_token', null)
-    if (resolution.kind === 'not-yours') return sessionNotFound(res)
+    const single = messages.length === 1 && isJSONRPCRequest(messages[0]!) ? messages[0].id : null
+    const resolution = await resolveCaller(req.headers.authorization, record)
+    if (refuse(req, res, resolution, single) || resolution.kind !== 'ok') return
     const refused = await needsCredentials(messages, resolution.identity)
-    if (refused !== false) return sendUnauthorized(req, res, undefined, refused)
+    if (refused !== false) {
+      return sendUnauthorized(req, res, undefined, refused, 'Authentication required: send Authorization: Bearer <token> from the login tool')
+    }
 
     let mcpSessionId: string | undefined
+    let label = record?.data.client
+    if (initialize) label = clientLabel((messages[0] as { params?: { clientInfo?: unknown } }).params?.clientInfo)
     if (stateful && initialize) {
-      const created = await records.create(resolution.identity.record?.userId)
+      const created = await records.create(resolution.identity.record?.userId, label)
       mcpSessionId = created.record.id
-      localFor(mcpSessionId)
       res.setHeader('mcp-session-id', created.token)
     } else if (record !== undefined) {
       mcpSessionId = record.id
       localFor(record.id).boundSessionId = record.data.boundSessionId
       await records.touch(record)
     }
-    await serve(req, res, parsed.raw, messages, resolution.identity, mcpSessionId)
+    const address = req.socket.remoteAddress
+    const client: PikkuClientInfo = address === undefined ? (label === undefined ? {} : { label }) : label === undefined ? { address } : { address, label }
+    await serve(req, res, parsed.raw, messages, resolution.identity, record, mcpSessionId, client)
   }
 
   const handleDelete = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -459,9 +513,8 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     }
     const record = await records.load(sessionId)
     if (record === undefined) return sessionNotFound(res)
-    const resolution = await resolveIdentity(req, record)
-    if (resolution.kind === 'invalid-token') return sendUnauthorized(req, res, 'invalid_token', null)
-    if (resolution.kind === 'not-yours') return sessionNotFound(res)
+    // Ending a session someone is bound to takes their credential, like using it.
+    if (refuse(req, res, await resolveCaller(req.headers.authorization, record), null)) return
     await records.delete(record.id, 'cleared')
     await endLocal(record.id, record.data.boundSessionId)
     res.writeHead(200)
@@ -469,15 +522,16 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   }
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const origin = req.headers.origin
-    if (origin !== undefined && !allowedOrigins.has(origin)) {
-      sendJsonRpcError(res, 403, errorTable.FORBIDDEN.jsonRpc, `Origin ${origin} is not allowed to use this MCP endpoint`)
+    const refusal = origin.hostRefusal(req) ?? origin.originRefusal(req)
+    if (refusal !== undefined) {
+      sendJsonRpcError(res, 403, errorTable.FORBIDDEN.jsonRpc, refusal)
       return
     }
     const allow = stateful ? 'POST, DELETE' : 'POST'
-    if (origin !== undefined) {
+    const pageOrigin = req.headers.origin
+    if (pageOrigin !== undefined) {
       // An allowed browser origin may read the answers, including the session id and challenges.
-      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('access-control-allow-origin', pageOrigin)
       res.setHeader('vary', 'origin')
       res.setHeader('access-control-expose-headers', 'mcp-session-id, www-authenticate')
       if (req.method === 'OPTIONS') {
@@ -502,9 +556,18 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       res.end()
       return
     }
-    const body = JSON.stringify(protectedResourceMetadata({ resource: resourceFor(req), authorizationServers, resourceName }))
+    // Any page may read the metadata (no Origin check), but a rebinding Host is refused here too.
+    const hostRefusal = origin.hostRefusal(req)
+    const resource = hostRefusal === undefined ? origin.resourceFor(req) : undefined
+    if (resource === undefined) {
+      const message = hostRefusal ?? 'The Host header is missing or malformed, and no resourceUrl is configured'
+      res.writeHead(hostRefusal === undefined ? 400 : 403, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
+      res.end(req.method === 'HEAD' ? undefined : JSON.stringify({ error: hostRefusal === undefined ? 'invalid_request' : 'forbidden', error_description: message }))
+      return
+    }
+    const body = JSON.stringify(protectedResourceMetadata({ resource, authorizationServers, resourceName }))
     // Public metadata: any origin may read it, as browser-based MCP clients must.
-    res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'max-age=3600', 'access-control-allow-origin': '*' })
+    res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': METADATA_CACHE, 'access-control-allow-origin': '*' })
     res.end(req.method === 'HEAD' ? undefined : body)
   }
 
@@ -534,6 +597,9 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     sweep,
     get openTransports() {
       return openTransports
+    },
+    get anonymousSessions() {
+      return records.anonymousCount
     },
     async close() {
       if (timer !== undefined) clearInterval(timer)

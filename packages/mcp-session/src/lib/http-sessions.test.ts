@@ -1,62 +1,25 @@
 import { request } from 'node:http'
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
 import { createSessionManager, errorTable, pikkuPermission, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createMCPHTTPHandler, mcpSessionStorageId } from '../index.js'
 import {
   ALICE,
   BOB,
-  connectClient,
   createTestApp,
-  ROOT,
+  httpStatusOf,
+  perTest,
   rawPost,
+  ROOT,
+  rpcErrorOf,
+  startHTTPServer,
   startTestServer,
-  type TestApp,
-  type TestClient,
-  type TestServer,
   tokenOf,
 } from './test-app.test-support.js'
 
-const cleanups: (() => Promise<unknown>)[] = []
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
-})
-
-async function setup(options: Parameters<typeof startTestServer>[1] = {}): Promise<{ app: TestApp; server: TestServer }> {
-  const app = createTestApp()
-  const server = await startTestServer(app, options)
-  cleanups.push(() => server.close())
-  return { app, server }
-}
-
-async function client(mcpUrl: string, options: Parameters<typeof connectClient>[1] = {}): Promise<TestClient> {
-  const connected = await connectClient(mcpUrl, options)
-  cleanups.push(() => connected.close())
-  return connected
-}
-
-async function httpStatusOf(promise: Promise<unknown>): Promise<number | undefined> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof StreamableHTTPError) return error.code
-    throw error
-  }
-  throw new Error('expected the request to fail')
-}
-
-async function rpcErrorOf(promise: Promise<unknown>): Promise<McpError> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof McpError) return error
-    throw error
-  }
-  throw new Error('expected a JSON-RPC error')
-}
+const { setup, client, defer } = perTest()
 
 const ANONYMOUS_TOOLS = ['broken', 'getPublicData', 'login', 'missing', 'shout', 'slow']
 
@@ -91,12 +54,20 @@ describe('tools from functions', () => {
     expect(JSON.parse((result.content[0] as { text: string }).text)).toEqual({ greeting: 'hello stranger' })
   })
 
-  it('reports invalid input as a tool error the model can read, with the issues', async () => {
-    const { server } = await setup()
+  it('answers arguments the function schema refuses with -32602 Invalid params and the message an HTTP 400 carries', async () => {
+    const { server, app } = await setup()
     const agent = await client(server.mcpUrl)
-    const result = await agent.call('login', { email: 'not-an-email', password: 'x' })
-    expect(result.isError).toBe(true)
-    expect(result.structuredContent).toMatchObject({ error: { code: 'BAD_REQUEST' } })
+    const error = await rpcErrorOf(agent.call('login', { email: 'not-an-email', password: 'x' }))
+    expect(error.code).toBe(-32602)
+    // The same function over HTTP, with the same input: the same message and issues.
+    const http = await startHTTPServer(app)
+    defer(() => http.close())
+    const response = await fetch(`${http.url}/rpc/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'not-an-email', password: 'x' }) })
+    expect(response.status).toBe(400)
+    const { error: httpError } = (await response.json()) as { error: { message: string; details: unknown } }
+    expect(httpError.message).toMatch(/^Invalid input: email: /)
+    expect(error.message).toBe(`MCP error -32602: ${httpError.message}`)
+    expect(error.data).toEqual({ code: 'BAD_REQUEST', message: httpError.message, details: httpError.details })
   })
 
   it('reports a wrong password as a JSON-RPC unauthorized error, never as -32603', async () => {
@@ -251,7 +222,7 @@ describe('bearer tokens from @pikku/middleware-http-session', () => {
     const app = createTestApp({ clock, issueToken: (session) => httpSessions!.jwtFor(session).sign() })
     httpSessions = createHTTPSessions({ sessions: app.sessions, cookie: false, csrf: false, jwt: { secrets: ['a-test-secret-of-at-least-32-bytes!!'] } })
     const server = await startTestServer(app, { authenticateToken: (token) => httpSessions!.authenticateToken(token) })
-    cleanups.push(() => server.close())
+    defer(() => server.close())
 
     const first = await client(server.mcpUrl)
     const jwt = tokenOf(await first.call('login', ALICE))
@@ -282,7 +253,7 @@ describe('permissions', () => {
     const notAlice = pikkuPermission(async (_services, _data, wire) => (await wire.session.get())?.userId !== 'u-alice')
     const app = createTestApp({ permissions: notAlice })
     const server = await startTestServer(app)
-    cleanups.push(() => server.close())
+    defer(() => server.close())
     const alice = await client(server.mcpUrl)
     await alice.call('login', ALICE)
     expect(await alice.toolNames()).toEqual([])
@@ -311,7 +282,7 @@ describe('store outages', () => {
       get: (id) => (failing ? Promise.reject(new Error('connection refused')) : app.store.get(id)),
     }
     const server = await startTestServer({ ...app, sessions: createSessionManager({ store: flaky, clock: app.clock.now }) })
-    cleanups.push(() => server.close())
+    defer(() => server.close())
     const agent = await client(server.mcpUrl)
     await agent.call('login', ALICE)
     failing = true
@@ -387,6 +358,8 @@ describe('ending sessions', () => {
   it('activity keeps an MCP session alive, renewing the store at most once per renewal interval', async () => {
     const { server, app } = await setup({ idleTimeout: 10 * 60_000, renewalInterval: 60_000 })
     const agent = await client(server.mcpUrl)
+    // Bound to a user, so kept in the store (an anonymous one lives in memory).
+    await agent.call('login', ALICE)
     const storageId = mcpSessionStorageId(agent.transport.sessionId!)
     const created = (await app.store.get(storageId))!.lastActiveAt
     app.clock.advance(30_000)
@@ -441,11 +414,11 @@ describe('several server processes sharing one store', () => {
   it('an MCP session started on one server is served by another that shares the store', async () => {
     const app = createTestApp()
     const one = await startTestServer(app)
-    cleanups.push(() => one.close())
+    defer(() => one.close())
     // A second server: its own runner, manager and handler, only the store (and clock) shared.
     const other = createTestApp({ clock: app.clock, store: app.store })
     const two = await startTestServer(other)
-    cleanups.push(() => two.close())
+    defer(() => two.close())
 
     const first = await client(one.mcpUrl)
     await first.call('login', ALICE)
@@ -549,7 +522,8 @@ describe('the HTTP endpoint', () => {
       req.on('error', reject)
       req.end(body)
     })
-    expect(answer).toEqual({ status: 401, challenge: 'Bearer resource_metadata="http://localhost/.well-known/oauth-protected-resource"' })
+    // A loopback server answers to loopback names only (DNS-rebinding defence): refused, nothing reflected.
+    expect(answer).toEqual({ status: 403, challenge: undefined })
   })
 
   it('answers with plain JSON instead of an SSE stream when jsonResponse is set', async () => {
@@ -598,7 +572,12 @@ describe('the HTTP endpoint', () => {
   it('refuses misconfiguration when the handler is created, saying what to change', () => {
     const app = createTestApp()
     const base = { mcp: app.mcp, runner: app.runner, sessions: app.sessions, sweepInterval: 0 }
-    expect(() => createMCPHTTPHandler({ ...base, allowedOrigins: ['https://app.example.com/'] })).toThrow('allowedOrigins entries are origins')
+    // One origin parser (@pikku/http's): a trailing slash is an origin, a path is not.
+    expect(() => createMCPHTTPHandler({ ...base, allowedOrigins: ['https://app.example.com/'] })).not.toThrow()
+    expect(() => createMCPHTTPHandler({ ...base, allowedOrigins: ['https://app.example.com/app'] })).toThrow('allowedOrigins[0] must be an origin')
+    expect(() => createMCPHTTPHandler({ ...base, anonymousSessions: { max: 0 } })).toThrow('anonymousSessions.max must be a whole number')
+    expect(() => createMCPHTTPHandler({ ...base, anonymousSessions: { idleTimeout: -1 } })).toThrow('anonymousSessions.idleTimeout must be a positive number')
+    expect(() => createMCPHTTPHandler({ ...base, loopback: 'yes' as never })).toThrow('loopback must be true, false or left out')
     expect(() => createMCPHTTPHandler({ ...base, path: 'mcp' })).toThrow("path must start with '/'")
     expect(() => createMCPHTTPHandler({ ...base, idleTimeout: 1_000, renewalInterval: 5_000 })).toThrow('renewalInterval must be')
     expect(() => createMCPHTTPHandler({ ...base, resourceUrl: '/mcp' })).toThrow('resourceUrl must be an absolute URL')

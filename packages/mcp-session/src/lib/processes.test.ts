@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { type CoreUserSession, createSessionManager, errorTable, type SessionManager, type SessionStore } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { build } from 'tsup'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ALICE, connectClient, createTestApp, startTestServer, tokenOf } from './test-app.test-support.js'
+import { ALICE, connectClient, createTestApp, rpcErrorOf, startTestServer, tokenOf } from './test-app.test-support.js'
 
 // Real processes: the stdio server spawned by the SDK's StdioClientTransport, and a second HTTP
 // server process sharing a SQLite session file with a server in this process.
@@ -77,15 +77,7 @@ async function stdioClient(env: Record<string, string>): Promise<Client> {
   return client
 }
 
-async function rpcCode(promise: Promise<unknown>): Promise<number> {
-  try {
-    await promise
-  } catch (error) {
-    if (error instanceof McpError) return error.code
-    throw error
-  }
-  throw new Error('expected a JSON-RPC error')
-}
+const rpcCode = async (promise: Promise<unknown>): Promise<number> => (await rpcErrorOf(promise)).code
 
 const names = async (client: Client): Promise<string[]> => (await client.listTools()).tools.map((tool) => tool.name).sort()
 

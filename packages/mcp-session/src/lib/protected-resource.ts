@@ -32,9 +32,11 @@ export function protectedResourceMetadataUrl(resource: string): string {
 /**
  * The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3, RFC 9728 section 5.1). `error` is
  * set only when a token was offered and refused; a request without one gets the bare challenge.
+ * Without a metadata URL (no resource URL is known) the challenge names none.
  */
-export function bearerChallenge(metadataUrl: string, error?: 'invalid_token' | 'invalid_request'): string {
-  const parts = [`resource_metadata="${metadataUrl}"`]
+export function bearerChallenge(metadataUrl: string | undefined, error?: 'invalid_token' | 'invalid_request'): string {
+  const parts: string[] = []
+  if (metadataUrl !== undefined) parts.push(`resource_metadata="${metadataUrl}"`)
   if (error !== undefined) parts.push(`error="${error}"`)
-  return `Bearer ${parts.join(', ')}`
+  return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`
 }

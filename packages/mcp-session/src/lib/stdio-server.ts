@@ -3,6 +3,7 @@ import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
 import type { Logger, Runner, SessionManager, UserSession } from '@pikku/core'
+import { guardRequestParams } from './argument-validation.js'
 import type { AuthenticateToken } from './http-handler.js'
 import { ANONYMOUS, createToolRuntime, createToolServer, type MCPIdentity } from './tool-server.js'
 import type { MCPTools } from './tools.js'
@@ -105,6 +106,7 @@ export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioS
       bound = undefined
     })())
   await server.connect(transport)
+  guardRequestParams(transport, (error) => runtime.logger.warn('checking an MCP request failed', { error }))
 
   // Requests received and not yet answered, so that closing waits for them (for a while).
   const inFlight = new Set<string | number>()

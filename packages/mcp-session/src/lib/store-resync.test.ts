@@ -22,7 +22,7 @@ function createLossyStore(clock: TestClock): SessionStore & { loseEventsOf(id: s
     subscribe(listener) {
       listeners.add(listener)
       const unsubscribe = inner.subscribe((event) => {
-        if (event.type === 'resync' || !lost.has(event.id)) listener(event)
+        if (!('id' in event) || !lost.has(event.id)) listener(event)
       })
       return () => {
         listeners.delete(listener)

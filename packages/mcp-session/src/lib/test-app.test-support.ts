@@ -1,14 +1,15 @@
-import { createServer, type Server } from 'node:http'
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
 import {
   type CoreUserSession,
   createMemoryStore,
   createRunner,
   createSessionManager,
   NotFoundError,
+  type PikkuMiddleware,
   pikkuFunc,
   pikkuPermission,
   type PermissionSpec,
@@ -21,6 +22,8 @@ import {
   UnauthorizedError,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { createHTTPHandler, toNodeListener } from '@pikku/http'
+import { afterEach } from 'vitest'
 import { z } from 'zod'
 import { createMCPHTTPHandler, type MCPHTTPHandler, type MCPHTTPHandlerOptions } from './http-handler.js'
 import { type MCPTools, wireMCP } from './tools.js'
@@ -160,6 +163,8 @@ export interface TestAppOptions {
   issueToken?: (session: SessionState) => Promise<string | undefined>
   /** The runner's global permissions. */
   permissions?: PermissionSpec<unknown>
+  /** The runner's global middleware (tests read the wire of calls with it). */
+  middleware?: PikkuMiddleware[]
 }
 
 export function createTestApp(options: TestAppOptions = {}): TestApp {
@@ -171,6 +176,7 @@ export function createTestApp(options: TestAppOptions = {}): TestApp {
     services: {},
     logger: silentLogger,
     ...(options.permissions === undefined ? {} : { permissions: options.permissions }),
+    ...(options.middleware === undefined ? {} : { middleware: options.middleware }),
     wireServices: (_services, wire) =>
       ({ sessionToken: async () => (options.issueToken === undefined ? wire.session.pending?.token : options.issueToken(wire.session)) }) as Partial<object>,
   })
@@ -211,6 +217,20 @@ export async function startTestServer(app: TestApp, options: Partial<MCPHTTPHand
     server,
     async close() {
       await handler.close()
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+/** The same functions over plain HTTP (`POST /rpc/<tool name>`), to compare answers with MCP's. */
+export async function startHTTPServer(app: TestApp): Promise<{ url: string; close(): Promise<void> }> {
+  const functions = Object.fromEntries([...app.mcp.tools].map(([name, tool]) => [name, tool.func]))
+  const server = createServer(toNodeListener(createHTTPHandler({ runner: app.runner, routes: [], rpc: { path: '/rpc', functions } })))
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    async close() {
       server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
@@ -270,4 +290,84 @@ export function tokenOf(result: CallToolResult): string {
   const token = (result.structuredContent as { token?: unknown } | undefined)?.token
   if (typeof token !== 'string') throw new Error(`login returned no token: ${JSON.stringify(result)}`)
   return token
+}
+
+/** The HTTP status of a request the SDK client made that failed at the HTTP level. */
+export async function httpStatusOf(promise: Promise<unknown>): Promise<number | undefined> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof StreamableHTTPError) return error.code
+    throw error
+  }
+  throw new Error('expected the request to fail')
+}
+
+/** The JSON-RPC error a request the SDK client made was answered with. */
+export async function rpcErrorOf(promise: Promise<unknown>): Promise<McpError> {
+  try {
+    await promise
+  } catch (error) {
+    if (error instanceof McpError) return error
+    throw error
+  }
+  throw new Error('expected a JSON-RPC error')
+}
+
+/** A request with headers fetch cannot set (Host), through node:http. */
+export function rawRequest(
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers ?? {} }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (chunk: Buffer) => chunks.push(chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
+      res.on('error', reject)
+    })
+    req.on('error', reject)
+    req.end(options.body)
+  })
+}
+
+/** An initialize request body, as a client that says who it is sends one. */
+export function initializeBody(clientInfo: unknown = { name: 'raw-test', version: '1' }): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo } })
+}
+
+/** The JSON-RPC message in a response body, whether it came as JSON or as one SSE event. */
+export function jsonRpcOf(text: string): { id?: unknown; result?: Record<string, unknown>; error?: { code: number; message: string; data?: unknown } } {
+  const line = text.split('\n').find((candidate) => candidate.startsWith('data: '))
+  return JSON.parse(line === undefined ? text : line.slice('data: '.length)) as ReturnType<typeof jsonRpcOf>
+}
+
+/**
+ * Test servers and clients for one test file, all closed after each test (in reverse order).
+ * Call at the top level of the file: it registers the `afterEach`.
+ */
+export function perTest(): {
+  setup(options?: Partial<MCPHTTPHandlerOptions>, app?: TestApp): Promise<{ app: TestApp; server: TestServer }>
+  client(mcpUrl: string, options?: Parameters<typeof connectClient>[1]): Promise<TestClient>
+  defer(cleanup: () => Promise<unknown>): void
+} {
+  const cleanups: (() => Promise<unknown>)[] = []
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined)
+  })
+  return {
+    async setup(options = {}, app = createTestApp()) {
+      const server = await startTestServer(app, options)
+      cleanups.push(() => server.close())
+      return { app, server }
+    },
+    async client(mcpUrl, options = {}) {
+      const connected = await connectClient(mcpUrl, options)
+      cleanups.push(() => connected.close())
+      return connected
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup)
+    },
+  }
 }

@@ -3,15 +3,17 @@ import {
   CallToolRequestSchema,
   type CallToolResult,
   ErrorCode,
+  type Implementation,
   ListToolsRequestSchema,
-  McpError,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import {
   checkPermissions,
   errorTable,
+  ForbiddenError,
   type Logger,
+  type PikkuClientInfo,
   type PikkuMiddleware,
   type PikkuWire,
   type PublicError,
@@ -23,6 +25,9 @@ import {
   toPublicError,
   type UserSession,
 } from '@pikku/core'
+import { toolInput } from './argument-validation.js'
+import { clientLabel } from './client-label.js'
+import { ProtocolError } from './protocol-error.js'
 import type { MCPTool, MCPTools } from './tools.js'
 import type { MCPWireInfo, MCPTransportKind, MCPCredentialSource } from './mcp-wire.js'
 
@@ -49,8 +54,18 @@ export interface ToolServerContext {
   readonly transport: MCPTransportKind
   /** The caller's identity, resolved from credentials for this request. */
   identity(): Promise<MCPIdentity>
+  /**
+   * The user a login in this call may bind, if only one may (the owner of a bound MCP session).
+   * A login as anyone else is refused before anything is stored.
+   */
+  loginUser?(): string | undefined
   /** Called after a tool call's session changes were persisted (login, logout, renewal…). */
   committed?(result: SessionCommitResult, before: MCPIdentity): Promise<void>
+  /**
+   * Who the client is, for `wire.client`. @default the label of the client that initialized this
+   * server (stdio), no address
+   */
+  client?: PikkuClientInfo
 }
 
 export function createToolRuntime(mcp: MCPTools, runner: Runner, sessions: SessionManager<UserSession>, logger?: Logger): ToolRuntime {
@@ -66,8 +81,9 @@ export function createToolRuntime(mcp: MCPTools, runner: Runner, sessions: Sessi
   return { mcp, runner, sessions, logger: logger ?? runner.logger, validator: new AjvJsonSchemaValidator() }
 }
 
-function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo): PikkuWire {
-  return { protocol: 'mcp', session: runtime.sessions.createState(identity.record), mcp: info }
+function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo, client?: PikkuClientInfo): PikkuWire {
+  const session = runtime.sessions.createState(identity.record)
+  return client === undefined ? { protocol: 'mcp', session, mcp: info } : { protocol: 'mcp', session, mcp: info, client }
 }
 
 /**
@@ -121,9 +137,10 @@ const PROTOCOL_ERRORS: ReadonlySet<PublicError['code']> = new Set(['UNAUTHORIZED
 
 /** Maps a core error to an MCP tool error result, or throws it as a JSON-RPC error. */
 export function toToolError(error: unknown, logger: Logger): CallToolResult {
+  if (error instanceof ProtocolError) throw error
   const publicError = toPublicError(error, logger)
   if (PROTOCOL_ERRORS.has(publicError.code)) {
-    throw new McpError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+    throw new ProtocolError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
   }
   const suffix = publicError.id === undefined ? '' : ` (error id ${publicError.id})`
   return {
@@ -145,11 +162,14 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
     },
   )
 
+  // stdio: the client that initialized this very server; HTTP: what the handler knows.
+  const client = (): PikkuClientInfo | undefined => context.client ?? labelled(server.getClientVersion())
+
   server.setRequestHandler(ListToolsRequestSchema, async () => {
     const identity = await resolve(context, logger)
     const tools: Tool[] = []
     for (const tool of mcp.tools.values()) {
-      const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via })
+      const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via }, client())
       if (await isToolVisible(runtime, tool, wire)) tools.push(describeTool(tool))
     }
     return { tools }
@@ -157,14 +177,21 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
 
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const tool = mcp.tools.get(request.params.name)
-    if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
+    if (tool === undefined) throw new ProtocolError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
     const identity = await resolve(context, logger)
-    const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via })
-    const args = request.params.arguments
-    const data = tool.wrapsInput ? args?.['input'] : args
+    const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via }, client())
+    // A caller without the session the function needs learns that first (the runner's order);
+    // anyone else with arguments the function's schema refuses gets -32602, never -32603.
+    const data = tool.func.auth && identity.record === undefined ? argumentsOf(tool, request.params.arguments) : await toolInput(tool, request.params.arguments)
     // Outermost middleware: persist what the call did before the response is sent.
     const persist: PikkuMiddleware = async (_services, callWire, next) => {
       await next()
+      const only = context.loginUser?.()
+      const pendingUser = callWire.session.pending === undefined ? undefined : callWire.session.current?.userId
+      if (only !== undefined && pendingUser !== undefined && pendingUser !== only) {
+        // Nothing is stored: the login's session (and its token in the result) is dropped.
+        throw new ForbiddenError('This MCP session belongs to another user: start a new MCP session (initialize) to log in as someone else')
+      }
       const result = await runtime.sessions.commit(callWire.session)
       await context.committed?.(result, identity)
     }
@@ -178,11 +205,20 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
   return server
 }
 
+function argumentsOf(tool: MCPTool, args: Record<string, unknown> | undefined): unknown {
+  return tool.wrapsInput ? args?.['input'] : args
+}
+
+function labelled(implementation: Implementation | undefined): PikkuClientInfo | undefined {
+  const label = clientLabel(implementation)
+  return label === undefined ? undefined : { label }
+}
+
 async function resolve(context: ToolServerContext, logger: Logger): Promise<MCPIdentity> {
   try {
     return await context.identity()
   } catch (error) {
     const publicError = toPublicError(error, logger)
-    throw new McpError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+    throw new ProtocolError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
   }
 }

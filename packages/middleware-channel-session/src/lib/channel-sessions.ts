@@ -141,6 +141,9 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   const index = new Map<string, Set<Binding>>()
   const activeGrants = new Set<Grant>()
   let closed = false
+  // Between the store's `interrupted` and `resync`: a revocation may not reach this process, so no
+  // connection's session is trusted without asking the store.
+  let interrupted = false
 
   const bind = (binding: Binding, record: SessionRecord<UserSession>): void => {
     if (binding.id !== record.id) {
@@ -287,7 +290,15 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
       case 'changed':
         sessionChanged(event.id, event.version, event.expiresAt)
         return
+      case 'interrupted':
+        // Until the resync, every message reloads its session first (and fails while the store is
+        // unreachable): a logout elsewhere must never be answered with the user's data meanwhile.
+        if (!interrupted) logger.warn('session store events interrupted; connected sessions are re-checked before each message until they resume')
+        interrupted = true
+        return
       case 'resync':
+        if (interrupted) logger.info('session store events resumed; re-checking connected sessions once')
+        interrupted = false
         // Events were lost while the store's delivery was down: one read per connected session
         // (not per connection, not per message) finds the revocations and changes it missed.
         for (const grant of activeGrants) grant.recheck = true
@@ -314,7 +325,10 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     return found.record
   }
 
-  /** Reloads the connection's session from the store (after a change elsewhere, or at expiry). */
+  /**
+   * Reloads the connection's session from the store (after a change elsewhere, at expiry, or before
+   * every message while the store's events are interrupted).
+   */
   const reload = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
     const id = binding.id!
     const record = await sessions.loadById(id)
@@ -389,7 +403,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     const binding = bindings.get(state)
     // Not a connection of ours (another protocol, or a channel without this handler).
     if (binding === undefined) return next()
-    if (binding.id !== undefined && (binding.stale || clock() >= binding.expiresAt)) {
+    if (binding.id !== undefined && (interrupted || binding.stale || clock() >= binding.expiresAt)) {
       return reload(binding, state).then(() => next().then(binding.succeeded, binding.failed))
     }
     return next().then(binding.succeeded, binding.failed)
@@ -402,7 +416,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     beforeCall(connection) {
       const state = connection.session
       const binding = bindings.get(state)
-      if (binding === undefined || binding.id === undefined || !(binding.stale || clock() >= binding.expiresAt)) return undefined
+      if (binding === undefined || binding.id === undefined || !(interrupted || binding.stale || clock() >= binding.expiresAt)) return undefined
       return reload(binding, state)
     },
 

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net'
 import { createChannelServer, wireChannel } from '@pikku/channel'
 import { connectTestClient } from '@pikku/channel/testing'
-import { createMemoryStore, createRunner, silentLogger, type SessionEventListener, type SessionStore } from '@pikku/core'
+import { createMemoryStore, createRunner, createSessionEventBus, silentLogger, type SessionStore } from '@pikku/core'
 import type { TestClock } from '@pikku/core/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createChannelSessions, type ChannelCredentials } from './channel-sessions.js'
@@ -9,11 +9,14 @@ import { functions, PER_MESSAGE, sessionHandlerFor, startTestApp, waitFor, type 
 
 /**
  * A store that loses the events of chosen sessions, as Redis pub/sub and PostgreSQL NOTIFY do while
- * a subscriber is disconnected, and then resyncs as they do once delivery is back.
+ * a subscriber is disconnected, says so as they do once they notice, and then resyncs as they do
+ * once delivery is back.
  */
 interface LossyStore extends SessionStore {
   /** From now on, events about this session never reach subscribers. */
   loseEventsOf(id: string): void
+  /** Tells subscribers that delivery is interrupted (through the event bus real stores use). */
+  interrupt(): void
   /** Tells subscribers that delivery resumed after a gap. */
   resync(): void
   /** Makes every read fail, as while the backend is unreachable. */
@@ -25,7 +28,9 @@ interface LossyStore extends SessionStore {
 function createLossyStore(clock: TestClock): LossyStore {
   const inner = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
   const lost = new Set<string>()
-  const listeners = new Set<SessionEventListener>()
+  // Gap events go through core's bus, as in the Redis and PostgreSQL stores: once per gap, and
+  // replayed to a listener that subscribes during one.
+  const gaps = createSessionEventBus()
   let reads = 0
   return {
     ...inner,
@@ -35,20 +40,23 @@ function createLossyStore(clock: TestClock): LossyStore {
       return this.down ? Promise.reject(new Error('connection refused')) : inner.get(id)
     },
     subscribe(listener) {
-      listeners.add(listener)
+      const stopGaps = gaps.subscribe(listener)
       const unsubscribe = inner.subscribe((event) => {
-        if (event.type === 'resync' || !lost.has(event.id)) listener(event)
+        if (!('id' in event) || !lost.has(event.id)) listener(event)
       })
       return () => {
-        listeners.delete(listener)
+        stopGaps()
         unsubscribe()
       }
     },
     loseEventsOf(id) {
       lost.add(id)
     },
+    interrupt() {
+      gaps.publish({ type: 'interrupted' })
+    },
     resync() {
-      for (const listener of [...listeners]) listener({ type: 'resync' })
+      gaps.publish({ type: 'resync' })
     },
     get reads() {
       return reads
@@ -61,8 +69,15 @@ let store: LossyStore
 
 let perMessage: PerMessage = 'call hooks'
 
-async function start(): Promise<void> {
-  app = await startTestApp({ perMessage, store: (clock) => (store = createLossyStore(clock)) })
+async function start(options: { interruptedFromTheStart?: boolean } = {}): Promise<void> {
+  app = await startTestApp({
+    perMessage,
+    store: (clock) => {
+      store = createLossyStore(clock)
+      if (options.interruptedFromTheStart === true) store.interrupt()
+      return store
+    },
+  })
 }
 
 async function sessionIdOf(userId: string): Promise<string> {
@@ -169,6 +184,95 @@ describe.each(PER_MESSAGE)('per message through the %s', (mode) => {
         await channels.close()
         channelSessions.close()
       }
+    })
+  })
+
+  describe('while the store says its events are interrupted', () => {
+    it('a session revoked during the interruption is refused at the next message, never served as the user', async () => {
+      await start()
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      const aliceId = await sessionIdOf('alice')
+      store.interrupt()
+      // Logged out on another server; the news cannot arrive.
+      store.loseEventsOf(aliceId)
+      expect(await store.delete(aliceId, 'cleared')).toBe(true)
+
+      const reply = await socket.call('whoAmI')
+      expect(reply.error?.code).toBe('UNAUTHORIZED')
+      expect(reply.result).toBeUndefined()
+      expect(await socket.nextEvent('session', 1_000)).toEqual({ event: 'session', data: { state: 'cleared' } })
+      expect((await socket.call('maybeMe')).result).toBeNull()
+      expect(app.channelSessions.boundSessionCount).toBe(0)
+    })
+
+    it('messages fail with SERVICE_UNAVAILABLE while the store is unreachable too, and are served again once it answers', async () => {
+      await start()
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      store.interrupt()
+      store.down = true
+      expect((await socket.call('whoAmI')).error?.code).toBe('SERVICE_UNAVAILABLE')
+      expect((await socket.call('maybeMe')).error?.code).toBe('SERVICE_UNAVAILABLE')
+      store.down = false
+      expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      // An outage is not a logout: the connection keeps its session.
+      expect(socket.events).toEqual([])
+      expect(app.channelSessions.boundSessionCount).toBe(1)
+    })
+
+    it('a change made elsewhere during the interruption is seen by the next message, without waiting for the resync', async () => {
+      await start()
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      store.interrupt()
+      store.loseEventsOf(await sessionIdOf('alice'))
+      expect((await app.http('POST', '/rename', { cookie: alice.cookie, body: { name: 'renamed over HTTP' } })).status).toBe(200)
+      expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice', name: 'renamed over HTTP' })
+    })
+
+    it('reads the store once per message only until the resync; after it, one read per session and none per message', async () => {
+      await start()
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      let readsBefore = store.reads
+      for (let i = 0; i < 3; i++) expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      expect(store.reads - readsBefore).toBe(0)
+
+      store.interrupt()
+      readsBefore = store.reads
+      for (let i = 0; i < 3; i++) expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      expect(store.reads - readsBefore).toBe(3)
+
+      store.resync()
+      await waitFor(() => store.reads === readsBefore + 4)
+      readsBefore = store.reads
+      for (let i = 0; i < 3; i++) expect((await socket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      expect(store.reads - readsBefore).toBe(0)
+    })
+
+    it('a revocation missed during the interruption and not yet asked about is found by the resync', async () => {
+      await start()
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      store.interrupt()
+      const aliceId = await sessionIdOf('alice')
+      store.loseEventsOf(aliceId)
+      await store.delete(aliceId, 'revoked')
+      store.resync()
+      expect(await socket.nextEvent('session', 1_000)).toEqual({ event: 'session', data: { state: 'cleared' } })
+      expect((await socket.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
+    })
+
+    it('a handler created while the store is already interrupted trusts no session until the resync', async () => {
+      await start({ interruptedFromTheStart: true })
+      const alice = await app.httpLogin('alice')
+      const socket = await app.connect({ headers: { cookie: alice.cookie }, origin: app.origin })
+      const aliceId = await sessionIdOf('alice')
+      store.loseEventsOf(aliceId)
+      await store.delete(aliceId, 'revoked')
+      expect((await socket.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
     })
   })
 })

@@ -2,7 +2,7 @@ import { hashSessionToken } from '@pikku/core'
 import { EncryptJWT, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forgeToken, tamper, unsignedToken } from './testing/forge-token.js'
-import { ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
 
 /**
  * Every kind of bad credential means "no session": a sessionless route answers normally, an auth
@@ -25,12 +25,12 @@ beforeAll(async () => {
   const client = app.client()
   const expiring = await client.post('/login', ALICE)
   expiredToken = expiring.body.token
-  expiredCookie = (await client.cookie('pikku-session'))!
+  expiredCookie = (await client.cookie(SESSION_COOKIE))!
   retiredApp.clock.advance(5 * HOUR) // both the token (1 h) and the session (4 h idle) are expired now
 
   const revoked = app.client()
   revokedToken = (await revoked.post('/login', ALICE)).body.token
-  revokedCookie = (await revoked.cookie('pikku-session'))!
+  revokedCookie = (await revoked.cookie(SESSION_COOKIE))!
   expect((await revoked.post('/logout')).status).toBe(200)
 
   const retired = retiredApp.client()
@@ -38,7 +38,7 @@ beforeAll(async () => {
 
   const alice = app.client()
   await alice.post('/login', ALICE)
-  aliceCookie = (await alice.cookie('pikku-session'))!
+  aliceCookie = (await alice.cookie(SESSION_COOKIE))!
   aliceSid = hashSessionToken(aliceCookie)
 })
 
@@ -66,20 +66,20 @@ async function expectNoSession(headers: Record<string, string>, challenge: 'none
 
 describe('bad cookies are "no session"', () => {
   it('a good cookie works (the control case)', async () => {
-    const response = await app.client().get('/profile', { headers: { cookie: `pikku-session=${aliceCookie}` }, withoutJar: true })
+    const response = await app.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${aliceCookie}` }, withoutJar: true })
     expect(response.status).toBe(200)
   })
   it('missing', () => expectNoSession({}, 'none'))
-  it('malformed Cookie header', () => expectNoSession({ cookie: 'pikku-session' }, 'none'))
+  it('malformed Cookie header', () => expectNoSession({ cookie: SESSION_COOKIE }, 'none'))
   it('malformed Cookie header with only separators', () => expectNoSession({ cookie: ';;=;= ;' }, 'none'))
-  it('percent-garbage value', () => expectNoSession({ cookie: 'pikku-session=%E0%A4%A' }, 'none'))
-  it('empty value', () => expectNoSession({ cookie: 'pikku-session=' }, 'none'))
-  it('tampered (one character changed)', () => expectNoSession({ cookie: `pikku-session=${aliceCookie.slice(0, -1)}${aliceCookie.endsWith('A') ? 'B' : 'A'}` }, 'none'))
-  it('unknown (well-formed random token)', () => expectNoSession({ cookie: `pikku-session=${'x'.repeat(43)}` }, 'none'))
-  it('oversized', () => expectNoSession({ cookie: `pikku-session=${'a'.repeat(5000)}` }, 'none'))
-  it('expired', () => expectNoSession({ cookie: `pikku-session=${expiredCookie}` }, 'none'))
-  it('revoked by logout', () => expectNoSession({ cookie: `pikku-session=${revokedCookie}` }, 'none'))
-  it('the storage id instead of the token', () => expectNoSession({ cookie: `pikku-session=${aliceSid}` }, 'none'))
+  it('percent-garbage value', () => expectNoSession({ cookie: `${SESSION_COOKIE}=%E0%A4%A` }, 'none'))
+  it('empty value', () => expectNoSession({ cookie: `${SESSION_COOKIE}=` }, 'none'))
+  it('tampered (one character changed)', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${aliceCookie.slice(0, -1)}${aliceCookie.endsWith('A') ? 'B' : 'A'}` }, 'none'))
+  it('unknown (well-formed random token)', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${'x'.repeat(43)}` }, 'none'))
+  it('oversized', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${'a'.repeat(5000)}` }, 'none'))
+  it('expired', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${expiredCookie}` }, 'none'))
+  it('revoked by logout', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${revokedCookie}` }, 'none'))
+  it('the storage id instead of the token', () => expectNoSession({ cookie: `${SESSION_COOKIE}=${aliceSid}` }, 'none'))
 })
 
 describe('bad bearer tokens are "no session" with error="invalid_token"', () => {

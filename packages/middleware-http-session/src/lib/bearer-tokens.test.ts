@@ -2,7 +2,7 @@ import { hashSessionToken, ServiceUnavailableError, SessionState } from '@pikku/
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHTTPSessions } from './http-sessions.js'
 import { decodePart, forgeToken } from './testing/forge-token.js'
-import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
 
 const apps: StoredApp[] = []
 const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {
@@ -20,7 +20,7 @@ async function loginToken(app: StoredApp, user = ALICE): Promise<{ token: string
   const client = app.client()
   const login = await client.post('/login', user)
   expect(login.status).toBe(200)
-  return { token: login.body.token as string, cookie: (await client.cookie('pikku-session'))! }
+  return { token: login.body.token as string, cookie: (await client.cookie(SESSION_COOKIE))! }
 }
 
 describe('bearer tokens referencing stored sessions', () => {
@@ -77,7 +77,7 @@ describe('bearer tokens referencing stored sessions', () => {
     const login = await client.post('/login', ALICE)
     const logout = await client.post('/logout', {}, { headers: { authorization: `Bearer ${login.body.token}` } })
     expect(logout.status).toBe(200)
-    expect(logout.setCookies.some((line) => line.startsWith('pikku-session=;'))).toBe(true)
+    expect(logout.setCookies.some((line) => line.startsWith(`${SESSION_COOKIE}=;`))).toBe(true)
     expect((await app.client().get('/profile', bearer(login.body.token))).status).toBe(401)
   })
 
@@ -101,7 +101,7 @@ describe('bearer tokens referencing stored sessions', () => {
     expect(ended.body).toEqual({ ended: 2 })
     expect((await app.client().get('/profile', bearer(first.token))).status).toBe(401)
     expect((await app.client().get('/profile', bearer(second.token))).status).toBe(401)
-    expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${second.cookie}` } })).status).toBe(401)
+    expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `${SESSION_COOKIE}=${second.cookie}` } })).status).toBe(401)
     expect((await app.client().get('/profile', bearer(other.token))).status).toBe(200)
   })
 
@@ -112,7 +112,7 @@ describe('bearer tokens referencing stored sessions', () => {
     const expired = await app.client().get('/profile', bearer(token))
     expect(expired.status).toBe(401)
     expect(expired.headers.get('www-authenticate')).toMatch(/invalid_token/)
-    expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${cookie}` } })).status).toBe(200)
+    expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `${SESSION_COOKIE}=${cookie}` } })).status).toBe(200)
   })
 
   it('a token already used (and remembered as verified) is still rejected once it expires', async () => {
@@ -239,12 +239,12 @@ describe('authenticate and authenticateToken (for WebSocket upgrades, MCP, CLI)'
     const admin = await loginToken(app, ADMIN)
     const headers = (values: Record<string, string>) => (name: string) => values[name]
     expect(await app.httpSessions.authenticate(headers({}))).toBeUndefined()
-    const byCookie = await app.httpSessions.authenticate(headers({ cookie: `pikku-session=${alice.cookie}` }))
+    const byCookie = await app.httpSessions.authenticate(headers({ cookie: `${SESSION_COOKIE}=${alice.cookie}` }))
     expect(byCookie).toMatchObject({ via: 'cookie', record: { userId: 'u-alice' } })
-    const both = await app.httpSessions.authenticate(headers({ cookie: `pikku-session=${alice.cookie}`, authorization: `Bearer ${admin.token}` }))
+    const both = await app.httpSessions.authenticate(headers({ cookie: `${SESSION_COOKIE}=${alice.cookie}`, authorization: `Bearer ${admin.token}` }))
     expect(both).toMatchObject({ via: 'bearer', record: { userId: 'u-admin' } })
-    expect(await app.httpSessions.authenticate(headers({ cookie: `pikku-session=${alice.cookie}`, authorization: 'Bearer junk' }))).toBeUndefined()
-    expect(await app.httpSessions.authenticate(headers({ cookie: 'pikku-session=junk' }))).toBeUndefined()
+    expect(await app.httpSessions.authenticate(headers({ cookie: `${SESSION_COOKIE}=${alice.cookie}`, authorization: 'Bearer junk' }))).toBeUndefined()
+    expect(await app.httpSessions.authenticate(headers({ cookie: `${SESSION_COOKIE}=junk` }))).toBeUndefined()
   })
 
   it('verifies one token, and rejects with ServiceUnavailableError when the store is down', async () => {
@@ -273,7 +273,7 @@ describe('authenticate and authenticateToken (for WebSocket upgrades, MCP, CLI)'
     const app = await start()
     const client = app.client()
     await client.post('/login', ALICE)
-    const state = app.sessions.createState((await app.sessions.loadByToken((await client.cookie('pikku-session'))!))!)
+    const state = app.sessions.createState((await app.sessions.loadByToken((await client.cookie(SESSION_COOKIE))!))!)
     await expect(app.httpSessions.jwtFor(state).sign({ sub: 'u-admin' })).rejects.toThrow(/the claim 'sub' is set by the session/)
   })
 

@@ -1,9 +1,9 @@
-import { createMemoryStore, createSessionManager, hashSessionToken } from '@pikku/core'
+import { createMemoryStore, createSessionManager, hashSessionToken, silentLogger } from '@pikku/core'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toFetchHandler } from '@pikku/http'
 import { createHTTPSessions } from './http-sessions.js'
-import { ADMIN, ALICE, buildHandler, HOUR, MINUTE, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ADMIN, ALICE, buildHandler, HOUR, MINUTE, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
 
 let app: StoredApp
 const apps: StoredApp[] = []
@@ -25,7 +25,7 @@ describe('stored cookie sessions', () => {
     const login = await client.post('/login', ALICE)
     expect(login.status).toBe(200)
     expect(login.body.user).toEqual({ id: 'u-alice', email: 'alice@example.com', role: 'user' })
-    const token = await client.cookie('pikku-session')
+    const token = await client.cookie(SESSION_COOKIE)
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/)
 
     const profile = await client.get('/profile')
@@ -41,10 +41,10 @@ describe('stored cookie sessions', () => {
     const logout = await client.post('/logout')
     expect(logout.status).toBe(200)
     expect(logout.body).toEqual({ success: true })
-    expect(await client.cookie('pikku-session')).toBeUndefined()
+    expect(await client.cookie(SESSION_COOKIE)).toBeUndefined()
 
     expect((await client.get('/profile')).status).toBe(401)
-    const replayed = await client.get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${token}` } })
+    const replayed = await client.get('/profile', { withoutJar: true, headers: { cookie: `${SESSION_COOKIE}=${token}` } })
     expect(replayed.status).toBe(401)
     expect(replayed.body.error.code).toBe('UNAUTHORIZED')
     expect(await app.sessions.loadByToken(token)).toBeUndefined()
@@ -56,7 +56,7 @@ describe('stored cookie sessions', () => {
     expect(login.setCookies).toHaveLength(1)
     const raw = login.setCookies[0]!
     const cookie = parseSetCookie(raw)
-    expect(cookie.name).toBe('pikku-session')
+    expect(cookie.name).toBe(SESSION_COOKIE)
     expect(cookie.value).toMatch(/^[A-Za-z0-9_-]{43}$/)
     expect(cookie.httpOnly).toBe(true)
     expect(cookie.secure).toBe(true)
@@ -72,13 +72,27 @@ describe('stored cookie sessions', () => {
     expect(await app.store.get(hashSessionToken(cookie.value!))).toMatchObject({ userId: 'u-alice' })
   })
 
-  it('uses the __Host- prefix when asked', async () => {
-    app = await start({ http: { cookie: { hostPrefix: true } } })
+  it('uses the __Host- prefix by default, so a sibling subdomain cannot plant or shadow the cookie', async () => {
+    app = await start()
     expect(app.httpSessions.cookieName).toBe('__Host-pikku-session')
     const client = app.client()
     const login = await client.post('/login', ALICE)
-    expect(login.setCookies[0]).toMatch(/^__Host-pikku-session=/)
+    expect(login.setCookies[0]).toMatch(/^__Host-pikku-session=[^;]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/)
     expect((await client.get('/profile')).body.userId).toBe('u-alice')
+    // An unprefixed cookie of the same name is another cookie: not the session.
+    const token = (await client.cookie(SESSION_COOKIE))!
+    expect((await app.client().get('/profile', { withoutJar: true, headers: { cookie: `pikku-session=${token}` } })).status).toBe(401)
+  })
+
+  it('leaves the prefix off where a browser would refuse it, or when turned off', () => {
+    const sessions = createSessionManager({ store: createMemoryStore({ sweepInterval: 0 }) })
+    const name = (cookie: Parameters<typeof createHTTPSessions>[0]['cookie']): string | undefined => createHTTPSessions({ sessions, cookie, logger: silentLogger }).cookieName
+    expect(name({})).toBe('__Host-pikku-session')
+    expect(name({ hostPrefix: true, name: 'sid' })).toBe('__Host-sid')
+    expect(name({ secure: false })).toBe('pikku-session')
+    expect(name({ path: '/app' })).toBe('pikku-session')
+    expect(name({ domain: 'example.com' })).toBe('pikku-session')
+    expect(name({ hostPrefix: false })).toBe('pikku-session')
   })
 
   it('an in-place change writes no cookie; logout expires it and can send Clear-Site-Data', async () => {
@@ -90,7 +104,7 @@ describe('stored cookie sessions', () => {
     const logout = await client.post('/logout')
     expect(logout.setCookies).toHaveLength(1)
     const expired = parseSetCookie(logout.setCookies[0]!)
-    expect(expired.name).toBe('pikku-session')
+    expect(expired.name).toBe(SESSION_COOKIE)
     expect(expired.value).toBe('')
     expect(expired.maxAge).toBe(0)
     expect(logout.headers.get('clear-site-data')).toBe('"cookies"')
@@ -104,8 +118,8 @@ describe('stored cookie sessions', () => {
     const response = await client.post('/revoked-mid-call')
     expect(response.status).toBe(200)
     expect(response.setCookies).toHaveLength(1)
-    expect(parseSetCookie(response.setCookies[0]!)).toMatchObject({ name: 'pikku-session', value: '', maxAge: 0 })
-    expect(await client.cookie('pikku-session')).toBeUndefined()
+    expect(parseSetCookie(response.setCookies[0]!)).toMatchObject({ name: SESSION_COOKIE, value: '', maxAge: 0 })
+    expect(await client.cookie(SESSION_COOKIE)).toBeUndefined()
   })
 
   it('does not send Clear-Site-Data unless configured', async () => {
@@ -119,17 +133,17 @@ describe('stored cookie sessions', () => {
     app = await start()
     const client = app.client()
     await client.post('/login', ALICE)
-    const before = (await client.cookie('pikku-session'))!
+    const before = (await client.cookie(SESSION_COOKIE))!
 
     const relogin = await client.post('/login', ADMIN)
     expect(relogin.status).toBe(200)
-    const after = (await client.cookie('pikku-session'))!
+    const after = (await client.cookie(SESSION_COOKIE))!
     expect(after).not.toBe(before)
     expect((await client.get('/profile')).body.userId).toBe('u-admin')
 
     // The pre-login session is gone from the store: the old cookie is worthless.
     expect(await app.store.get(hashSessionToken(before))).toBeUndefined()
-    const replay = await app.client().get('/profile', { headers: { cookie: `pikku-session=${before}` } })
+    const replay = await app.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${before}` } })
     expect(replay.status).toBe(401)
   })
 
@@ -137,12 +151,12 @@ describe('stored cookie sessions', () => {
     app = await start()
     const attacker = app.client()
     await attacker.post('/login', ADMIN)
-    const planted = (await attacker.cookie('pikku-session'))!
+    const planted = (await attacker.cookie(SESSION_COOKIE))!
 
     const victim = app.client()
-    await victim.setCookie('pikku-session', planted)
+    await victim.setCookie(SESSION_COOKIE, planted)
     await victim.post('/login', ALICE)
-    const victimToken = (await victim.cookie('pikku-session'))!
+    const victimToken = (await victim.cookie(SESSION_COOKIE))!
     expect(victimToken).not.toBe(planted)
     // The attacker's copy of the planted id does not lead to the victim's session.
     const attackerView = await attacker.get('/profile')

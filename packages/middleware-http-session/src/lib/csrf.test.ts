@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveCsrfPolicy } from './csrf.js'
-import { ALICE, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ADMIN, ALICE, MINUTE, SESSION_COOKIE, startStoredApp, type StoredApp } from './testing/test-app.js'
 import type { CookieClient } from './testing/cookie-client.js'
 
 const apps: StoredApp[] = []
@@ -124,7 +124,7 @@ describe('CSRF defence for cookie-authenticated unsafe methods', () => {
     const app = await start()
     const crossSite = { 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' }
     expect((await app.client().post('/public', {}, { headers: crossSite })).status).toBe(200)
-    expect((await app.client().post('/public', {}, { headers: { ...crossSite, cookie: 'pikku-session=dead' } })).status).toBe(200)
+    expect((await app.client().post('/public', {}, { headers: { ...crossSite, cookie: `${SESSION_COOKIE}=dead` } })).status).toBe(200)
   })
 
   it('refuses a cross-site login (login CSRF) before anything is stored', async () => {
@@ -147,6 +147,87 @@ describe('CSRF defence for cookie-authenticated unsafe methods', () => {
     const offClient = off.client()
     expect((await offClient.post('/login', ALICE, { headers: crossSite })).status).toBe(200)
     expect((await offClient.put('/preferences', {}, { headers: crossSite })).status).toBe(200)
+  })
+
+  it('sets no cookie on a cross-site login that carries a junk bearer header (login CSRF cannot ride on it)', async () => {
+    const app = await start()
+    const browser = app.client()
+    const response = await browser.post('/login', ALICE, {
+      headers: { authorization: 'Bearer junk', 'sec-fetch-site': 'cross-site', origin: 'https://evil.example' },
+    })
+    expect(response.setCookies).toEqual([])
+    expect(await browser.cookie(SESSION_COOKIE)).toBeUndefined()
+    // The browser is not logged in to anything by it.
+    expect((await browser.get('/profile')).status).toBe(401)
+  })
+
+  it('gives a bearer client that logs in again a new token and no cookie, from any site', async () => {
+    const app = await start()
+    const first = await app.client().post('/login', ALICE)
+    // A cross-origin single-page app the server's CORS lets send Authorization, switching user.
+    const again = await app.client().post('/login', ADMIN, {
+      headers: { authorization: `Bearer ${first.body.token}`, 'sec-fetch-site': 'cross-site', origin: 'https://spa.example' },
+    })
+    expect(again.status).toBe(200)
+    expect(again.setCookies).toEqual([])
+    expect(again.body.token).not.toBe(first.body.token)
+    const profile = await app.client().get('/profile', { withoutJar: true, headers: { authorization: `Bearer ${again.body.token}` } })
+    expect(profile.status).toBe(200)
+    expect(profile.body.userId).toBe('u-admin')
+  })
+
+  it('refuses a cross-site GET that would log the user out (a link on another site), keeping the session', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    // A top-level navigation from another site: SameSite=Lax sends the cookie, the browser sends no Origin.
+    const response = await client.get('/logout-link', { headers: { 'sec-fetch-site': 'cross-site' } })
+    expect(response.status).toBe(403)
+    expect(response.body.error.message).toMatch(/^Cross-site request refused/)
+    expect(response.setCookies).toEqual([])
+    expect(app.store.writes).toEqual(['set'])
+    expect((await client.get('/profile')).status).toBe(200)
+    // From the app's own pages the link works.
+    expect((await client.get('/logout-link', { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(401)
+  })
+
+  it('refuses a cross-site GET that would log the visitor in, storing nothing', async () => {
+    const app = await start()
+    const browser = app.client()
+    const response = await browser.get('/guest', { headers: { 'sec-fetch-site': 'cross-site' } })
+    expect(response.status).toBe(403)
+    expect(response.setCookies).toEqual([])
+    expect(app.store.writes).toEqual([])
+    const sameSite = await browser.get('/guest', { headers: { 'sec-fetch-site': 'same-origin' } })
+    expect(sameSite.status).toBe(200)
+    expect(sameSite.setCookies).toHaveLength(1)
+  })
+
+  it('refuses a cross-site GET that would change the session, storing nothing', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    expect((await client.get('/visit', { headers: { 'sec-fetch-site': 'cross-site' } })).status).toBe(403)
+    expect((await client.get('/visit', { headers: { origin: 'https://evil.example' } })).status).toBe(403)
+    expect(app.store.writes).toEqual(['set'])
+    expect((await client.get('/visit', { headers: { 'sec-fetch-site': 'same-origin' } })).body).toEqual({ visits: 1 })
+  })
+
+  it('keeps read-only GETs from other sites working, renewals included', async () => {
+    const app = await start()
+    const client = await loggedIn(app)
+    const crossSite = { 'sec-fetch-site': 'cross-site' }
+    expect((await client.get('/profile', { headers: crossSite })).status).toBe(200)
+    // Past the renewal interval the read writes a touch: keeping a session alive is no change.
+    app.clock.advance(10 * MINUTE)
+    expect((await client.get('/profile', { headers: crossSite })).status).toBe(200)
+    expect(app.store.writes).toEqual(['set', 'touch'])
+  })
+
+  it('leaves a session change on GET alone when the request carries a bearer token', async () => {
+    const app = await start()
+    const login = await app.client().post('/login', ALICE)
+    const response = await app.client().get('/visit', { withoutJar: true, headers: { authorization: `Bearer ${login.body.token}`, 'sec-fetch-site': 'cross-site' } })
+    expect(response.status).toBe(200)
   })
 
   it('validates the allow-list when created', () => {

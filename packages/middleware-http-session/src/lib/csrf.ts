@@ -4,18 +4,19 @@ import { createOriginPolicy, type HTTPWireInfo } from '@pikku/http'
 export interface CsrfOptions {
   /**
    * Origins (`https://app.example.com`) allowed to send cookie-authenticated POST, PUT, PATCH and
-   * DELETE requests, in addition to the request's own origin (the connection's scheme and the
-   * `Host` header). On a server listening on a loopback address, any `localhost`, `127.0.0.1` or
-   * `[::1]` origin is accepted too, and the own origin only for a loopback `Host` (DNS-rebinding
-   * defence). List your other front-end origins here, or the public origin when a proxy rewrites
-   * `Host`. A trailing slash is accepted.
+   * DELETE requests, and requests of any method that change a cookie session, in addition to the
+   * request's own origin (the connection's scheme and the `Host` header). On a server listening
+   * on a loopback address, any `localhost`, `127.0.0.1` or `[::1]` origin is accepted too, and the
+   * own origin only for a loopback `Host` (DNS-rebinding defence). List your other front-end
+   * origins here, or the public origin when a proxy rewrites `Host`. A trailing slash is accepted.
    * @default [] (own origin only)
    */
   allowedOrigins?: readonly string[]
   /**
    * Also refuse a cross-site request that would *start* a cookie session (login CSRF: a hostile
-   * page logging the visitor into the attacker's account). Checked after the call, before the
-   * session is stored.
+   * page logging the visitor into the attacker's account), whatever its method. Checked after the
+   * call, before the session is stored. (Changes to an existing cookie session and logouts are
+   * always checked, on every method.)
    * @default true
    */
   checkLogin?: boolean

@@ -3,7 +3,7 @@ import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEncryptedCookieSessions, type EncryptedCookieSessionsOptions } from './encrypted-cookie-sessions.js'
-import { ALICE, HOUR, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, type InstrumentedStore, type RunningServer, type TestSession } from './testing/test-app.js'
+import { ALICE, HOUR, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, type InstrumentedStore, type RunningServer, type TestSession, SESSION_COOKIE } from './testing/test-app.js'
 
 interface EncryptedApp extends RunningServer {
   clock: TestClock
@@ -35,7 +35,7 @@ describe('encrypted-cookie sessions (opt-in)', () => {
     const login = await client.post('/login', ALICE)
     expect(login.status).toBe(200)
     const cookie = parseSetCookie(login.setCookies[0]!)
-    expect(cookie).toMatchObject({ name: 'pikku-session', httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: (8 * HOUR) / 1000 })
+    expect(cookie).toMatchObject({ name: SESSION_COOKIE, httpOnly: true, secure: true, sameSite: 'lax', path: '/', maxAge: (8 * HOUR) / 1000 })
     expect(cookie.value!.split('.')).toHaveLength(5)
     expect(login.setCookies[0]).not.toContain('alice')
     expect(Buffer.from(cookie.value!.split('.')[3]!, 'base64url').toString('latin1')).not.toContain('alice')
@@ -50,12 +50,12 @@ describe('encrypted-cookie sessions (opt-in)', () => {
     const update = await client.put('/preferences', { theme: 'dark' })
     expect(update.setCookies).toHaveLength(1)
     expect((await client.get('/profile')).body.preferences).toEqual({ theme: 'dark' })
-    const before = (await client.cookie('pikku-session'))!
+    const before = (await client.cookie(SESSION_COOKIE))!
     const logout = await client.post('/logout')
     expect(parseSetCookie(logout.setCookies[0]!)).toMatchObject({ value: '', maxAge: 0 })
     expect((await client.get('/profile')).status).toBe(401)
     // The documented trade-off: a copy taken before logout still decrypts until it times out.
-    expect((await app.client().get('/profile', { headers: { cookie: `pikku-session=${before}` } })).status).toBe(200)
+    expect((await app.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${before}` } })).status).toBe(200)
   })
 
   it('enforces the idle timeout, renews only after the renewal interval, and enforces the absolute timeout', async () => {
@@ -84,23 +84,23 @@ describe('encrypted-cookie sessions (opt-in)', () => {
     const oldApp = await start({ secrets: [SECRET_A] }, clock)
     const client = oldApp.client()
     await client.post('/login', ALICE)
-    const old = (await client.cookie('pikku-session'))!
+    const old = (await client.cookie(SESSION_COOKIE))!
     const rotated = await start({ secrets: [SECRET_B, SECRET_A] }, clock)
-    expect((await rotated.client().get('/profile', { headers: { cookie: `pikku-session=${old}` } })).status).toBe(200)
+    expect((await rotated.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${old}` } })).status).toBe(200)
     const retired = await start({ secrets: [SECRET_B] }, clock)
-    expect((await retired.client().get('/profile', { headers: { cookie: `pikku-session=${old}` } })).status).toBe(401)
-    expect((await retired.client().get('/public', { headers: { cookie: `pikku-session=${old}` } })).body.email).toBeNull()
+    expect((await retired.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${old}` } })).status).toBe(401)
+    expect((await retired.client().get('/public', { headers: { cookie: `${SESSION_COOKIE}=${old}` } })).body.email).toBeNull()
   })
 
   it('a tampered or foreign cookie is "no session"', async () => {
     const app = await start()
     const client = app.client()
     await client.post('/login', ALICE)
-    const value = (await client.cookie('pikku-session'))!
+    const value = (await client.cookie(SESSION_COOKIE))!
     const parts = value.split('.')
     parts[3] = `${parts[3]!.slice(0, -2)}${parts[3]!.endsWith('AA') ? 'BB' : 'AA'}`
     for (const bad of [parts.join('.'), 'x'.repeat(43), 'a.b.c.d.e', '']) {
-      const headers = { cookie: `pikku-session=${bad}` }
+      const headers = { cookie: `${SESSION_COOKIE}=${bad}` }
       expect((await app.client().get('/profile', { headers })).status).toBe(401)
       expect((await app.client().get('/public', { headers })).status).toBe(200)
     }
@@ -127,10 +127,38 @@ describe('encrypted-cookie sessions (opt-in)', () => {
     expect((await client.put('/preferences', { a: 1 }, { headers: { origin: app.base } })).status).toBe(200)
   })
 
+  it('refuses a cross-site GET that would log the user out, in or change the session, and keeps read-only GETs working', async () => {
+    const app = await start()
+    const client = app.client()
+    await client.post('/login', ALICE)
+    // Top-level navigations from links on another site: the cookie comes along, no Origin does.
+    const crossSite = { 'sec-fetch-site': 'cross-site' }
+    const logout = await client.get('/logout-link', { headers: crossSite })
+    expect(logout.status).toBe(403)
+    expect(logout.setCookies).toEqual([])
+    const visit = await client.get('/visit', { headers: crossSite })
+    expect(visit.status).toBe(403)
+    expect(visit.setCookies).toEqual([])
+    const guest = await app.client().get('/guest', { headers: crossSite })
+    expect(guest.status).toBe(403)
+    expect(guest.setCookies).toEqual([])
+    expect((await client.get('/profile', { headers: crossSite })).body.preferences).toEqual({})
+    // Past the renewal interval a cross-site read still works and re-encrypts: no change, no check.
+    app.clock.advance(10 * MINUTE)
+    expect((await client.get('/profile', { headers: crossSite })).setCookies).toHaveLength(1)
+    // From the app's own pages they work.
+    expect((await client.get('/visit', { headers: { 'sec-fetch-site': 'same-origin' } })).body).toEqual({ visits: 1 })
+    expect((await client.get('/logout-link', { headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(401)
+  })
+
   it('is validated when created', () => {
     expect(() => createEncryptedCookieSessions({ secrets: [SECRET_A, 'short-secret'] })).toThrow('secrets[1] must be at least 32 bytes; got 12')
     expect(() => createEncryptedCookieSessions({ secrets: [] })).toThrow(/non-empty array/)
     expect(() => createEncryptedCookieSessions({ secrets: [SECRET_A], renewalInterval: HOUR, idleTimeout: HOUR })).toThrow(/renewalInterval/)
     expect(createEncryptedCookieSessions({ secrets: [SECRET_A], cookie: { hostPrefix: true } }).cookieName).toBe('__Host-pikku-session')
+    // The same default as stored sessions: prefixed whenever the cookie is Secure, on / and host-only.
+    expect(createEncryptedCookieSessions({ secrets: [SECRET_A] }).cookieName).toBe('__Host-pikku-session')
+    expect(createEncryptedCookieSessions({ secrets: [SECRET_A], cookie: { secure: false }, logger: silentLogger }).cookieName).toBe('pikku-session')
   })
 })

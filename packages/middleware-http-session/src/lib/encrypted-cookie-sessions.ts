@@ -1,6 +1,7 @@
 import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type UserSession } from '@pikku/core'
 import type { HTTPWireInfo } from '@pikku/http'
 import { EncryptJWT, jwtDecrypt, type JWTDecryptOptions } from 'jose'
+import { firstVerified } from './cookie-header.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { assertSecrets, deriveKeys } from './secrets.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
@@ -26,7 +27,11 @@ export interface EncryptedCookieSessionsOptions {
    * @default 300_000 (5 minutes), or a tenth of idleTimeout when that is shorter
    */
   renewalInterval?: number
-  /** CSRF defence for cookie-authenticated unsafe methods. @default {} (on, own origin only) */
+  /**
+   * CSRF defence for cookie-authenticated unsafe methods, and for any call that would write a
+   * change to the cookie (login, update, logout), whatever its method.
+   * @default {} (on, own origin only)
+   */
   csrf?: CsrfOptions | false
   /** @default Date.now */
   clock?: Clock
@@ -49,6 +54,9 @@ interface Loaded {
 }
 
 const TYPE = 'pikku-session+jwe'
+// JWE compact serialization, `dir` (empty encrypted key): header..iv.ciphertext.tag, base64url.
+const JWE_SHAPE = /^[A-Za-z0-9_-]+\.\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
+const isJweShape = (value: string): boolean => JWE_SHAPE.test(value)
 
 /**
  * Stateless sessions in an encrypted cookie (JWE, `dir` + `A256GCM`): the whole session travels
@@ -73,7 +81,8 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
   if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
     throw new RangeError(`${where}: renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`)
   }
-  const cookie = resolveSessionCookie(options.cookie ?? {}, 'cookie', logger)
+  // Only values shaped like this strategy's cookies are decrypted: planted junk costs nothing.
+  const cookie = resolveSessionCookie(options.cookie ?? {}, 'cookie', logger, isJweShape)
   const csrf = options.csrf === false ? undefined : resolveCsrfPolicy(options.csrf ?? {}, 'csrf')
   const keys = deriveKeys(options.secrets, 'jwe dir A256GCM', 32)
   const encryptionKey = keys[0]!
@@ -139,11 +148,13 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
       await next()
       return
     }
-    const value = cookie.read(http.header('cookie'))
+    const values = cookie.read(http.header('cookie'))
     let loaded: Loaded | undefined
-    if (value !== undefined) {
+    if (values !== undefined) {
       http.setHeader('cache-control', 'no-store')
-      const decrypted = await decrypt(value)
+      // Several cookies of the name (one planted by a sibling subdomain, say): the first that
+      // decrypts and is within its timeouts is used, and none that is not.
+      const decrypted = await firstVerified(values, decrypt)
       if (decrypted !== undefined) {
         state.resumeTransient(decrypted.session)
         loaded = decrypted.loaded
@@ -153,14 +164,18 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
     await next()
     const current = state.current
     if (state.changed) {
+      const login = current !== undefined && (loaded === undefined || state.pending !== undefined)
+      // As for stored sessions: a change is written to the cookie only for a request from an
+      // allowed site, whatever the method (SameSite=Lax sends the cookie on cross-site links): a
+      // login unless checkLogin is off, a change or logout unless the unsafe method was checked
+      // before the call.
+      if (csrf !== undefined && (login ? csrf.checkLogin : loaded !== undefined && !UNSAFE_METHODS.has(http.method))) csrf.assertSameSite(http)
       http.setHeader('cache-control', 'no-store')
       if (current === undefined) {
-        if (value !== undefined) http.appendHeader('set-cookie', cookie.expired)
+        if (values !== undefined) http.appendHeader('set-cookie', cookie.expired)
         if (cookie.clearSiteData) http.setHeader('clear-site-data', '"cookies"')
         return
       }
-      const login = loaded === undefined || state.pending !== undefined
-      if (login && csrf?.checkLogin === true && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
       await write(http, current, login ? clock() : loaded!.createdAt)
       return
     }
@@ -173,8 +188,8 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
     middleware,
     cookieName: cookie.name,
     async authenticate(header) {
-      const value = cookie.read(header('cookie'))
-      return value === undefined ? undefined : (await decrypt(value))?.session
+      const values = cookie.read(header('cookie'))
+      return values === undefined ? undefined : (await firstVerified(values, decrypt))?.session
     },
   }
 }

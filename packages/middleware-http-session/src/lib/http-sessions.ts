@@ -1,5 +1,6 @@
 import {
   hashSessionToken,
+  isSessionTokenShape,
   createConsoleLogger,
   type Logger,
   type PikkuMiddleware,
@@ -11,6 +12,7 @@ import {
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
+import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
@@ -31,7 +33,8 @@ export interface HTTPSessionsOptions {
    */
   jwt?: JwtOptions | false
   /**
-   * Cross-site request defence for cookie-authenticated POST, PUT, PATCH and DELETE.
+   * Cross-site request defence for cookie-authenticated POST, PUT, PATCH and DELETE, and for any
+   * call that would store a change to a cookie session (login, update, logout), whatever its method.
    * @default {} (on, own origin only)
    */
   csrf?: CsrfOptions | false
@@ -95,7 +98,8 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     throw new TypeError('createHTTPSessions needs { sessions }: a session manager from createSessionManager({ store }) in @pikku/core')
   }
   const logger = options.logger ?? createConsoleLogger()
-  const cookie = options.cookie === false ? undefined : resolveSessionCookie(options.cookie ?? {}, 'cookie', logger)
+  // Only values shaped like core's tokens are looked up: planted junk costs no hash or store read.
+  const cookie = options.cookie === false ? undefined : resolveSessionCookie(options.cookie ?? {}, 'cookie', logger, isSessionTokenShape)
   const tokens =
     options.jwt === undefined || options.jwt === false
       ? undefined
@@ -145,9 +149,11 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       ),
   }
 
+  const loadByToken = (token: string): Promise<SessionRecord<UserSession> | undefined> => sessions.loadByToken(token)
+
   /** Whether a cookie token names the session a bearer token loaded (only checked at logout). */
-  const cookieNamesSession = (cookieToken: string | undefined, sessionId: string | undefined): boolean =>
-    cookieToken !== undefined && sessionId !== undefined && hashSessionToken(cookieToken) === sessionId
+  const cookieNamesSession = (cookieTokens: CookieValues | undefined, sessionId: string | undefined): boolean =>
+    sessionId !== undefined && someValue(cookieTokens, (token) => hashSessionToken(token) === sessionId)
 
   const middleware: PikkuMiddleware = async (_services, wire, next) => {
     const http = wire.http
@@ -179,10 +185,12 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       }
     }
     if (!bearerOffered && cookie !== undefined) {
-      const token = cookie.read(http.header('cookie'))
-      if (token !== undefined) {
+      const tokens = cookie.read(http.header('cookie'))
+      if (tokens !== undefined) {
         cookieOffered = true
-        const record = await sessions.loadByToken(token)
+        // Several cookies of the name (one planted by a sibling subdomain, say): the first that
+        // names a live session is used, and none that does not.
+        const record = await firstVerified(tokens, loadByToken)
         if (record !== undefined) {
           state.resume(record)
           via = 'cookie'
@@ -194,9 +202,15 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     try {
       if (via === 'cookie' && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
       await next()
-      // Login CSRF: a hostile page must not log the visitor into an account of its choosing.
-      if (state.pending !== undefined && !bearerOffered && cookie !== undefined && csrf?.checkLogin === true && UNSAFE_METHODS.has(http.method)) {
-        csrf.assertSameSite(http)
+      // A change to a cookie session is stored only for a request from an allowed site, whatever
+      // the method: SameSite=Lax sends the cookie on a cross-site link (GET), so a GET that logs in
+      // or out would otherwise be open to another site. Checked here, before anything is stored.
+      // A login is checked unless checkLogin is off (login CSRF: a hostile page logging the
+      // visitor into an account of its choosing); a change to the cookie's session unless the
+      // unsafe method was checked before the call. A bearer request never gets a cookie (below),
+      // so its changes need no check: a page cannot add an Authorization header across sites.
+      if (state.changed && csrf !== undefined && cookie !== undefined && !bearerOffered) {
+        if (state.pending !== undefined ? csrf.checkLogin : via === 'cookie' && !UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
       }
     } catch (error) {
       if (tokens !== undefined && isUnauthorized(error)) {
@@ -213,7 +227,10 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
     switch (result.kind) {
       case 'created':
         if (!bearerOffered && !cookieOffered) http.setHeader('cache-control', 'no-store')
-        if (cookie !== undefined) {
+        // A request that offers a bearer token is a bearer client: the cookie is ignored on the
+        // way in, so none is set on the way out (the login's token is in the response). Setting
+        // one would let any Authorization header, valid or not, skip the login CSRF check.
+        if (cookie !== undefined && !bearerOffered) {
           // Max-Age is the absolute timeout: the cookie never outlives the longest the session can.
           const maxAge = cookie.persistent ? Math.floor((result.absoluteExpiresAt - result.record.createdAt) / 1000) : undefined
           http.appendHeader('set-cookie', cookie.serialize(result.token, maxAge))
@@ -252,9 +269,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
         }
       }
       if (cookie !== undefined) {
-        const token = cookie.read(header('cookie'))
-        if (token !== undefined) {
-          const record = await sessions.loadByToken(token)
+        const tokens = cookie.read(header('cookie'))
+        if (tokens !== undefined) {
+          const record = await firstVerified(tokens, loadByToken)
           if (record !== undefined) return { record, via: 'cookie' }
         }
       }

@@ -37,6 +37,8 @@ describe('createHTTPSessions validates its options when called', () => {
     expect(() => createHTTPSessions({ sessions, cookie: { hostPrefix: true, domain: 'example.com' } })).toThrow(/cannot be combined with domain/)
     expect(() => createHTTPSessions({ sessions, cookie: { sameSite: 'none', secure: false } })).toThrow(/sameSite 'none' needs secure: true/)
     expect(() => createHTTPSessions({ sessions, cookie: { name: 'has space' } })).toThrow(/cookie.name must be a cookie name/)
+    expect(() => createHTTPSessions({ sessions, cookie: { name: '__Host-sid' } })).toThrow(/cookie.name must not carry a cookie prefix \(the __Host- prefix is added by hostPrefix\)/)
+    expect(() => createHTTPSessions({ sessions, cookie: { hostPrefix: 'yes' as unknown as boolean } })).toThrow('cookie.hostPrefix must be true or false; got "yes"')
     expect(() => createHTTPSessions({ sessions, cookie: { name: 'n'.repeat(4100) } })).toThrow(/over the 4096-byte limit; shorten cookie.name/)
   })
 
@@ -57,7 +59,7 @@ describe('createHTTPSessions validates its options when called', () => {
   })
 
   it('reports the cookie name in use', () => {
-    expect(createHTTPSessions({ sessions }).cookieName).toBe('pikku-session')
+    expect(createHTTPSessions({ sessions }).cookieName).toBe('__Host-pikku-session')
     expect(createHTTPSessions({ sessions, cookie: { name: 'sid', hostPrefix: true } }).cookieName).toBe('__Host-sid')
   })
 })

@@ -1,11 +1,19 @@
 import type { Logger } from '@pikku/core'
-import { parseCookie, stringifySetCookie } from 'cookie'
+import { stringifySetCookie } from 'cookie'
+import { readCookieValues, type CookieValues } from './cookie-header.js'
 
 /**
  * The most a browser is required to keep of one cookie (RFC 6265 §6.1), counting name, value and
  * attributes. Larger cookies are silently dropped by some browsers, which looks like a logout.
  */
 export const COOKIE_SIZE_LIMIT = 4096
+
+/**
+ * The most values of the session cookie tried for one request. A browser sends one per matching
+ * domain and path (the host's own, a parent domain's, a longer path's), so a few cover every real
+ * case; the bound keeps a request with many planted copies from costing a verification each.
+ */
+export const MAX_SESSION_COOKIES = 4
 
 export interface CookieSessionOptions {
   /**
@@ -15,9 +23,9 @@ export interface CookieSessionOptions {
   name?: string
   /**
    * Prefix the name with `__Host-`: browsers then accept the cookie only when it is Secure, has
-   * Path=/ and no Domain, so a sibling subdomain cannot plant or overwrite it. Recommended in
-   * production.
-   * @default false
+   * Path=/ and no Domain, and set by the host itself, so a sibling subdomain cannot plant, shadow
+   * or overwrite it. On whenever the cookie can carry it; turning it off needs `hostPrefix: false`.
+   * @default true when `secure` is true, `path` is '/' and no `domain` is set; false otherwise
    */
   hostPrefix?: boolean
   /**
@@ -56,8 +64,12 @@ export interface SessionCookie {
   readonly name: string
   readonly persistent: boolean
   readonly clearSiteData: boolean
-  /** The token (cookie value) from a `Cookie` header; undefined when absent or the header is malformed. */
-  read(cookieHeader: string | undefined): string | undefined
+  /**
+   * The session cookie's well-formed values in a `Cookie` header: usually one; several, in the
+   * browser's order, when cookies of the same name arrived (at most `MAX_SESSION_COOKIES`).
+   * Undefined when there is none. Try them in turn with `firstVerified`.
+   */
+  read(cookieHeader: string | undefined): CookieValues | undefined
   /** A `Set-Cookie` value storing `value`; `maxAge` in seconds, or undefined for a browser-session cookie. */
   serialize(value: string, maxAge: number | undefined): string
   /** A `Set-Cookie` value that makes the browser delete the cookie. */
@@ -72,16 +84,29 @@ const HOST_PREFIX = '__Host-'
  * Resolves cookie options. `where` names the option in error messages. Throws for combinations a
  * browser would reject, so the mistake shows at start-up rather than as a cookie that never sticks.
  */
-export function resolveSessionCookie(options: CookieSessionOptions, where: string, logger: Logger): SessionCookie {
+export function resolveSessionCookie(
+  options: CookieSessionOptions,
+  where: string,
+  logger: Logger,
+  wellFormed: (value: string) => boolean = () => true,
+): SessionCookie {
   const baseName = options.name ?? 'pikku-session'
   if (!TOKEN.test(baseName)) {
     throw new TypeError(`${where}.name must be a cookie name (letters, digits and !#$%&'*+.^_\`|~-); got ${JSON.stringify(baseName)}`)
   }
-  const hostPrefix = options.hostPrefix ?? false
+  if (/^__(host|secure)-/i.test(baseName)) {
+    throw new TypeError(`${where}.name must not carry a cookie prefix (the __Host- prefix is added by hostPrefix); got ${JSON.stringify(baseName)}`)
+  }
   const secure = options.secure ?? true
   const sameSite = options.sameSite ?? 'lax'
   const path = options.path ?? '/'
   const domain = options.domain
+  if (options.hostPrefix !== undefined && typeof options.hostPrefix !== 'boolean') {
+    throw new TypeError(`${where}.hostPrefix must be true or false; got ${JSON.stringify(options.hostPrefix)}`)
+  }
+  // On by default wherever a browser would accept it: a __Host- cookie cannot be planted or
+  // shadowed by a sibling subdomain, which an unprefixed one can.
+  const hostPrefix = options.hostPrefix ?? (secure && path === '/' && domain === undefined)
   if (!['lax', 'strict', 'none'].includes(sameSite)) {
     throw new TypeError(`${where}.sameSite must be 'lax', 'strict' or 'none'; got ${JSON.stringify(sameSite)}`)
   }
@@ -106,6 +131,8 @@ export function resolveSessionCookie(options: CookieSessionOptions, where: strin
     )
   }
   const name = hostPrefix ? `${HOST_PREFIX}${baseName}` : baseName
+  // A browser never keeps more than 4096 bytes per cookie; a larger value is not ours.
+  const accept = (value: string): boolean => value.length > 0 && value.length <= COOKIE_SIZE_LIMIT && wellFormed(value)
   const attributes = { httpOnly: true, secure, sameSite, path, ...(domain === undefined ? {} : { domain }) } as const
   return {
     name,
@@ -113,17 +140,13 @@ export function resolveSessionCookie(options: CookieSessionOptions, where: strin
     clearSiteData: options.clearSiteData ?? false,
     read(cookieHeader) {
       if (cookieHeader === undefined || cookieHeader.length === 0) return undefined
-      // A browser never sends more than a few kilobytes per cookie; a larger header is not ours.
-      let value: string | undefined
-      try {
-        // Values are kept raw: session cookies are base64url and need no decoding, and a
-        // percent-sequence in one is simply an invalid token.
-        value = parseCookie(cookieHeader, RAW)[name]
-      } catch {
-        return undefined
-      }
-      if (value === undefined || value.length === 0 || value.length > COOKIE_SIZE_LIMIT) return undefined
-      return value
+      // Values are kept raw: session cookies are base64url and need no decoding, and a
+      // percent-sequence in one is simply an invalid credential. Among duplicates, malformed
+      // values are left out before any verification and do not count against the bound; a single
+      // value goes straight to verification, which judges its shape anyway.
+      const values = readCookieValues(cookieHeader, name, accept, MAX_SESSION_COOKIES)
+      if (typeof values !== 'string') return values
+      return values.length === 0 || values.length > COOKIE_SIZE_LIMIT ? undefined : values
     },
     serialize(value, maxAge) {
       return stringifySetCookie(name, value, maxAge === undefined ? attributes : { ...attributes, maxAge })
@@ -131,5 +154,3 @@ export function resolveSessionCookie(options: CookieSessionOptions, where: strin
     expired: stringifySetCookie(name, '', { ...attributes, maxAge: 0, expires: new Date(0) }),
   }
 }
-
-const RAW = { decode: (value: string): string => value }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forgeToken, tamper, unsignedToken } from './testing/forge-token.js'
-import { ALICE, SECRET_A, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ALICE, SECRET_A, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
 
 /**
  * Random Cookie and Authorization headers and random bodies against every route: whatever
@@ -15,7 +15,7 @@ beforeAll(async () => {
   app = await startStoredApp()
   const client = app.client()
   goodToken = (await client.post('/login', ALICE)).body.token
-  goodCookie = (await client.cookie('pikku-session'))!
+  goodCookie = (await client.cookie(SESSION_COOKIE))!
 })
 
 afterAll(async () => {

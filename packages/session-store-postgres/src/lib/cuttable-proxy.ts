@@ -15,6 +15,12 @@ export interface CuttableProxy {
   readonly connections: number
   /** Freezes one connection for good (open, silent): a half-open socket. */
   stallConnection(connection: number): void
+  /** Drops one connection, as a network failure would; the others stay open. */
+  cutConnection(connection: number): void
+  /** Refuses new connections (the database unreachable) while the open ones keep working. */
+  refuseNew(): void
+  /** Accepts connections again, on the same port. */
+  acceptNew(): Promise<void>
   close(): Promise<void>
 }
 
@@ -59,6 +65,12 @@ export async function startCuttableProxy(target: { host: string; port: number })
     if (current !== undefined) await new Promise((resolve) => current.close(resolve))
   }
 
+  const pairOf = (connection: number): [Socket, Socket] => {
+    const pair = opened[connection]
+    if (pair === undefined) throw new Error(`No connection ${connection}; ${opened.length} opened so far`)
+    return pair
+  }
+
   await open()
   return {
     get port() {
@@ -78,13 +90,21 @@ export async function startCuttableProxy(target: { host: string; port: number })
       return opened.length
     },
     stallConnection(connection) {
-      const pair = opened[connection]
-      if (pair === undefined) throw new Error(`No connection ${connection}; ${opened.length} opened so far`)
-      for (const socket of pair) {
+      for (const socket of pairOf(connection)) {
         socket.unpipe()
         socket.pause()
       }
     },
+    cutConnection(connection) {
+      for (const socket of pairOf(connection)) socket.destroy()
+    },
+    refuseNew() {
+      const current = server
+      server = undefined
+      // Frees the port at once; the callback would wait for the open connections to end.
+      current?.close()
+    },
+    acceptNew: open,
     close: shut,
   }
 }

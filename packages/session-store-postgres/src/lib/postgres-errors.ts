@@ -22,6 +22,10 @@ export function misuse(message: string): TypeError {
 /**
  * Lost connections, timeouts and transient server states become `ServiceUnavailableError` (a 503,
  * never "no session"); other database errors are bugs and are passed on unchanged.
+ *
+ * The message is fixed: callers see it (core passes a store's `ServiceUnavailableError` through),
+ * and a driver's message can name hosts, databases, users or tables. The driver's error is the
+ * `cause`, which loggers record and responses never include.
  */
 export function translatePostgresError(error: unknown): unknown {
   if (error instanceof SyntaxError || (error instanceof Error && misuseErrors.has(error))) return error
@@ -31,8 +35,8 @@ export function translatePostgresError(error: unknown): unknown {
     const code = error.code ?? ''
     if (!TRANSIENT_CLASSES.has(code.slice(0, 2)) && !TRANSIENT_CODES.has(code)) return error
   }
-  const detail = error instanceof Error ? error.message : String(error)
-  return new ServiceUnavailableError(`The PostgreSQL session store is unavailable (${detail}); it reconnects by itself, try again shortly`, {
-    cause: error,
-  })
+  return new ServiceUnavailableError(STORE_UNAVAILABLE, { cause: error })
 }
+
+/** What every outage of the store says to callers, whatever the driver reported. */
+export const STORE_UNAVAILABLE = 'The session store is unavailable; try again shortly'

@@ -1,4 +1,4 @@
-import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import pg from 'pg'
 
 export interface PostgresListenerOptions {
@@ -6,7 +6,10 @@ export interface PostgresListenerOptions {
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events, and `resync` after the listener was lost and regained. */
+  /**
+   * Receives other instances' events, `interrupted` when delivery can no longer be vouched for,
+   * and `resync` once it can again.
+   */
   deliver: (event: SessionEvent) => void
   /** Sends a NOTIFY payload on the channel through the store's pool (the heartbeat). */
   notify: (payload: string) => Promise<void>
@@ -19,6 +22,13 @@ export interface PostgresListenerOptions {
 export interface PostgresListener {
   /** Resolves once LISTEN has succeeded the first time. */
   readonly listening: Promise<void>
+  /**
+   * The store's pool failed to reach the database: so may the listener, even if its idle socket
+   * has not noticed yet.
+   */
+  suspect(): void
+  /** The pool reaches the database again: check the listener now rather than at the next tick. */
+  verify(): void
   close(): Promise<void>
 }
 
@@ -45,9 +55,11 @@ async function endClient(client: pg.Client, grace: number): Promise<void> {
 /**
  * The store's LISTEN connection: a dedicated client (LISTEN holds its connection for good),
  * re-opened with backoff whenever it drops. NOTIFY is not replayed: events sent while it is down
- * are lost, so each time LISTEN succeeds again after the first time, subscribers get one `resync`
- * event and re-check the sessions they hold. It is sent only once LISTEN has succeeded, so an event
- * sent after the re-check cannot be missed as well.
+ * are lost. Core's event delivery monitor turns what happens here into the listeners'
+ * `interrupted` (at the first sign of a loss: the connection failed, a heartbeat went unheard, or
+ * the store could not reach the database) and `resync` (once LISTEN succeeds again, so an event
+ * sent after the re-check cannot be missed as well; after a store-side loss, once a heartbeat sent
+ * since then came back).
  *
  * Heartbeats: every `checkInterval` the listener has a heartbeat notified on its channel and
  * expects to hear it before the next check. A connection that went silent without any error (a
@@ -64,12 +76,9 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     markListening = resolve
   })
   let retireCurrent: (error?: unknown) => void = () => undefined
-  let awaitedHeartbeat: string | undefined
-  let heartbeatCount = 0
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let failures = 0
-  // Whether LISTEN has succeeded before: every later success follows a gap in delivery.
-  let listenedBefore = false
+  const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.notify, checkInterval: options.checkInterval })
 
   const listen = (): void => {
     if (closed) return
@@ -82,6 +91,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
       current.removeAllListeners('notification')
       void endClient(current, 1_000)
       if (closed) return
+      delivery.lost()
       if (healthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
       healthy = false
       reconnectTimer = setTimeout(listen, Math.min(50 * 2 ** Math.min(failures++, 16), options.maxReconnectDelay))
@@ -90,13 +100,9 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
     current.on('error', retire)
     current.on('end', () => retire())
     current.on('notification', (message) => {
-      if (message.channel !== channel || message.payload === undefined) return
+      if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload)) return
       const eventMessage = parseSessionEventMessage(message.payload)
-      if (eventMessage !== undefined) {
-        if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
-      } else if (isHeartbeatMessage(message.payload, awaitedHeartbeat)) {
-        awaitedHeartbeat = undefined
-      }
+      if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
     })
     current
       .connect()
@@ -107,38 +113,28 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         healthy = true
         failures = 0
         markListening()
-        if (listenedBefore) options.deliver({ type: 'resync' })
-        listenedBefore = true
+        delivery.subscribed()
       }, retire)
   }
 
-  const check = async (): Promise<void> => {
+  const check = (): void => {
     if (closed) return
-    if (awaitedHeartbeat !== undefined) {
-      awaitedHeartbeat = undefined
-      // Re-opened through the usual path; the next heartbeat goes out once it listens again.
-      retireCurrent(new Error('the event listener stopped delivering notifications'))
-      return
-    }
-    if (healthy !== true) return
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await options.notify(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // The database itself is unreachable: nothing to learn about the listener this time.
-      awaitedHeartbeat = undefined
-    }
+    // Only a listening connection can hear a heartbeat; a silent one is re-opened through the
+    // usual path, and the next heartbeat goes out once it listens again.
+    if (delivery.check(healthy === true) === 'silent') retireCurrent(new Error('the event listener stopped delivering notifications'))
   }
 
   listen()
-  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(check, options.checkInterval) : undefined
   heartbeatTimer?.unref()
 
   return {
     listening,
+    suspect: delivery.suspect,
+    verify: delivery.verify,
     async close() {
       closed = true
+      delivery.close()
       clearTimeout(reconnectTimer)
       clearInterval(heartbeatTimer)
       markListening()

@@ -14,6 +14,11 @@ function record(now: number, userId = 'alice'): SessionRecord {
   return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
 }
 
+/** The events that open and close a gap in delivery, in the order they came. */
+function gaps(events: readonly SessionEvent[]): SessionEvent[] {
+  return events.filter((e) => e.type === 'interrupted' || e.type === 'resync')
+}
+
 /** The same database, reached through the proxy. */
 function throughProxy(proxy: CuttableProxy): string {
   const url = new URL(databaseUrl)
@@ -57,7 +62,10 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     const started = Date.now()
     const failure = await cutOff.get(acknowledged[0]!.id).catch((error: unknown) => error)
     expect(failure).toBeInstanceOf(ServiceUnavailableError)
-    expect(String((failure as Error).message)).toMatch(/PostgreSQL session store is unavailable/)
+    // Callers see a fixed message; the driver's (which can name the host and port) is only the cause.
+    expect((failure as Error).message).toBe('The session store is unavailable; try again shortly')
+    expect((failure as Error).message).not.toContain(String(proxy.port))
+    expect((failure as Error).cause).toBeInstanceOf(Error)
     await expect(cutOff.set(record(clock.now()))).rejects.toBeInstanceOf(ServiceUnavailableError)
     await expect(cutOff.deleteByUser('alice')).rejects.toBeInstanceOf(ServiceUnavailableError)
     // Failing fast, not hanging.
@@ -82,7 +90,9 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
         { timeout: 5_000, interval: 50 },
       )
       .toBe(true)
-    // Notifications sent while it was cut off are gone; its subscribers were told to re-check.
+    // Notifications sent while it was cut off are gone; its subscribers were told when it was cut
+    // off, and to re-check once it listened again.
+    expect(gaps(seenByCutOff).slice(0, 2)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     expect(seenByCutOff.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
   })
 
@@ -147,7 +157,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
       )
       .toBe(true)
     expect(proxy.connections).toBeGreaterThan(poolConnections + 1)
-    expect(seen.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
+    expect(gaps(seen)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
   })
 
   it('tells subscribers to resync once LISTEN succeeds again after only its listener connection was terminated', async () => {
@@ -176,14 +186,86 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     const missed = record(clock.now(), 'erin')
     await other.set(missed)
     await other.delete(missed.id, 'revoked')
-    await expect.poll(() => seen.filter((e) => e.type === 'resync'), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'resync' }])
+    await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
 
     // Listening again before the resync was sent: a revocation made now arrives.
     const after = record(clock.now(), 'erin')
     await other.set(after)
     await other.delete(after.id, 'revoked')
     await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
-    expect(seen.filter((e) => e.type === 'resync')).toHaveLength(1)
+    expect(gaps(seen)).toHaveLength(2)
+  })
+
+  it('tells subscribers their events are interrupted as soon as its listener connection drops, and resyncs only once it listens again', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
+    // One pooled connection, opened before the listener's; the check is off, so the connection's
+    // own failure is what must be noticed.
+    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, listenerCheckInterval: 0 })
+    const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
+    stores.push(proxied, direct)
+    await proxied.ready()
+    const listenerConnection = proxy.connections
+    const seen: SessionEvent[] = []
+    proxied.subscribe((event) => seen.push(event))
+    await proxied.ready()
+
+    proxy.refuseNew()
+    proxy.cutConnection(listenerConnection)
+    await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
+    const missed = record(clock.now(), 'frank')
+    await direct.set(missed)
+    await direct.delete(missed.id, 'revoked')
+    // The database itself still answers through the pool; the gap stays open while LISTEN is down.
+    expect(await proxied.get(missed.id)).toBeUndefined()
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(gaps(seen)).toEqual([{ type: 'interrupted' }])
+    expect(seen.some((e) => e.type === 'deleted' && e.id === missed.id)).toBe(false)
+
+    // A listener that subscribes during the gap learns of it at once.
+    const late: SessionEvent[] = []
+    proxied.subscribe((event) => late.push(event))
+    expect(late).toEqual([{ type: 'interrupted' }])
+
+    await proxy.acceptNew()
+    await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
+    expect(gaps(late)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
+  })
+
+  it('tells subscribers their events are interrupted when its pool cannot reach the database, and resyncs once a heartbeat gets through again', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
+    // Long enough that only the store's own probe after recovering can end the gap in time.
+    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, connectTimeout: 500, listenerCheckInterval: 60_000 })
+    const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
+    stores.push(proxied, direct)
+    await proxied.ready()
+    const poolConnection = proxy.connections - 1
+    const seen: SessionEvent[] = []
+    proxied.subscribe((event) => seen.push(event))
+    await proxied.ready()
+    const stored = record(clock.now(), 'grace')
+    await direct.set(stored)
+
+    // The database is unreachable for queries: the listener's idle socket would be the last to know.
+    proxy.refuseNew()
+    proxy.cutConnection(poolConnection)
+    await expect(proxied.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
+    expect(gaps(seen)).toEqual([{ type: 'interrupted' }])
+    // Notifications that still arrive are delivered; the gap stays open all the same.
+    await direct.delete(stored.id, 'revoked')
+    await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === stored.id), { timeout: 1_000, interval: 5 }).toBe(true)
+    expect(gaps(seen)).toEqual([{ type: 'interrupted' }])
+
+    await proxy.acceptNew()
+    await expect.poll(() => proxied.get(stored.id).then(() => 'answers', () => 'down'), { timeout: 3_000, interval: 20 }).toBe('answers')
+    await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
   })
 
   it('recovers when its server connections are terminated by the database', async () => {

@@ -12,6 +12,7 @@ import {
   type UserSession,
   isStorableKey,
   type SessionEventMessage,
+  ServiceUnavailableError,
 } from '@pikku/core'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
@@ -163,11 +164,20 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const connection = { connectionString, connectionTimeoutMillis: connectTimeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000 }
   const pool = new pg.Pool({ ...connection, max: poolSize, query_timeout: queryTimeout })
   let poolHealthy = true
+  let notifications: PostgresListener | undefined
+  // The last query failed because the database could not be reached: the listener is suspect too.
+  let unreachable = false
+  const markUnreachable = (): void => {
+    unreachable = true
+    // Its idle socket may not have noticed yet; notifications sent meanwhile could be lost.
+    notifications?.suspect()
+  }
   // An idle pooled connection that dies (the server restarted, the network dropped) is reported
   // here; without a handler it would crash the process. The pool replaces it on the next query.
   pool.on('error', (error) => {
     if (poolHealthy) logger.warn('PostgreSQL session store: a pooled connection was lost; queries reconnect by themselves', { error })
     poolHealthy = false
+    markUnreachable()
   })
   let closed = false
 
@@ -189,9 +199,15 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       const result = await step()
       if (!poolHealthy) logger.info('PostgreSQL session store: connection restored')
       poolHealthy = true
+      if (unreachable) {
+        unreachable = false
+        notifications?.verify()
+      }
       return result
     } catch (error) {
-      throw translatePostgresError(error)
+      const translated = translatePostgresError(error)
+      if (translated instanceof ServiceUnavailableError) markUnreachable()
+      throw translated
     }
   }
 
@@ -221,7 +237,6 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     }
   }
 
-  let notifications: PostgresListener | undefined
   const ensureListening = (): void => {
     if (notifications !== undefined || closed) return
     notifications = startPostgresListener({

@@ -20,12 +20,16 @@ export function misuse(message: string): TypeError {
 /**
  * Connection failures, timeouts and transient error replies become `ServiceUnavailableError` (a
  * 503, never "no session"); other error replies are bugs and are passed on unchanged.
+ *
+ * The message is fixed: callers see it (core passes a store's `ServiceUnavailableError` through),
+ * and a driver's message can name hosts, ports, users or keys. The driver's error is the `cause`,
+ * which loggers record and responses never include.
  */
 export function translateRedisError(error: unknown): unknown {
   if (error instanceof ErrorReply && !TRANSIENT_REPLY.test(error.message)) return error
   if (error instanceof SyntaxError || (error instanceof Error && misuseErrors.has(error))) return error
-  const detail = error instanceof Error ? error.message : String(error)
-  return new ServiceUnavailableError(`The Redis session store is unavailable (${detail}); it reconnects by itself, try again shortly`, {
-    cause: error,
-  })
+  return new ServiceUnavailableError(STORE_UNAVAILABLE, { cause: error })
 }
+
+/** What every outage of the store says to callers, whatever the driver reported. */
+export const STORE_UNAVAILABLE = 'The session store is unavailable; try again shortly'

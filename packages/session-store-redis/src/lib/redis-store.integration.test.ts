@@ -5,6 +5,7 @@ import {
   hashSessionToken,
   type SessionEvent,
   type SessionRecord,
+  ServiceUnavailableError,
   silentLogger,
 } from '@pikku/core'
 import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
@@ -50,6 +51,11 @@ async function removeKeys(prefix: string): Promise<void> {
   const found: string[] = []
   for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) found.push(...batch)
   if (found.length > 0) await admin.del(found)
+}
+
+/** The events that open and close a gap in delivery, in the order they came. */
+function gaps(events: readonly SessionEvent[]): SessionEvent[] {
+  return events.filter((e) => e.type === 'interrupted' || e.type === 'resync')
 }
 
 function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
@@ -182,9 +188,9 @@ describe.skipIf(!available)('Redis store against a real server', () => {
     const other = record(clock.now(), { userId: 'bob' })
     await serverA.set(other)
     await serverA.deleteByUser('bob')
-    await expect.poll(() => seenByB.filter((e) => e.type !== 'resync' && e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
+    await expect.poll(() => seenByB.filter((e) => 'id' in e && e.id === other.id), { timeout: 1_000, interval: 5 }).toHaveLength(2)
     await new Promise((resolve) => setTimeout(resolve, 50))
-    expect(seenByA.filter((e) => e.type !== 'resync' && e.id === other.id)).toEqual([
+    expect(seenByA.filter((e) => 'id' in e && e.id === other.id)).toEqual([
       { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
       { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
     ])
@@ -359,8 +365,9 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         )
         .toBe(true)
       expect(proxy.connections).toBeGreaterThan(commandConnections + 1)
-      // Whatever was published while it was silent is gone: subscribers are told to re-check.
-      expect(seen.filter((e) => e.type === 'resync')).toEqual([{ type: 'resync' }])
+      // Whatever was published while it was silent is gone: subscribers were told when the
+      // heartbeat found it silent, and to re-check once the new subscription delivered.
+      expect(gaps(seen)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()))
       await proxy.close()
@@ -400,7 +407,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       const missed = record(clock.now())
       await other.set(missed)
       await other.delete(missed.id, 'revoked')
-      await expect.poll(() => seen.filter((e) => e.type === 'resync'), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'resync' }])
+      await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
       expect(proxy.connections).toBe(commandConnections + 2)
 
       // Subscribed again before the resync was sent: a revocation made now arrives.
@@ -408,7 +415,101 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       await other.set(after)
       await other.delete(after.id, 'revoked')
       await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
-      expect(seen.filter((e) => e.type === 'resync')).toHaveLength(1)
+      expect(gaps(seen)).toHaveLength(2)
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await proxy.close()
+    }
+  })
+
+  it('tells subscribers their events are interrupted as soon as its event connection drops, and resyncs only once it is subscribed again', async () => {
+    const target = new URL(redisUrl)
+    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      const clock = createTestClock()
+      const prefix = freshPrefix()
+      const proxied = createRedisStore<TestSession>({
+        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        keyPrefix: prefix,
+        clock: clock.now,
+        logger: silentLogger,
+        maxReconnectDelay: 50,
+        // Off: the connection's own failure is what must be noticed.
+        subscriberCheckInterval: 0,
+      })
+      opened.push(proxied)
+      await proxied.ready()
+      const subscriberConnection = proxy.connections
+      const seen: SessionEvent[] = []
+      proxied.subscribe((event) => seen.push(event))
+      await proxied.ready()
+      const other = open(clock, prefix)
+
+      // The subscriber's connection drops and cannot come back; the command connection stays up.
+      await proxy.refuseNew()
+      proxy.cut(subscriberConnection)
+      await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
+      const missed = record(clock.now())
+      await other.set(missed)
+      await other.delete(missed.id, 'revoked')
+      // The store itself still answers; the gap stays open as long as the subscription is down.
+      expect(await proxied.get(missed.id)).toBeUndefined()
+      await new Promise((resolve) => setTimeout(resolve, 300))
+      expect(gaps(seen)).toEqual([{ type: 'interrupted' }])
+      expect(seen.some((e) => e.type === 'deleted' && e.id === missed.id)).toBe(false)
+
+      // A listener that subscribes during the gap learns of it at once.
+      const late: SessionEvent[] = []
+      proxied.subscribe((event) => late.push(event))
+      expect(late).toEqual([{ type: 'interrupted' }])
+
+      await proxy.acceptNew()
+      await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
+      expect(gaps(late)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
+    } finally {
+      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await proxy.close()
+    }
+  })
+
+  it('tells subscribers their events are interrupted when its command connection fails, and resyncs once a heartbeat gets through again', async () => {
+    const target = new URL(redisUrl)
+    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    try {
+      const clock = createTestClock()
+      const prefix = freshPrefix()
+      const proxied = createRedisStore<TestSession>({
+        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        keyPrefix: prefix,
+        clock: clock.now,
+        logger: silentLogger,
+        maxReconnectDelay: 50,
+        // Long enough that only the store's own probe after recovering can end the gap in time.
+        subscriberCheckInterval: 60_000,
+      })
+      opened.push(proxied)
+      await proxied.ready()
+      const commandConnection = proxy.connections - 1
+      const seen: SessionEvent[] = []
+      proxied.subscribe((event) => seen.push(event))
+      await proxied.ready()
+      const other = open(clock, prefix)
+      const stored = record(clock.now())
+      await other.set(stored)
+
+      // Redis is unreachable for commands: the subscriber's idle socket would be the last to know.
+      await proxy.refuseNew()
+      proxy.cut(commandConnection)
+      await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
+      await expect(proxied.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
+      // Events that still arrive are delivered; the gap stays open all the same.
+      await other.delete(stored.id, 'revoked')
+      await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === stored.id), { timeout: 1_000, interval: 5 }).toBe(true)
+      expect(gaps(seen)).toEqual([{ type: 'interrupted' }])
+
+      await proxy.acceptNew()
+      await expect.poll(() => proxied.get(stored.id).then(() => 'answers', () => 'down'), { timeout: 3_000, interval: 20 }).toBe('answers')
+      await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     } finally {
       await Promise.all(opened.splice(0).map((store) => store.close()))
       await proxy.close()

@@ -12,6 +12,7 @@ import {
   type UserSession,
   isStorableKey,
   type SessionEventMessage,
+  ServiceUnavailableError,
 } from '@pikku/core'
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
@@ -132,11 +133,20 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
 
+  let subscriber: RedisSubscriber | undefined
   let healthy = true
-  const reportError = (role: string) => (error: unknown) => {
+  // The last command failed because Redis could not be reached: the subscription is suspect too.
+  let unreachable = false
+  const markUnreachable = (): void => {
+    unreachable = true
+    // Its idle socket may not have noticed yet; revocations published meanwhile could be lost.
+    subscriber?.suspect()
+  }
+  const reportError = (role: 'command' | 'subscriber') => (error: unknown) => {
     // Reported once per outage, not once per reconnection attempt.
     if (healthy) logger.warn(`Redis session store: ${role} connection lost; reconnecting`, { error })
     healthy = false
+    if (role === 'command') markUnreachable()
   }
   const target = { url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
   const openCommandConnection = (): OpenedRedisConnection => openRedisConnection({ ...target, offlineQueue: false, onError: reportError('command') })
@@ -155,7 +165,6 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     command = openCommandConnection()
     void stuck.close(0)
   }
-  let subscriber: RedisSubscriber | undefined
   let closed = false
 
   const guard = async <T>(step: () => Promise<T>): Promise<T> => {
@@ -182,9 +191,15 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       const result = await Promise.race([run(), deadline])
       if (!healthy) logger.info('Redis session store: connection restored')
       healthy = true
+      if (unreachable) {
+        unreachable = false
+        subscriber?.verify()
+      }
       return result
     } catch (error) {
-      throw translateRedisError(error)
+      const translated = translateRedisError(error)
+      if (translated instanceof ServiceUnavailableError) markUnreachable()
+      throw translated
     } finally {
       clearTimeout(timer)
     }

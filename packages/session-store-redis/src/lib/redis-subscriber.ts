@@ -1,4 +1,4 @@
-import { heartbeatMessage, isHeartbeatMessage, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import type { OpenedRedisConnection } from './redis-connection.js'
 
 /** What a subscription connection tells the subscriber about its own health. */
@@ -15,7 +15,10 @@ export interface RedisSubscriberOptions {
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
-  /** Receives other instances' events, and `resync` after the subscription was lost and regained. */
+  /**
+   * Receives other instances' events, `interrupted` when delivery can no longer be vouched for,
+   * and `resync` once it can again.
+   */
   deliver: (event: SessionEvent) => void
   /** Publishes on the channel through the store's command connection (the heartbeat). */
   publish: (message: string) => Promise<void>
@@ -28,6 +31,13 @@ export interface RedisSubscriberOptions {
 export interface RedisSubscriber {
   /** Resolves once the server has confirmed the subscription the first time. */
   readonly subscribed: Promise<void>
+  /**
+   * The store's command connection failed: Redis may be unreachable, and this subscription with it
+   * even if its own idle socket has not noticed yet.
+   */
+  suspect(): void
+  /** The command connection works again: check the subscription now rather than at the next tick. */
+  verify(): void
   close(timeout: number): Promise<void>
 }
 
@@ -38,10 +48,11 @@ export interface RedisSubscriber {
  * half-open socket, a client that believes a dead socket is fine) is otherwise invisible, and
  * revocations would stop reaching this server without any error: it is replaced instead.
  *
- * Pub/sub keeps nothing for an absent subscriber, so whatever was published while the
- * subscription was down is gone. Once it delivers again, subscribers get one `resync` event and
- * re-check the sessions they hold. It is sent only after the channel is subscribed again, so an
- * event published after the re-check cannot be missed as well.
+ * Pub/sub keeps nothing for an absent subscriber. Core's event delivery monitor turns what happens
+ * here into the listeners' `interrupted` (at the first sign of a loss: the subscriber connection
+ * failed, a heartbeat went unheard, or the store could not reach Redis) and `resync` (once the
+ * channel is subscribed again, so an event published after the re-check cannot be missed as well;
+ * after a store-side loss, once a heartbeat sent since then came back).
  */
 export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubscriber {
   const { channel, origin, logger } = options
@@ -52,33 +63,14 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   const subscribed = new Promise<void>((resolve) => {
     markSubscribed = resolve
   })
-  let awaitedHeartbeat: string | undefined
-  let heartbeatCount = 0
   // The connection whose SUBSCRIBE the server confirmed last.
   let subscribedOn: OpenedRedisConnection | undefined
-  // Whether the subscription was lost after it had first been confirmed and not regained since.
-  let interrupted = false
-
-  const lose = (): void => {
-    if (subscribedOn !== undefined) interrupted = true
-  }
-
-  const regain = (): void => {
-    if (!interrupted || closed) return
-    interrupted = false
-    options.deliver({ type: 'resync' })
-  }
+  const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.publish, checkInterval: options.checkInterval })
 
   const onMessage = (from: OpenedRedisConnection, message: string): void => {
-    if (from !== current) return
-    // Anything heard proves the subscription delivers again (the only sign a Cluster client gives).
-    regain()
+    if (from !== current || delivery.heard(message)) return
     const eventMessage = parseSessionEventMessage(message)
-    if (eventMessage !== undefined) {
-      if (eventMessage.origin !== origin) options.deliver(eventMessage.event)
-    } else if (isHeartbeatMessage(message, awaitedHeartbeat)) {
-      awaitedHeartbeat = undefined
-    }
+    if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
   }
 
   const subscribe = (opened: OpenedRedisConnection, attempt: number): void => {
@@ -88,7 +80,7 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
       () => {
         subscribedOn = opened
         markSubscribed()
-        regain()
+        delivery.subscribed()
       },
       () => {
         if (closed) return
@@ -100,48 +92,39 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   const connect = (): void => {
     const opened = options.open({
       interrupted: () => {
-        if (current === opened) lose()
+        if (current === opened) delivery.lost()
       },
       ready: () => {
         // Only a connection that had subscribed is re-subscribed by node-redis on reconnecting.
-        if (current === opened && subscribedOn === opened) regain()
+        if (current === opened && subscribedOn === opened) delivery.subscribed()
       },
     })
     current = opened
     void opened.firstAttempt.then(() => subscribe(opened, 0))
   }
 
-  const check = async (): Promise<void> => {
-    if (closed || current === undefined) return
-    if (awaitedHeartbeat !== undefined) {
-      logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
-      const silent = current
-      lose()
-      clearTimeout(retryTimer)
-      connect()
-      void silent.close(0)
-      // The next heartbeat goes out on the next tick, once the new subscription is in place.
-      awaitedHeartbeat = undefined
-      return
-    }
-    const heartbeat = `${origin}:${++heartbeatCount}`
-    awaitedHeartbeat = heartbeat
-    try {
-      await options.publish(heartbeatMessage(origin, heartbeat))
-    } catch {
-      // Redis itself is unreachable: nothing to learn about the subscription this time.
-      awaitedHeartbeat = undefined
-    }
+  const check = (): void => {
+    if (closed || current === undefined || delivery.check(true) !== 'silent') return
+    logger.warn('Redis session store: the event subscription stopped delivering; opening a new one')
+    const silent = current
+    delivery.lost()
+    clearTimeout(retryTimer)
+    // The next heartbeat goes out on the next tick, once the new subscription is in place.
+    connect()
+    void silent.close(0)
   }
 
   connect()
-  const heartbeatTimer = options.checkInterval > 0 ? setInterval(() => void check(), options.checkInterval) : undefined
+  const heartbeatTimer = options.checkInterval > 0 ? setInterval(check, options.checkInterval) : undefined
   heartbeatTimer?.unref()
 
   return {
     subscribed,
+    suspect: delivery.suspect,
+    verify: delivery.verify,
     async close(timeout) {
       closed = true
+      delivery.close()
       clearTimeout(retryTimer)
       clearInterval(heartbeatTimer)
       markSubscribed()

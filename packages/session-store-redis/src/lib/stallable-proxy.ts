@@ -1,4 +1,4 @@
-import { connect, createServer, type Socket } from 'node:net'
+import { connect, createServer, type Server, type Socket } from 'node:net'
 
 /**
  * A TCP proxy in front of Redis whose connections a test can freeze or cut one by one: a frozen
@@ -7,17 +7,21 @@ import { connect, createServer, type Socket } from 'node:net'
  */
 export interface StallableProxy {
   readonly port: number
-  /** Connections opened so far. */
+  /** Connections opened so far (refused ones are not counted). */
   readonly connections: number
   stall(connection: number): void
-  /** Closes one connection on both sides; new connections are still accepted. */
+  /** Closes one connection on both sides; new connections are still accepted unless refused. */
   cut(connection: number): void
+  /** Stops listening, so new connections are refused (Redis unreachable); open ones keep working. */
+  refuseNew(): Promise<void>
+  /** Listens again, on the same port. */
+  acceptNew(): Promise<void>
   close(): Promise<void>
 }
 
 export async function startStallableProxy(target: { host: string; port: number }): Promise<StallableProxy> {
   const pairs: [Socket, Socket][] = []
-  const server = createServer((client) => {
+  const accept = (client: Socket): void => {
     const upstream = connect(target.port, target.host)
     for (const socket of [client, upstream]) {
       socket.on('error', () => {
@@ -27,30 +31,55 @@ export async function startStallableProxy(target: { host: string; port: number }
     }
     client.pipe(upstream).pipe(client)
     pairs.push([client, upstream])
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
+  }
+  let port = 0
+  let server: Server | undefined
+  // Refusing closes the listening socket, so a client's connection attempt is refused outright
+  // (ECONNREFUSED), as when Redis is down, rather than accepted and dropped.
+  const listen = async (): Promise<void> => {
+    const next = createServer(accept)
+    await new Promise<void>((resolve, reject) => {
+      next.once('error', reject)
+      next.listen(port, '127.0.0.1', resolve)
+    })
+    port = (next.address() as { port: number }).port
+    server = next
+  }
+  const stopListening = async (): Promise<void> => {
+    const current = server
+    server = undefined
+    if (current === undefined) return
+    // close() frees the port at once; its callback would wait for the open connections to end.
+    const closed = new Promise((resolve) => current.close(resolve))
+    if (pairs.every((open) => open.every((socket) => socket.destroyed))) await closed
+  }
+  await listen()
+  const pair = (connection: number): [Socket, Socket] => {
+    const found = pairs[connection]
+    if (found === undefined) throw new Error(`No connection ${connection}; ${pairs.length} opened so far`)
+    return found
+  }
   return {
-    port,
+    get port() {
+      return port
+    },
     get connections() {
       return pairs.length
     },
     stall(connection) {
-      const pair = pairs[connection]
-      if (pair === undefined) throw new Error(`No connection ${connection}; ${pairs.length} opened so far`)
-      for (const socket of pair) {
+      for (const socket of pair(connection)) {
         socket.unpipe()
         socket.pause()
       }
     },
     cut(connection) {
-      const pair = pairs[connection]
-      if (pair === undefined) throw new Error(`No connection ${connection}; ${pairs.length} opened so far`)
-      for (const socket of pair) socket.destroy()
+      for (const socket of pair(connection)) socket.destroy()
     },
+    refuseNew: stopListening,
+    acceptNew: listen,
     async close() {
-      for (const pair of pairs) for (const socket of pair) socket.destroy()
-      await new Promise((resolve) => server.close(resolve))
+      for (const open of pairs) for (const socket of open) socket.destroy()
+      await stopListening()
     },
   }
 }

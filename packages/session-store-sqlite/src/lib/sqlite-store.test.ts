@@ -164,7 +164,7 @@ describe('SQLite store', () => {
     expect((await store.get(stored.id))?.userId).toBe('alice')
   })
 
-  it('reports a database locked by another writer as unavailable, then recovers without losing writes', async () => {
+  it('reports a database locked by another writer as unavailable, with a fixed message and SQLite’s error only as the cause, then recovers without losing writes', async () => {
     const path = freshPath()
     const clock = createTestClock()
     const store = open(path, clock, { busyTimeout: 50 })
@@ -176,7 +176,10 @@ describe('SQLite store', () => {
     try {
       const error = await store.set(record(clock.now())).catch((caught: unknown) => caught)
       expect(error).toBeInstanceOf(ServiceUnavailableError)
-      expect((error as Error).message).toMatch(/SQLITE_BUSY/)
+      // Callers see a fixed message; SQLite's own error, with its code and path, is only the cause.
+      expect((error as Error).message).toBe('The session store is unavailable; try again shortly')
+      expect((error as Error).message).not.toContain(path)
+      expect(((error as Error).cause as { code?: string }).code).toMatch(/^SQLITE_BUSY/)
       // Readers are not blocked by a writer in WAL mode.
       expect(await store.get(before.id)).toEqual(before)
     } finally {

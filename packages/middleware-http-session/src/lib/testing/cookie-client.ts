@@ -68,6 +68,7 @@ export class CookieClient {
   }
 
   async setCookie(name: string, value: string): Promise<void> {
-    await this.jar.setCookie(`${name}=${value}; Path=/`, this.base)
+    // A __Host- cookie is kept only when Secure (the jar enforces the prefix rules as browsers do).
+    await this.jar.setCookie(`${name}=${value}; Path=/${name.startsWith('__Host-') ? '; Secure' : ''}`, this.base)
   }
 }

@@ -62,6 +62,23 @@ export const login = pikkuSessionlessFunc<{ email: string; password: string }, {
   },
 })
 
+/** Starts a session without credentials (a guest account): a login an app might wire on GET. */
+export const guestLogin = pikkuSessionlessFunc<void, { userId: string }>({
+  func: async (_services, _data, { session }) => {
+    await session.set({ userId: 'u-guest', email: 'guest@example.com', role: 'user', preferences: {} })
+    return { userId: 'u-guest' }
+  },
+})
+
+/** Records the visit in the session: a session change an app might make on GET. */
+export const recordVisit = pikkuFunc<void, { visits: number }>({
+  func: async (_services, _data, { session }) => {
+    const visits = Number((await session.get()).preferences['visits'] ?? 0) + 1
+    await session.update({ preferences: { visits } })
+    return { visits }
+  },
+})
+
 export const logout = pikkuFunc<void, { success: boolean }>({
   func: async (_services, _data, { session }) => {
     await session.clear()
@@ -117,6 +134,10 @@ export const routes = [
   wireHTTP({ method: 'PUT', route: '/preferences', func: updatePreferences }),
   wireHTTP({ method: 'GET', route: '/token', func: issueToken }),
   wireHTTP({ method: 'POST', route: '/echo', func: echo }),
+  // Session changes on a safe method, as some apps wire them (a "log out" link, a guest login).
+  wireHTTP({ method: 'GET', route: '/logout-link', func: logout }),
+  wireHTTP({ method: 'GET', route: '/guest', func: guestLogin }),
+  wireHTTP({ method: 'GET', route: '/visit', func: recordVisit }),
 ]
 
 export const SECRET_A = 'a-test-secret-that-is-long-enough-0001'
@@ -256,6 +277,9 @@ export async function startStoredApp(options: StoredAppOptions = {}, shared?: { 
     restart: (next) => startStoredApp({ http: { ...options.http, ...next } }, { clock, store, sessions }),
   }
 }
+
+/** The session cookie's name with the default options: `secure` is on, so the `__Host-` prefix is too. */
+export const SESSION_COOKIE = '__Host-pikku-session'
 
 export const ALICE = { email: 'alice@example.com', password: 'alice-password' }
 export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }

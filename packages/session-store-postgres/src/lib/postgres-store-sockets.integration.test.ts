@@ -1,0 +1,154 @@
+import type { AddressInfo } from 'node:net'
+import { randomBytes } from 'node:crypto'
+import { createChannelServer, wireChannel } from '@pikku/channel'
+import { connectTestClient, type TestChannelClient } from '@pikku/channel/testing'
+import {
+  createRunner,
+  createSessionManager,
+  generateSessionToken,
+  hashSessionToken,
+  pikkuFunc,
+  type SessionEvent,
+  type SessionManager,
+  silentLogger,
+  type UserSession,
+} from '@pikku/core'
+import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
+import pg from 'pg'
+import { afterAll, describe, expect, it } from 'vitest'
+import { startCuttableProxy } from './cuttable-proxy.js'
+import { createPostgresStore, type PostgresStore } from './postgres-store.js'
+import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+
+// Two servers share one database. Server A serves WebSockets and reaches PostgreSQL through a proxy
+// that can cut its connections; server B logs users out. What A's sockets answer while A cannot
+// hear B's revocations is the point of this file.
+
+const available = await postgresAvailable()
+const MINUTE = 60_000
+
+const whoAmI = pikkuFunc<void, UserSession>({ func: async (_services, _data, { session }) => session.get() })
+
+/** Server A's sockets: sessions from the store by bearer token, one function that says who the caller is. */
+async function startSocketServer(sessions: SessionManager): Promise<{ connect(token: string): Promise<TestChannelClient>; close(): Promise<void> }> {
+  const channelSessions = createChannelSessions({
+    sessions,
+    credentials: { cookieName: undefined, authenticate: async () => undefined, authenticateToken: (token) => sessions.loadByToken(token) },
+  })
+  const channels = createChannelServer({
+    runner: createRunner({ services: {}, logger: silentLogger }),
+    channels: [wireChannel({ route: '/ws', functions: { whoAmI }, session: channelSessions })],
+    heartbeatInterval: 0,
+  })
+  const server = await channels.listen({ port: 0, host: '127.0.0.1' })
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`
+  const clients: TestChannelClient[] = []
+  return {
+    async connect(token) {
+      const client = await connectTestClient(url, { protocols: bearerSubprotocols(token) })
+      clients.push(client)
+      return client
+    },
+    async close() {
+      await Promise.all(clients.map((client) => client.close()))
+      await channels.close({ timeout: 500 })
+      channelSessions.close()
+    },
+  }
+}
+
+/** Logs `userId` in through server B's store; returns the token a client would hold. */
+async function logIn(store: PostgresStore, userId: string): Promise<{ token: string; id: string }> {
+  const token = generateSessionToken()
+  const id = hashSessionToken(token)
+  const now = Date.now()
+  await store.set({ id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE })
+  return { token, id }
+}
+
+describe.skipIf(!available)('sockets on a server whose PostgreSQL connections are cut', () => {
+  const table = `pikku_test_${randomBytes(6).toString('hex')}`
+
+  afterAll(async () => {
+    const admin = new pg.Client({ connectionString: databaseUrl })
+    await admin.connect()
+    await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)
+    await admin.end()
+  })
+
+  it('never answer as a user who logged out on another server meanwhile: 401 while A can still query, 503 once it cannot, and live events again once the link is back', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const common = { tableName: table, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 50 }
+    const url = new URL(databaseUrl)
+    url.hostname = '127.0.0.1'
+    url.port = String(proxy.port)
+    // One pooled connection, so that cutting it leaves A unable to query.
+    const storeA = createPostgresStore({ ...common, connectionString: url.toString(), poolSize: 1 })
+    const storeB = createPostgresStore({ ...common, connectionString: databaseUrl })
+    const sessionsB = createSessionManager({ store: storeB, logger: silentLogger })
+    let readsOnA = 0
+    // Server A's store, counting the reads its sockets make.
+    const sessionsA = createSessionManager({
+      store: { ...storeA, get: (id) => (readsOnA++, storeA.get(id)) },
+      logger: silentLogger,
+    })
+    await storeA.ready()
+    const poolConnection = proxy.connections - 1
+    const serverA = await startSocketServer(sessionsA)
+    const listenerConnection = proxy.connections
+    const seenByA: SessionEvent[] = []
+    storeA.subscribe((event) => seenByA.push(event))
+    await storeA.ready()
+    try {
+      const alice = await logIn(storeB, 'alice')
+      const bob = await logIn(storeB, 'bob')
+      const aliceSocket = await serverA.connect(alice.token)
+      const bobSocket = await serverA.connect(bob.token)
+      expect((await aliceSocket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
+      expect((await bobSocket.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
+
+      // A's LISTEN connection drops and cannot come back; its pooled connection still works.
+      proxy.refuseNew()
+      proxy.cutConnection(listenerConnection)
+      await expect.poll(() => seenByA.some((e) => e.type === 'interrupted'), { timeout: 2_000, interval: 5 }).toBe(true)
+      // Alice logs out on server B; A cannot hear it.
+      expect(await sessionsB.revoke(alice.id)).toBe(true)
+      const refused = await aliceSocket.call('whoAmI')
+      expect(refused.result).toBeUndefined()
+      expect(refused.error?.code).toBe('UNAUTHORIZED')
+      expect((await aliceSocket.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+      expect((await bobSocket.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
+
+      // Now A cannot reach the database at all: no answer can be vouched for.
+      proxy.cutConnection(poolConnection)
+      const unavailable = await bobSocket.call('whoAmI')
+      expect(unavailable.error?.code).toBe('SERVICE_UNAVAILABLE')
+      // What failed, and where, goes to the log; the caller is told only that the store is unavailable.
+      expect(unavailable.error?.message).not.toMatch(new RegExp(`ECONNREFUSED|127\\.0\\.0\\.1|terminated|${proxy.port}`))
+      expect((await aliceSocket.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
+
+      // The link comes back: the store resyncs and A's sockets trust its events again.
+      await proxy.acceptNew()
+      await expect.poll(() => seenByA.filter((e) => e.type === 'resync').length, { timeout: 3_000, interval: 10 }).toBeGreaterThan(0)
+      await expect.poll(async () => (await bobSocket.call('whoAmI')).result, { timeout: 3_000, interval: 20 }).toMatchObject({ userId: 'bob' })
+      await expect.poll(() => seenByA.at(-1)?.type, { timeout: 3_000, interval: 10 }).toBe('resync')
+      await expect.poll(async () => {
+        const before = readsOnA
+        await bobSocket.call('whoAmI')
+        return readsOnA - before
+      }, { timeout: 3_000, interval: 20 }).toBe(0)
+      const readsBefore = readsOnA
+      for (let i = 0; i < 3; i++) expect((await bobSocket.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
+      expect(readsOnA).toBe(readsBefore)
+      // A logout on B reaches the socket as an event again, without the socket asking.
+      expect(await sessionsB.revoke(bob.id)).toBe(true)
+      expect((await bobSocket.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+      expect((await aliceSocket.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
+    } finally {
+      await serverA.close()
+      await Promise.all([storeA.close(), storeB.close()])
+      await proxy.close()
+    }
+  })
+})
