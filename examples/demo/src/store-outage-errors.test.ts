@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { connectTestClient, UpgradeRefusedError, type TestChannelClient } from '@pikku/channel/testing'
 import { createMemoryStore, ServiceUnavailableError, type SessionStore } from '@pikku/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { runDemoCLI } from './demo-cli.test-support.js'
 import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
 import type { UserSession } from './types.js'
 
@@ -131,16 +131,7 @@ describe('a session store outage is "unavailable" with an error id on every prot
     const root = mkdtempSync(join(tmpdir(), 'pikku-demo-outage-'))
     try {
       const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'config'), DATA_DIR: join(root, 'data') }
-      const cli = (args: string[]) =>
-        new Promise<{ code: number | null; stderr: string; stdout: string }>((resolve, reject) => {
-          const child = spawn(process.execPath, [CLI, ...args, '--server', harness.demo.url], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-          let stdout = ''
-          let stderr = ''
-          child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-          child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-          child.on('error', reject)
-          child.on('close', (code) => resolve({ code, stdout, stderr }))
-        })
+      const cli = (args: string[]) => runDemoCLI(CLI, [...args, '--server', harness.demo.url], env)
       expect((await cli(['login', '--email', ALICE.email, '--password', ALICE.password])).code).toBe(0)
       store.down = 'store error'
       const human = await cli(['profile'])
