@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { runDemoCLI } from './demo-cli.test-support.js'
 
 // `pikku-demo`, the demo's CLI, as people run it: the compiled dist/cli.js in its own process, in
 // local mode on the demo's SQLite store and in remote mode against the compiled demo server.
@@ -52,15 +53,7 @@ const credentialsFile = (profile = 'default'): string => join(root, 'config', 'p
 const savedToken = (): string => (JSON.parse(readFileSync(credentialsFile(), 'utf8')) as { token: string }).token
 
 function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...env, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr }))
-  })
+  return runDemoCLI(CLI, args, { ...env, ...extraEnv })
 }
 
 const loginAlice = (...extra: string[]): Promise<Result> => cli(['login', '--email', 'alice@example.com', '--password', 'alice-password', ...extra])

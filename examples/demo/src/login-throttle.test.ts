@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +8,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { connectTestClient } from '@pikku/channel/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+import { runDemoCLI } from './demo-cli.test-support.js'
 import { startDemoProcess } from './demo-process.test-support.js'
 
 // Issue 15: after 5 wrong passwords for an account, even the right one is refused for 15 minutes,
@@ -151,15 +151,7 @@ describe('login throttling with the CLI', () => {
       SESSION_SECRETS: 'throttle-test-secret-0123456789abcdefghijklmnop',
       ...extra,
     }
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-      let stdout = ''
-      let stderr = ''
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-      child.on('error', reject)
-      child.on('close', (code) => resolve({ code, stdout, stderr }))
-    })
+    return runDemoCLI(CLI, args, env)
   }
   const login = (password: string, ...extra: string[]): string[] => ['login', '--email', ALICE.email, '--password', password, ...extra]
 

@@ -10,13 +10,17 @@ import {
   PikkuError,
   type PikkuErrorCode,
   ServiceUnavailableError,
+  STORE_UNAVAILABLE_MESSAGE,
   TooManyRequestsError,
   UnauthorizedError,
 } from './errors.js'
-import { pikkuSessionlessFunc } from './function.js'
+import { pikkuFunc, pikkuSessionlessFunc } from './function.js'
 import type { LogMeta, Logger } from './logger.js'
+import { createMemoryStore } from './memory-store.js'
 import { createRunner } from './runner.js'
+import { createSessionManager } from './session-manager.js'
 import { SessionState } from './session-state.js'
+import { createTokenProtocol } from './token-protocol.test-support.js'
 
 function capturingLogger() {
   const errors: { message: string; meta: LogMeta | undefined }[] = []
@@ -171,5 +175,54 @@ describe('errors', () => {
     expect(errors).toHaveLength(inputs.length - 1)
     const loggedFor = errors.map((entry) => entry.meta?.['errorId'])
     expect(new Set(loggedFor).size).toBe(loggedFor.length)
+  })
+
+  it('a service-unavailable error reaches the caller as "the session store is unavailable" with an id; the driver message goes to the log under it', async () => {
+    const { logger, errors } = capturingLogger()
+    const secret = 'connect ECONNREFUSED redis://:hunter2@10.0.0.5:6379'
+    const manager = createSessionManager({ store: { ...createMemoryStore({ sweepInterval: 0 }), get: () => Promise.reject(new Error(secret)) } })
+    const runner = createRunner({ services: {}, logger })
+    const call = createTokenProtocol(runner, manager)
+    const whoAmI = pikkuFunc<void, string>({ func: async (_services, _data, { session }) => (await session.get()).userId })
+    const { error } = await call(whoAmI, undefined, 'A'.repeat(43))
+    expect(error).toBeInstanceOf(ServiceUnavailableError)
+    const publicError = toPublicError(error, logger)
+    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: STORE_UNAVAILABLE_MESSAGE, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(JSON.stringify(publicError)).not.toContain('hunter2')
+    // Logged once, by the runner, under the id the caller sees, with the driver's message.
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(publicError.id)
+    const logged = errors[0]?.meta?.['error'] as Error
+    expect(String(logged.message) + String((logged.cause as Error | undefined)?.message)).toContain('hunter2')
+  })
+
+  it("a store's own ServiceUnavailableError that quotes its driver reaches the caller with the fixed message and an id", async () => {
+    const { logger, errors } = capturingLogger()
+    const secret = 'WRONGPASS invalid username-password pair for user "app-secret"'
+    const thrown = new ServiceUnavailableError(`The Redis session store is unavailable (${secret})`)
+    const manager = createSessionManager({ store: { ...createMemoryStore({ sweepInterval: 0 }), get: () => Promise.reject(thrown) } })
+    const call = createTokenProtocol(createRunner({ services: {}, logger }), manager)
+    const whoAmI = pikkuFunc<void, string>({ func: async (_services, _data, { session }) => (await session.get()).userId })
+    const { error } = await call(whoAmI, undefined, 'A'.repeat(43))
+    const publicError = toPublicError(error, logger)
+    expect(publicError).toEqual({ code: 'SERVICE_UNAVAILABLE', message: STORE_UNAVAILABLE_MESSAGE, id: expect.stringMatching(/^[0-9a-f-]{36}$/) })
+    expect(JSON.stringify(publicError)).not.toContain('secret')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(publicError.id)
+    expect((errors[0]?.meta?.['error'] as Error).cause).toBe(thrown)
+  })
+
+  it("an app's own ServiceUnavailableError keeps its message and gains an id, logged once", () => {
+    const { logger, errors } = capturingLogger()
+    const cause = new Error('payments.example: 502 from upstream')
+    const once = toPikkuError(new ServiceUnavailableError('Payments are unavailable; try again later', { cause }), logger)
+    expect(once).toBeInstanceOf(ServiceUnavailableError)
+    const id = (once as ServiceUnavailableError).errorId
+    expect(toPublicError(once, logger)).toEqual({ code: 'SERVICE_UNAVAILABLE', message: 'Payments are unavailable; try again later', id })
+    // Already given an id: the same error is neither replaced nor logged again.
+    expect(toPikkuError(once, logger)).toBe(once)
+    expect(errors).toHaveLength(1)
+    expect(errors[0]?.meta?.['errorId']).toBe(id)
+    expect(((errors[0]?.meta?.['error'] as Error).cause as Error).message).toContain('502 from upstream')
   })
 })

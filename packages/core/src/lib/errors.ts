@@ -99,13 +99,25 @@ export class TooManyRequestsError extends PikkuError {
   }
 }
 
+/** What callers are told when the session store cannot be reached, whichever store and driver. */
+export const STORE_UNAVAILABLE_MESSAGE = 'The session store is unavailable; try again shortly'
+
 /**
  * A dependency (usually the session store) is unreachable (503). Never turned into "no session":
  * treating an outage as a logout silently signs every user out.
+ *
+ * Its message is shown to callers, so it must not quote a driver (a host, a user name, sometimes
+ * a password): put the driver's error in `cause`. The session manager does so for every store
+ * failure (message `STORE_UNAVAILABLE_MESSAGE`), whatever the store threw. The runner (or
+ * `toPublicError`) logs the error with its cause under a fresh `errorId`, which callers see.
  */
 export class ServiceUnavailableError extends PikkuError {
-  constructor(message = 'Service unavailable', options?: PikkuErrorOptions) {
+  /** The id the error was logged under, once it has been (see `toPikkuError`). */
+  readonly errorId: string | undefined
+
+  constructor(message = 'Service unavailable', options?: PikkuErrorOptions & { errorId?: string }) {
     super('SERVICE_UNAVAILABLE', message, options)
+    this.errorId = options?.errorId
   }
 }
 

@@ -38,6 +38,48 @@ describe('the memory store stays bounded', () => {
     expect((await store.listByUser('alice')).map((r) => r.id)).toEqual(['s3', 's4', 's5'])
   })
 
+  it('keeps at most 10,000 sessions by default, so a flood of logins cannot exhaust memory', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
+    const evicted: SessionEvent[] = []
+    store.subscribe((event) => {
+      if (event.type === 'deleted') evicted.push(event)
+    })
+    for (let i = 0; i <= 10_000; i++) await store.set(record(`s${i}`, clock.now()))
+    expect(store.size).toBe(10_000)
+    expect(evicted).toEqual([{ type: 'deleted', id: 's0', userId: 'alice', reason: 'evicted' }])
+    expect(await store.get('s10000')).toBeDefined()
+  })
+
+  it('evicts the least recently active session: an update or a renewal counts as use, a read does not', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 0, maxEntries: 3 })
+    const evicted: string[] = []
+    store.subscribe((event) => {
+      if (event.type === 'deleted') evicted.push(`${event.id}:${event.reason}`)
+    })
+    for (const id of ['s1', 's2', 's3']) await store.set(record(id, clock.now()))
+    const now = clock.now()
+    expect(await store.update('s1', 1, { data: { userId: 'alice' }, lastActiveAt: now, expiresAt: now + MINUTE })).toBe('ok')
+    expect(await store.touch('s2', now, now + MINUTE)).toBe(true)
+    await store.get('s3')
+    await store.set(record('s4', now))
+    expect(evicted).toEqual(['s3:evicted'])
+    await store.set(record('s5', now))
+    expect(evicted).toEqual(['s3:evicted', 's1:evicted'])
+  })
+
+  it('a session evicted after its expiry is announced as expired, not evicted', async () => {
+    const clock = createTestClock()
+    const store = createMemoryStore({ clock: clock.now, sweepInterval: 0, maxEntries: 1 })
+    const events: SessionEvent[] = []
+    store.subscribe((event) => events.push(event))
+    await store.set(record('short', clock.now(), MINUTE))
+    clock.advance(MINUTE)
+    await store.set(record('next', clock.now()))
+    expect(events).toContainEqual({ type: 'deleted', id: 'short', userId: 'alice', reason: 'expired' })
+  })
+
   it('sweep() removes expired sessions, announces them, and keeps live ones', async () => {
     const clock = createTestClock()
     const store = createMemoryStore({ clock: clock.now, sweepInterval: 0, sweepBatchSize: 2 })
@@ -91,6 +133,9 @@ describe('the memory store stays bounded', () => {
 
   it('refuses nonsensical options when created', () => {
     expect(() => createMemoryStore({ maxEntries: 0 })).toThrow(/maxEntries must be at least 1/)
+    expect(() => createMemoryStore({ maxEntries: 2.5 })).toThrow(/maxEntries must be at least 1 \(a whole number/)
+    expect(() => createMemoryStore({ maxEntries: Number.NaN })).toThrow(/maxEntries/)
+    expect(createMemoryStore({ maxEntries: Number.POSITIVE_INFINITY, sweepInterval: 0 }).size).toBe(0)
     expect(() => createMemoryStore({ sweepInterval: -1 })).toThrow(/sweepInterval/)
     expect(() => createMemoryStore({ sweepBatchSize: 0 })).toThrow(/sweepBatchSize/)
   })

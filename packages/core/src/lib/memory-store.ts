@@ -19,9 +19,13 @@ export interface MemoryStoreOptions {
    */
   sweepInterval?: number
   /**
-   * The most entries kept. Beyond it the oldest-created session is evicted (and announced with
-   * reason `evicted`), so memory stays bounded under a flood of logins.
-   * @default Infinity
+   * The most entries kept. Beyond it the least recently active session (the one whose last write
+   * or renewal is oldest) is evicted and announced with reason `evicted` (`expired` if it had
+   * expired anyway), so memory stays bounded under a flood of logins. At the default and the
+   * session manager's default `maxSessionBytes` (64 KiB), a full store of maximal sessions is
+   * about 640 MiB, within Node's default heap; typical sessions of a few hundred bytes take a few
+   * MiB. `Infinity` turns the cap off.
+   * @default 10_000
    */
   maxEntries?: number
   /** Entries examined per sweep step; the sweep yields between steps. @default 10_000 */
@@ -54,13 +58,18 @@ interface Entry {
  */
 export function createMemoryStore<S extends CoreUserSession = UserSession>(options: MemoryStoreOptions = {}): MemoryStore<S> {
   const clock = options.clock ?? systemClock
-  const maxEntries = options.maxEntries ?? Number.POSITIVE_INFINITY
+  const maxEntries = options.maxEntries ?? 10_000
   const sweepBatchSize = options.sweepBatchSize ?? 10_000
   const sweepInterval = options.sweepInterval ?? 60_000
-  if (!(maxEntries >= 1)) throw new RangeError(`maxEntries must be at least 1; got ${maxEntries}`)
+  if (!(maxEntries === Number.POSITIVE_INFINITY || (Number.isInteger(maxEntries) && maxEntries >= 1))) {
+    throw new RangeError(`maxEntries must be at least 1 (a whole number, or Infinity for no cap); got ${maxEntries}`)
+  }
   if (!(sweepBatchSize >= 1)) throw new RangeError(`sweepBatchSize must be at least 1; got ${sweepBatchSize}`)
   if (!(sweepInterval >= 0)) throw new RangeError(`sweepInterval must be 0 or more ms; got ${sweepInterval}`)
 
+  // In order of last write or renewal, least recent first: set, update and touch move an entry to
+  // the end, so eviction takes the first. Reads do not move it (no work added to the read of every
+  // request); a session in use is renewed at least once per renewal interval, which moves it.
   const entries = new Map<string, Entry>()
   const byUser = new Map<string, Set<string>>()
   const bus = createSessionEventBus()
@@ -84,6 +93,12 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (ids.size === 0) byUser.delete(entry.userId)
     }
     bus.publish({ type: 'deleted', id, userId: entry.userId, reason })
+  }
+
+  /** Moves an entry to the most recently used end of the eviction order. */
+  const recentlyUsed = (id: string, entry: Entry): void => {
+    entries.delete(id)
+    entries.set(id, entry)
   }
 
   const toRecord = (id: string, entry: Entry): SessionRecord<S> => ({
@@ -159,8 +174,8 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       ids.add(record.id)
       bus.publish({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
       while (entries.size > maxEntries) {
-        const oldest = entries.entries().next().value as [string, Entry]
-        remove(oldest[0], oldest[1], 'evicted')
+        const [oldestId, oldest] = entries.entries().next().value as [string, Entry]
+        remove(oldestId, oldest, oldest.expiresAt <= clock() ? 'expired' : 'evicted')
       }
     },
 
@@ -176,6 +191,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt
+      recentlyUsed(id, entry)
       if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
       return 'ok'
     },
@@ -186,6 +202,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (entry === undefined) return false
       entry.lastActiveAt = lastActiveAt
       entry.expiresAt = expiresAt
+      recentlyUsed(id, entry)
       if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt })
       return true
     },

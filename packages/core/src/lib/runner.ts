@@ -6,6 +6,7 @@ import { createConsoleLogger, type Logger } from './logger.js'
 import { runMiddleware, type PikkuMiddleware } from './middleware.js'
 import { checkPermissions, type PermissionSpec } from './permission.js'
 import type { Services, UserSession } from './register.js'
+import { LOGIN_SCOPE } from './session-login-scope.js'
 import { SessionState } from './session-state.js'
 import type { PikkuWire, SessionlessWire } from './wire.js'
 
@@ -107,7 +108,7 @@ export function createRunner(options: RunnerOptions): Runner {
         // The common shape (no schema, no permissions): fewer promises on the path of every call.
         if (all.length === 0) {
           if (fn.auth && wire.session.current === undefined) throw new UnauthorizedError()
-          return await fn.func(callServices, data as In, sessionlessWire)
+          return await callFunction(fn, callServices, data as In, wire, sessionlessWire)
         }
         let direct: Out | undefined
         await runMiddleware(all, callServices, wire, () => {
@@ -115,7 +116,7 @@ export function createRunner(options: RunnerOptions): Runner {
           if (fn.auth && wire.session.current === undefined) return Promise.reject(new UnauthorizedError())
           let result: Out | PromiseLike<Out>
           try {
-            result = fn.func(callServices, data as In, sessionlessWire)
+            result = callFunction(fn, callServices, data as In, wire, sessionlessWire)
           } catch (error) {
             return Promise.reject(error)
           }
@@ -144,7 +145,7 @@ export function createRunner(options: RunnerOptions): Runner {
             throw new ForbiddenError('You do not have permission to do this')
           }
         }
-        output = await fn.func(callServices, input, sessionlessWire)
+        output = await callFunction(fn, callServices, input, wire, sessionlessWire)
       }
       await runMiddleware(all, callServices, wire, inner)
       return output as Out
@@ -170,6 +171,33 @@ export function createRunner(options: RunnerOptions): Runner {
       return invoke(fn, data, wire, [])
     },
   }
+}
+
+/**
+ * Calls the function itself. The function of an `auth: false` function is where logins happen:
+ * while it runs, a `set()` of the same user as the live session is a login too (a new id, the old
+ * session ended), as OWASP asks of any authentication. Middleware, permissions and `auth: true`
+ * functions change the session in place (decision 017).
+ */
+function callFunction<In, Out>(fn: PikkuFunction<In, Out>, services: Services, data: In, wire: PikkuWire, functionWire: SessionlessWire): Out | Promise<Out> {
+  if (fn.auth) return fn.func(services, data, functionWire)
+  const state = wire.session
+  const outer = state[LOGIN_SCOPE] === true
+  state[LOGIN_SCOPE] = true
+  let result: Out | PromiseLike<Out>
+  try {
+    result = fn.func(services, data, functionWire)
+  } catch (error) {
+    state[LOGIN_SCOPE] = outer
+    throw error
+  }
+  if (!isThenable(result)) {
+    state[LOGIN_SCOPE] = outer
+    return result
+  }
+  return Promise.resolve(result).finally(() => {
+    state[LOGIN_SCOPE] = outer
+  })
 }
 
 function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {

@@ -1,3 +1,5 @@
+import { BadRequestError } from './errors.js'
+
 /**
  * A deep copy of session data: plain objects, arrays, primitives and Dates (what a session may
  * hold). Used wherever a copy must share nothing with the original, without the cost of a JSON
@@ -6,6 +8,43 @@
 export function copySessionData<T>(value: T): T {
   return copyValue(value) as T
 }
+
+/**
+ * `copySessionData` for a value entering the session (`set()`): refuses, with `BadRequestError`,
+ * a field named `__proto__`, `constructor` or `prototype` at any depth. `where` names the call in
+ * the message.
+ */
+export function copySessionInput<T>(value: T, where: string): T {
+  try {
+    return copyCheckedValue(value) as T
+  } catch (error) {
+    if (error !== FORBIDDEN_KEY) throw error
+    // Class instances are walked by their own fields, as they were cloned: the walk finds it.
+    throw forbiddenKeyError(findForbiddenKey(value, '') ?? { key: '?', path: '?' }, where)
+  }
+}
+
+/**
+ * Refuses a value holding a field named `__proto__`, `constructor` or `prototype` at any depth,
+ * with `BadRequestError` (nothing is changed). `where` names the call in the message.
+ */
+export function assertNoForbiddenKeys(value: unknown, where: string): void {
+  if (holdsForbiddenKey(value)) throw forbiddenKeyError(findForbiddenKey(value, '') ?? { key: '?', path: '?' }, where)
+}
+
+/**
+ * Field names that never enter session data. An own `__proto__` (which JSON.parse makes) becomes
+ * an object's prototype as soon as the app copies the session with `Object.assign` or a spread
+ * into an existing object; `constructor` and `prototype` are the other two steps of prototype
+ * pollution gadgets. No session needs them as data.
+ */
+function isForbiddenKey(key: string): boolean {
+  return key === '__proto__' || key === 'constructor' || key === 'prototype'
+}
+
+// Thrown inside the copy (no allocation, no path building on the common path); the path for the
+// message is found afterwards by a second walk, only when a key is refused.
+const FORBIDDEN_KEY: unique symbol = Symbol('pikku.session.forbiddenKey')
 
 function copyValue(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) {
@@ -22,12 +61,87 @@ function copyValue(value: unknown): unknown {
     }
     return copy
   }
+  return copyOther(value)
+}
+
+/**
+ * `copyValue` that also refuses forbidden field names. A second function rather than a flag:
+ * `copyValue` is on the read path of every request (`get()`), and stays exactly as cheap.
+ */
+function copyCheckedValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) {
+    if (typeof value === 'function' || typeof value === 'symbol') throw notData()
+    return value
+  }
+  if (Array.isArray(value)) return value.map(copyCheckedValue)
+  const prototype = Object.getPrototypeOf(value) as unknown
+  if (prototype === Object.prototype || prototype === null) {
+    const copy: Record<string, unknown> = {}
+    for (const key of Object.keys(value)) {
+      if (isForbiddenKey(key)) throw FORBIDDEN_KEY
+      setField(copy, key, copyCheckedValue((value as Record<string, unknown>)[key]))
+    }
+    return copy
+  }
+  // A class instance clones to a plain object of its own fields, which are stored as data too.
+  if (holdsForbiddenKey(value)) throw FORBIDDEN_KEY
+  return copyOther(value)
+}
+
+/** A Date, or anything structuredClone copies (a class instance becomes a plain object). */
+function copyOther(value: object): unknown {
   if (value instanceof Date) return new Date(value.getTime())
   try {
     return structuredClone(value)
   } catch (error) {
     throw notData(error)
   }
+}
+
+/** Whether a forbidden field name appears at any depth (no allocation: the write path runs it). */
+function holdsForbiddenKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (holdsForbiddenKey(value[i])) return true
+    return false
+  }
+  // for-in, not Object.keys: no array per object. An own `__proto__` field is enumerated like any
+  // other; inherited fields (only a polluted Object.prototype has enumerable ones) may be checked too.
+  for (const key in value) {
+    if (isForbiddenKey(key) || holdsForbiddenKey((value as Record<string, unknown>)[key])) return true
+  }
+  return false
+}
+
+interface ForbiddenKey {
+  readonly key: string
+  /** Where it is: `preferences.__proto__`, `items[2].constructor`. */
+  readonly path: string
+}
+
+function findForbiddenKey(value: unknown, path: string): ForbiddenKey | undefined {
+  if (typeof value !== 'object' || value === null) return undefined
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findForbiddenKey(value[i], `${path}[${i}]`)
+      if (found !== undefined) return found
+    }
+    return undefined
+  }
+  for (const key of Object.keys(value)) {
+    const at = path === '' ? key : `${path}.${key}`
+    if (isForbiddenKey(key)) return { key, path: at }
+    const found = findForbiddenKey((value as Record<string, unknown>)[key], at)
+    if (found !== undefined) return found
+  }
+  return undefined
+}
+
+function forbiddenKeyError(found: ForbiddenKey, where: string): BadRequestError {
+  return new BadRequestError(
+    `${where} refused the session data: it holds a field named ${JSON.stringify(found.key)} (at ${found.path}); ` +
+      'fields named __proto__, constructor or prototype are never stored in a session',
+  )
 }
 
 /**

@@ -426,3 +426,122 @@ describe('needsCommit: whether a commit would do anything', () => {
     expect(manager.needsCommit(transient)).toBe(false)
   })
 })
+
+describe('session size is bounded (maxSessionBytes)', () => {
+  // Issue 15, point 6: about 1 MiB of preferences was stored and then loaded on every request.
+  interface BigSession extends CoreUserSession {
+    blob?: string
+    list?: unknown[]
+  }
+  const bytesOf = (data: object): number => Buffer.byteLength(JSON.stringify(data))
+  const sized = (maxSessionBytes: number) => {
+    const clock = createTestClock()
+    const store = recordingStore(createMemoryStore<BigSession>({ clock: clock.now, sweepInterval: 0 }))
+    const manager = createSessionManager<BigSession>({ store, clock: clock.now, maxSessionBytes })
+    const logIn = async (session: BigSession = { userId: 'alice' }): Promise<string> => {
+      const state = manager.createState()
+      await state.set(session)
+      const result = await manager.commit(state)
+      if (result.kind !== 'created') throw new Error(`expected a login, got ${result.kind}`)
+      return result.token
+    }
+    return { clock, store, manager, logIn }
+  }
+
+  it('is 64 KiB by default', () => {
+    expect(setup().manager.maxSessionBytes).toBe(65_536)
+  })
+
+  it('a change that would store more is a 413 PayloadTooLargeError, and the stored session stays as it was', async () => {
+    const { manager, store, logIn } = sized(4096)
+    const token = await logIn()
+    const before = (await manager.loadByToken(token))!
+    const state = manager.createState(before)
+    await state.update({ blob: 'x'.repeat(5000) })
+    const writes = store.writes.length
+    await expect(manager.commit(state)).rejects.toMatchObject({
+      name: 'PayloadTooLargeError',
+      code: 'PAYLOAD_TOO_LARGE',
+      details: { sessionBytes: bytesOf({ userId: 'alice', blob: 'x'.repeat(5000) }), maxSessionBytes: 4096 },
+    })
+    expect(store.writes.length).toBe(writes)
+    expect(await manager.loadByToken(token)).toEqual(before)
+  })
+
+  it('a login that would store more is refused too: nothing is stored and the previous session survives', async () => {
+    const { manager, store, logIn } = sized(4096)
+    const token = await logIn()
+    const state = manager.createState(await manager.loadByToken(token))
+    await state.set({ userId: 'bob', list: Array.from({ length: 2000 }, (_, i) => i) })
+    const writes = store.writes.length
+    await expect(manager.commit(state)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+    expect(store.writes.length).toBe(writes)
+    expect((await manager.loadByToken(token))?.userId).toBe('alice')
+    expect(await manager.listUserSessions('bob')).toEqual([])
+  })
+
+  it('counts bytes of the JSON text exactly: a session of exactly the limit is stored, one byte more is not', async () => {
+    const limit = 2048
+    // Multi-byte characters and escapes, so that neither characters nor code units would do.
+    const filler = (bytes: number): BigSession => {
+      const base = { userId: 'alice', blob: '' }
+      let blob = 'é"\n€😀'
+      while (bytesOf({ ...base, blob: blob + 'a' }) <= bytes) blob += 'a'
+      return { ...base, blob }
+    }
+    const exact = filler(limit)
+    expect(bytesOf(exact)).toBe(limit)
+    const { manager } = sized(limit)
+    const fits = manager.createState()
+    await fits.set(exact)
+    expect((await manager.commit(fits)).kind).toBe('created')
+    const over = manager.createState()
+    await over.set({ ...exact, blob: exact.blob + 'a' })
+    await expect(manager.commit(over)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE', details: { sessionBytes: limit + 1 } })
+  })
+
+  it('is checked on writes only: a session stored before the limit was lowered still loads, and only a change to it is refused', async () => {
+    const clock = createTestClock()
+    const memory = createMemoryStore<BigSession>({ clock: clock.now, sweepInterval: 0 })
+    const generous = createSessionManager<BigSession>({ store: memory, clock: clock.now })
+    const state = generous.createState()
+    await state.set({ userId: 'alice', blob: 'y'.repeat(10_000) })
+    const created = await generous.commit(state)
+    if (created.kind !== 'created') throw new Error('expected a login')
+    const strict = createSessionManager<BigSession>({ store: memory, clock: clock.now, maxSessionBytes: 4096 })
+    const loaded = await strict.loadByToken(created.token)
+    expect(loaded?.data.blob).toHaveLength(10_000)
+    clock.advance(10 * MINUTE)
+    // A read-only call (even one whose renewal is due) is not a write of the data.
+    expect((await strict.commit(strict.createState(loaded))).kind).toBe('renewed')
+    const change = strict.createState(await strict.loadByToken(created.token))
+    await change.update({ list: [1] })
+    await expect(strict.commit(change)).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' })
+  })
+
+  it('a call whose session would grow too large fails with 413 on every protocol, and its client keeps its token', async () => {
+    const { manager, logIn } = sized(4096)
+    const token = await logIn()
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const call = createTokenProtocol(runner, manager as unknown as SessionManager<UserSession>)
+    const hoard = pikkuFunc<void, void>({
+      func: async (_services, _data, { session }) => {
+        const user = await session.get()
+        await session.set({ ...user, blob: 'z'.repeat(8000) } as UserSession)
+      },
+    })
+    const result = await call(hoard, undefined, token)
+    expect(result.error?.code).toBe('PAYLOAD_TOO_LARGE')
+    expect(result.token).toBe(token)
+    expect((await manager.loadByToken(token))?.data).toEqual({ userId: 'alice' })
+  })
+
+  it('refuses a limit that is not a whole number of bytes, or too small for any session, at creation', () => {
+    const store = createMemoryStore({ sweepInterval: 0 })
+    for (const bad of [0, -1, 1.5, 100, 1023, Number.NaN, '65536' as unknown as number]) {
+      expect(() => createSessionManager({ store, maxSessionBytes: bad })).toThrow(/maxSessionBytes must be a whole number of bytes, at least 1024, or Infinity/)
+    }
+    expect(createSessionManager({ store, maxSessionBytes: 1024 }).maxSessionBytes).toBe(1024)
+    expect(createSessionManager({ store, maxSessionBytes: Number.POSITIVE_INFINITY }).maxSessionBytes).toBe(Number.POSITIVE_INFINITY)
+  })
+})

@@ -1,9 +1,10 @@
-import { ConflictError, PikkuError, ServiceUnavailableError } from './errors.js'
+import { ConflictError, PayloadTooLargeError, PikkuError, ServiceUnavailableError, STORE_UNAVAILABLE_MESSAGE } from './errors.js'
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
 import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
+import { sessionBytesOver } from './session-size.js'
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 
 const MINUTE = 60_000
@@ -11,6 +12,9 @@ const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
+// Below this no real session fits (an id, an email and a role are a few hundred bytes): a smaller
+// maxSessionBytes is a typo that would refuse every login.
+const MIN_SESSION_BYTES = 1024
 
 export interface SessionManagerOptions<S extends CoreUserSession = UserSession> {
   /** Where sessions live. */
@@ -46,6 +50,14 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
    * @default 10_000
    */
   tokenCacheSize?: number
+  /**
+   * The largest session a write may store, in bytes of its JSON text (UTF-8). A login or change
+   * that would store more fails with `PayloadTooLargeError` (413) and stores nothing, so a client
+   * cannot make every later request of its session carry megabytes. Measured on writes only,
+   * never on reads. `Infinity` turns the limit off.
+   * @default 65_536 (64 KiB)
+   */
+  maxSessionBytes?: number
   /** @default Date.now */
   clock?: Clock
   /** @default silentLogger */
@@ -78,6 +90,7 @@ export interface SessionManager<S extends CoreUserSession = UserSession> {
   readonly idleTimeout: number
   readonly absoluteTimeout: number
   readonly renewalInterval: number
+  readonly maxSessionBytes: number
   readonly clock: Clock
   /**
    * The live session for a client token, or undefined for a missing, malformed, unknown, expired
@@ -119,11 +132,17 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 8
   const tokenCacheSize = options.tokenCacheSize ?? 10_000
+  const maxSessionBytes = options.maxSessionBytes ?? 64 * 1024
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
   assertPositive('idleTimeout', idleTimeout)
   assertPositive('absoluteTimeout', absoluteTimeout)
   assertPositive('maxUpdateAttempts', maxUpdateAttempts)
+  if (!(maxSessionBytes === Number.POSITIVE_INFINITY || (Number.isInteger(maxSessionBytes) && maxSessionBytes >= MIN_SESSION_BYTES))) {
+    throw new RangeError(
+      `maxSessionBytes must be a whole number of bytes, at least ${MIN_SESSION_BYTES}, or Infinity for no limit; got ${maxSessionBytes}`,
+    )
+  }
   if (!Number.isInteger(tokenCacheSize) || tokenCacheSize < 0) {
     throw new RangeError(`tokenCacheSize must be a whole number, 0 to turn the cache off; got ${tokenCacheSize}`)
   }
@@ -153,9 +172,24 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     Math.min(lastActiveAt + idleTimeout, createdAt + absoluteTimeout)
 
   const unavailable = (operation: string, error: unknown): PikkuError => {
-    if (error instanceof PikkuError) return error
+    if (error instanceof PikkuError) {
+      // A store's own outage error may quote its driver (hosts, user names): callers get the fixed
+      // message, and the store's error stays the cause, for the log.
+      if (error.code !== 'SERVICE_UNAVAILABLE' || error.message === STORE_UNAVAILABLE_MESSAGE) return error
+      return new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
+    }
     logger.error(`session store failed during ${operation}`, { error })
-    return new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+    return new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
+  }
+
+  /** Refuses to store `data` beyond maxSessionBytes: a 413 for the call, and nothing written. */
+  const assertFits = (data: S): void => {
+    const bytes = sessionBytesOver(data, maxSessionBytes)
+    if (bytes === undefined) return
+    throw new PayloadTooLargeError(
+      `The session would take ${bytes} bytes, more than the ${maxSessionBytes} a session may hold; nothing was saved`,
+      { details: { sessionBytes: bytes, maxSessionBytes } },
+    )
   }
 
   const guard = async <T>(operation: string, run: () => Promise<T>): Promise<T> => {
@@ -197,6 +231,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       }
       const now = clock()
       const data = applySessionPatch(current.data, patch)
+      assertFits(data)
       const expiresAt = expiryFor(current.createdAt, now)
       let result: SessionUpdateResult
       // Not through guard(): this is the write of every changing request.
@@ -236,6 +271,8 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
 
     if (pending !== undefined) {
       const data = state.current as S
+      // Before any write: a refused login keeps the client's previous session as it was.
+      assertFits(data)
       const now = clock()
       const record: SessionRecord<S> = {
         id: pending.id,
@@ -290,6 +327,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     idleTimeout,
     absoluteTimeout,
     renewalInterval,
+    maxSessionBytes,
     clock,
 
     loadByToken(token) {

@@ -149,7 +149,8 @@ describe('the session a call sees', () => {
 
   it('any JSON session comes back from get() equal, and setting it back is no change', () => {
     return fc.assert(
-      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()), async (fields) => {
+      // Any JSON but fields named __proto__, constructor or prototype, which set() refuses (below).
+      fc.asyncProperty(fc.dictionary(fc.string(), fc.jsonValue()).filter((fields) => !holdsForbiddenKey(fields)), async (fields) => {
         // As a store returns it: JSON, so -0 is 0.
         const stored = JSON.parse(JSON.stringify({ ...fields, userId: 'alice' })) as AppSession
         const state = new SessionState<AppSession>()
@@ -470,36 +471,127 @@ describe('sessions the store hands out frozen and shared (the memory store)', ()
   })
 })
 
-describe("a field named '__proto__' (JSON.parse makes them)", () => {
-  it('is data through update() and commit, never a prototype', async () => {
-    const { manager } = setup()
+const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype']
+
+function holdsForbiddenKey(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  return Object.keys(value).some((key) => FORBIDDEN_KEYS.includes(key) || holdsForbiddenKey((value as Record<string, unknown>)[key]))
+}
+
+/** A JSON document as a tree whose objects list their fields, so that any key can be written. */
+type JsonTree = null | boolean | number | string | JsonTree[] | { readonly fields: ReadonlyArray<readonly [string, JsonTree]> }
+
+const jsonKey = fc.oneof(fc.string({ maxLength: 8 }), fc.constantFrom(...FORBIDDEN_KEYS, 'toString', 'hasOwnProperty', '__proto', 'Constructor'))
+const jsonTree: fc.Arbitrary<JsonTree> = fc.letrec<{ tree: JsonTree }>((tie) => ({
+  tree: fc.oneof(
+    { depthSize: 'small' },
+    fc.constantFrom(null, true, false, 0, 1.5, 'text'),
+    fc.array(tie('tree'), { maxLength: 3 }),
+    fc.array(fc.tuple(jsonKey, tie('tree')), { maxLength: 4 }).map((fields) => ({ fields })),
+  ),
+})).tree
+const fieldsOf = fc.array(fc.tuple(jsonKey, jsonTree), { maxLength: 5 })
+
+function jsonText(tree: JsonTree): string {
+  if (Array.isArray(tree)) return `[${tree.map(jsonText).join(',')}]`
+  if (typeof tree === 'object' && tree !== null) return `{${tree.fields.map(([key, value]) => `${JSON.stringify(key)}:${jsonText(value)}`).join(',')}}`
+  return JSON.stringify(tree)
+}
+
+/** What JSON.parse keeps of an object's fields: the last value of a repeated name. */
+function lastOfEach(fields: ReadonlyArray<readonly [string, JsonTree]>): Map<string, JsonTree> {
+  return new Map(fields)
+}
+
+function treeHoldsForbiddenKey(tree: JsonTree): boolean {
+  if (Array.isArray(tree)) return tree.some(treeHoldsForbiddenKey)
+  if (typeof tree === 'object' && tree !== null) return fieldsHoldForbiddenKey(tree.fields)
+  return false
+}
+
+function fieldsHoldForbiddenKey(fields: ReadonlyArray<readonly [string, JsonTree]>): boolean {
+  return [...lastOfEach(fields)].some(([key, value]) => FORBIDDEN_KEYS.includes(key) || treeHoldsForbiddenKey(value))
+}
+
+describe('fields named __proto__, constructor or prototype never enter a session', () => {
+  // Until issue 15 these were kept as data ("a field named '__proto__' is data through update()
+  // and commit"); an app that then copies the session with Object.assign into an object, or
+  // spreads it into a class, inherits what an attacker put there. Now they are refused.
+  it('update() with a "__proto__" field from parsed JSON is refused with BAD_REQUEST, and nothing is stored', async () => {
+    const { manager, store } = setup()
     const token = await logIn(manager, { ...alice, tags: ['a'] })
     const state = await callWith(manager, token)
-    const patch = JSON.parse('{"__proto__": {"role": "admin"}, "theme": "dark"}') as Partial<AppSession>
-    const next = await state.update(patch)
-    expect(Object.getPrototypeOf(next)).toBe(Object.prototype)
-    expect(next.role).toBe('user')
-    expect(Object.hasOwn(next, '__proto__')).toBe(true)
-    await manager.commit(state)
+    const patch = JSON.parse('{"theme": "dark", "__proto__": {"role": "admin"}}') as Partial<AppSession>
+    await expect(state.update(patch)).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('"__proto__"') })
+    // Refused whole: not even the harmless field before it was applied.
+    expect(state.changed).toBe(false)
+    expect(await state.get()).toEqual({ ...alice, tags: ['a'] })
+    const writes = store.writes.length
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.writes.length).toBe(writes)
     const stored = (await manager.loadByToken(token))!.data
-    expect(Object.getPrototypeOf(stored)).toBe(Object.prototype)
-    expect(stored.role).toBe('user')
-    expect(Object.hasOwn(stored, '__proto__')).toBe(true)
+    expect(Object.hasOwn(stored, '__proto__')).toBe(false)
+    expect(stored.theme).toBeUndefined()
   })
-  it('an empty object under it is a change, not equal to the prototype', async () => {
-    const { manager, store } = setup()
+
+  it('set() refuses them at any depth, naming where, and keeps the session as it was', async () => {
+    const { manager } = setup()
     const token = await logIn(manager, alice)
     const state = await callWith(manager, token)
-    await state.update(JSON.parse('{"__proto__": {}}') as Partial<AppSession>)
-    expect(state.changed).toBe(true)
-    expect(state.patch?.has('__proto__')).toBe(true)
-    const writes = store.writes.length
-    expect((await manager.commit(state)).kind).toBe('updated')
-    expect(store.writes.length).toBe(writes + 1)
-    const stored = (await manager.loadByToken(token))!.data as unknown as Record<string, unknown>
-    expect(Object.hasOwn(stored, '__proto__')).toBe(true)
-    const again = await callWith(manager, token)
-    await again.set(JSON.parse(JSON.stringify({ ...stored })) as AppSession)
-    expect(again.changed).toBe(false)
+    const user = (await state.get())!
+    for (const [text, where] of [
+      ['{"prefs": {"__proto__": {"isAdmin": true}}}', 'prefs.__proto__'],
+      ['{"list": [1, {"constructor": {"prototype": {}}}]}', 'list[1].constructor'],
+      ['{"prototype": "x"}', 'prototype'],
+    ] as const) {
+      const extra = JSON.parse(text) as Record<string, unknown>
+      await expect(state.set({ ...user, ...extra })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining(`at ${where}`) })
+    }
+    expect(state.changed).toBe(false)
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+  })
+
+  it('a login whose value holds one is refused and stores nothing', async () => {
+    const { manager, store } = setup()
+    const state = manager.createState()
+    await expect(state.set(JSON.parse('{"userId": "alice", "meta": {"__proto__": {}}}') as AppSession)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+    expect(state.pending).toBeUndefined()
+    expect(await manager.commit(state)).toEqual({ kind: 'unchanged' })
+    expect(store.writes).toEqual([])
+  })
+
+  it('for any JSON document: set() and update() refuse it exactly when such a key appears at some depth', async () => {
+    await fc.assert(
+      fc.asyncProperty(fieldsOf, async (fields) => {
+        const body = fields.filter(([key]) => key !== 'userId')
+        const forbidden = fieldsHoldForbiddenKey(body)
+        const text = body.map(([key, value]) => `${JSON.stringify(key)}:${jsonText(value)}`)
+        const session = JSON.parse(`{${['"userId":"alice"', ...text].join(',')}}`) as AppSession
+        const patch = JSON.parse(`{${text.join(',')}}`) as Partial<AppSession>
+        const loaded = { ...alice, theme: 'light' }
+        const state = new SessionState<AppSession>()
+        state.resume({ id: 'id', userId: 'alice', data: loaded, version: 1, createdAt: 0, lastActiveAt: 0, expiresAt: 1 })
+        if (forbidden) {
+          await expect(state.set(session)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+          await expect(state.update(patch)).rejects.toMatchObject({ code: 'BAD_REQUEST' })
+          expect(state.changed).toBe(false)
+          expect(state.current).toBe(loaded)
+        } else {
+          await state.update(patch)
+          await state.set(session)
+          expect(holdsForbiddenKey(state.current)).toBe(false)
+        }
+      }),
+      { numRuns: 400 },
+    )
+  })
+
+  it('a field whose name merely resembles one is data', async () => {
+    const { manager } = setup()
+    const token = await logIn(manager, alice)
+    const state = await callWith(manager, token)
+    await state.update(JSON.parse('{"theme": "dark", "tags": ["__proto__", "constructor"]}') as Partial<AppSession>)
+    await manager.commit(state)
+    expect((await manager.loadByToken(token))!.data.tags).toEqual(['__proto__', 'constructor'])
   })
 })

@@ -1,6 +1,7 @@
 import { UnauthorizedError } from './errors.js'
 import { jsonEqual, ownField } from './json-equal.js'
-import { copySessionData, setField } from './session-data-copy.js'
+import { assertNoForbiddenKeys, copySessionData, copySessionInput, setField } from './session-data-copy.js'
+import { LOGIN_SCOPE } from './session-login-scope.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
@@ -13,10 +14,13 @@ export interface UserSessionService<S extends CoreUserSession = UserSession> {
   /** The live session value: whatever the latest `set`/`update`/`clear` in this call left. */
   get(): Promise<S | undefined>
   /**
-   * Starts or replaces the session. Starting one, or changing `userId`, is a login: a new session
-   * id is minted and any earlier session of this client is destroyed when the call is persisted.
+   * Starts or replaces the session. A login mints a new session id and token, and the client's
+   * earlier session is destroyed when the call is persisted. A `set()` is a login when it starts a
+   * session, changes `userId`, is made by the function of an `auth: false` function (a login
+   * function; see `options.login`), or passes `{ login: true }`. Otherwise it changes the session
+   * in place.
    */
-  set(session: S): Promise<void>
+  set(session: S, options?: SessionSetOptions): Promise<void>
   /**
    * Applies a shallow patch. Persisted against the latest stored version, so concurrent calls
    * that change different fields both survive.
@@ -24,6 +28,18 @@ export interface UserSessionService<S extends CoreUserSession = UserSession> {
   update(patch: Partial<Omit<S, 'userId'>>): Promise<S>
   /** Ends the session; the stored session is deleted when the call is persisted. */
   clear(): Promise<void>
+}
+
+/** How `session.set()` treats a value of the same user as the live session. */
+export interface SessionSetOptions {
+  /**
+   * `true`: this is a login (the user authenticated in this call), so the session gets a new id
+   * and token even when the user is the same, and the previous session ends. `false`: a same-user
+   * value changes the session in place, even in an `auth: false` function. A new session or a
+   * different `userId` is a login whatever this says.
+   * @default true in the function of an `auth: false` function, false elsewhere (middleware, `auth: true` functions)
+   */
+  login?: boolean
 }
 
 /** The session service inside a function that requires a session (`auth: true`). */
@@ -52,6 +68,12 @@ export interface PendingSession {
  * It never talks to a store: persistence is the session manager's job (or a stateless strategy's).
  */
 export class SessionState<S extends CoreUserSession = UserSession> implements UserSessionService<S> {
+  /**
+   * Set by the runner while the function of an `auth: false` function runs: a same-user `set()`
+   * there is a login (decision 017). Kept across resume/reset: it belongs to the call, not the value.
+   * Declared only (absent until the runner first sets it), so constructing a state costs nothing more.
+   */
+  declare [LOGIN_SCOPE]?: boolean
   #baseline: SessionRecord<S> | undefined
   #transient = false
   #value: S | undefined
@@ -116,12 +138,18 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     return Promise.resolve(this.#value)
   }
 
-  async set(session: S): Promise<void> {
+  async set(session: S, options?: SessionSetOptions): Promise<void> {
     assertSessionValue(session, 'session.set()')
-    // Copied first, so a value that is not plain data is refused before anything changes.
-    const copy = copySessionData(session)
+    const login = options?.login
+    if (login !== undefined && typeof login !== 'boolean') {
+      throw new TypeError(`session.set() options.login must be true or false; got ${typeof login}`)
+    }
+    // Copied first, so a value that is not plain data, or that holds a field named __proto__,
+    // constructor or prototype, is refused before anything changes.
+    const copy = copySessionInput(session, 'session.set()')
     const current = this.#value
-    if (current === undefined || current.userId !== session.userId) {
+    // A login already minted in this call is the one being completed: no second new id.
+    if (current === undefined || current.userId !== session.userId || ((login ?? this[LOGIN_SCOPE]) && this.#pending === undefined)) {
       this.#login(session, copy)
       return
     }
@@ -164,6 +192,8 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     if (userId !== undefined && userId !== current.userId) {
       throw new TypeError('session.update() cannot change userId; call session.set() to log in as another user')
     }
+    // Before anything changes: a refused patch leaves the session as it was.
+    assertNoForbiddenKeys(patch, 'session.update()')
     const base = (this.#base ?? current) as Record<string, unknown>
     const baseIsStored = base === this.#baseline?.data
     let next: Record<string, unknown> | undefined

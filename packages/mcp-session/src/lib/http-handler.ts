@@ -8,6 +8,7 @@ import {
   ForbiddenError,
   type Logger,
   type PikkuClientInfo,
+  type PublicError,
   type Runner,
   type SessionManager,
   type SessionRecord,
@@ -315,9 +316,10 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     message: string,
     id: string | number | null = null,
     headers: Record<string, string> = {},
+    data?: PublicError,
   ): void => {
     res.writeHead(status, { 'content-type': JSON_TYPE, ...headers })
-    res.end(JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id }))
+    res.end(JSON.stringify({ jsonrpc: '2.0', error: data === undefined ? { code, message } : { code, message, data }, id }))
   }
 
   const sendUnauthorized = (
@@ -583,7 +585,8 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
       if (res.headersSent) {
         res.end()
       } else {
-        sendJsonRpcError(res, errorTable[publicError.code].http, errorTable[publicError.code].jsonRpc, publicError.message)
+        // The public error as data, as tool errors carry it: its id finds the logged detail.
+        sendJsonRpcError(res, errorTable[publicError.code].http, errorTable[publicError.code].jsonRpc, publicError.message, null, {}, publicError)
       }
     }
     return true

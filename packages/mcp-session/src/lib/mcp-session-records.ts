@@ -8,6 +8,7 @@ import {
   type Logger,
   PikkuError,
   ServiceUnavailableError,
+  STORE_UNAVAILABLE_MESSAGE,
   type SessionDeleteReason,
   type SessionEventListener,
   type SessionRecord,
@@ -115,9 +116,10 @@ export function createMCPSessionRecords(options: MCPSessionRecordsOptions): MCPS
     try {
       return await run()
     } catch (error) {
-      if (error instanceof PikkuError) throw error
-      logger.error(`session store failed during MCP session ${operation}`, { error })
-      throw new ServiceUnavailableError('The session store is unavailable; try again shortly', { cause: error })
+      // A store's own outage error may quote its driver: callers get core's fixed message.
+      if (error instanceof PikkuError && (error.code !== 'SERVICE_UNAVAILABLE' || error.message === STORE_UNAVAILABLE_MESSAGE)) throw error
+      if (!(error instanceof PikkuError)) logger.error(`session store failed during MCP session ${operation}`, { error })
+      throw new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
     }
   }
 
