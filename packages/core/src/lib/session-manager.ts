@@ -6,35 +6,21 @@ import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
 import { sessionBytesOver } from './session-size.js'
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
+import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeOptions } from './session-lifetime.js'
 
-const MINUTE = 60_000
-const HOUR = 60 * MINUTE
-const DAY = 24 * HOUR
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
 // Below this no real session fits (an id, an email and a role are a few hundred bytes): a smaller
 // maxSessionBytes is a typo that would refuse every login.
 const MIN_SESSION_BYTES = 1024
 
-export interface SessionManagerOptions<S extends CoreUserSession = UserSession> {
+/**
+ * The session manager's options. `idleTimeout`, `absoluteTimeout` and `renewalInterval` are
+ * `SessionLifetimeOptions` (defaults: 24 hours, 7 days, 5 minutes or a tenth of idleTimeout).
+ */
+export interface SessionManagerOptions<S extends CoreUserSession = UserSession> extends SessionLifetimeOptions {
   /** Where sessions live. */
   store: SessionStore<S>
-  /**
-   * A session unused for this long ends (ms).
-   * @default 86_400_000 (24 hours)
-   */
-  idleTimeout?: number
-  /**
-   * A session ends this long after login however much it is used (ms).
-   * @default 604_800_000 (7 days)
-   */
-  absoluteTimeout?: number
-  /**
-   * A read-only call renews the idle timer only when the last renewal is older than this (ms), so
-   * read traffic does not become write traffic. Must be shorter than `idleTimeout`.
-   * @default 300_000 (5 minutes), or a tenth of idleTimeout when that is shorter
-   */
-  renewalInterval?: number
   /**
    * How often a versioned `update` is retried against newer stored versions before giving up with
    * `ConflictError`.
@@ -87,6 +73,8 @@ export type SessionCommitResult =
 
 export interface SessionManager<S extends CoreUserSession = UserSession> {
   readonly store: SessionStore<S>
+  /** The lifetime rules this manager applies: protocol code asks these instead of re-deriving them. */
+  readonly lifetime: SessionLifetime
   readonly idleTimeout: number
   readonly absoluteTimeout: number
   readonly renewalInterval: number
@@ -127,17 +115,16 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   if (store === undefined || typeof store.get !== 'function') {
     throw new TypeError('createSessionManager needs a store: pass { store: createMemoryStore() } or another SessionStore')
   }
-  const idleTimeout = options.idleTimeout ?? DAY
-  const absoluteTimeout = options.absoluteTimeout ?? 7 * DAY
-  const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))
+  const lifetime = resolveSessionLifetime(options)
+  const { idleTimeout, absoluteTimeout, renewalInterval } = lifetime
   const maxUpdateAttempts = options.maxUpdateAttempts ?? 8
   const tokenCacheSize = options.tokenCacheSize ?? 10_000
   const maxSessionBytes = options.maxSessionBytes ?? 64 * 1024
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
-  assertPositive('idleTimeout', idleTimeout)
-  assertPositive('absoluteTimeout', absoluteTimeout)
-  assertPositive('maxUpdateAttempts', maxUpdateAttempts)
+  if (!Number.isFinite(maxUpdateAttempts) || maxUpdateAttempts <= 0) {
+    throw new RangeError(`maxUpdateAttempts must be a positive number; got ${maxUpdateAttempts}`)
+  }
   if (!(maxSessionBytes === Number.POSITIVE_INFINITY || (Number.isInteger(maxSessionBytes) && maxSessionBytes >= MIN_SESSION_BYTES))) {
     throw new RangeError(
       `maxSessionBytes must be a whole number of bytes, at least ${MIN_SESSION_BYTES}, or Infinity for no limit; got ${maxSessionBytes}`,
@@ -162,14 +149,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (tokenIds.size >= tokenCacheSize) tokenIds.delete(tokenIds.keys().next().value as string)
     tokenIds.set(token, id)
   }
-  if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
-    throw new RangeError(
-      `renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`,
-    )
-  }
-
-  const expiryFor = (createdAt: number, lastActiveAt: number): number =>
-    Math.min(lastActiveAt + idleTimeout, createdAt + absoluteTimeout)
+  const expiryFor = lifetime.expiresAt
 
   const unavailable = (operation: string, error: unknown): PikkuError => {
     if (error instanceof PikkuError) {
@@ -213,7 +193,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     const now = clock()
     // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
     // configuration takes effect for sessions stored under the old values.
-    if (now >= record.createdAt + absoluteTimeout || now >= record.lastActiveAt + idleTimeout || now >= record.expiresAt) {
+    if (lifetime.isExpired(record, now)) {
       await guard('delete', () => store.delete(id, 'expired'))
       return undefined
     }
@@ -311,7 +291,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (state.changed) return await commitPatch(state, baseline)
 
     const now = clock()
-    if (now - baseline.lastActiveAt < renewalInterval) return UNCHANGED
+    if (!lifetime.renewalDue(baseline.lastActiveAt, now)) return UNCHANGED
     const expiresAt = expiryFor(baseline.createdAt, now)
     const touched = await guard('touch', () => store.touch(baseline.id, now, expiresAt))
     if (!touched) {
@@ -324,6 +304,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
 
   return {
     store,
+    lifetime,
     idleTimeout,
     absoluteTimeout,
     renewalInterval,
@@ -361,7 +342,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       const baseline = state.baseline
       if (baseline === undefined) return false
       if (state.dropsBaseline || state.changed) return true
-      return clock() - baseline.lastActiveAt >= renewalInterval
+      return lifetime.renewalDue(baseline.lastActiveAt, clock())
     },
 
     revoke(id) {
@@ -379,11 +360,5 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     subscribe(listener) {
       return store.subscribe(listener)
     },
-  }
-}
-
-function assertPositive(name: string, value: number): void {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new RangeError(`${name} must be a positive number of milliseconds; got ${value}`)
   }
 }
