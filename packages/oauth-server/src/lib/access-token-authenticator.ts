@@ -1,0 +1,51 @@
+import type { Authentication, CoreUserSession, SessionAuthenticator, SessionRecord } from '@pikku/core'
+import { noCredential } from '@pikku/core'
+import { readBearerToken } from '@pikku/http'
+import type Provider from 'oidc-provider'
+import type { GrantSessions } from './grant-sessions.js'
+
+/** An OAuth access token's session, with the scopes the user granted to its client. */
+export interface OAuthAuthentication<S extends CoreUserSession> {
+  readonly outcome: 'stored'
+  readonly credential: 'oauth'
+  readonly record: SessionRecord<S>
+  /** The scopes of the access token (`mcp:tools` and the app's own). */
+  readonly scopes: readonly string[]
+  /** The client the grant was given to. */
+  readonly clientId: string
+}
+
+// Longer than any token the provider issues: refused before a store read.
+const MAX_ACCESS_TOKEN = 512
+
+/**
+ * Access tokens → the user session of their grant. The token must be live, issued for `resource`
+ * (a token for another audience is refused, RFC 8707), and its grant's session must still exist:
+ * revoking the session (logout everywhere, the session list, an idle or absolute timeout) ends
+ * every token of the grant at once, on every server sharing the store.
+ */
+export function createAccessTokenAuthenticator<S extends CoreUserSession>(provider: Provider, resource: string, grants: GrantSessions<S>): SessionAuthenticator<S> {
+  const refused = (reason: string): Authentication<S> => ({ outcome: 'refused', credential: 'oauth', reason })
+  return {
+    async authenticate(input) {
+      const token = input.token ?? readBearer(input.header('authorization'))
+      if (token === undefined) return noCredential()
+      if (token.length === 0 || token.length > MAX_ACCESS_TOKEN) return refused('invalid')
+      const found = await provider.AccessToken.find(token)
+      if (found === undefined) return refused('unknown-token')
+      if (found.aud !== resource && !(Array.isArray(found.aud) && found.aud.length === 1 && found.aud[0] === resource)) {
+        return refused('wrong-audience')
+      }
+      if (typeof found.grantId !== 'string') return refused('invalid')
+      const record = await grants.sessionOf(found.grantId)
+      if (record === undefined) return refused('unknown-session')
+      const scopes = typeof found.scope === 'string' && found.scope.length > 0 ? found.scope.split(' ') : []
+      const authentication: OAuthAuthentication<S> = { outcome: 'stored', credential: 'oauth', record, scopes, clientId: String(found.clientId) }
+      return authentication
+    },
+  }
+}
+
+function readBearer(header: string | undefined): string | undefined {
+  return header === undefined ? undefined : readBearerToken(header)
+}

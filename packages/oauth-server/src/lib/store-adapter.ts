@@ -1,0 +1,165 @@
+import { type Clock, type CoreUserSession, hashSessionToken, type SessionRecord, type SessionStore } from '@pikku/core'
+import type { Adapter, AdapterPayload } from 'oidc-provider'
+
+/**
+ * Models whose id is a bearer secret a client presents (a token, a code): stored under the hash of
+ * the id and without the id in the payload, so a leaked store yields no usable credential
+ * (decision 003). The provider finds them only by the id the client sends.
+ */
+const SECRET_ID_MODELS = new Set([
+  'AccessToken',
+  'RefreshToken',
+  'AuthorizationCode',
+  'ClientCredentials',
+  'RegistrationAccessToken',
+  'InitialAccessToken',
+  'PushedAuthorizationRequest',
+])
+
+/** What the adapter keeps in a store record's data. */
+interface AdapterData extends CoreUserSession {
+  readonly payload: AdapterPayload
+}
+
+/**
+ * Records that never expire in the provider's eyes (a registered client) still need an expiry in
+ * a session store; ten years stands for "until deleted".
+ */
+const LONG_LIVED_MS = 10 * 365 * 24 * 60 * 60 * 1000
+const MAX_CONSUME_ATTEMPTS = 8
+
+/** Called when the provider revokes a whole grant (code or refresh-token reuse, revocation). */
+export type GrantRevokedListener = (grantId: string) => Promise<void>
+
+/**
+ * `oidc-provider`'s storage over a namespaced view of the app's session store, so OAuth state
+ * (clients, codes, tokens, grants) lives wherever the app's sessions live (memory, SQLite, Redis,
+ * PostgreSQL) and every server sharing the store shares it. Records of one grant share an owner key
+ * (`grant:<grantId>`), so `revokeByGrantId` is one `deleteByUser`.
+ */
+export function createStoreAdapterFactory(
+  store: SessionStore<AdapterData>,
+  clock: Clock,
+  onGrantRevoked: GrantRevokedListener,
+  findClient: (id: string) => Promise<AdapterPayload | undefined>,
+): (name: string) => Adapter {
+  return (name: string): Adapter => new StoreAdapter(name, store, clock, onGrantRevoked, findClient)
+}
+
+class StoreAdapter implements Adapter {
+  readonly #name: string
+  readonly #store: SessionStore<AdapterData>
+  readonly #clock: Clock
+  readonly #onGrantRevoked: GrantRevokedListener
+  readonly #findClient: (id: string) => Promise<AdapterPayload | undefined>
+  readonly #secretIds: boolean
+
+  constructor(
+    name: string,
+    store: SessionStore<AdapterData>,
+    clock: Clock,
+    onGrantRevoked: GrantRevokedListener,
+    findClient: (id: string) => Promise<AdapterPayload | undefined>,
+  ) {
+    this.#name = name
+    this.#store = store
+    this.#clock = clock
+    this.#onGrantRevoked = onGrantRevoked
+    this.#findClient = findClient
+    this.#secretIds = SECRET_ID_MODELS.has(name)
+  }
+
+  #key(id: string): string {
+    return `${this.#name}.${hashSessionToken(id)}`
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+    const now = this.#clock()
+    const key = this.#key(id)
+    const grantId = payload.grantId
+    // A grant is its own owner key, so revoking it deletes the grant with its tokens.
+    const owner = this.#name === 'Grant' ? `grant:${id}` : typeof grantId === 'string' ? `grant:${grantId}` : key
+    const stored: AdapterPayload = this.#secretIds ? withoutId(payload) : payload
+    const record: SessionRecord<AdapterData> = {
+      id: key,
+      userId: owner,
+      data: { userId: owner, payload: stored },
+      version: 1,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt: expiresIn === undefined || !(expiresIn > 0) ? now + LONG_LIVED_MS : now + expiresIn * 1000,
+    }
+    await this.#store.set(record)
+    if (this.#name === 'Session' && typeof payload.uid === 'string') {
+      await this.#setIndex(`uid.${hashSessionToken(payload.uid)}`, id, owner, record.expiresAt)
+    }
+    if (typeof payload.userCode === 'string') {
+      await this.#setIndex(`userCode.${hashSessionToken(payload.userCode)}`, id, owner, record.expiresAt)
+    }
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    if (typeof id !== 'string' || id.length === 0 || id.length > 2048) return undefined
+    const record = await this.#store.get(this.#key(id))
+    if (record !== undefined) return this.#secretIds ? { ...record.data.payload, jti: id } : record.data.payload
+    // A client the provider does not know: a client metadata document, when its id is one.
+    if (this.#name === 'Client') return this.#findClient(id)
+    return undefined
+  }
+
+  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex(`uid.${hashSessionToken(uid)}`)
+  }
+
+  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return this.#findByIndex(`userCode.${hashSessionToken(userCode)}`)
+  }
+
+  async consume(id: string): Promise<void> {
+    const key = this.#key(id)
+    // Compare-and-set: of two redemptions of one code racing on two servers, one sees the other's mark.
+    for (let attempt = 0; attempt < MAX_CONSUME_ATTEMPTS; attempt++) {
+      const record = await this.#store.get(key)
+      if (record === undefined) return
+      const data: AdapterData = { userId: record.data.userId, payload: { ...record.data.payload, consumed: Math.floor(this.#clock() / 1000) } }
+      const result = await this.#store.update(key, record.version, { data, lastActiveAt: this.#clock(), expiresAt: record.expiresAt })
+      if (result !== 'conflict') return
+    }
+    throw new Error(`could not mark ${this.#name} consumed: it kept changing`)
+  }
+
+  async destroy(id: string): Promise<void> {
+    await this.#store.delete(this.#key(id), 'revoked')
+  }
+
+  async revokeByGrantId(grantId: string): Promise<void> {
+    await this.#store.deleteByUser(`grant:${grantId}`)
+    // The provider calls this once per token model of the grant; the access-token model is always
+    // among them, so its call alone ends the grant's session.
+    if (this.#name === 'AccessToken') await this.#onGrantRevoked(grantId)
+  }
+
+  async #setIndex(key: string, id: string, owner: string, expiresAt: number): Promise<void> {
+    const now = this.#clock()
+    await this.#store.set({
+      id: key,
+      userId: owner,
+      data: { userId: owner, payload: { target: id } },
+      version: 1,
+      createdAt: now,
+      lastActiveAt: now,
+      expiresAt,
+    })
+  }
+
+  async #findByIndex(key: string): Promise<AdapterPayload | undefined> {
+    const index = await this.#store.get(key)
+    const target = index?.data.payload.target
+    return typeof target === 'string' ? this.find(target) : undefined
+  }
+}
+
+function withoutId(payload: AdapterPayload): AdapterPayload {
+  const { jti: _jti, ...rest } = payload
+  return rest
+}
