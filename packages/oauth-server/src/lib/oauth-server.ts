@@ -124,12 +124,15 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       RefreshToken: absoluteSeconds,
     },
     extraClientMetadata: {
-      properties: ['application_type'],
-      // Clients whose redirect URIs are all loopback or private-use schemes are native apps (RFC
-      // 8252): their loopback redirect URIs match on any port.
-      validator(_ctx, key, value, metadata) {
-        if (key === 'application_type' && value === undefined && Array.isArray(metadata.redirect_uris)) {
-          metadata.application_type = redirectsAreNative(metadata.redirect_uris as string[]) ? 'native' : 'web'
+      // Not a property clients send: its validator runs for every registration, and it is where a
+      // client whose redirect URIs are all loopback or private-use schemes becomes a native app
+      // (RFC 8252), whose loopback redirect URIs match on any port.
+      properties: ['pikku_application_type'],
+      validator(_ctx, key, _value, metadata) {
+        // The schema has already defaulted application_type to web; a "web" client whose every
+        // redirect URI is on loopback or a private-use scheme runs on the user's machine.
+        if (key === 'pikku_application_type' && Array.isArray(metadata.redirect_uris) && redirectsAreNative(metadata.redirect_uris as string[])) {
+          metadata.application_type = 'native'
         }
       },
     },

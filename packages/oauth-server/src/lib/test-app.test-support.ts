@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
@@ -11,6 +12,7 @@ import {
   noCredential,
   type SessionAuthenticator,
   type SessionManager,
+  type SessionManagerOptions,
   type SessionStore,
 } from '@pikku/core'
 import { createOAuthServer, type OAuthServer, type OAuthServerOptions } from '../index.js'
@@ -58,8 +60,9 @@ export interface TestApp {
 export async function startTestApp(
   overrides: Partial<OAuthServerOptions<TestUser>> = {},
   store: SessionStore<TestUser> = createMemoryStore<TestUser>(),
+  managerOptions: Omit<SessionManagerOptions<TestUser>, 'store'> = {},
 ): Promise<TestApp> {
-  const sessions = createSessionManager<TestUser>({ store })
+  const sessions = createSessionManager<TestUser>({ store, ...managerOptions })
   let oauth: OAuthServer<TestUser> | undefined
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -259,4 +262,78 @@ export class TestClientProvider implements OAuthClientProvider {
   codeVerifier(): string {
     return this.#verifier
   }
+}
+
+/** A registered public client and a PKCE pair, for the refusal tests that speak the protocol by hand. */
+export interface RawClient {
+  readonly clientId: string
+  readonly redirectUri: string
+}
+
+export async function registerClient(app: TestApp, redirectUri = 'http://127.0.0.1:53682/callback'): Promise<RawClient> {
+  const response = await fetch(`${app.url}/oauth/register`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_name: 'Raw Client', redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] }),
+  })
+  if (response.status !== 201) throw new Error(`registration: ${response.status} ${await response.text()}`)
+  const body = (await response.json()) as { client_id: string }
+  return { clientId: body.client_id, redirectUri }
+}
+
+export const VERIFIER = 'a-verifier-that-is-long-enough-for-pkce-0123456789abcdef'
+export const CHALLENGE = createHash('sha256').update(VERIFIER).digest('base64url')
+
+export function authorizationUrl(app: TestApp, client: RawClient, overrides: Record<string, string | undefined> = {}): string {
+  const params: Record<string, string | undefined> = {
+    response_type: 'code',
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    scope: 'mcp:tools',
+    state: 'state-123',
+    code_challenge: CHALLENGE,
+    code_challenge_method: 'S256',
+    resource: app.mcpUrl,
+    ...overrides,
+  }
+  const url = new URL(`${app.url}/oauth/authorize`)
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value)
+  return url.href
+}
+
+export interface TokenAnswer {
+  readonly status: number
+  readonly body: Record<string, unknown>
+}
+
+export async function tokenRequest(app: TestApp, params: Record<string, string>): Promise<TokenAnswer> {
+  const response = await fetch(`${app.url}/oauth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  })
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> }
+}
+
+export async function exchangeCode(app: TestApp, client: RawClient, code: string, overrides: Record<string, string> = {}): Promise<TokenAnswer> {
+  return tokenRequest(app, {
+    grant_type: 'authorization_code',
+    code,
+    redirect_uri: client.redirectUri,
+    client_id: client.clientId,
+    code_verifier: VERIFIER,
+    resource: app.mcpUrl,
+    ...overrides,
+  })
+}
+
+/** A JSON-RPC ping-free probe of an MCP resource: the status of an initialize with this access token. */
+export async function mcpStatus(url: string, accessToken: string): Promise<number> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
+  })
+  await response.arrayBuffer()
+  return response.status
 }
