@@ -203,3 +203,20 @@ describe('the token request', () => {
     expect(await app.sessions.listUserSessions('u-alice')).toHaveLength(1)
   })
 })
+
+describe('scopes', () => {
+  it('an access token carries only the scopes the user granted; an app scope is granted only when asked for', async () => {
+    app = await startTestApp()
+    const client = await registerClient(app)
+    const browser = await signedInBrowser(app)
+    const narrow = await exchangeCode(app, client, await codeFor(app, client, browser))
+    expect(narrow.body['scope']).toBe('mcp:tools')
+    const page = await browser.navigate(authorizationUrl(app, client, { scope: 'mcp:tools notes:write' }))
+    expect(await page.text()).toContain('Write notes')
+    const redirect = await browser.consent(authorizationUrl(app, client, { scope: 'mcp:tools notes:write' }))
+    const wide = await exchangeCode(app, client, redirect.searchParams.get('code') as string)
+    expect(String(wide.body['scope']).split(' ').sort()).toEqual(['mcp:tools', 'notes:write'])
+    const found = await app.oauth.authenticator.authenticate({ token: wide.body['access_token'] as string })
+    expect(found.outcome === 'stored' && 'scopes' in found ? [...(found.scopes as string[])].sort() : []).toEqual(['mcp:tools', 'notes:write'])
+  })
+})

@@ -101,7 +101,9 @@ class StoreAdapter implements Adapter {
   async find(id: string): Promise<AdapterPayload | undefined> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 2048) return undefined
     const record = await this.#store.get(this.#key(id))
-    if (record !== undefined) return this.#secretIds ? { ...record.data.payload, jti: id } : record.data.payload
+    // A copy: the provider changes what it finds (a session's grants), and a store may hand out
+    // frozen values (the memory store does).
+    if (record !== undefined) return this.#secretIds ? { ...structuredClone(record.data.payload), jti: id } : structuredClone(record.data.payload)
     // A client the provider does not know: a client metadata document, when its id is one.
     if (this.#name === 'Client') return this.#findClient(id)
     return undefined
