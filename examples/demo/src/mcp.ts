@@ -1,6 +1,7 @@
-import { isSessionTokenShape } from '@pikku/core'
+import { isSessionTokenShape, type SessionAuthenticator } from '@pikku/core'
 import { createMCPHTTPHandler, wireMCP, type AuthenticateToken, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
 import type { DemoApp, DemoFunctions } from './app.js'
+import type { UserSession } from './types.js'
 
 /** The demo's five functions as MCP tools, named after the functions. */
 export function createDemoTools(functions: DemoFunctions): MCPTools {
@@ -17,9 +18,15 @@ export function createDemoTools(functions: DemoFunctions): MCPTools {
  * Bearer tokens the demo accepts: the JWTs its login hands out (checked against the stored session
  * on every use), and, for the stdio server, the opaque session token a local CLI login keeps.
  */
-export function demoTokenVerifier(app: DemoApp, options: { opaque: boolean }): AuthenticateToken {
+export function demoTokenVerifier(app: DemoApp, options: { opaque: boolean; oauth?: SessionAuthenticator<UserSession> }): AuthenticateToken {
   return async (token) => {
     if (options.opaque && isSessionTokenShape(token)) return app.sessions.loadByToken(token)
+    // An access token from the demo's own OAuth server (an MCP client that signed alice in by itself).
+    if (options.oauth !== undefined) {
+      const found = await options.oauth.authenticate({ token })
+      if (found.outcome === 'stored') return found.record
+      if (found.outcome === 'refused' && found.reason !== 'unknown-token') return undefined
+    }
     return app.httpSessions.authenticateToken(token)
   }
 }

@@ -14,7 +14,7 @@ import { createClientResolver } from './client-resolver.js'
 import { createGrantSessions } from './grant-sessions.js'
 import { createInteractions, INTERACTION_PATH } from './interactions.js'
 import { redirectsAreNative } from './loopback.js'
-import { type OAuthServerOptions, resolveOAuthServerOptions } from './options.js'
+import { MCP_TOOLS_SCOPE, type OAuthServerOptions, resolveOAuthServerOptions } from './options.js'
 import { errorPageHtml, sendPage } from './pages.js'
 import { createStoreAdapterFactory } from './store-adapter.js'
 
@@ -211,6 +211,7 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       // The provider also answers below two routes: the authorization resume after the consent
       // step (`/oauth/authorize/<uid>`) and registration management.
       if (!ownPaths.has(path) && !path.startsWith(`${ROUTES.authorization}/`) && !path.startsWith(`${ROUTES.registration}/`)) return false
+      if (path === ROUTES.authorization && req.method === 'GET') req.url = withDefaultScope(req.url ?? path)
       await new Promise<void>((resolve) => {
         res.once('close', resolve)
         res.once('finish', resolve)
@@ -219,4 +220,18 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       return true
     },
   }
+}
+
+/**
+ * An authorization request that names no scope asks for `mcp:tools`: MCP clients that found no
+ * scope in the challenge or the resource metadata send none, and a grant must hold at least one
+ * scope for the provider to issue a token.
+ */
+function withDefaultScope(url: string): string {
+  const query = url.indexOf('?')
+  if (query === -1) return url
+  const params = new URLSearchParams(url.slice(query + 1))
+  if ((params.get('scope') ?? '').trim() !== '') return url
+  params.set('scope', MCP_TOOLS_SCOPE)
+  return `${url.slice(0, query)}?${params.toString()}`
 }

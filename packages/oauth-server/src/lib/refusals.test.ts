@@ -205,6 +205,14 @@ describe('the token request', () => {
 })
 
 describe('scopes', () => {
+  it('a client that names no scope is asked for mcp:tools, and its token carries it', async () => {
+    app = await startTestApp()
+    const client = await registerClient(app)
+    const redirect = await (await signedInBrowser(app)).consent(authorizationUrl(app, client, { scope: undefined }))
+    const answer = await exchangeCode(app, client, redirect.searchParams.get('code') as string)
+    expect(answer.body['scope']).toBe('mcp:tools')
+  })
+
   it('an access token carries only the scopes the user granted; an app scope is granted only when asked for', async () => {
     app = await startTestApp()
     const client = await registerClient(app)

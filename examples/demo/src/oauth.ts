@@ -1,0 +1,29 @@
+import { createOAuthServer, type OAuthServer } from '@pikku/oauth-server'
+import type { SessionAuthenticator } from '@pikku/core'
+import type { DemoApp } from './app.js'
+import type { UserSession } from './types.js'
+
+/**
+ * The demo's OAuth authorization server at `url` (its own origin). The sign-in step is the demo's
+ * login page: it sends the browser back to `return_to` once signed in.
+ */
+export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<UserSession> {
+  // The browser's session cookie, and nothing else: a bearer token never signs a browser in.
+  const cookieSignIn: SessionAuthenticator<UserSession> = {
+    async authenticate(input) {
+      if (input.header === undefined) return { outcome: 'none' }
+      const found = await app.httpSessions.authenticate(input.header)
+      if (found === undefined || found.via !== 'cookie') return { outcome: 'none' }
+      return { outcome: 'stored', credential: 'cookie', record: found.record }
+    },
+  }
+  return createOAuthServer<UserSession>({
+    issuer: url,
+    resource: `${url}/mcp`,
+    sessions: app.sessions,
+    secrets: app.secrets,
+    resourceName: 'the Pikku demo',
+    signIn: { authenticator: cookieSignIn, loginUrl: (returnTo) => `/?return_to=${encodeURIComponent(returnTo)}` },
+    logger: app.logger,
+  })
+}
