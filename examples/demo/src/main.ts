@@ -69,7 +69,10 @@ async function main(): Promise<void> {
     allowedOrigins: (process.env['ALLOWED_ORIGINS'] ?? '').split(',').filter((origin) => origin !== ''),
     logger,
   })
-  const demo = await startDemoServer({ app, host, port, log: (line) => logger.info(line) })
+  // The URL clients use when it is not the listener's (a proxy or load balancer in front of
+  // several servers): the OAuth issuer and the MCP resource are named after it.
+  const publicUrl = process.env['PUBLIC_URL'] === undefined || process.env['PUBLIC_URL'] === '' ? undefined : process.env['PUBLIC_URL']
+  const demo = await startDemoServer({ app, host, port, log: (line) => logger.info(line), ...(publicUrl === undefined ? {} : { publicUrl }) })
   logger.info(`Pikku Sessions demo listening on ${demo.url} (log in as alice@example.com / alice-password)`)
 
   let stopping = false

@@ -1,11 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
-import { type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { CookieJar } from 'tough-cookie'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+import { browser, MemoryOAuthProvider, REDIRECT } from './mcp-oauth.test-support.js'
 
 // An MCP client that knows nothing but the demo's /mcp URL signs alice in by itself: discovery,
 // dynamic registration, the demo's login page, consent, token exchange, then getProfile as alice.
@@ -19,71 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness.close()
 })
-
-const REDIRECT = 'http://127.0.0.1:53682/callback'
-
-class MemoryOAuthProvider implements OAuthClientProvider {
-  #client: OAuthClientInformationMixed | undefined
-  #tokens: OAuthTokens | undefined
-  #verifier = ''
-  authorizationUrl: URL | undefined
-  get redirectUrl(): string {
-    return REDIRECT
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Demo Test Agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
-  }
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.#client
-  }
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.#client = info
-  }
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier
-  }
-  codeVerifier(): string {
-    return this.#verifier
-  }
-}
-
-/** A browser: a cookie jar, redirects followed one by one on the demo's origin. */
-function browser(origin: string): { get(url: string): Promise<Response>; post(url: string, body: string, type: string): Promise<Response> } {
-  const jar = new CookieJar()
-  const send = async (url: string, init: RequestInit): Promise<Response> => {
-    const headers = new Headers(init.headers)
-    const cookie = await jar.getCookieString(url)
-    if (cookie !== '') headers.set('cookie', cookie)
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' })
-    for (const line of response.headers.getSetCookie()) await jar.setCookie(line, url)
-    return response
-  }
-  const follow = async (url: string, init: RequestInit): Promise<Response> => {
-    let response = await send(url, init)
-    for (let hop = 0; hop < 10; hop++) {
-      const location = response.headers.get('location')
-      if (location === null) return response
-      const next = new URL(location, url)
-      if (next.origin !== origin || next.pathname === '/') return response
-      url = next.href
-      response = await send(url, { method: 'GET' })
-    }
-    throw new Error('too many redirects')
-  }
-  return {
-    get: (url) => follow(url, { method: 'GET' }),
-    post: (url, body, type) => follow(url, { method: 'POST', body, headers: { 'content-type': type, origin } }),
-  }
-}
 
 describe('MCP on the demo with OAuth', () => {
   it('a client that knows only /mcp signs alice in through the login and consent pages and calls getProfile as her', async () => {
