@@ -1,8 +1,7 @@
-import type { Authentication, CoreUserSession, SessionAuthenticator, SessionRecord } from '@pikku/core'
+import type { Authentication, CoreUserSession, SessionAuthenticator, SessionManager, SessionRecord } from '@pikku/core'
 import { noCredential } from '@pikku/core'
 import { readBearerToken } from '@pikku/http'
 import type Provider from 'oidc-provider'
-import type { GrantSessions } from './grant-sessions.js'
 
 /** An OAuth access token's session, with the scopes the user granted to its client. */
 export interface OAuthAuthentication<S extends CoreUserSession> {
@@ -24,7 +23,7 @@ const MAX_ACCESS_TOKEN = 512
  * revoking the session (logout everywhere, the session list, an idle or absolute timeout) ends
  * every token of the grant at once, on every server sharing the store.
  */
-export function createAccessTokenAuthenticator<S extends CoreUserSession>(provider: Provider, resource: string, grants: GrantSessions<S>): SessionAuthenticator<S> {
+export function createAccessTokenAuthenticator<S extends CoreUserSession>(provider: Provider, resource: string, sessions: SessionManager<S>): SessionAuthenticator<S> {
   const refused = (reason: string): Authentication<S> => ({ outcome: 'refused', credential: 'oauth', reason })
   return {
     async authenticate(input) {
@@ -36,8 +35,11 @@ export function createAccessTokenAuthenticator<S extends CoreUserSession>(provid
       if (found.aud !== resource && !(Array.isArray(found.aud) && found.aud.length === 1 && found.aud[0] === resource)) {
         return refused('wrong-audience')
       }
-      if (typeof found.grantId !== 'string') return refused('invalid')
-      const record = await grants.sessionOf(found.grantId)
+      // The grant's session id rides in the token's stored claims (set when it was issued), so
+      // a request costs two store reads: the token and the session.
+      const sessionId = found.extra?.['sid']
+      if (typeof sessionId !== 'string') return refused('invalid')
+      const record = await sessions.loadById(sessionId)
       if (record === undefined) return refused('unknown-session')
       const scopes = typeof found.scope === 'string' && found.scope.length > 0 ? found.scope.split(' ') : []
       const authentication: OAuthAuthentication<S> = { outcome: 'stored', credential: 'oauth', record, scopes, clientId: String(found.clientId) }

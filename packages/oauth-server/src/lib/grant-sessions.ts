@@ -16,8 +16,8 @@ export interface GrantClient {
 export interface GrantSessions<S extends CoreUserSession> {
   /** Starts the user session a new grant is: a login of `user` through the session manager. */
   start(grantId: string, user: S, client: GrantClient): Promise<SessionRecord<S>>
-  /** The live session of a grant, or undefined when the grant or its session ended. */
-  sessionOf(grantId: string): Promise<SessionRecord<S> | undefined>
+  /** The id of a grant's session, or undefined when the grant is unknown. */
+  sessionIdOf(grantId: string): Promise<string | undefined>
   /** The client a grant session was given to, by session id. */
   clientOfSession(sessionId: string): Promise<GrantClient | undefined>
   /** Ends a grant's session (the provider revoked the grant). */
@@ -59,10 +59,8 @@ export function createGrantSessions<S extends CoreUserSession>(sessions: Session
       return record
     },
 
-    async sessionOf(grantId) {
-      const bookkeeping = await store.get(grantKey(grantId))
-      if (bookkeeping === undefined) return undefined
-      return sessions.loadById(bookkeeping.data.sessionId)
+    async sessionIdOf(grantId) {
+      return (await store.get(grantKey(grantId)))?.data.sessionId
     },
 
     async clientOfSession(sessionId) {

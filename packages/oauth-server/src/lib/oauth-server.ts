@@ -112,6 +112,13 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       return typeof grantId === 'string' ? ctx.oidc.provider.Grant.find(grantId) : undefined
     },
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // The grant's session id, kept with each access token (opaque tokens store these claims
+    // server-side; nothing reaches the client), so verifying a token needs no grant lookup.
+    extraTokenClaims: async (_ctx, token) => {
+      const grantId = (token as { grantId?: unknown }).grantId
+      const sid = typeof grantId === 'string' ? await grants.sessionIdOf(grantId) : undefined
+      return sid === undefined ? undefined : { sid }
+    },
     rotateRefreshToken: true,
     // Revoking any token of a grant ends the grant and its session: a client's "sign out".
     revokeGrantPolicy: () => true,
@@ -184,7 +191,7 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
   const interactions = createInteractions(provider, resolved, signIn, options.secrets, grants)
   const ownPaths = new Set<string>([...Object.values(ROUTES), AUTHORIZATION_SERVER_METADATA_PATH, '/.well-known/openid-configuration'])
 
-  const authenticators = new Map(resolved.resources.map((resource) => [resource, createAccessTokenAuthenticator(provider, resource, grants)]))
+  const authenticators = new Map(resolved.resources.map((resource) => [resource, createAccessTokenAuthenticator(provider, resource, sessions)]))
 
   return {
     issuer: resolved.issuer.origin,
