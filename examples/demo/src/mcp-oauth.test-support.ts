@@ -7,15 +7,19 @@ import { CookieJar } from 'tough-cookie'
 export const REDIRECT = 'http://127.0.0.1:53682/callback'
 
 export class MemoryOAuthProvider implements OAuthClientProvider {
+  constructor(
+    readonly redirect: string = REDIRECT,
+    readonly name: string = redirect === REDIRECT ? 'Demo Test Agent' : 'Demo Browser Agent',
+  ) {}
   #client: OAuthClientInformationMixed | undefined
   #tokens: OAuthTokens | undefined
   #verifier = ''
   authorizationUrl: URL | undefined
   get redirectUrl(): string {
-    return REDIRECT
+    return this.redirect
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Demo Test Agent', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
+    return { client_name: this.name, redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
   }
   clientInformation(): OAuthClientInformationMixed | undefined {
     return this.#client

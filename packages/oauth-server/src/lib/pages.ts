@@ -2,14 +2,16 @@ import type { ServerResponse } from 'node:http'
 
 /**
  * Headers of every page the server renders: no framing (clickjacking a consent button), no
- * scripts, nothing cached, no referrer leaking the interaction URL.
+ * scripts, nothing cached, no referrer leaking the interaction URL to another site.
+ * `same-origin` rather than `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
+ * the consent form's POST, which the CSRF check must refuse.
  */
 const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
   'cache-control': 'no-store',
-  'referrer-policy': 'no-referrer',
+  'referrer-policy': 'same-origin',
   'x-content-type-options': 'nosniff',
 } as const
 
