@@ -4,10 +4,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, chromiumAvailable, startHarness, type Harness } from './demo-harness.test-support.js'
-import { MemoryOAuthProvider } from './mcp-oauth.test-support.js'
+import { chromiumAvailable, launchChromium, startHarness, type Harness } from './demo-harness.test-support.js'
+import { memoryProvider } from './mcp-oauth.test-support.js'
 
 // The browser step of an MCP client's sign-in in Chromium: the demo's login page, back to the
 // consent page, the Allow button, and the redirect to the client's loopback callback.
@@ -32,10 +32,7 @@ describe.skipIf(!available)('signing an MCP client in with a real browser', () =
     })
     await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve))
     callbackUrl = `http://127.0.0.1:${(callback.address() as AddressInfo).port}/callback`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {
@@ -46,7 +43,7 @@ describe.skipIf(!available)('signing an MCP client in with a real browser', () =
 
   it('logs in on the demo page, approves on the consent page, and the client calls getProfile as alice', async () => {
     const origin = harness.demo.url
-    const provider = new MemoryOAuthProvider(callbackUrl)
+    const provider = memoryProvider(callbackUrl)
     const first = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider })
     const anonymous = new Client({ name: 'browser-agent', version: '0.0.1' })
     await anonymous.connect(first)

@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE } from './demo-harness.test-support.js'
 import { startDemoProcess, serviceAvailable, type DemoProcess } from './demo-process.test-support.js'
-import { approveAsUser, MemoryOAuthProvider, mcpStatus } from './mcp-oauth.test-support.js'
+import { approveAsUser, memoryProvider, mcpStatus } from './mcp-oauth.test-support.js'
 
 // Two demo processes behind one public URL share Redis: a grant made through one serves MCP on the
 // other, and revoking it on one gives 401 on the other within a second.
@@ -48,7 +48,7 @@ describe.skipIf(!redisUp)('OAuth grants on two demo servers sharing Redis', () =
   })
 
   it('a token from one server works on the other, and revoking it on one ends it on both within a second', async () => {
-    const provider = new MemoryOAuthProvider()
+    const provider = memoryProvider()
     const first = new StreamableHTTPClientTransport(new URL(`${publicUrl}/mcp`), { authProvider: provider })
     const anonymous = new Client({ name: 'multi-server-agent', version: '0.0.1' })
     await anonymous.connect(first)

@@ -1,47 +1,13 @@
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
+import { MemoryOAuthClientProvider } from '@pikku/oauth-server/testing'
 import { CookieJar } from 'tough-cookie'
 
 // What the OAuth tests of the demo share: the SDK's client provider kept in memory, and a browser.
 
 export const REDIRECT = 'http://127.0.0.1:53682/callback'
 
-export class MemoryOAuthProvider implements OAuthClientProvider {
-  constructor(
-    readonly redirect: string = REDIRECT,
-    readonly name: string = redirect === REDIRECT ? 'Demo Test Agent' : 'Demo Browser Agent',
-  ) {}
-  #client: OAuthClientInformationMixed | undefined
-  #tokens: OAuthTokens | undefined
-  #verifier = ''
-  authorizationUrl: URL | undefined
-  get redirectUrl(): string {
-    return this.redirect
-  }
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: this.name, redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
-  }
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.#client
-  }
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.#client = info
-  }
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens
-  }
-  saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens
-  }
-  redirectToAuthorization(url: URL): void {
-    this.authorizationUrl = url
-  }
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier
-  }
-  codeVerifier(): string {
-    return this.#verifier
-  }
+/** The SDK's client provider in memory, named for the consent page. */
+export function memoryProvider(redirectUrl: string = REDIRECT): MemoryOAuthClientProvider {
+  return new MemoryOAuthClientProvider({ redirectUrl, clientName: redirectUrl === REDIRECT ? 'Demo Test Agent' : 'Demo Browser Agent' })
 }
 
 /** A browser: a cookie jar, redirects followed one by one on the demo's origin. */

@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
-import { browser, MemoryOAuthProvider, REDIRECT } from './mcp-oauth.test-support.js'
+import { browser, memoryProvider, REDIRECT } from './mcp-oauth.test-support.js'
 
 // An MCP client that knows nothing but the demo's /mcp URL signs alice in by itself: discovery,
 // dynamic registration, the demo's login page, consent, token exchange, then getProfile as alice.
@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('MCP on the demo with OAuth', () => {
   it('a client that knows only /mcp signs alice in through the login and consent pages and calls getProfile as her', async () => {
     const origin = harness.demo.url
-    const provider = new MemoryOAuthProvider()
+    const provider = memoryProvider()
     const first = new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider })
     const unauthenticated = new Client({ name: 'demo-oauth-agent', version: '0.0.1' })
     // The SDK's client: 401 → protected-resource metadata → the demo's authorization server → registration.

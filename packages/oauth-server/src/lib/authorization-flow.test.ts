@@ -6,7 +6,8 @@ import { createMemoryStore } from '@pikku/core'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { afterEach, describe, expect, it } from 'vitest'
-import { authorizationUrl, mcpStatus, startTestApp, TestBrowser, TestClientProvider, type TestApp, type TestUser } from './test-app.test-support.js'
+import { MemoryOAuthClientProvider } from '../testing.js'
+import { authorizationUrl, mcpStatus, startTestApp, TestBrowser, type TestApp, type TestUser } from './test-app.test-support.js'
 
 let app: TestApp | undefined
 afterEach(async () => {
@@ -17,11 +18,11 @@ afterEach(async () => {
 const REDIRECT = 'http://127.0.0.1:53682/callback'
 
 /** Connects the SDK's client; on 401 runs discovery, registration and the browser step, then connects again. */
-async function connectWithOAuth(target: TestApp, provider: TestClientProvider, browser: TestBrowser, url = target.mcpUrl): Promise<Client> {
+async function connectWithOAuth(target: TestApp, provider: MemoryOAuthClientProvider, browser: TestBrowser, url = target.mcpUrl): Promise<Client> {
   const first = new StreamableHTTPClientTransport(new URL(url), { authProvider: provider })
   const client = new Client({ name: 'test-client', version: '1.0.0' })
   await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError)
-  const authorizationUrl = provider.lastAuthorizationUrl
+  const authorizationUrl = provider.authorizationUrl
   if (authorizationUrl === undefined) throw new Error('the SDK did not start an authorization')
   const redirect = await browser.consent(authorizationUrl.href)
   expect(redirect.origin + redirect.pathname).toBe(REDIRECT)
@@ -42,7 +43,7 @@ describe('an MCP client that knows only the URL', () => {
     app = await startTestApp()
     const browser = new TestBrowser(app.url)
     browser.signIn(await app.login())
-    const provider = new TestClientProvider(REDIRECT)
+    const provider = new MemoryOAuthClientProvider({ redirectUrl: REDIRECT })
     const client = await connectWithOAuth(app, provider, browser)
     const [email, sessionId] = (await whoami(client)).split(' ')
     expect(email).toBe('alice@example.com')
@@ -80,7 +81,7 @@ describe('clients identified by a client metadata document', () => {
       const browser = new TestBrowser(app.url)
       browser.signIn(await app.login())
       // The SDK sends only HTTPS metadata URLs itself; a client with a known client_id sends it as is.
-      const provider = new TestClientProvider(REDIRECT, { client_id: `${host.origin}/client.json` })
+      const provider = new MemoryOAuthClientProvider({ redirectUrl: REDIRECT, clientId: `${host.origin}/client.json` })
       const client = await connectWithOAuth(app, provider, browser)
       const [email, sessionId] = (await whoami(client)).split(' ')
       expect(email).toBe('alice@example.com')
@@ -125,10 +126,10 @@ describe('clients identified by a client metadata document', () => {
 })
 
 describe('a grant is a user session', () => {
-  async function grantedClient(target: TestApp): Promise<{ client: Client; provider: TestClientProvider; sessionId: string }> {
+  async function grantedClient(target: TestApp): Promise<{ client: Client; provider: MemoryOAuthClientProvider; sessionId: string }> {
     const browser = new TestBrowser(target.url)
     browser.signIn(await target.login())
-    const provider = new TestClientProvider(REDIRECT)
+    const provider = new MemoryOAuthClientProvider({ redirectUrl: REDIRECT })
     const client = await connectWithOAuth(target, provider, browser)
     const sessionId = (await whoami(client)).split(' ')[1] as string
     return { client, provider, sessionId }

@@ -3,8 +3,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js'
-import type { OAuthClientInformationMixed, OAuthClientMetadata, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js'
 import {
   type CoreUserSession,
   createMemoryStore,
@@ -209,58 +207,6 @@ export class TestBrowser {
     const location = done.headers.get('location')
     if (location === null) throw new Error(`no redirect after consent: ${done.status} ${await done.text()}`)
     return new URL(location)
-  }
-}
-
-/** The SDK's OAuth client provider, in memory; the browser step is done by `TestBrowser`. */
-export class TestClientProvider implements OAuthClientProvider {
-  #client: OAuthClientInformationMixed | undefined
-  #tokens: OAuthTokens | undefined
-  #verifier = ''
-  lastAuthorizationUrl: URL | undefined
-
-  constructor(
-    readonly redirect: string,
-    client?: OAuthClientInformationMixed,
-    readonly clientMetadataUrl?: string,
-  ) {
-    this.#client = client
-  }
-
-  get redirectUrl(): string {
-    return this.redirect
-  }
-
-  get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'Test MCP Client', redirect_uris: [this.redirect], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], token_endpoint_auth_method: 'none' }
-  }
-
-  clientInformation(): OAuthClientInformationMixed | undefined {
-    return this.#client
-  }
-
-  saveClientInformation(info: OAuthClientInformationMixed): void {
-    this.#client = info
-  }
-
-  tokens(): OAuthTokens | undefined {
-    return this.#tokens
-  }
-
-  saveTokens(tokens: OAuthTokens): void {
-    this.#tokens = tokens
-  }
-
-  redirectToAuthorization(url: URL): void {
-    this.lastAuthorizationUrl = url
-  }
-
-  saveCodeVerifier(verifier: string): void {
-    this.#verifier = verifier
-  }
-
-  codeVerifier(): string {
-    return this.#verifier
   }
 }
 

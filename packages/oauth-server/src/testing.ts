@@ -1,0 +1,1 @@
+export { MemoryOAuthClientProvider, type MemoryOAuthClientProviderOptions } from './lib/memory-client-provider.js'
