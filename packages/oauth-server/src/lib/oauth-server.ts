@@ -80,7 +80,7 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     clock,
     logger,
   })
-  const adapter = createStoreAdapterFactory(oauthStore, clock, (grantId) => grants.end(grantId), findDocumentClient)
+  const adapter = createStoreAdapterFactory(oauthStore, clock, (grantId) => grants.end(grantId), findDocumentClient, resolved.registrationTtl * 1000)
   const scopes = [...resolved.scopes.keys()]
   const absoluteSeconds = Math.floor(sessions.absoluteTimeout / 1000)
 

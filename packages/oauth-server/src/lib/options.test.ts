@@ -32,6 +32,7 @@ describe('createOAuthServer options', () => {
       [{ accessTokenTtl: 0 }, /accessTokenTtl must be a positive whole number; got 0/],
       [{ clientMetadataDocuments: { maxBytes: 1.5 } }, /clientMetadataDocuments.maxBytes must be a positive whole number/],
       [{ development: true }, /development mode needs a plain-http loopback issuer/],
+      [{ registrationTtl: 3600 }, /registrationTtl \(3600 s\) must be at least the sessions' absolute timeout \(604800 s\)/],
       [{ signIn: undefined as never }, /needs \{ signIn: \{ authenticator, loginUrl \} \}/],
       [{ sessions: undefined as never }, /needs \{ sessions \}/],
     ]

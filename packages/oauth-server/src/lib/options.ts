@@ -50,6 +50,13 @@ export interface OAuthServerOptions<S extends CoreUserSession = UserSession> {
    */
   registration?: boolean
   /**
+   * How long a dynamically registered client is kept, in seconds. Registration needs no
+   * credential, so registered clients must not pile up for good; a client whose registration
+   * expired gets `invalid_client` and registers again (the MCP SDK's client does this itself).
+   * @default 2_592_000 (30 days), and never less than the sessions' absolute timeout
+   */
+  registrationTtl?: number
+  /**
    * Access-token lifetime in seconds. Short, because clients refresh; the grant's session is
    * checked on every use anyway.
    * @default 3600
@@ -101,6 +108,7 @@ export interface ResolvedOAuthServerOptions {
   readonly resourceName: string
   readonly documents: Required<ClientMetadataDocumentOptions>
   readonly accessTokenTtl: number
+  readonly registrationTtl: number
 }
 
 const WHERE = 'createOAuthServer'
@@ -154,6 +162,11 @@ export function resolveOAuthServerOptions<S extends CoreUserSession>(options: OA
     maxCachedClients: positive(options.clientMetadataDocuments?.maxCachedClients ?? 1000, 'clientMetadataDocuments.maxCachedClients'),
   }
   const accessTokenTtl = positive(options.accessTokenTtl ?? 3600, 'accessTokenTtl')
+  const absoluteSeconds = Math.ceil(sessions.absoluteTimeout / 1000)
+  const registrationTtl = positive(options.registrationTtl ?? Math.max(30 * 24 * 60 * 60, absoluteSeconds), 'registrationTtl')
+  if (registrationTtl < absoluteSeconds) {
+    throw new RangeError(`${WHERE}: registrationTtl (${registrationTtl} s) must be at least the sessions' absolute timeout (${absoluteSeconds} s), or clients would have to register again within one session's lifetime`)
+  }
   if (options.development !== undefined && typeof options.development !== 'boolean') throw new TypeError(`${WHERE}: development must be true or false`)
   if (options.development === true && !loopbackIssuer) {
     throw new TypeError(`${WHERE}: development mode needs a plain-http loopback issuer (http://127.0.0.1:<port>); it would let client ids reach private addresses`)
@@ -166,6 +179,7 @@ export function resolveOAuthServerOptions<S extends CoreUserSession>(options: OA
     resourceName: options.resourceName ?? resource.host,
     documents,
     accessTokenTtl,
+    registrationTtl,
   }
 }
 

@@ -21,11 +21,6 @@ interface AdapterData extends CoreUserSession {
   readonly payload: AdapterPayload
 }
 
-/**
- * Records that never expire in the provider's eyes (a registered client) still need an expiry in
- * a session store; ten years stands for "until deleted".
- */
-const LONG_LIVED_MS = 10 * 365 * 24 * 60 * 60 * 1000
 const MAX_CONSUME_ATTEMPTS = 8
 
 /** Called when the provider revokes a whole grant (code or refresh-token reuse, revocation). */
@@ -42,8 +37,9 @@ export function createStoreAdapterFactory(
   clock: Clock,
   onGrantRevoked: GrantRevokedListener,
   findClient: (id: string) => Promise<AdapterPayload | undefined>,
+  unboundedLifetimeMs: number,
 ): (name: string) => Adapter {
-  return (name: string): Adapter => new StoreAdapter(name, store, clock, onGrantRevoked, findClient)
+  return (name: string): Adapter => new StoreAdapter(name, store, clock, onGrantRevoked, findClient, unboundedLifetimeMs)
 }
 
 class StoreAdapter implements Adapter {
@@ -53,6 +49,7 @@ class StoreAdapter implements Adapter {
   readonly #onGrantRevoked: GrantRevokedListener
   readonly #findClient: (id: string) => Promise<AdapterPayload | undefined>
   readonly #secretIds: boolean
+  readonly #unboundedLifetimeMs: number
 
   constructor(
     name: string,
@@ -60,7 +57,11 @@ class StoreAdapter implements Adapter {
     clock: Clock,
     onGrantRevoked: GrantRevokedListener,
     findClient: (id: string) => Promise<AdapterPayload | undefined>,
+    unboundedLifetimeMs: number,
   ) {
+    // Records the provider keeps without an expiry (a registered client and its registration
+    // token) get this one, so unauthenticated registrations cannot fill the store for good.
+    this.#unboundedLifetimeMs = unboundedLifetimeMs
     this.#name = name
     this.#store = store
     this.#clock = clock
@@ -87,7 +88,7 @@ class StoreAdapter implements Adapter {
       version: 1,
       createdAt: now,
       lastActiveAt: now,
-      expiresAt: expiresIn === undefined || !(expiresIn > 0) ? now + LONG_LIVED_MS : now + expiresIn * 1000,
+      expiresAt: expiresIn === undefined || !(expiresIn > 0) ? now + this.#unboundedLifetimeMs : now + expiresIn * 1000,
     }
     await this.#store.set(record)
     if (this.#name === 'Session' && typeof payload.uid === 'string') {

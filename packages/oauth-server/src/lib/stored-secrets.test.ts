@@ -1,4 +1,4 @@
-import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { createMemoryStore, hashSessionToken, type SessionStore } from '@pikku/core'
 import { afterEach, expect, it } from 'vitest'
 import { authorizationUrl, exchangeCode, registerClient, startTestApp, TestBrowser, tokenRequest, type TestApp, type TestUser } from './test-app.test-support.js'
 
@@ -50,4 +50,14 @@ it('the store never holds an authorization code, access token or refresh token a
   }
   // OAuth records are kept apart from user sessions: alice's list holds her two sessions only.
   expect((await app.sessions.listUserSessions('u-alice')).every((record) => !record.id.includes(':'))).toBe(true)
+})
+
+it('a dynamically registered client is kept for registrationTtl, not for good', async () => {
+  const store = createMemoryStore<TestUser>()
+  app = await startTestApp({ registrationTtl: 8 * 24 * 60 * 60 }, store)
+  const before = Date.now()
+  const client = await registerClient(app)
+  const record = await store.get(`oauth:Client.${hashSessionToken(client.clientId)}`)
+  expect(record?.expiresAt).toBeGreaterThanOrEqual(before + 8 * 24 * 60 * 60 * 1000)
+  expect(record?.expiresAt).toBeLessThanOrEqual(Date.now() + 8 * 24 * 60 * 60 * 1000)
 })
