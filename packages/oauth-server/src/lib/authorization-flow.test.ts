@@ -156,6 +156,14 @@ describe('a grant is a user session', () => {
     expect(await mcpStatus(app.mcpUrl, token)).toBe(200)
     await app.sessions.revoke(first.sessionId)
     expect(await mcpStatus(app.mcpUrl, token)).toBe(401)
+    // Nor can the client refresh its way back in.
+    const refreshed = await fetch(`${app.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: (first.provider.tokens() as OAuthTokens).refresh_token as string, client_id: first.provider.clientInformation()?.client_id as string, resource: app.mcpUrl }).toString(),
+    })
+    expect(refreshed.status).toBe(400)
+    expect(((await refreshed.json()) as { error: string }).error).toBe('invalid_grant')
     const second = await grantedClient(app)
     await app.sessions.revokeUser('u-alice')
     expect(await mcpStatus(app.mcpUrl, (second.provider.tokens() as OAuthTokens).access_token)).toBe(401)

@@ -134,7 +134,7 @@ export function createInteractions<S extends CoreUserSession>(
     grant.addOIDCScope(scopes.join(' '))
     grant.addResourceScope(resource, scopes.join(' '))
     const grantId = await grant.save()
-    await grants.start(grantId, user.session, { clientId, clientName })
+    await grants.approve(grantId, user.session, { clientId, clientName })
     await provider.interactionFinished(
       req,
       res,

@@ -114,10 +114,15 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     // The grant's session id, kept with each access token (opaque tokens store these claims
     // server-side; nothing reaches the client), so verifying a token needs no grant lookup.
+    // The first token of a grant starts its session; a later one (a refresh) is refused once the
+    // session has ended (revoked, logged out everywhere, timed out).
     extraTokenClaims: async (_ctx, token) => {
       const grantId = (token as { grantId?: unknown }).grantId
       const sid = typeof grantId === 'string' ? await grants.sessionIdOf(grantId) : undefined
-      return sid === undefined ? undefined : { sid }
+      if (sid === undefined || (await sessions.loadById(sid)) === undefined) {
+        throw new errors.InvalidGrant('the session of this grant has ended; authorize again')
+      }
+      return { sid }
     },
     rotateRefreshToken: true,
     // Revoking any token of a grant ends the grant and its session: a client's "sign out".

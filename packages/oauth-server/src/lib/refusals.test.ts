@@ -142,13 +142,15 @@ describe('the authorization request', () => {
 })
 
 describe('the token request', () => {
-  it('refuses a wrong code_verifier', async () => {
+  it('refuses a wrong code_verifier, and the approval starts no session', async () => {
     app = await startTestApp()
     const client = await registerClient(app)
     const code = await codeFor(app, client, await signedInBrowser(app))
     const answer = await exchangeCode(app, client, code, { code_verifier: 'another-verifier-that-is-long-enough-for-pkce-0123456789' })
     expect(answer.status).toBe(400)
     expect(answer.body['error']).toBe('invalid_grant')
+    // Only the browser session: a grant's session starts with its first token.
+    expect(await app.sessions.listUserSessions('u-alice')).toHaveLength(1)
   })
 
   it('refuses a foreign resource at the token endpoint', async () => {
