@@ -25,7 +25,7 @@ export function demoTokenVerifier(app: DemoApp, options: { opaque: boolean; oaut
     if (options.oauth !== undefined) {
       const found = await options.oauth.authenticate({ token })
       if (found.outcome === 'stored') return found.record
-      if (found.outcome === 'refused' && found.reason !== 'unknown-token') return undefined
+      if (found.outcome === 'refused') return undefined
     }
     return app.httpSessions.authenticateToken(token)
   }

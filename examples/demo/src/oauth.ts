@@ -5,9 +5,10 @@ import type { UserSession } from './types.js'
 
 /**
  * The demo's OAuth authorization server at `url` (its own origin). The sign-in step is the demo's
- * login page: it sends the browser back to `return_to` once signed in.
+ * login page: it sends the browser back to `return_to` once signed in. Undefined (with a warning)
+ * when `url` cannot be an issuer: plain http on an address other than loopback.
  */
-export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<UserSession> {
+export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<UserSession> | undefined {
   // The browser's session cookie, and nothing else: a bearer token never signs a browser in.
   const cookieSignIn: SessionAuthenticator<UserSession> = {
     async authenticate(input) {
@@ -17,13 +18,20 @@ export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<Us
       return { outcome: 'stored', credential: 'cookie', record: found.record }
     },
   }
-  return createOAuthServer<UserSession>({
-    issuer: url,
-    resource: `${url}/mcp`,
-    sessions: app.sessions,
-    secrets: app.secrets,
-    resourceName: 'the Pikku demo',
-    signIn: { authenticator: cookieSignIn, loginUrl: (returnTo) => `/?return_to=${encodeURIComponent(returnTo)}` },
-    logger: app.logger,
-  })
+  try {
+    return createOAuthServer<UserSession>({
+      issuer: url,
+      resource: `${url}/mcp`,
+      sessions: app.sessions,
+      secrets: app.secrets,
+      resourceName: 'the Pikku demo',
+      signIn: { authenticator: cookieSignIn, loginUrl: (returnTo) => `/?return_to=${encodeURIComponent(returnTo)}` },
+      logger: app.logger,
+    })
+  } catch (error) {
+    // An issuer must be https, or plain http on loopback: a demo on another plain-http address
+    // serves MCP without OAuth rather than not at all.
+    app.logger.warn(`OAuth for MCP clients is off: ${(error as Error).message}`)
+    return undefined
+  }
 }

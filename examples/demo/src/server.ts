@@ -33,8 +33,8 @@ export interface DemoServer {
   readonly server: Server
   /** e.g. http://127.0.0.1:3000 */
   readonly url: string
-  /** The demo's OAuth authorization server. */
-  readonly oauth: OAuthServer<UserSession>
+  /** The demo's OAuth authorization server; undefined on plain http off loopback. */
+  readonly oauth: OAuthServer<UserSession> | undefined
   /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>
 }
@@ -98,12 +98,18 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   // user in through the demo's login page and a consent page, and its grant is a session of theirs.
   const oauth = createDemoOAuthServer(app, url)
   // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.
-  const mcp = createDemoMCPHandler(app, {
-    resourceUrl: `${url}/mcp`,
-    authorizationServers: [oauth.issuer],
-    authenticateToken: demoTokenVerifier(app, { opaque: false, oauth: oauth.authenticator }),
-  })
-  mounts.push(oauth.handle, mcp.handle)
+  const mcp = createDemoMCPHandler(
+    app,
+    oauth === undefined
+      ? {}
+      : {
+          resourceUrl: `${url}/mcp`,
+          authorizationServers: [oauth.issuer],
+          authenticateToken: demoTokenVerifier(app, { opaque: false, oauth: oauth.authenticator }),
+        },
+  )
+  if (oauth !== undefined) mounts.push(oauth.handle)
+  mounts.push(mcp.handle)
   const closers: (() => Promise<void> | void)[] = [() => mcp.close()]
   // WebSocket channel on the same port: ws://<host>:<port>/ws
   closers.push(attachChannel(server, app).close)

@@ -14,11 +14,13 @@ export interface OAuthAuthentication<S extends CoreUserSession> {
   readonly clientId: string
 }
 
-// Longer than any token the provider issues: refused before a store read.
-const MAX_ACCESS_TOKEN = 512
+// The provider's opaque tokens (264 random bits, see oauth-server.ts). Any other bearer token is
+// not this authenticator's: 'none', so the next authenticator (a JWT, a session token) may read it.
+const ACCESS_TOKEN_SHAPE = /^[A-Za-z0-9_-]{44}$/
 
 /**
- * Access tokens → the user session of their grant. The token must be live, issued for `resource`
+ * Access tokens → the user session of their grant. A bearer token of another shape is `none` (not
+ * this authenticator's), so it composes with others through core's `firstAuthenticated`. The token must be live, issued for `resource`
  * (a token for another audience is refused, RFC 8707), and its grant's session must still exist:
  * revoking the session (logout everywhere, the session list, an idle or absolute timeout) ends
  * every token of the grant at once, on every server sharing the store.
@@ -28,8 +30,7 @@ export function createAccessTokenAuthenticator<S extends CoreUserSession>(provid
   return {
     async authenticate(input) {
       const token = input.token ?? readBearer(input.header('authorization'))
-      if (token === undefined) return noCredential()
-      if (token.length === 0 || token.length > MAX_ACCESS_TOKEN) return refused('invalid')
+      if (token === undefined || !ACCESS_TOKEN_SHAPE.test(token)) return noCredential()
       const found = await provider.AccessToken.find(token)
       if (found === undefined) return refused('unknown-token')
       if (found.aud !== resource && !(Array.isArray(found.aud) && found.aud.length === 1 && found.aud[0] === resource)) {

@@ -12,11 +12,14 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import { createAccessTokenAuthenticator } from './access-token-authenticator.js'
 import { createClientResolver } from './client-resolver.js'
 import { createGrantSessions } from './grant-sessions.js'
+import { guardStoreErrors } from './guarded-store.js'
 import { createInteractions, INTERACTION_PATH } from './interactions.js'
 import { redirectsAreNative } from './loopback.js'
 import { MCP_TOOLS_SCOPE, type OAuthServerOptions, resolveOAuthServerOptions } from './options.js'
 import { errorPageHtml, sendPage } from './pages.js'
 import { createStoreAdapterFactory } from './store-adapter.js'
+
+const OPAQUE_TOKEN_BITS = 264
 
 /** Where RFC 8414 puts an issuer's metadata (for an issuer without a path). */
 export const AUTHORIZATION_SERVER_METADATA_PATH = '/.well-known/oauth-authorization-server'
@@ -71,7 +74,7 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
   const logger: Logger = options.logger ?? silentLogger
   const clock = options.clock ?? sessions.clock
   // OAuth state lives beside user sessions, never among them.
-  const oauthStore = createNamespacedStore<never>(sessions.store, 'oauth')
+  const oauthStore = guardStoreErrors(createNamespacedStore<never>(sessions.store, 'oauth'), logger)
   const grants = createGrantSessions<S>(sessions, oauthStore)
   const findDocumentClient = createClientResolver({
     ...resolved.documents,
@@ -91,6 +94,9 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     // opaque and live in the store, so servers need not share this key.
     jwks: { keys: [generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }) as never] },
     routes: ROUTES,
+    // 264 bits: 44 characters, a shape no core session token has (43), so the access-token
+    // authenticator can tell its tokens from others without a store read.
+    formats: { bitsOfOpaqueRandomness: OPAQUE_TOKEN_BITS },
     // Listed so that a client may name them in its registration; the consent grants them both as
     // the resource's scopes (what access tokens carry) and here (what the provider checks).
     scopes: ['openid', 'offline_access', ...scopes],
