@@ -1,6 +1,6 @@
 import { createMemoryStore, firstAuthenticated, ServiceUnavailableError, STORE_UNAVAILABLE_MESSAGE, type SessionStore } from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startTestApp, type TestApp, type TestUser } from './test-app.test-support.js'
+import { authorizationUrl, registerClient, startTestApp, TestBrowser, tokenRequest, type TestApp, type TestUser } from './test-app.test-support.js'
 
 let app: TestApp | undefined
 afterEach(async () => {
@@ -43,5 +43,38 @@ describe('the access-token authenticator', () => {
     const refused = await app.oauth.authenticator.authenticate({ token: 'A'.repeat(44) }).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ServiceUnavailableError)
     expect((refused as Error).message).toBe(STORE_UNAVAILABLE_MESSAGE)
+  })
+})
+
+describe('a store outage at the authorization server', () => {
+  it('answers the token endpoint and the consent page with 503 and the fixed message', async () => {
+    const inner = createMemoryStore<TestUser>()
+    let down = false
+    const failing = <A extends unknown[], R>(run: (...args: A) => Promise<R>) => (...args: A): Promise<R> => (down ? Promise.reject(new Error('connect ECONNREFUSED redis://app:hunter2@10.0.0.1')) : run(...args))
+    const store: SessionStore<TestUser> = {
+      ...inner,
+      get: failing((id: string) => inner.get(id)),
+      set: failing((record: Parameters<typeof inner.set>[0]) => inner.set(record)),
+      update: failing((id: string, version: number, change: Parameters<typeof inner.update>[2]) => inner.update(id, version, change)),
+      touch: (id, a, b) => inner.touch(id, a, b),
+      delete: (id, reason) => inner.delete(id, reason),
+      listByUser: (userId) => inner.listByUser(userId),
+      deleteByUser: (userId, options) => inner.deleteByUser(userId, options),
+      subscribe: (listener) => inner.subscribe(listener),
+    }
+    app = await startTestApp({}, store)
+    const client = await registerClient(app)
+    const browser = new TestBrowser(app.url)
+    browser.signIn(await app.login())
+    const authorize = await browser.request(authorizationUrl(app, client))
+    down = true
+    const token = await tokenRequest(app, { grant_type: 'refresh_token', refresh_token: 'A'.repeat(44), client_id: client.clientId, resource: app.mcpUrl })
+    expect(token.status).toBe(503)
+    expect(token.body).toEqual({ error: 'temporarily_unavailable', error_description: STORE_UNAVAILABLE_MESSAGE })
+    const page = await browser.request(new URL(authorize.headers.get('location') as string, app.url).href)
+    expect(page.status).toBe(503)
+    const html = await page.text()
+    expect(html).toContain('temporarily_unavailable')
+    expect(html).not.toContain('hunter2')
   })
 })

@@ -2,6 +2,7 @@ import type { Authentication, CoreUserSession, SessionAuthenticator, SessionMana
 import { noCredential } from '@pikku/core'
 import { readBearerToken } from '@pikku/http'
 import type Provider from 'oidc-provider'
+import { asStoreOutage } from './guarded-store.js'
 
 /** An OAuth access token's session, with the scopes the user granted to its client. */
 export interface OAuthAuthentication<S extends CoreUserSession> {
@@ -31,7 +32,7 @@ export function createAccessTokenAuthenticator<S extends CoreUserSession>(provid
     async authenticate(input) {
       const token = input.token ?? readBearer(input.header('authorization'))
       if (token === undefined || !ACCESS_TOKEN_SHAPE.test(token)) return noCredential()
-      const found = await provider.AccessToken.find(token)
+      const found = await asStoreOutage(() => provider.AccessToken.find(token))
       if (found === undefined) return refused('unknown-token')
       if (found.aud !== resource && !(Array.isArray(found.aud) && found.aud.length === 1 && found.aud[0] === resource)) {
         return refused('wrong-audience')

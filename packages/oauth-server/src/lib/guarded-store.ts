@@ -1,4 +1,36 @@
 import { type CoreUserSession, type Logger, PikkuError, ServiceUnavailableError, type SessionStore, STORE_UNAVAILABLE_MESSAGE } from '@pikku/core'
+import { errors } from 'oidc-provider'
+
+/** The OAuth error code of a store outage at the provider's endpoints (503, RFC 6749 4.1.2.1). */
+export const TEMPORARILY_UNAVAILABLE = 'temporarily_unavailable'
+
+/**
+ * Runs a provider callback (an adapter method, a token hook) so that a store outage reaches the
+ * provider as an OAuth error it shows as such, `503 temporarily_unavailable` with the fixed
+ * message, instead of `500 server_error`.
+ */
+export async function asProviderOutage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if (!(error instanceof ServiceUnavailableError)) throw error
+    const outage = new errors.OIDCProviderError(503, TEMPORARILY_UNAVAILABLE, { cause: error })
+    outage.error_description = STORE_UNAVAILABLE_MESSAGE
+    // The provider hides every 5xx as server_error unless told this one is meant for the client.
+    outage.expose = true
+    throw outage
+  }
+}
+
+/** The reverse, for code that calls the provider outside its endpoints (verifying a token). */
+export async function asStoreOutage<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run()
+  } catch (error) {
+    if ((error as { error?: unknown }).error === TEMPORARILY_UNAVAILABLE) throw new ServiceUnavailableError(STORE_UNAVAILABLE_MESSAGE, { cause: error })
+    throw error
+  }
+}
 
 /**
  * The OAuth namespace's view of the store with the session manager's outage rule: any failure is

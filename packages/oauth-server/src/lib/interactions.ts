@@ -4,6 +4,7 @@ import type { CoreUserSession, SessionRecord } from '@pikku/core'
 import type Provider from 'oidc-provider'
 import type { GrantSessions } from './grant-sessions.js'
 import type { OAuthSignInOptions, ResolvedOAuthServerOptions } from './options.js'
+import { TEMPORARILY_UNAVAILABLE } from './guarded-store.js'
 import { consentPageHtml, errorPageHtml, sendPage } from './pages.js'
 
 export const INTERACTION_PATH = '/oauth/interaction/'
@@ -51,7 +52,8 @@ export function createInteractions<S extends CoreUserSession>(
     let details: Awaited<ReturnType<Provider['interactionDetails']>>
     try {
       details = await provider.interactionDetails(req, res)
-    } catch {
+    } catch (error) {
+      if ((error as { error?: unknown }).error === TEMPORARILY_UNAVAILABLE) throw error
       // No interaction cookie, or an expired or foreign interaction.
       sendPage(res, 400, 'Sign-in expired', errorPageHtml('invalid_request', 'This sign-in request has expired or was opened in another browser'))
       return

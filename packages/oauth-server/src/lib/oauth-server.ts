@@ -5,14 +5,16 @@ import {
   createNamespacedStore,
   type Logger,
   type SessionAuthenticator,
+  ServiceUnavailableError,
   silentLogger,
+  STORE_UNAVAILABLE_MESSAGE,
   type UserSession,
 } from '@pikku/core'
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAccessTokenAuthenticator } from './access-token-authenticator.js'
 import { createClientResolver } from './client-resolver.js'
 import { createGrantSessions } from './grant-sessions.js'
-import { guardStoreErrors } from './guarded-store.js'
+import { asProviderOutage, guardStoreErrors, TEMPORARILY_UNAVAILABLE } from './guarded-store.js'
 import { createInteractions, INTERACTION_PATH } from './interactions.js'
 import { redirectsAreNative } from './loopback.js'
 import { MCP_TOOLS_SCOPE, type OAuthServerOptions, resolveOAuthServerOptions } from './options.js'
@@ -122,14 +124,15 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     // server-side; nothing reaches the client), so verifying a token needs no grant lookup.
     // The first token of a grant starts its session; a later one (a refresh) is refused once the
     // session has ended (revoked, logged out everywhere, timed out).
-    extraTokenClaims: async (_ctx, token) => {
-      const grantId = (token as { grantId?: unknown }).grantId
-      const sid = typeof grantId === 'string' ? await grants.sessionIdOf(grantId) : undefined
-      if (sid === undefined || (await sessions.loadById(sid)) === undefined) {
-        throw new errors.InvalidGrant('the session of this grant has ended; authorize again')
-      }
-      return { sid }
-    },
+    extraTokenClaims: (_ctx, token) =>
+      asProviderOutage(async () => {
+        const grantId = (token as { grantId?: unknown }).grantId
+        const sid = typeof grantId === 'string' ? await grants.sessionIdOf(grantId) : undefined
+        if (sid === undefined || (await sessions.loadById(sid)) === undefined) {
+          throw new errors.InvalidGrant('the session of this grant has ended; authorize again')
+        }
+        return { sid }
+      }),
     rotateRefreshToken: true,
     // Revoking any token of a grant ends the grant and its session: a client's "sign out".
     revokeGrantPolicy: () => true,
@@ -223,7 +226,14 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
           sendPage(res, 404, 'Not found', errorPageHtml('invalid_request', 'No such sign-in request'))
           return true
         }
-        await interactions(req, res, uid)
+        try {
+          await interactions(req, res, uid)
+        } catch (error) {
+          const outage = error instanceof ServiceUnavailableError || (error as { error?: unknown }).error === TEMPORARILY_UNAVAILABLE
+          if (!outage) throw error
+          if (!res.headersSent) sendPage(res, 503, 'Try again shortly', errorPageHtml(TEMPORARILY_UNAVAILABLE, STORE_UNAVAILABLE_MESSAGE))
+          else res.end()
+        }
         return true
       }
       // The provider also answers below two routes: the authorization resume after the consent

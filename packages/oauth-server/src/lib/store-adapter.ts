@@ -1,5 +1,6 @@
 import { type Clock, type CoreUserSession, hashSessionToken, type SessionRecord, type SessionStore } from '@pikku/core'
 import type { Adapter, AdapterPayload } from 'oidc-provider'
+import { asProviderOutage } from './guarded-store.js'
 
 /**
  * Models whose id is a bearer secret a client presents (a token, a code): stored under the hash of
@@ -70,11 +71,40 @@ class StoreAdapter implements Adapter {
     this.#secretIds = SECRET_ID_MODELS.has(name)
   }
 
+  // The provider's interface: each method shows a store outage as 503 temporarily_unavailable.
+  upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+    return asProviderOutage(() => this.#upsertNow(id, payload, expiresIn))
+  }
+
+  find(id: string): Promise<AdapterPayload | undefined> {
+    return asProviderOutage(() => this.#findNow(id))
+  }
+
+  findByUid(uid: string): Promise<AdapterPayload | undefined> {
+    return asProviderOutage(() => this.#findByUidNow(uid))
+  }
+
+  findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+    return asProviderOutage(() => this.#findByUserCodeNow(userCode))
+  }
+
+  consume(id: string): Promise<void> {
+    return asProviderOutage(() => this.#consumeNow(id))
+  }
+
+  destroy(id: string): Promise<void> {
+    return asProviderOutage(() => this.#destroyNow(id))
+  }
+
+  revokeByGrantId(grantId: string): Promise<void> {
+    return asProviderOutage(() => this.#revokeByGrantIdNow(grantId))
+  }
+
   #key(id: string): string {
     return `${this.#name}.${hashSessionToken(id)}`
   }
 
-  async upsert(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
+  async #upsertNow(id: string, payload: AdapterPayload, expiresIn: number | undefined): Promise<void> {
     const now = this.#clock()
     const key = this.#key(id)
     const grantId = payload.grantId
@@ -99,7 +129,7 @@ class StoreAdapter implements Adapter {
     }
   }
 
-  async find(id: string): Promise<AdapterPayload | undefined> {
+  async #findNow(id: string): Promise<AdapterPayload | undefined> {
     if (typeof id !== 'string' || id.length === 0 || id.length > 2048) return undefined
     const record = await this.#store.get(this.#key(id))
     // A copy: the provider changes what it finds (a session's grants), and a store may hand out
@@ -110,15 +140,15 @@ class StoreAdapter implements Adapter {
     return undefined
   }
 
-  async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+  async #findByUidNow(uid: string): Promise<AdapterPayload | undefined> {
     return this.#findByIndex(`uid.${hashSessionToken(uid)}`)
   }
 
-  async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+  async #findByUserCodeNow(userCode: string): Promise<AdapterPayload | undefined> {
     return this.#findByIndex(`userCode.${hashSessionToken(userCode)}`)
   }
 
-  async consume(id: string): Promise<void> {
+  async #consumeNow(id: string): Promise<void> {
     const key = this.#key(id)
     // Compare-and-set: of two redemptions of one code racing on two servers, one sees the other's mark.
     for (let attempt = 0; attempt < MAX_CONSUME_ATTEMPTS; attempt++) {
@@ -131,11 +161,11 @@ class StoreAdapter implements Adapter {
     throw new Error(`could not mark ${this.#name} consumed: it kept changing`)
   }
 
-  async destroy(id: string): Promise<void> {
+  async #destroyNow(id: string): Promise<void> {
     await this.#store.delete(this.#key(id), 'revoked')
   }
 
-  async revokeByGrantId(grantId: string): Promise<void> {
+  async #revokeByGrantIdNow(grantId: string): Promise<void> {
     await this.#store.deleteByUser(`grant:${grantId}`)
     // The provider calls this once per token model of the grant; the access-token model is always
     // among them, so its call alone ends the grant's session.
@@ -158,7 +188,7 @@ class StoreAdapter implements Adapter {
   async #findByIndex(key: string): Promise<AdapterPayload | undefined> {
     const index = await this.#store.get(key)
     const target = index?.data.payload.target
-    return typeof target === 'string' ? this.find(target) : undefined
+    return typeof target === 'string' ? this.#findNow(target) : undefined
   }
 }
 
