@@ -22,7 +22,7 @@ const gate = { wait: () => new Promise<void>(() => {}), open: () => {}, waiting:
 const mcp = wireMCP({ tools: createTestFunctions(gate), name: 'pikku-test', version: '1.2.3' })
 
 if (process.env['FIXTURE_MODE'] === 'http') {
-  const handler = createMCPHTTPHandler({ mcp, runner, sessions, sweepInterval: 0 })
+  const handler = createMCPHTTPHandler({ mcp, runner, sessions, session: { sweepInterval: 0 } })
   const server = createServer((req, res) => {
     void handler.handle(req, res).then((handled) => {
       if (!handled) {

@@ -25,7 +25,8 @@ import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import { afterEach } from 'vitest'
 import { z } from 'zod'
-import { createMCPHTTPHandler, type MCPHTTPHandler, type MCPHTTPHandlerOptions } from './http-handler.js'
+import { createMCPHTTPHandler, type MCPHTTPHandler } from './http-handler.js'
+import type { MCPHTTPHandlerOptions } from './options.js'
 import { type MCPTools, wireMCP } from './tools.js'
 
 // A small app in the shape of the documentation's examples, for the MCP tests.
@@ -197,8 +198,9 @@ export async function startTestServer(app: TestApp, options: Partial<MCPHTTPHand
     mcp: app.mcp,
     runner: app.runner,
     sessions: app.sessions,
-    sweepInterval: 0,
     ...options,
+    // No sweep timer unless a test asks for one: tests call sweep() with a test clock.
+    ...(options.sweepInterval === undefined ? { session: { sweepInterval: 0, ...options.session } } : {}),
   })
   const server = createServer((req, res) => {
     handler.handle(req, res).then((handled) => {
