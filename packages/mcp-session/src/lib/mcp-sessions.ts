@@ -187,20 +187,7 @@ export function createMCPSessions(options: MCPSessionsOptions): MCPSessions {
       return 'ok'
     }
     const record = session.record ?? (await manager.loadById(session.id))
-    if (record === undefined) return 'missing'
-    const state = manager.createState(record)
-    await state.update({ boundSessionId: user.id, boundUserId: user.userId, ownedVia: record.data.ownedVia ?? 'login' })
-    try {
-      const result = await manager.commit(state, {
-        precondition: (data) => {
-          if (data.boundUserId !== undefined && data.boundUserId !== user.userId) throw new OwnedByAnother()
-        },
-      })
-      return result.kind === 'revoked' ? 'missing' : 'ok'
-    } catch (error) {
-      if (error instanceof OwnedByAnother) return 'not-yours'
-      throw error
-    }
+    return record === undefined ? 'missing' : bindStored(manager, record, user)
   }
 
   return {
@@ -250,20 +237,7 @@ export function createMCPSessions(options: MCPSessionsOptions): MCPSessions {
       // An anonymous session has nothing bound.
       if (anonymous.get(id) !== undefined) return
       const record = await manager.loadById(id)
-      if (record === undefined) return
-      const state = manager.createState(record)
-      const released = reason === 'logout' && record.data.ownedVia === 'login'
-      await state.update(released ? { boundSessionId: undefined, boundUserId: undefined, ownedVia: undefined } : { boundSessionId: undefined })
-      try {
-        await manager.commit(state, {
-          precondition: (data) => {
-            // A newer login was bound meanwhile: it is not this one to forget.
-            if (data.boundSessionId !== undefined && data.boundSessionId !== ended) throw new NoLongerBound()
-          },
-        })
-      } catch (error) {
-        if (!(error instanceof NoLongerBound)) throw error
-      }
+      if (record !== undefined) await unbindStored(manager, record, ended, reason)
     },
 
     async end(session) {
@@ -286,5 +260,49 @@ export function createMCPSessions(options: MCPSessionsOptions): MCPSessions {
     subscribe(listener) {
       return manager.subscribe(listener)
     },
+  }
+}
+
+/** Binds an in-band login to a stored MCP session: a compare-and-set core retries, the owner checked each time. */
+async function bindStored(
+  manager: SessionManager<MCPSessionData>,
+  record: SessionRecord<MCPSessionData>,
+  user: { readonly id: string; readonly userId: string },
+): Promise<BindResult> {
+  const state = manager.createState(record)
+  await state.update({ boundSessionId: user.id, boundUserId: user.userId, ownedVia: record.data.ownedVia ?? 'login' })
+  try {
+    const result = await manager.commit(state, {
+      // Two logins of different users racing in a released session: the second finds the first's owner.
+      precondition: (data) => {
+        if (data.boundUserId !== undefined && data.boundUserId !== user.userId) throw new OwnedByAnother()
+      },
+    })
+    return result.kind === 'revoked' ? 'missing' : 'ok'
+  } catch (error) {
+    if (error instanceof OwnedByAnother) return 'not-yours'
+    throw error
+  }
+}
+
+/** Forgets the ended user session of a stored MCP session (and, on its owner's logout, an in-band owner). */
+async function unbindStored(
+  manager: SessionManager<MCPSessionData>,
+  record: SessionRecord<MCPSessionData>,
+  ended: string,
+  reason: 'logout' | 'ended',
+): Promise<void> {
+  const state = manager.createState(record)
+  const released = reason === 'logout' && record.data.ownedVia === 'login'
+  await state.update(released ? { boundSessionId: undefined, boundUserId: undefined, ownedVia: undefined } : { boundSessionId: undefined })
+  try {
+    await manager.commit(state, {
+      precondition: (data) => {
+        // A newer login was bound meanwhile: it is not this one to forget.
+        if (data.boundSessionId !== undefined && data.boundSessionId !== ended) throw new NoLongerBound()
+      },
+    })
+  } catch (error) {
+    if (!(error instanceof NoLongerBound)) throw error
   }
 }
