@@ -39,15 +39,20 @@ export interface MCPOrigin {
 }
 
 /**
- * The policy's view of a request. The policy derives the request's own origin from `Host` (and
- * checks its form) when there is one; a fetch runtime's request without `Host` has its URL's.
+ * The policy's view of a request. The policy reads the request's own origin from `Host` (and
+ * checks its form); a web `Request` built without a `Host` header (an edge runtime, a test) has
+ * the host of its URL instead, which is what the runtime was asked for.
  */
 export function originCheckRequest(request: IncomingHTTP): OriginCheckRequest {
   return {
-    header: (name) => request.header(name),
+    header: (name) => {
+      const value = request.header(name)
+      if (value !== undefined || name !== 'host') return value
+      const own = request.origin()
+      return own === undefined ? undefined : own.slice(own.indexOf('//') + 2)
+    },
     secure: request.secure,
     localAddress: request.localAddress,
-    origin: request.header('host') === undefined ? request.origin() : undefined,
   }
 }
 
