@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { CoreUserSession, SessionStore } from '@pikku/core'
 import { toFetchHandler, toNodeListener } from '@pikku/http'
 import { resolveAuthenticator } from './credentials.js'
 import { createMCPRequests } from './mcp-requests.js'
@@ -60,7 +59,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
   // Evictions call back into what this process served, which is created from the MCP sessions.
   let served: ServedSessions | undefined
   const mcpSessions = createMCPSessions({
-    store: resolved.store ?? (sessions.store as SessionStore<CoreUserSession>),
+    store: resolved.store ?? sessions.store,
     lifetime: resolved.lifetime,
     maxAnonymous: resolved.maxAnonymous,
     anonymousLifetime: resolved.anonymousLifetime,
