@@ -79,6 +79,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     exchange: createToolExchange({ runtime, mcpSessions, served: servedSessions, inBandLogin: resolved.inBandLogin, jsonResponse: resolved.jsonResponse, logger }),
     stateful: resolved.stateful,
     bodyLimit: resolved.bodyLimit,
+    sdkUrl: resolved.resource?.href ?? `http://localhost${resolved.path}`,
   })
   const router = createMCPRouter({
     path: resolved.path,

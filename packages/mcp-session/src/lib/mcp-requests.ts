@@ -23,6 +23,11 @@ export interface MCPRequestsOptions {
   readonly exchange: (exchange: ToolExchange) => Promise<OutgoingHTTP>
   readonly stateful: boolean
   readonly bodyLimit: number
+  /**
+   * The URL the SDK is told each request has (its handlers' request info, which nothing here
+   * reads): the configured resource URL, else a fixed local one, never a Host a client sent.
+   */
+  readonly sdkUrl: string
 }
 
 /** The endpoint's POST and DELETE: who the caller is, in which MCP session, before the SDK answers. */
@@ -104,7 +109,7 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
       const client: PikkuClientInfo = address === undefined ? (label === undefined ? {} : { label }) : label === undefined ? { address } : { address, label }
       const answer = await options.exchange({
         request,
-        url: origin.resourceFor(request) ?? 'http://localhost/mcp',
+        url: options.sdkUrl,
         body: parsed.raw,
         messages,
         identity: resolution.identity,

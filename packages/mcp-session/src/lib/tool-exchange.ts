@@ -21,7 +21,7 @@ export interface ToolExchangeOptions {
 /** One POST the SDK answers, after the handler decided who sent it and in which MCP session. */
 export interface ToolExchange {
   readonly request: IncomingHTTP
-  /** The URL the SDK reports to handlers as the request's (the resource URL, never a refused Host). */
+  /** The URL the SDK reports to handlers as the request's (the resource URL, never a client's Host). */
   readonly url: string
   /** The parsed JSON body and the messages in it. */
   readonly body: unknown
