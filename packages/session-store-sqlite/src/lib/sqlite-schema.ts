@@ -17,13 +17,21 @@ export function eventsTableName(tableName: string): string {
   return `${tableName}_events`
 }
 
+/** One table or index of the schema: its name, and the statement that creates it if missing. */
+export interface SchemaStatement {
+  readonly name: string
+  readonly sql: string
+}
+
 /**
  * The schema, created if missing. `IF NOT EXISTS` makes it safe to run on every open, from any
  * number of processes sharing the file; a file made by an earlier version gains the events table.
  */
-export function schemaStatements(tableName: string, options: { events: boolean }): string[] {
-  const statements = [
-    `CREATE TABLE IF NOT EXISTS "${tableName}" (
+export function schemaStatements(tableName: string, options: { events: boolean }): SchemaStatement[] {
+  const statements: SchemaStatement[] = [
+    {
+      name: tableName,
+      sql: `CREATE TABLE IF NOT EXISTS "${tableName}" (
       id TEXT PRIMARY KEY NOT NULL,
       user_id TEXT NOT NULL,
       data TEXT NOT NULL,
@@ -32,18 +40,22 @@ export function schemaStatements(tableName: string, options: { events: boolean }
       last_active_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL
     )`,
-    `CREATE INDEX IF NOT EXISTS "${tableName}_user_id" ON "${tableName}" (user_id, expires_at)`,
-    `CREATE INDEX IF NOT EXISTS "${tableName}_expires_at" ON "${tableName}" (expires_at)`,
+    },
+    { name: `${tableName}_user_id`, sql: `CREATE INDEX IF NOT EXISTS "${tableName}_user_id" ON "${tableName}" (user_id, expires_at)` },
+    { name: `${tableName}_expires_at`, sql: `CREATE INDEX IF NOT EXISTS "${tableName}_expires_at" ON "${tableName}" (expires_at)` },
   ]
   if (options.events) {
     // AUTOINCREMENT: a sequence number is never reused, even once pruning has emptied the table,
     // so a reader that remembers the last one it read can never skip a newer event.
-    statements.push(`CREATE TABLE IF NOT EXISTS "${eventsTableName(tableName)}" (
+    statements.push({
+      name: eventsTableName(tableName),
+      sql: `CREATE TABLE IF NOT EXISTS "${eventsTableName(tableName)}" (
       seq INTEGER PRIMARY KEY AUTOINCREMENT,
       at INTEGER NOT NULL,
       origin TEXT NOT NULL,
       message TEXT NOT NULL
-    )`)
+    )`,
+    })
   }
   return statements
 }
@@ -70,7 +82,7 @@ function pause(ms: number): void {
  * (SQLite refuses at once, without waiting, to avoid a deadlock). The schema is therefore created
  * inside `BEGIN IMMEDIATE`, which takes the write lock first, and each step is retried.
  */
-export function prepareSchema(connection: SqliteConnection, statements: readonly string[], options: { wal: boolean; busyTimeout: number }): void {
+export function prepareSchema(connection: SqliteConnection, statements: readonly SchemaStatement[], options: { wal: boolean; busyTimeout: number }): void {
   const deadline = Date.now() + options.busyTimeout
   const retrying = (step: () => void): void => {
     for (let attempt = 0; ; attempt++) {
@@ -94,10 +106,22 @@ export function prepareSchema(connection: SqliteConnection, statements: readonly
       if (mode?.toLowerCase() !== 'wal') throw Object.assign(new Error(`journal_mode is ${String(mode)}`), { code: 'SQLITE_BUSY' })
     })
   }
+  // Usually everything is there already: then opening takes no write lock, and does not wait
+  // behind another process's long write.
+  const existing = connection.prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type IN ('table', 'index')`)
+  const missing = (): SchemaStatement[] => {
+    const names = new Set(existing.all().map((row) => row.name))
+    return statements.filter((statement) => !names.has(statement.name))
+  }
+  let needed: SchemaStatement[] = []
+  retrying(() => {
+    needed = missing()
+  })
+  if (needed.length === 0) return
   retrying(() => {
     connection.exec('BEGIN IMMEDIATE')
     try {
-      for (const statement of statements) connection.exec(statement)
+      for (const statement of statements) connection.exec(statement.sql)
       connection.exec('COMMIT')
     } catch (error) {
       rollback(connection)
