@@ -147,7 +147,7 @@ async function openPostgresPreferences(databaseUrl: string | undefined, logger: 
       // One statement for all the fields: they are written together or not at all.
       await pool.query(
         `INSERT INTO pikku_demo_preferences (user_id, name, value)
-         SELECT $1, name, value FROM jsonb_each($2::jsonb)
+         SELECT $1, key, value FROM jsonb_each($2::jsonb)
          ON CONFLICT (user_id, name) DO UPDATE SET value = excluded.value`,
         [userId, JSON.stringify(fields)],
       )
