@@ -1,17 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
+import { type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteStore, type SqliteStoreOptions } from './sqlite-store.js'
-import { openProbe, testDriver } from './sqlite-test-driver.test-support.js'
+import { openProbe, testDriver, testRecord, type TestSession } from './sqlite-test-driver.test-support.js'
 
 // Several stores on one file stand for several processes sharing it (the store cannot tell the
 // difference: each has its own connection). The spawned-process version is in
 // sqlite-store-processes.test.ts.
 
-type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
 const dir = mkdtempSync(join(tmpdir(), 'pikku-sqlite-events-'))
 let fileCounter = 0
@@ -31,9 +30,7 @@ function open(path: string, clock: TestClock, extra: SqliteStoreOptions = {}): S
   return store
 }
 
-function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
-}
+const record = (now: number, userId = 'alice'): SessionRecord<TestSession> => testRecord(now, { userId })
 
 function listen(store: SqliteStore<TestSession>): SessionEvent[] {
   const events: SessionEvent[] = []

@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { generateSessionToken, hashSessionToken, type SessionEvent, silentLogger } from '@pikku/core'
+import { type SessionEvent, silentLogger } from '@pikku/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from './sqlite-store.js'
-import { fixtureEnv, testDriver } from './sqlite-test-driver.test-support.js'
+import { fixtureEnv, testDriver, testRecord } from './sqlite-test-driver.test-support.js'
 
 // Real processes on one file, as Node's cluster module, pm2 or two containers on one volume run
 // them. The fixtures run the built package.
@@ -48,15 +48,7 @@ describe('SQLite store shared by several processes', () => {
       await expect.poll(() => other.lines, { timeout: 10_000, interval: 20 }).toContain('ready')
       const received = (): SessionEvent[] => other.lines.filter((line) => line !== 'ready').map((line) => JSON.parse(line) as SessionEvent)
       const now = Date.now()
-      const session = (userId: string): { id: string; userId: string; data: { userId: string }; version: number; createdAt: number; lastActiveAt: number; expiresAt: number } => ({
-        id: hashSessionToken(generateSessionToken()),
-        userId,
-        data: { userId },
-        version: 1,
-        createdAt: now,
-        lastActiveAt: now,
-        expiresAt: now + 60_000,
-      })
+      const session = (userId: string): ReturnType<typeof testRecord> => testRecord(now, { userId, expiresAt: now + 60_000 })
       const one = session('alice')
       const two = session('alice')
       const three = session('alice')

@@ -1,12 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError } from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, ServiceUnavailableError } from '@pikku/core'
 import { createTestClock, describeSessionStoreConformance } from '@pikku/core/testing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteStore } from './sqlite-store.js'
 import { sqliteErrorCode } from './sqlite-errors.js'
-import { openProbe, testDriver } from './sqlite-test-driver.test-support.js'
+import { openProbe, testDriver, testRecord, type TestSession } from './sqlite-test-driver.test-support.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pikku-sqlite-store-'))
 let fileCounter = 0
@@ -17,7 +17,6 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
 
 function open(path: string, clock = createTestClock(), extra: Parameters<typeof createSqliteStore>[0] = {}): SqliteStore<TestSession> {
@@ -30,19 +29,7 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()))
 })
 
-function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
+const record = testRecord
 
 describeSessionStoreConformance(`SQLite store on ${testDriver} (file)`, {
   create: (clock) => createSqliteStore({ path: freshPath(), driver: testDriver, clock: clock.now, sweepInterval: 0 }),

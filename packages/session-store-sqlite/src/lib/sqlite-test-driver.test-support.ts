@@ -1,3 +1,4 @@
+import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionRecord } from '@pikku/core'
 import { type SqliteConnection, type SqliteDriverName, assertSqliteDriver, defaultSqliteDriver, openSqliteConnection } from './sqlite-driver.js'
 
 /**
@@ -20,4 +21,22 @@ export function openProbe(path: string, busyTimeout = 1_000): SqliteConnection {
 /** Environment for a spawned fixture process, so that it uses the same driver. */
 export function fixtureEnv(extra: Record<string, string>): Record<string, string> {
   return { PATH: process.env['PATH'] ?? '', FIXTURE_DRIVER: testDriver, ...extra }
+}
+
+/** The session shape these tests store: any JSON besides the user id. */
+export type TestSession = CoreUserSession & Record<string, unknown>
+
+/** A new live session of `alice` (or `overrides.userId`) made at `now`, lasting 30 minutes. */
+export function testRecord(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
+  const userId = overrides.userId ?? 'alice'
+  return {
+    id: hashSessionToken(generateSessionToken()),
+    userId,
+    data: { userId },
+    version: 1,
+    createdAt: now,
+    lastActiveAt: now,
+    expiresAt: now + 30 * 60_000,
+    ...overrides,
+  }
 }
