@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { createDemoMCPHandler, demoTokenVerifier } from './mcp.js'
+import { firstAuthenticated } from '@pikku/core'
+import { createDemoMCPHandler, demoAuthenticator } from './mcp.js'
 import { createDemoOAuthServer } from './oauth.js'
 import type { OAuthServer } from '@pikku/oauth-server'
 import type { UserSession } from './types.js'
@@ -103,9 +104,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     oauth === undefined
       ? {}
       : {
-          resourceUrl: `${url}/mcp`,
-          authorizationServers: [oauth.issuer],
-          authenticateToken: demoTokenVerifier(app, { opaque: false, oauth: oauth.authenticator }),
+          metadata: { resourceUrl: `${url}/mcp`, authorizationServers: [oauth.issuer] },
+          // The OAuth server's access tokens, then the JWTs of the demo's own login: each
+          // authenticator reads only tokens of its own shape.
+          authenticator: firstAuthenticated(oauth.authenticator, demoAuthenticator(app, { opaque: false })),
         },
   )
   if (oauth !== undefined) mounts.push(oauth.handle)

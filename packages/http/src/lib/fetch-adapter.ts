@@ -79,6 +79,6 @@ export function toFetchHandler<Context = unknown>(
     const response = await handler.handle(incoming)
     const headers = new Headers()
     for (const [name, value] of response.headers) headers.append(name, value)
-    return new Response(response.aborted === true ? null : response.body, { status: response.status, headers })
+    return new Response(response.aborted === true ? null : (response.stream ?? response.body), { status: response.status, headers })
   }
 }
