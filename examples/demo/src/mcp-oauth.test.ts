@@ -67,7 +67,11 @@ describe('MCP on the demo with OAuth', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
     })
     expect(after.status).toBe(401)
-    expect(after.headers.get('www-authenticate')).toContain('resource_metadata=')
+    expect(after.headers.get('www-authenticate')).toBe(
+      `Bearer resource_metadata="${origin}/.well-known/oauth-protected-resource", scope="mcp:tools", error="invalid_token"`,
+    )
+    const metadata = (await (await fetch(`${origin}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>
+    expect(metadata).toMatchObject({ resource: `${origin}/mcp`, authorization_servers: [origin], scopes_supported: ['mcp:tools'] })
     await client.close()
   })
 })

@@ -104,7 +104,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     oauth === undefined
       ? {}
       : {
-          metadata: { resourceUrl: `${url}/mcp`, authorizationServers: [oauth.issuer] },
+          metadata: { resourceUrl: `${url}/mcp`, authorizationServers: [oauth.issuer], scopesSupported: oauth.scopesSupported },
           // The OAuth server's access tokens, then the JWTs of the demo's own login: each
           // authenticator reads only tokens of its own shape.
           authenticator: firstAuthenticated(oauth.authenticator, demoAuthenticator(app, { opaque: false })),

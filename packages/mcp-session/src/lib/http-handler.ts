@@ -79,6 +79,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     exchange: createToolExchange({ runtime, mcpSessions, served: servedSessions, inBandLogin: resolved.inBandLogin, jsonResponse: resolved.jsonResponse, logger }),
     stateful: resolved.stateful,
     bodyLimit: resolved.bodyLimit,
+    scopesSupported: resolved.scopesSupported,
     sdkUrl: resolved.resource?.href ?? `http://localhost${resolved.path}`,
   })
   const router = createMCPRouter({
@@ -86,7 +87,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     stateful: resolved.stateful,
     origin,
     requests,
-    metadata: { authorizationServers: resolved.authorizationServers, resourceName: resolved.resourceName },
+    metadata: { authorizationServers: resolved.authorizationServers, resourceName: resolved.resourceName, scopesSupported: resolved.scopesSupported },
     logger,
   })
   const nodeListener = toNodeListener(router, { trustProxy: resolved.trustProxy })

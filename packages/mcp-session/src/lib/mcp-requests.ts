@@ -10,7 +10,7 @@ import type { MCPOrigin } from './origin.js'
 import { bearerChallenge, protectedResourceMetadataUrl } from './protected-resource.js'
 import type { ServedSessions } from './served-sessions.js'
 import type { CallerResolution, HeaderReader } from './session-ownership.js'
-import { isToolVisibleTo, type ToolRuntime } from './tool-server.js'
+import { isToolVisibleTo, missingScopeOf, type ToolRuntime } from './tool-server.js'
 import type { ToolExchange } from './tool-exchange.js'
 import { JSON_RPC_CODE } from './json-rpc-codes.js'
 
@@ -23,6 +23,8 @@ export interface MCPRequestsOptions {
   readonly exchange: (exchange: ToolExchange) => Promise<OutgoingHTTP>
   readonly stateful: boolean
   readonly bodyLimit: number
+  /** Named in every challenge's `scope` (`metadata.scopesSupported`). */
+  readonly scopesSupported: readonly string[]
   /**
    * The URL the SDK is told each request has (its handlers' request info, which nothing here
    * reads): the configured resource URL, else a fixed local one, never a Host a client sent.
@@ -44,8 +46,29 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
     // The challenge names the configured resource, or the request's own origin only when its Host
     // passes the origin policy: a forged Host is never reflected.
     const resource = origin.resourceFor(request)
-    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), error)
+    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), error, options.scopesSupported)
     return jsonRpcError(401, JSON_RPC_CODE.UNAUTHORIZED, message, id, [['www-authenticate', challenge]])
+  }
+
+  /** Step-up: 403 naming the scopes the client has and the one it lacks (RFC 6750 3.1). */
+  const insufficientScope = (request: IncomingHTTP, identity: MCPIdentity, scope: string, id: string | number | null): OutgoingHTTP => {
+    const resource = origin.resourceFor(request)
+    const scopes = [...new Set([...(identity.scopes ?? []), scope])]
+    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), 'insufficient_scope', scopes)
+    return jsonRpcError(403, JSON_RPC_CODE.FORBIDDEN, `This client was not granted the ${scope} scope: authorize it again with scope "${scopes.join(' ')}"`, id, [['www-authenticate', challenge]])
+  }
+
+  /** The first tools/call of a limited credential that lacks a scope its function requires. */
+  const missingScope = async (messages: readonly JSONRPCMessage[], identity: MCPIdentity): Promise<{ scope: string; id: string | number } | undefined> => {
+    if (identity.scopes === undefined) return undefined
+    for (const message of messages) {
+      if (!isJSONRPCRequest(message) || message.method !== 'tools/call') continue
+      const name = (message.params as { name?: unknown } | undefined)?.name
+      const tool = typeof name === 'string' ? runtime.mcp.tools.get(name) : undefined
+      const scope = tool === undefined ? undefined : await missingScopeOf(runtime, tool, identity, 'streamable-http')
+      if (scope !== undefined) return { scope, id: message.id }
+    }
+    return undefined
   }
 
   /** The answer to a refused caller, or undefined when the caller may go on. */
@@ -93,6 +116,8 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
       if (resolution.kind !== 'ok') return refusal(request, resolution, single)!
       const refused = await needsCredentials(messages, resolution.identity)
       if (refused !== false) return unauthorized(request, undefined, refused, 'Authentication required: send Authorization: Bearer <token> from the login tool')
+      const lacking = await missingScope(messages, resolution.identity)
+      if (lacking !== undefined) return insufficientScope(request, resolution.identity, lacking.scope, lacking.id)
 
       const extraHeaders: [string, string][] = []
       let label = session?.data.client

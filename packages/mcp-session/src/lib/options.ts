@@ -176,6 +176,13 @@ export interface MCPMetadataOptions {
   authorizationServers?: readonly string[]
   /** `resource_name` in the metadata. @default the server name given to wireMCP */
   resourceName?: string
+  /**
+   * Scopes the authorization servers issue for this resource (`oauth.scopesSupported` of
+   * `@pikku/oauth-server`): published as `scopes_supported`, and named in the `scope` of every 401
+   * challenge, so a client asks for them when it authorizes.
+   * @default [] (none named)
+   */
+  scopesSupported?: readonly string[]
 }
 
 /**
@@ -258,6 +265,7 @@ export interface ResolvedHandlerOptions {
   readonly resource: URL | undefined
   readonly authorizationServers: readonly string[]
   readonly resourceName: string | undefined
+  readonly scopesSupported: readonly string[]
 }
 
 const WHERE = 'createMCPHTTPHandler: '
@@ -355,7 +363,17 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
     resource: resourceUrl(metadata.resourceUrl),
     authorizationServers: metadata.authorizationServers ?? [],
     resourceName: metadata.resourceName ?? defaultResourceName,
+    scopesSupported: scopeList(metadata.scopesSupported),
   }
+}
+
+function scopeList(value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return []
+  // The names go into a quoted header parameter: no spaces, quotes or backslashes (RFC 6749 3.3).
+  if (!Array.isArray(value) || !value.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))) {
+    throw new TypeError(`${WHERE}metadata.scopesSupported must be a list of scope names without spaces, quotes or backslashes, such as ['mcp:tools']; got ${JSON.stringify(value)}`)
+  }
+  return [...value]
 }
 
 function resourceUrl(value: string | undefined): URL | undefined {

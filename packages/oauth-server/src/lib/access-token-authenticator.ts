@@ -9,7 +9,7 @@ export interface OAuthAuthentication<S extends CoreUserSession> {
   readonly outcome: 'stored'
   readonly credential: 'oauth'
   readonly record: SessionRecord<S>
-  /** The scopes of the access token (`mcp:tools` and the app's own). */
+  /** The scopes of the access token (`mcp:tools` and the app's own): protocols put them on `wire.scopes`. */
   readonly scopes: readonly string[]
   /** The client the grant was given to. */
   readonly clientId: string

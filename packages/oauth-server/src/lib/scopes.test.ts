@@ -2,15 +2,15 @@ import { ForbiddenError, SessionState, type SessionlessWire } from '@pikku/core'
 import { describe, expect, it } from 'vitest'
 import { requireScope } from './scopes.js'
 
-const wire = (oauth?: { scopes: string[]; clientId: string }): SessionlessWire => ({ protocol: 'mcp', session: new SessionState(), ...(oauth === undefined ? {} : { oauth }) }) as SessionlessWire
+const wire = (limited?: { scopes: string[] }): SessionlessWire => ({ protocol: 'mcp', session: new SessionState(), ...(limited === undefined ? {} : { scopes: limited.scopes }) }) as SessionlessWire
 
 describe('requireScope', () => {
   it('lets an OAuth client with the scope through and refuses one without it with insufficient_scope', async () => {
     const guard = requireScope('notes:write')
-    expect(await guard({}, undefined, wire({ scopes: ['mcp:tools', 'notes:write'], clientId: 'c' }))).toBe(true)
+    expect(await guard({}, undefined, wire({ scopes: ['mcp:tools', 'notes:write'] }))).toBe(true)
     let refused: unknown
     try {
-      await guard({}, undefined, wire({ scopes: ['mcp:tools'], clientId: 'c' }))
+      await guard({}, undefined, wire({ scopes: ['mcp:tools'] }))
     } catch (error) {
       refused = error
     }
