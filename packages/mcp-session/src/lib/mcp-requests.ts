@@ -2,7 +2,8 @@ import { isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@mod
 import type { PikkuClientInfo } from '@pikku/core'
 import type { IncomingHTTP, OutgoingHTTP } from '@pikku/http'
 import { clientLabel } from './client-label.js'
-import { userIdOf, type MCPIdentity } from './identity.js'
+import { IN_BAND, userIdOf, type MCPIdentity } from './identity.js'
+import type { NotificationStreams } from './notification-streams.js'
 import { INVALID_REQUEST, parseJsonRpcBody } from './json-rpc-body.js'
 import { jsonRpcError, sessionNotFound } from './json-rpc-responses.js'
 import type { MCPSession, MCPSessions } from './mcp-sessions.js'
@@ -25,6 +26,8 @@ export interface MCPRequestsOptions {
   readonly bodyLimit: number
   /** Named in every challenge's `scope` (`metadata.scopesSupported`). */
   readonly scopesSupported: readonly string[]
+  /** The standalone SSE streams of `GET` (stateful mode). */
+  readonly streams: NotificationStreams
   /**
    * The URL the SDK is told each request has (its handlers' request info, which nothing here
    * reads): the configured resource URL, else a fixed local one, never a Host a client sent.
@@ -32,9 +35,11 @@ export interface MCPRequestsOptions {
   readonly sdkUrl: string
 }
 
-/** The endpoint's POST and DELETE: who the caller is, in which MCP session, before the SDK answers. */
+/** The endpoint's POST, GET and DELETE: who the caller is, in which MCP session, before the SDK answers. */
 export interface MCPRequests {
   post(request: IncomingHTTP): Promise<OutgoingHTTP>
+  /** The standalone SSE stream of an MCP session (stateful mode): server-initiated notifications. */
+  get(request: IncomingHTTP): Promise<OutgoingHTTP>
   delete(request: IncomingHTTP): Promise<OutgoingHTTP>
 }
 
@@ -142,6 +147,26 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
         client,
       })
       return extraHeaders.length === 0 ? answer : { ...answer, headers: [...answer.headers, ...extraHeaders] }
+    },
+
+    async get(request) {
+      if (!(request.header('accept') ?? '').includes('text/event-stream')) {
+        return jsonRpcError(406, INVALID_REQUEST, 'Not Acceptable: GET opens an SSE stream; send Accept: text/event-stream')
+      }
+      const session = await sessionOf(request, 'Invalid Request: GET needs the Mcp-Session-Id header of an initialized session')
+      if ('status' in session) return session
+      // The stream carries nothing but notifications, yet it is the session's: the owner's credential, as for POST.
+      const resolution = await resolveCaller(header(request), session)
+      if (resolution.kind !== 'ok') return refusal(request, resolution, null)!
+      const { identity } = resolution
+      const stream = options.streams.open({
+        mcpSessionId: session.id,
+        version: session.record?.version,
+        boundSessionId: session.data.boundSessionId,
+        // A credential sent with the request (not the in-band binding): its revocation ends the stream.
+        credentialSessionId: identity.via === IN_BAND ? undefined : identity.record?.id,
+      })
+      return { status: 200, headers: [['content-type', 'text/event-stream'], ['cache-control', 'no-cache'], ['x-accel-buffering', 'no']], body: '', stream }
     },
 
     async delete(request) {

@@ -89,6 +89,12 @@ export interface MCPSessionOptions {
    * @default 60_000
    */
   sweepInterval?: number
+  /**
+   * How often an idle standalone SSE stream (`GET`) gets a comment line, so proxies that close
+   * quiet connections keep it open (ms); 0 turns it off.
+   * @default 25_000
+   */
+  keepAliveInterval?: number
   /** Where MCP session records live (in its `mcp` namespace). @default sessions.store */
   store?: SessionStore<CoreUserSession>
 }
@@ -252,6 +258,7 @@ export interface ResolvedHandlerOptions {
   readonly anonymousLifetime: SessionLifetime
   readonly maxAnonymous: number
   readonly sweepInterval: number
+  readonly keepAliveInterval: number
   readonly store: SessionStore<CoreUserSession> | undefined
   readonly path: string
   readonly allowedOrigins: readonly string[]
@@ -333,6 +340,8 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
   )
   const sweepInterval = session.sweepInterval ?? MINUTE
   if (typeof sweepInterval !== 'number' || !(sweepInterval >= 0)) throw new RangeError(`${WHERE}session.sweepInterval must be 0 or more ms; got ${sweepInterval}`)
+  const keepAliveInterval = session.keepAliveInterval ?? 25_000
+  if (typeof keepAliveInterval !== 'number' || !(keepAliveInterval >= 0)) throw new RangeError(`${WHERE}session.keepAliveInterval must be 0 or more ms; got ${keepAliveInterval}`)
   if (http.loopback !== undefined && typeof http.loopback !== 'boolean') {
     throw new TypeError(`${WHERE}http.loopback must be true, false or left out; got ${JSON.stringify(http.loopback)}`)
   }
@@ -351,6 +360,7 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
     anonymousLifetime,
     maxAnonymous,
     sweepInterval,
+    keepAliveInterval,
     store: session.store,
     path,
     allowedOrigins: http.allowedOrigins ?? [],

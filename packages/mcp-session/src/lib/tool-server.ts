@@ -44,6 +44,12 @@ export interface ToolRuntime {
 /** How one SDK server instance learns its caller and reports session changes. */
 export interface ToolServerContext {
   readonly transport: MCPTransportKind
+  /**
+   * Whether the server declares `tools.listChanged`: the client may hear
+   * `notifications/tools/list_changed` (on the standalone stream) when its identity changes.
+   * @default false
+   */
+  readonly listChanged?: boolean
   /** The caller's identity, resolved from credentials for this request. */
   identity(): Promise<MCPIdentity>
   /**
@@ -173,7 +179,7 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
   const server = new Server(
     { name: mcp.serverInfo.name, version: mcp.serverInfo.version },
     {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: context.listChanged === true } },
       ...(mcp.instructions === undefined ? {} : { instructions: mcp.instructions }),
       jsonSchemaValidator: runtime.validator,
     },
