@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
+import { type CallToolResult, ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
 import { browser, memoryProvider, REDIRECT } from './mcp-oauth.test-support.js'
@@ -52,6 +52,10 @@ describe('MCP on the demo with OAuth', () => {
     await first.finishAuth(redirect.searchParams.get('code') as string)
 
     const client = new Client({ name: 'demo-oauth-agent', version: '0.0.1' })
+    const heard: string[] = []
+    client.setNotificationHandler(ToolListChangedNotificationSchema, async (notification) => {
+      heard.push(notification.method)
+    })
     await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { authProvider: provider }))
     const profile = (await client.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult
     expect(profile.isError).not.toBe(true)
@@ -61,6 +65,8 @@ describe('MCP on the demo with OAuth', () => {
     const sessions = await harness.app.sessions.listUserSessions('user-alice')
     expect(sessions.length).toBeGreaterThanOrEqual(2)
     await harness.app.sessions.revokeUser('user-alice')
+    // The client's standalone stream (opened by the SDK on its own) hears that its tools changed.
+    await expect.poll(() => heard).toEqual(['notifications/tools/list_changed'])
     const after = await fetch(`${origin}/mcp`, {
       method: 'POST',
       headers: { authorization: `Bearer ${provider.tokens()?.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
