@@ -5,6 +5,15 @@ export * from './lib/router.js'
 export * from './lib/request-data.js'
 export * from './lib/handler.js'
 export * from './lib/fetch-adapter.js'
+export { incomingFromRequest, toResponse, type IncomingFromRequestOptions } from './lib/fetch-request.js'
+export {
+  createRequestSessions,
+  type HTTPSessionStrategy,
+  type RequestSession,
+  type RequestSessions,
+  type RequestSessionsOptions,
+  type SessionHeaders,
+} from './lib/request-session.js'
 export * from './lib/node-adapter.js'
 export * from './lib/origin-policy.js'
 export * from './lib/bearer-token.js'

@@ -11,12 +11,12 @@ import {
   type PublicError,
   TooManyRequestsError,
 } from '@pikku/core'
-import type { HTTPWireInfo } from './http-wire.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'
 import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
-import { wireHTTP, type HTTPRoute } from './route.js'
+import { wireHTTP, type HTTPMethod, type HTTPRoute } from './route.js'
 import { Router } from './router.js'
+import { WireInfo } from './wire-info.js'
 
 export interface HTTPRequestLog {
   readonly method: string
@@ -61,6 +61,13 @@ export interface HTTPHandlerOptions {
 /** A transport-neutral HTTP handler; use `toFetchHandler` or `toNodeListener` to serve it. */
 export interface HTTPHandler {
   handle(request: IncomingHTTP): Promise<OutgoingHTTP>
+  /**
+   * Whether a route serves this method and path: a framework adapter passes every other request
+   * on to the host framework's own routes.
+   */
+  has(method: string, path: string): boolean
+  /** The method and path of every route served (RPC endpoints included), for adapters that register them with a host router. */
+  readonly routes: readonly { readonly method: HTTPMethod; readonly route: string }[]
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8'
@@ -70,61 +77,6 @@ const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 // nginx's "client closed request": only ever logged, never sent.
 const ABORTED: OutgoingHTTP = { status: 499, headers: [], body: '', aborted: true }
-
-// Header names are nearly always the same few constants: remember the last one lowered.
-let lastName = ''
-let lastLower = ''
-function lowerCase(name: string): string {
-  if (name !== lastName) {
-    lastLower = name.toLowerCase()
-    lastName = name
-  }
-  return lastLower
-}
-
-class WireInfo implements HTTPWireInfo {
-  status: number | undefined = undefined
-  headers: [string, string][] | undefined = undefined
-
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly params: Readonly<Record<string, string>>,
-    readonly secure: boolean,
-    private readonly request: IncomingHTTP,
-  ) {}
-
-  get origin(): string | undefined {
-    return this.request.origin()
-  }
-
-  get localAddress(): string | undefined {
-    return this.request.localAddress
-  }
-
-  header(name: string): string | undefined {
-    return this.request.header(name)
-  }
-
-  setHeader(name: string, value: string): void {
-    const lower = lowerCase(name)
-    const headers = this.headers
-    if (headers === undefined) {
-      // The common case: a session middleware sets Cache-Control and nothing else.
-      this.headers = [[lower, value]]
-      return
-    }
-    // Replace in place.
-    let kept = 0
-    for (const header of headers) if (header[0] !== lower) headers[kept++] = header
-    headers.length = kept
-    headers.push([lower, value])
-  }
-
-  appendHeader(name: string, value: string): void {
-    ;(this.headers ??= []).push([lowerCase(name), value])
-  }
-}
 
 function hasHeader(headers: readonly (readonly [string, string])[], name: string): boolean {
   for (const header of headers) if (header[0] === name) return true
@@ -199,7 +151,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const query = request.query.length === 0 ? undefined : acceptQuery(parseQuery(request.query), route.queryNames, `${route.method} ${route.route}`)
       let body: unknown
       if (METHODS_WITH_BODY.has(request.method)) {
-        body = parseJSONBody(await request.readBody(bodyLimit), request.header('content-type'))
+        const parsed = request.parsedBody
+        body = parsed === undefined ? parseJSONBody(await request.readBody(bodyLimit), request.header('content-type')) : parsed.value
       }
       const data = mergeRequestData(params, query, body)
       const clientAddress = request.clientAddress
@@ -229,8 +182,12 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     }
   }
 
-  if (onResponse === undefined) return { handle }
+  const has = (method: string, path: string): boolean => router.lookup(method, path).kind === 'match'
+  const served = routes.map(({ method, route }) => ({ method, route }))
+  if (onResponse === undefined) return { handle, has, routes: served }
   return {
+    has,
+    routes: served,
     async handle(request) {
       const started = performance.now()
       const response = await handle(request)
