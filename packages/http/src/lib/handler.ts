@@ -1,16 +1,13 @@
 import {
-  errorTable,
   type AnyPikkuFunction,
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
   SessionState,
-  toPublicError,
   UnauthorizedError,
   NotFoundError,
-  type PublicError,
-  TooManyRequestsError,
 } from '@pikku/core'
+import { errorResponse, JSON_TYPE } from './error-response.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'
 import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
@@ -70,7 +67,6 @@ export interface HTTPHandler {
   readonly routes: readonly { readonly method: HTTPMethod; readonly route: string }[]
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8'
 const JSON_HEADER: readonly [string, string] = ['content-type', JSON_TYPE]
 // Shared by every response that adds no header of its own; never mutated.
 const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
@@ -81,10 +77,6 @@ const ABORTED: OutgoingHTTP = { status: 499, headers: [], body: '', aborted: tru
 function hasHeader(headers: readonly (readonly [string, string])[], name: string): boolean {
   for (const header of headers) if (header[0] === name) return true
   return false
-}
-
-function errorBody(error: PublicError): string {
-  return JSON.stringify({ error })
 }
 
 export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
@@ -127,14 +119,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     return list
   }
 
-  const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP => {
-    const publicError = toPublicError(error, runner.logger)
-    // An error is always answered in JSON, whatever type the call meant to send.
-    const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
-    // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
-    if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) headers.push(['retry-after', String(error.retryAfter)])
-    return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
-  }
+  const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP =>
+    errorResponse(error, runner.logger, extraHeaders === undefined ? info?.headers : [...extraHeaders, ...(info?.headers ?? [])])
 
   const handle = async (request: IncomingHTTP): Promise<OutgoingHTTP> => {
     const found = router.lookup(request.method, request.path)
