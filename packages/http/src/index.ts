@@ -5,7 +5,7 @@ export * from './lib/router.js'
 export * from './lib/request-data.js'
 export * from './lib/handler.js'
 export * from './lib/fetch-adapter.js'
-export { errorResponse } from './lib/error-response.js'
+export { errorResponse, httpStatusOf } from './lib/error-response.js'
 export { incomingFromRequest, toResponse, type IncomingFromRequestOptions } from './lib/fetch-request.js'
 export {
   createRequestSessions,

@@ -1,4 +1,4 @@
-import { errorTable, TooManyRequestsError, toPublicError, type Logger } from '@pikku/core'
+import { errorTable, TooManyRequestsError, toPublicError, type Logger, type PikkuErrorCode } from '@pikku/core'
 import type { OutgoingHTTP } from './incoming.js'
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
@@ -17,5 +17,10 @@ export function errorResponse(error: unknown, logger: Logger, headers?: readonly
   if (headers !== undefined) for (const header of headers) if (header[0] !== 'content-type') out.push([header[0], header[1]])
   // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
   if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) out.push(['retry-after', String(error.retryAfter)])
-  return { status: errorTable[publicError.code].http, headers: out, body: JSON.stringify({ error: publicError }) }
+  return { status: httpStatusOf(publicError.code), headers: out, body: JSON.stringify({ error: publicError }) }
+}
+
+/** The HTTP status of an error code, for adapters that hand errors to a framework's own error handling. */
+export function httpStatusOf(code: PikkuErrorCode): number {
+  return errorTable[code].http
 }
