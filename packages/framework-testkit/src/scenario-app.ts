@@ -6,6 +6,7 @@ import {
   pikkuSessionlessFunc,
   silentLogger,
   UnauthorizedError,
+  type Logger,
   type SessionManager,
   type SessionStore,
   type UserSession,
@@ -59,6 +60,8 @@ export interface ScenarioAppOptions {
   clock?: TestClock
   /** @default a memory store on `clock` */
   store?: SessionStore
+  /** The runner's logger (where an unexpected error's detail goes). @default silentLogger */
+  logger?: Logger
 }
 
 export interface ScenarioApp {
@@ -79,7 +82,7 @@ export function createScenarioApp(options: ScenarioAppOptions = {}): ScenarioApp
   const store = options.store ?? createMemoryStore({ clock: clock.now, sweepInterval: 0 })
   const sessions = createSessionManager({ store, clock: clock.now })
   const httpSessions = createHTTPSessions({ sessions, logger: silentLogger })
-  const runner = createRunner({ services: {} as never, logger: silentLogger })
+  const runner = createRunner({ services: {} as never, logger: options.logger ?? silentLogger })
   const handler = createHTTPHandler({
     runner,
     middleware: [httpSessions.middleware],
