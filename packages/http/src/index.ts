@@ -6,7 +6,7 @@ export * from './lib/request-data.js'
 export * from './lib/handler.js'
 export * from './lib/fetch-adapter.js'
 export { errorResponse, httpStatusOf } from './lib/error-response.js'
-export { incomingFromRequest, toResponse, type IncomingFromRequestOptions } from './lib/fetch-request.js'
+export { incomingFromRequest, toResponse, withHeaders, type IncomingFromRequestOptions } from './lib/fetch-request.js'
 export {
   createRequestSessions,
   type HTTPSessionStrategy,

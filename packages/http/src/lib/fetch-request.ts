@@ -70,3 +70,18 @@ export function toResponse(outgoing: OutgoingHTTP): Response {
   for (const [name, value] of outgoing.headers) headers.append(name, value)
   return new Response(outgoing.aborted === true ? null : outgoing.body, { status: outgoing.status, headers })
 }
+
+/**
+ * `response` with `headers` added (Set-Cookie appended, any other replaced): how a fetch-API host
+ * sends what a request session's `commit()` returned. The response's own headers may be immutable
+ * (`Response.redirect`), so a copy is returned when there is anything to add.
+ */
+export function withHeaders(response: Response, headers: readonly (readonly [string, string])[]): Response {
+  if (headers.length === 0) return response
+  const copy = new Response(response.body, response)
+  for (const [name, value] of headers) {
+    if (name === 'set-cookie') copy.headers.append(name, value)
+    else copy.headers.set(name, value)
+  }
+  return copy
+}

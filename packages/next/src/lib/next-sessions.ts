@@ -1,0 +1,133 @@
+import { createConsoleLogger, type Logger, type Services, type SessionSetOptions, type UserSession, type UserSessionService } from '@pikku/core'
+import { createRequestSessions, incomingFromRequest, type HTTPSessionStrategy, type IncomingHTTP, type RequestSession, type SessionHeaders } from '@pikku/http'
+import { parseSetCookie } from 'cookie'
+import { cookies, headers } from 'next/headers.js'
+
+export interface NextSessionsOptions {
+  /**
+   * The app's HTTP session strategy: the same `createHTTPSessions(…)` (or other strategy) whose
+   * middleware the Pikku handler runs, so both see one session.
+   */
+  sessions: HTTPSessionStrategy
+  /**
+   * The services the strategy's middleware receives.
+   * @default {} (the bundled strategies use none)
+   */
+  services?: Services
+  /**
+   * Where a renewal cookie that a server component could not set is reported (at debug level).
+   * @default createConsoleLogger()
+   */
+  logger?: Logger
+}
+
+export interface NextSessions {
+  /**
+   * The user session of the request being handled, shared with the Pikku routes: in a server
+   * component (read it), a server action or a route handler (read, start with
+   * `set(user, { login: true })`, end with `clear()`). In a route handler pass its `request`, so
+   * the method and URL are known (a cross-site POST with the session cookie is then refused, as on
+   * a Pikku route). Each change is stored, and its cookie set through `cookies()`, before its
+   * promise resolves. Nothing is read until the session is first used.
+   */
+  getSession(request?: Request): Promise<UserSessionService<UserSession>>
+}
+
+type CookieStore = Awaited<ReturnType<typeof cookies>>
+
+/** The request as `headers()` shows it, for server components and server actions. */
+function incomingFromHeaders(list: Headers): IncomingHTTP {
+  // Next.js fills these in itself; its own Server Action origin check reads them the same way.
+  const host = list.get('x-forwarded-host') ?? list.get('host') ?? undefined
+  const proto = list.get('x-forwarded-proto') === 'https' ? 'https' : 'http'
+  return {
+    // A server action is a POST; a server component renders for a GET.
+    method: list.get('next-action') === null ? 'GET' : 'POST',
+    path: '/',
+    query: '',
+    secure: proto === 'https',
+    header: (name) => list.get(name) ?? undefined,
+    origin: () => (host === undefined ? undefined : `${proto}://${host.toLowerCase()}`),
+    readBody: () => Promise.reject(new Error('A session does not read the request body')),
+  }
+}
+
+function applyCookies(store: CookieStore, sessionHeaders: SessionHeaders): void {
+  for (const [name, value] of sessionHeaders) {
+    if (name !== 'set-cookie') continue
+    const cookie = parseSetCookie(value)
+    const sameSite = cookie.sameSite === true ? 'strict' : cookie.sameSite === false ? undefined : cookie.sameSite
+    store.set({
+      name: cookie.name,
+      value: cookie.value ?? '',
+      ...(cookie.httpOnly === undefined ? {} : { httpOnly: cookie.httpOnly }),
+      ...(cookie.secure === undefined ? {} : { secure: cookie.secure }),
+      ...(sameSite === undefined ? {} : { sameSite }),
+      ...(cookie.path === undefined ? {} : { path: cookie.path }),
+      ...(cookie.domain === undefined ? {} : { domain: cookie.domain }),
+      ...(cookie.maxAge === undefined ? {} : { maxAge: cookie.maxAge }),
+      ...(cookie.expires === undefined ? {} : { expires: cookie.expires }),
+      ...(cookie.partitioned === undefined ? {} : { partitioned: cookie.partitioned }),
+    })
+  }
+}
+
+/**
+ * The session of one Next.js request. Next.js has no hook after a server action or route handler
+ * where a store write could still go before the response, so each operation is committed at once.
+ */
+class NextUserSession implements UserSessionService<UserSession> {
+  constructor(
+    private readonly session: RequestSession,
+    private readonly store: CookieStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async #committed<T>(operation: (session: RequestSession) => Promise<T>, changes: boolean): Promise<T> {
+    const result = await operation(this.session)
+    const sessionHeaders = await this.session.commit()
+    try {
+      applyCookies(this.store, sessionHeaders)
+    } catch (error) {
+      // A server component may read a session but cannot set cookies: a renewed cookie (the
+      // encrypted-cookie strategy's) waits for the next action or route handler. A change cannot wait.
+      if (changes) throw error
+      this.logger.debug('A renewed session cookie could not be set from a server component', { error })
+    }
+    return result
+  }
+
+  get(): Promise<UserSession | undefined> {
+    return this.#committed((session) => session.get(), false)
+  }
+
+  set(value: UserSession, options?: SessionSetOptions): Promise<void> {
+    return this.#committed((session) => session.set(value, options), true)
+  }
+
+  update(patch: Partial<Omit<UserSession, 'userId'>>): Promise<UserSession> {
+    return this.#committed((session) => session.update(patch), true)
+  }
+
+  clear(): Promise<void> {
+    return this.#committed((session) => session.clear(), true)
+  }
+}
+
+/**
+ * Sessions for the Next.js side of an app: `export const { getSession } = createNextSessions({ sessions: httpSessions })`
+ * in a server-only module, then `await getSession()` wherever `cookies()` can be called.
+ */
+export function createNextSessions(options: NextSessionsOptions): NextSessions {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('createNextSessions needs an options object: { sessions: createHTTPSessions({ … }) }')
+  }
+  const sessions = createRequestSessions({ sessions: options.sessions, ...(options.services === undefined ? {} : { services: options.services }) })
+  const logger = options.logger ?? createConsoleLogger()
+  return {
+    async getSession(request) {
+      const incoming = request === undefined ? incomingFromHeaders(await headers()) : incomingFromRequest(request)
+      return new NextUserSession(sessions.open(incoming), await cookies(), logger)
+    },
+  }
+}
