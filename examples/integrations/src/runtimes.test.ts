@@ -1,42 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { rmSync } from 'node:fs'
 import { describeHostScenario, type RunningHost } from '@pikku/framework-testkit'
 import { afterAll, describe, expect, it } from 'vitest'
+import { BUN, cache, DENO, env, root, unavailable, type Runtime } from './runtimes.test-support.js'
 
-// The fetch adapter on Bun and Deno: the recipes' servers run under the real runtimes (the `bun`
-// and `deno` npm packages ship their binaries), driven by the host scenario over real HTTP.
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const bin = (name: string): string => join(root, 'node_modules', '.bin', name)
-// Caches in a directory of the test's own, never under $HOME; removed afterwards.
-const cache = mkdtempSync(join(tmpdir(), 'pikku-runtimes-'))
-const env = {
-  ...process.env,
-  PORT: '0',
-  DENO_DIR: join(cache, 'deno'),
-  DENO_NO_UPDATE_CHECK: '1',
-  BUN_RUNTIME_TRANSPILER_CACHE_PATH: '0',
-  BUN_INSTALL_CACHE_DIR: join(cache, 'bun'),
-}
-
-interface Runtime {
-  readonly name: string
-  readonly command: string
-  readonly args: readonly string[]
-}
-
-const BUN: Runtime = { name: 'Bun', command: bin('bun'), args: ['src/bun-server.ts'] }
-const DENO: Runtime = { name: 'Deno', command: bin('deno'), args: ['run', '--sloppy-imports', '--no-lock', '--allow-net', '--allow-env', '--allow-read', 'src/deno-server.ts'] }
-
-/** Why the runtime cannot run here, or undefined when it can. */
-function unavailable(runtime: Runtime): string | undefined {
-  const probe = spawnSync(runtime.command, ['--version'], { env, encoding: 'utf8', timeout: 30_000 })
-  if (probe.error !== undefined) return probe.error.message
-  return probe.status === 0 ? undefined : `${runtime.command} --version exited with ${probe.status}: ${probe.stderr}`
-}
+// The fetch adapter on Bun and Deno: the recipes' servers run under the real runtimes, driven by
+// the host scenario over real HTTP.
 
 const children: ChildProcess[] = []
 afterAll(() => {
@@ -84,3 +53,4 @@ describe('the Deno recipe type-checks under Deno', () => {
     expect(check.status).toBe(0)
   }, 120_000)
 })
+
