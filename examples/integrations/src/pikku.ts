@@ -1,5 +1,5 @@
 // Your Pikku app: functions, routes and sessions, shared by every host below.
-import { createMemoryStore, createRunner, createSessionManager, pikkuFunc, pikkuSessionlessFunc, UnauthorizedError } from '@pikku/core'
+import { createMemoryStore, createRunner, createSessionManager, pikkuFunc, pikkuSessionlessFunc, UnauthorizedError, type SessionStore } from '@pikku/core'
 import { createHTTPHandler, wireHTTP } from '@pikku/http'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 
@@ -42,8 +42,11 @@ export const logout = pikkuFunc<void, { loggedOut: true }>({
   },
 })
 
-// Use a Redis or PostgreSQL store when more than one process serves the app.
-export const sessions = createSessionManager({ store: createMemoryStore() })
+// Use a Redis or PostgreSQL store when more than one process serves the app. The memory store is
+// kept on globalThis because Next.js loads this module once for its route handlers and once more
+// for its pages, and both must see the same sessions.
+const process_ = globalThis as typeof globalThis & { pikkuSessionStore?: SessionStore<UserSession> }
+export const sessions = createSessionManager({ store: (process_.pikkuSessionStore ??= createMemoryStore<UserSession>()) })
 export const httpSessions = createHTTPSessions({ sessions })
 
 export const handler = createHTTPHandler({

@@ -1,7 +1,8 @@
 import { createConsoleLogger, type Logger, type Services, type SessionSetOptions, type UserSession, type UserSessionService } from '@pikku/core'
-import { createRequestSessions, incomingFromRequest, type HTTPSessionStrategy, type IncomingHTTP, type RequestSession, type SessionHeaders } from '@pikku/http'
+import { createRequestSessions, type HTTPSessionStrategy, type RequestSession, type SessionHeaders } from '@pikku/http'
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers.js'
+import { incomingFromHeaders, incomingFromNextRequest } from './next-request.js'
 
 export interface NextSessionsOptions {
   /**
@@ -34,23 +35,6 @@ export interface NextSessions {
 }
 
 type CookieStore = Awaited<ReturnType<typeof cookies>>
-
-/** The request as `headers()` shows it, for server components and server actions. */
-function incomingFromHeaders(list: Headers): IncomingHTTP {
-  // Next.js fills these in itself; its own Server Action origin check reads them the same way.
-  const host = list.get('x-forwarded-host') ?? list.get('host') ?? undefined
-  const proto = list.get('x-forwarded-proto') === 'https' ? 'https' : 'http'
-  return {
-    // A server action is a POST; a server component renders for a GET.
-    method: list.get('next-action') === null ? 'GET' : 'POST',
-    path: '/',
-    query: '',
-    secure: proto === 'https',
-    header: (name) => list.get(name) ?? undefined,
-    origin: () => (host === undefined ? undefined : `${proto}://${host.toLowerCase()}`),
-    readBody: () => Promise.reject(new Error('A session does not read the request body')),
-  }
-}
 
 function applyCookies(store: CookieStore, sessionHeaders: SessionHeaders): void {
   for (const [name, value] of sessionHeaders) {
@@ -126,7 +110,7 @@ export function createNextSessions(options: NextSessionsOptions): NextSessions {
   const logger = options.logger ?? createConsoleLogger()
   return {
     async getSession(request) {
-      const incoming = request === undefined ? incomingFromHeaders(await headers()) : incomingFromRequest(request)
+      const incoming = request === undefined ? incomingFromHeaders(await headers()) : incomingFromNextRequest(request)
       return new NextUserSession(sessions.open(incoming), await cookies(), logger)
     },
   }

@@ -1,4 +1,5 @@
-import { incomingFromRequest, toResponse, type HTTPHandler } from '@pikku/http'
+import { toResponse, type HTTPHandler } from '@pikku/http'
+import { incomingFromNextRequest } from './next-request.js'
 
 export interface PikkuRouteHandlersOptions {
   /**
@@ -50,7 +51,7 @@ export function pikkuRouteHandlers(handler: HTTPHandler, options: PikkuRouteHand
     // Next.js only calls the catch-all for paths below it; anything else is a misplaced export.
     const path = basePath === '' ? pathname : pathname.startsWith(basePath) ? pathname.slice(basePath.length) || '/' : pathname
     const address = clientAddress?.(request)
-    return toResponse(await handler.handle(incomingFromRequest(request, { path, clientAddress: typeof address === 'string' && address.length > 0 ? address : undefined })))
+    return toResponse(await handler.handle(incomingFromNextRequest(request, path, typeof address === 'string' && address.length > 0 ? address : undefined)))
   }
   return { GET: serve, POST: serve, PUT: serve, PATCH: serve, DELETE: serve }
 }
