@@ -9,7 +9,7 @@ import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
 import { readSecretFile } from './secret-file.js'
 import { openDemoThrottleBackend } from './login-throttle.js'
-import { createDemoTools, demoTokenVerifier } from './mcp.js'
+import { createDemoTools, demoAuthenticator } from './mcp.js'
 import { createDemoStore } from './store.js'
 
 /** The CLI's app name: its credentials live in $XDG_CONFIG_HOME/pikku-demo, its token in PIKKU_DEMO_TOKEN. */
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
-    authenticateToken: demoTokenVerifier(app, { opaque: true }),
+    authenticator: demoAuthenticator(app, { opaque: true }),
     tokenEnv: names.token,
     env,
     // The CLI's stored login, read on every request. Only a credential issued for local use is

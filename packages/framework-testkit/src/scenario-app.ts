@@ -12,7 +12,7 @@ import {
   type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { createHTTPHandler, wireHTTP, type HTTPHandler } from '@pikku/http'
+import { createHTTPHandler, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions } from '@pikku/middleware-http-session'
 
 /** The session of the scenario app. The kit declares no `Register`, so test apps may declare their own. */
@@ -65,7 +65,7 @@ export interface ScenarioAppOptions {
 }
 
 export interface ScenarioApp {
-  readonly handler: HTTPHandler
+  readonly handler: RoutedHTTPHandler
   readonly httpSessions: HTTPSessions
   readonly sessions: SessionManager
   readonly store: SessionStore

@@ -1,6 +1,6 @@
 import { PayloadTooLargeError } from '@pikku/core'
 import type { IncomingHTTP, OutgoingHTTP } from '@pikku/http'
-import { readNodeBody } from '@pikku/http'
+import { readNodeBody, writeNodeStream } from '@pikku/http'
 import type { Request, Response } from 'express'
 
 /**
@@ -74,6 +74,12 @@ export function sendOutgoing(res: Response, outgoing: OutgoingHTTP): void {
     if (name === 'content-length' || name === 'transfer-encoding') continue
     if (name === 'set-cookie') res.append('Set-Cookie', value)
     else res.setHeader(name, value)
+  }
+  if (outgoing.stream !== undefined) {
+    // The client learns the status before the first event, however long that takes.
+    res.flushHeaders()
+    void writeNodeStream(res, outgoing.stream)
+    return
   }
   if (outgoing.status === 204 || outgoing.status === 304 || outgoing.status < 200) res.end()
   else res.end(outgoing.body)

@@ -1,4 +1,4 @@
-import type { HTTPHandler } from '@pikku/http'
+import type { RoutedHTTPHandler } from '@pikku/http'
 import type { RequestHandler } from 'express'
 import { incomingFromExpress, sendOutgoing } from './express-request.js'
 
@@ -9,7 +9,7 @@ import { incomingFromExpress, sendOutgoing } from './express-request.js'
  * after `express.json()` and `express.urlencoded()`: a body they parsed is used as it is, and an
  * unparsed one is read with the handler's `bodyLimit`.
  */
-export function pikkuRoutes(handler: HTTPHandler): RequestHandler {
+export function pikkuRoutes(handler: RoutedHTTPHandler): RequestHandler {
   if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function' || typeof handler.has !== 'function') {
     throw new TypeError('pikkuRoutes needs the handler from createHTTPHandler({ runner, routes }) in @pikku/http')
   }

@@ -1,10 +1,10 @@
-import type { HTTPHandler } from '@pikku/http'
+import type { RoutedHTTPHandler } from '@pikku/http'
 import type { FastifyPluginAsync } from 'fastify'
 import { incomingFromFastify } from './fastify-request.js'
 
 export interface PikkuRoutesOptions {
   /** The handler from `createHTTPHandler` whose routes are served. */
-  handler: HTTPHandler
+  handler: RoutedHTTPHandler
 }
 
 /**
@@ -47,7 +47,8 @@ export const pikkuRoutes: FastifyPluginAsync<PikkuRoutesOptions> = async functio
           // Fastify owns the framing of the body it writes; it appends repeated Set-Cookie values.
           if (name !== 'content-length' && name !== 'transfer-encoding') reply.header(name, value)
         }
-        return reply.send(outgoing.body)
+        // A streamed body (Server-Sent Events) goes out as Fastify streams a web ReadableStream.
+        return reply.send(outgoing.stream ?? outgoing.body)
       },
     })
   }

@@ -1,4 +1,4 @@
-import type { HTTPHandler } from '@pikku/http'
+import type { RoutedHTTPHandler } from '@pikku/http'
 import { toResponse } from '@pikku/http'
 import type { Context, MiddlewareHandler } from 'hono'
 import { incomingFromHono } from './hono-request.js'
@@ -24,7 +24,7 @@ export interface PikkuRoutesOptions {
  * or another method on a Pikku path) goes on to the app's own routes with `next()`. It works after
  * middleware that read the body through `c.req`.
  */
-export function pikkuRoutes(handler: HTTPHandler, options: PikkuRoutesOptions = {}): MiddlewareHandler {
+export function pikkuRoutes(handler: RoutedHTTPHandler, options: PikkuRoutesOptions = {}): MiddlewareHandler {
   if (handler === null || typeof handler !== 'object' || typeof handler.handle !== 'function' || typeof handler.has !== 'function') {
     throw new TypeError('pikkuRoutes needs the handler from createHTTPHandler({ runner, routes }) in @pikku/http')
   }

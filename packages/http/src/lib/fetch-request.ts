@@ -68,7 +68,7 @@ export function incomingFromRequest(request: Request, options: IncomingFromReque
 export function toResponse(outgoing: OutgoingHTTP): Response {
   const headers = new Headers()
   for (const [name, value] of outgoing.headers) headers.append(name, value)
-  return new Response(outgoing.aborted === true ? null : outgoing.body, { status: outgoing.status, headers })
+  return new Response(outgoing.aborted === true ? null : (outgoing.stream ?? outgoing.body), { status: outgoing.status, headers })
 }
 
 /**

@@ -58,6 +58,10 @@ export interface HTTPHandlerOptions {
 /** A transport-neutral HTTP handler; use `toFetchHandler` or `toNodeListener` to serve it. */
 export interface HTTPHandler {
   handle(request: IncomingHTTP): Promise<OutgoingHTTP>
+}
+
+/** What `createHTTPHandler` returns: a handler that also says which routes it serves. */
+export interface RoutedHTTPHandler extends HTTPHandler {
   /**
    * Whether a route serves this method and path: a framework adapter passes every other request
    * on to the host framework's own routes.
@@ -79,7 +83,7 @@ function hasHeader(headers: readonly (readonly [string, string])[], name: string
   return false
 }
 
-export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
+export function createHTTPHandler(options: HTTPHandlerOptions): RoutedHTTPHandler {
   const { runner } = options
   if (runner === undefined || typeof runner.run !== 'function') {
     throw new TypeError('createHTTPHandler needs { runner }: create one with createRunner from @pikku/core')

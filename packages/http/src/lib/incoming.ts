@@ -38,6 +38,12 @@ export interface OutgoingHTTP {
   /** Header pairs; a name may repeat (Set-Cookie). */
   readonly headers: readonly (readonly [string, string])[]
   readonly body: string
+  /**
+   * A body written as it is produced (Server-Sent Events), instead of `body`: the adapters send the
+   * headers at once, write each chunk as it comes, and cancel the stream when the client goes away.
+   * No `Content-Length` is sent for it.
+   */
+  readonly stream?: ReadableStream<Uint8Array>
   /** The client went away before its request was read: adapters send nothing. */
   readonly aborted?: true
 }
