@@ -62,6 +62,8 @@ export interface ScenarioAppOptions {
   store?: SessionStore
   /** The runner's logger (where an unexpected error's detail goes). @default silentLogger */
   logger?: Logger
+  /** The handler's body limit in bytes. @default the handler's (1 MiB) */
+  bodyLimit?: number
 }
 
 export interface ScenarioApp {
@@ -85,6 +87,7 @@ export function createScenarioApp(options: ScenarioAppOptions = {}): ScenarioApp
   const runner = createRunner({ services: {} as never, logger: options.logger ?? silentLogger })
   const handler = createHTTPHandler({
     runner,
+    ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
     middleware: [httpSessions.middleware],
     routes: [
       wireHTTP({ method: 'POST', route: '/login', func: login }),
