@@ -98,3 +98,17 @@ export function createScenarioApp(options: ScenarioAppOptions = {}): ScenarioApp
   })
   return { handler, httpSessions, sessions, store, clock }
 }
+
+/** A store that fails every call while `down` is true, as one whose server went away does. */
+export function storeWithOutage(store: SessionStore): { readonly store: SessionStore; down: boolean } {
+  const control = { store, down: false }
+  control.store = new Proxy(store, {
+    get(target, name: keyof SessionStore) {
+      const member = target[name]
+      if (typeof member !== 'function') return member
+      return (...args: unknown[]) =>
+        control.down ? Promise.reject(new Error('ECONNREFUSED: the session store is down')) : (member as (...values: unknown[]) => unknown).apply(target, args)
+    },
+  })
+  return control
+}

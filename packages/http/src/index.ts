@@ -8,6 +8,7 @@ export * from './lib/fetch-adapter.js'
 export { errorResponse, httpStatusOf } from './lib/error-response.js'
 export { incomingFromRequest, toResponse, withHeaders, type IncomingFromRequestOptions } from './lib/fetch-request.js'
 export {
+  commitEachOperation,
   createRequestSessions,
   type HTTPSessionStrategy,
   type RequestSession,

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { silentLogger, type SessionStore } from '@pikku/core'
-import { createScenarioApp, describeHostScenario, identityProvider, ScenarioClient, type RunningHost, type ScenarioApp } from '@pikku/framework-testkit'
+import { createScenarioApp, describeHostScenario, identityProvider, ScenarioClient, storeWithOutage, type RunningHost, type ScenarioApp } from '@pikku/framework-testkit'
 import express, { type Express } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pikkuErrorHandler, pikkuRoutes, pikkuSession } from '../index.js'
@@ -145,23 +145,11 @@ describe('@pikku/express: serving Pikku routes', () => {
 
 describe('@pikku/express: req.userSession in the app’s own routes', () => {
   it('a store outage is a 503 with an error id (pikkuErrorHandler), never "logged out"', async () => {
-    let down = false
-    const store = createScenarioApp().store
-    // The same store, failing while `down`, as a store whose server went away does.
-    const flaky = new Proxy(store, {
-      get(target, name: keyof SessionStore) {
-        const member = target[name]
-        if (typeof member !== 'function') return member
-        return (...args: unknown[]) => {
-          if (down) return Promise.reject(new Error('ECONNREFUSED'))
-          return (member as (...values: unknown[]) => unknown).apply(target, args)
-        }
-      },
-    })
-    const host = await startExpress('before', { store: flaky })
+    const outage = storeWithOutage(createScenarioApp().store)
+    const host = await startExpress('before', { store: outage.store })
     const client = new ScenarioClient(host.base)
     await client.post('/api/login', { json: ALICE, headers: ORIGIN_OF(host) })
-    down = true
+    outage.down = true
     const whoami = await client.get('/whoami')
     expect(whoami.status).toBe(503)
     expect(whoami.body.error.code).toBe('SERVICE_UNAVAILABLE')

@@ -1,6 +1,6 @@
-import type { Services, SessionSetOptions, UserSession, UserSessionService } from '@pikku/core'
-import { createRequestSessions, type HTTPSessionStrategy, type RequestSession, type RequestSessions } from '@pikku/http'
-import type { Request, RequestHandler, Response } from 'express'
+import type { Services, UserSession, UserSessionService } from '@pikku/core'
+import { commitEachOperation, createRequestSessions, type HTTPSessionStrategy } from '@pikku/http'
+import type { RequestHandler } from 'express'
 import { applyHeaders, incomingFromExpress } from './express-request.js'
 
 declare global {
@@ -32,50 +32,6 @@ export interface PikkuSessionOptions {
 }
 
 /**
- * The session of one Express request. Express has no hook that runs after a route and before the
- * response is written, so each operation is committed at once: a change is stored before its
- * promise resolves, and a read commits a due renewal.
- */
-class ExpressUserSession implements UserSessionService<UserSession> {
-  #session: RequestSession | undefined
-
-  constructor(
-    private readonly sessions: RequestSessions,
-    private readonly req: Request,
-    private readonly res: Response,
-  ) {}
-
-  async #committed<T>(operation: (session: RequestSession) => Promise<T>, changes: boolean): Promise<T> {
-    const res = this.res
-    if (changes && res.headersSent) {
-      throw new Error('req.userSession was changed after the response was sent: await the change before responding, so its cookie goes with the response')
-    }
-    const session = (this.#session ??= this.sessions.open(incomingFromExpress(this.req)))
-    const result = await operation(session)
-    const headers = await session.commit()
-    // A read after the response went out can still renew the stored session; its headers are moot.
-    if (!res.headersSent) applyHeaders(res, headers)
-    return result
-  }
-
-  get(): Promise<UserSession | undefined> {
-    return this.#committed((session) => session.get(), false)
-  }
-
-  set(value: UserSession, options?: SessionSetOptions): Promise<void> {
-    return this.#committed((session) => session.set(value, options), true)
-  }
-
-  update(patch: Partial<Omit<UserSession, 'userId'>>): Promise<UserSession> {
-    return this.#committed((session) => session.update(patch), true)
-  }
-
-  clear(): Promise<void> {
-    return this.#committed((session) => session.clear(), true)
-  }
-}
-
-/**
  * Gives every Express request `req.userSession`: the same session the Pikku routes use, to read
  * in the app's own routes, or to start (`set(user, { login: true })`, an OAuth callback) or end
  * (`clear()`) without building a cookie. Mount it before the routes that use it:
@@ -87,7 +43,19 @@ export function pikkuSession(options: PikkuSessionOptions): RequestHandler {
   }
   const sessions = createRequestSessions({ sessions: options.sessions, ...(options.services === undefined ? {} : { services: options.services }) })
   return function pikkuSessionMiddleware(req, res, next) {
-    req.userSession = new ExpressUserSession(sessions, req, res)
+    // Express has no hook between a route and its response: each operation is stored at once.
+    req.userSession = commitEachOperation(
+      () => sessions.open(incomingFromExpress(req)),
+      // A read after the response went out can still renew the stored session; its headers are moot.
+      (headers) => {
+        if (!res.headersSent) applyHeaders(res, headers)
+      },
+      () => {
+        if (res.headersSent) {
+          throw new Error('req.userSession was changed after the response was sent: await the change before responding, so its cookie goes with the response')
+        }
+      },
+    )
     next()
   }
 }

@@ -1,5 +1,5 @@
 import { silentLogger, type SessionStore } from '@pikku/core'
-import { createScenarioApp, describeHostScenario, identityProvider, ScenarioClient, type RunningHost } from '@pikku/framework-testkit'
+import { createScenarioApp, describeHostScenario, identityProvider, ScenarioClient, storeWithOutage, type RunningHost } from '@pikku/framework-testkit'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pikkuRoutes, pikkuSession } from '../index.js'
@@ -119,19 +119,11 @@ describe('@pikku/fastify: request.userSession in the app’s own routes', () => 
   })
 
   it('a store outage reaches Fastify’s error handling as a 503, never "logged out"', async () => {
-    let down = false
-    const store = createScenarioApp().store
-    const flaky = new Proxy(store, {
-      get(target, name: keyof SessionStore) {
-        const member = target[name]
-        if (typeof member !== 'function') return member
-        return (...args: unknown[]) => (down ? Promise.reject(new Error('ECONNREFUSED')) : (member as (...values: unknown[]) => unknown).apply(target, args))
-      },
-    })
-    const host = await startFastify({ store: flaky })
+    const outage = storeWithOutage(createScenarioApp().store)
+    const host = await startFastify({ store: outage.store })
     const client = new ScenarioClient(host.base)
     await client.post('/api/login', { json: ALICE, headers: { origin: host.base } })
-    down = true
+    outage.down = true
     const whoami = await client.get('/whoami')
     expect(whoami.status).toBe(503)
     expect(whoami.body.code).toBe('SERVICE_UNAVAILABLE')

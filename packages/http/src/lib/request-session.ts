@@ -241,3 +241,31 @@ export function createRequestSessions(options: RequestSessionsOptions): RequestS
       new HostRequestSession<S>(request, middleware, services, clock),
   }
 }
+
+/**
+ * A request session's face for hosts with no hook between a route and its response (Express,
+ * Next.js): every operation is committed at once, a read included (it stores a due renewal), and
+ * its headers handed to `send` before the operation's promise resolves. `beforeChange` runs first
+ * for a change and may throw (say, the response was already sent). `send`'s `change` says whether
+ * the headers came from a change, which cannot be dropped, or from a read.
+ */
+export function commitEachOperation<S extends CoreUserSession = UserSession>(
+  open: () => RequestSession<S>,
+  send: (headers: SessionHeaders, change: boolean) => void,
+  beforeChange?: () => void,
+): UserSessionService<S> {
+  let session: RequestSession<S> | undefined
+  const committed = async <T>(operation: (opened: RequestSession<S>) => Promise<T>, change: boolean): Promise<T> => {
+    if (change) beforeChange?.()
+    const opened = (session ??= open())
+    const result = await operation(opened)
+    send(await opened.commit(), change)
+    return result
+  }
+  return {
+    get: () => committed((opened) => opened.get(), false),
+    set: (value, options) => committed((opened) => opened.set(value, options), true),
+    update: (patch) => committed((opened) => opened.update(patch), true),
+    clear: () => committed((opened) => opened.clear(), true),
+  }
+}

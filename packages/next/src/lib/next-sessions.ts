@@ -1,5 +1,5 @@
-import { createConsoleLogger, type Logger, type Services, type SessionSetOptions, type UserSession, type UserSessionService } from '@pikku/core'
-import { createRequestSessions, type HTTPSessionStrategy, type RequestSession, type SessionHeaders } from '@pikku/http'
+import { createConsoleLogger, type Logger, type Services, type UserSession, type UserSessionService } from '@pikku/core'
+import { commitEachOperation, createRequestSessions, type HTTPSessionStrategy, type SessionHeaders } from '@pikku/http'
 import { parseSetCookie } from 'cookie'
 import { cookies, headers } from 'next/headers.js'
 import { incomingFromHeaders, incomingFromNextRequest } from './next-request.js'
@@ -57,48 +57,6 @@ function applyCookies(store: CookieStore, sessionHeaders: SessionHeaders): void 
 }
 
 /**
- * The session of one Next.js request. Next.js has no hook after a server action or route handler
- * where a store write could still go before the response, so each operation is committed at once.
- */
-class NextUserSession implements UserSessionService<UserSession> {
-  constructor(
-    private readonly session: RequestSession,
-    private readonly store: CookieStore,
-    private readonly logger: Logger,
-  ) {}
-
-  async #committed<T>(operation: (session: RequestSession) => Promise<T>, changes: boolean): Promise<T> {
-    const result = await operation(this.session)
-    const sessionHeaders = await this.session.commit()
-    try {
-      applyCookies(this.store, sessionHeaders)
-    } catch (error) {
-      // A server component may read a session but cannot set cookies: a renewed cookie (the
-      // encrypted-cookie strategy's) waits for the next action or route handler. A change cannot wait.
-      if (changes) throw error
-      this.logger.debug('A renewed session cookie could not be set from a server component', { error })
-    }
-    return result
-  }
-
-  get(): Promise<UserSession | undefined> {
-    return this.#committed((session) => session.get(), false)
-  }
-
-  set(value: UserSession, options?: SessionSetOptions): Promise<void> {
-    return this.#committed((session) => session.set(value, options), true)
-  }
-
-  update(patch: Partial<Omit<UserSession, 'userId'>>): Promise<UserSession> {
-    return this.#committed((session) => session.update(patch), true)
-  }
-
-  clear(): Promise<void> {
-    return this.#committed((session) => session.clear(), true)
-  }
-}
-
-/**
  * Sessions for the Next.js side of an app: `export const { getSession } = createNextSessions({ sessions: httpSessions })`
  * in a server-only module, then `await getSession()` wherever `cookies()` can be called.
  */
@@ -111,7 +69,22 @@ export function createNextSessions(options: NextSessionsOptions): NextSessions {
   return {
     async getSession(request) {
       const incoming = request === undefined ? incomingFromHeaders(await headers()) : incomingFromNextRequest(request)
-      return new NextUserSession(sessions.open(incoming), await cookies(), logger)
+      const store = await cookies()
+      // Next.js has no hook after a server action or route handler where a store write could still
+      // go before the response: each operation is stored at once.
+      return commitEachOperation(
+        () => sessions.open(incoming),
+        (sessionHeaders, change) => {
+          try {
+            applyCookies(store, sessionHeaders)
+          } catch (error) {
+            // A server component may read a session but cannot set cookies: a renewed cookie (the
+            // encrypted-cookie strategy's) waits for the next action or route handler. A change cannot wait.
+            if (change) throw error
+            logger.debug('A renewed session cookie could not be set from a server component', { error })
+          }
+        },
+      )
     },
   }
 }
