@@ -18,12 +18,13 @@ const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 let server: ChildProcess | undefined
 let started: Promise<string> | undefined
 afterAll(() => {
-  server?.kill('SIGTERM')
+  // Ends `next start` and anything it started (its process group).
+  if (server?.pid !== undefined && server.exitCode === null) process.kill(-server.pid, 'SIGTERM')
 })
 
 function run(args: readonly string[], until?: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(next, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(next, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
     if (until !== undefined) server = child
     let output = ''
     const read = (chunk: Buffer): void => {

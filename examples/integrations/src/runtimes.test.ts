@@ -9,7 +9,8 @@ import { BUN, cache, DENO, env, root, unavailable, type Runtime } from './runtim
 
 const children: ChildProcess[] = []
 afterAll(() => {
-  for (const child of children) child.kill('SIGTERM')
+  // The npm package's `deno` is a Node wrapper that starts the real binary: end the whole group.
+  for (const child of children) if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM')
   rmSync(cache, { recursive: true, force: true })
 })
 
@@ -18,7 +19,7 @@ function server(runtime: Runtime): () => Promise<RunningHost> {
   let started: Promise<string> | undefined
   const start = (): Promise<string> =>
     new Promise((resolve, reject) => {
-      const child = spawn(runtime.command, runtime.args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      const child = spawn(runtime.command, runtime.args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
       children.push(child)
       let output = ''
       const timer = setTimeout(() => reject(new Error(`${runtime.name} did not start within 60 s:\n${output}`)), 60_000)
