@@ -5,6 +5,17 @@ export * from './lib/router.js'
 export * from './lib/request-data.js'
 export * from './lib/handler.js'
 export * from './lib/fetch-adapter.js'
+export { errorResponse, httpStatusOf } from './lib/error-response.js'
+export { incomingFromRequest, toResponse, withHeaders, type IncomingFromRequestOptions } from './lib/fetch-request.js'
+export {
+  commitEachOperation,
+  createRequestSessions,
+  type HTTPSessionStrategy,
+  type RequestSession,
+  type RequestSessions,
+  type RequestSessionsOptions,
+  type SessionHeaders,
+} from './lib/request-session.js'
 export * from './lib/node-adapter.js'
 export * from './lib/origin-policy.js'
 export * from './lib/bearer-token.js'
