@@ -1,5 +1,4 @@
 import {
-  errorTable,
   type AnyPikkuFunction,
   type PikkuMiddleware,
   type PikkuWire,
@@ -11,6 +10,7 @@ import {
   type PublicError,
   TooManyRequestsError,
 } from '@pikku/core'
+import { HTTP_STATUS } from './http-status.js'
 import type { HTTPWireInfo } from './http-wire.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'
@@ -181,7 +181,7 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
     // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
     if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) headers.push(['retry-after', String(error.retryAfter)])
-    return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
+    return { status: HTTP_STATUS[publicError.code], headers, body: errorBody(publicError) }
   }
 
   const handle = async (request: IncomingHTTP): Promise<OutgoingHTTP> => {
