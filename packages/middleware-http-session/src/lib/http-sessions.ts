@@ -146,7 +146,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       ),
   }
 
-  const middleware = createStoredSessionMiddleware({ sessions, cookie, csrf, bearerTokens: tokens !== undefined, fromHeaders })
+  const middleware = createStoredSessionMiddleware({ sessions, cookie, csrf, bearerTokens: tokens !== undefined, credentials })
 
   return {
     middleware,

@@ -1,12 +1,12 @@
-import { hashSessionToken, type Authentication, type PikkuMiddleware, type SessionManager, type UserSession } from '@pikku/core'
+import { hashSessionToken, type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized } from './bearer-header.js'
 import { someValue, type CookieValues } from './cookie-header.js'
-import type { HeaderSource } from './credential-input.js'
 import { UNSAFE_METHODS, type CsrfPolicy } from './csrf.js'
 import { refusedEarlier } from './refused-credentials.js'
 import type { SessionCookie } from './session-cookie.js'
+import { isBearerOffer, type StoredSessionCredentials } from './stored-session-credentials.js'
 
 export interface StoredSessionMiddlewareParts {
   readonly sessions: SessionManager
@@ -17,7 +17,7 @@ export interface StoredSessionMiddlewareParts {
   /** Whether bearer tokens are on (401s then carry a `Bearer` challenge). */
   readonly bearerTokens: boolean
   /** The strategy's credential reader, the one its authenticator uses. */
-  readonly fromHeaders: (source: HeaderSource) => Promise<Authentication<UserSession>>
+  readonly credentials: StoredSessionCredentials
 }
 
 /**
@@ -26,7 +26,7 @@ export interface StoredSessionMiddlewareParts {
  * and writes the cookie that follows from the commit.
  */
 export function createStoredSessionMiddleware(parts: StoredSessionMiddlewareParts): PikkuMiddleware {
-  const { sessions, cookie, csrf, bearerTokens, fromHeaders } = parts
+  const { sessions, cookie, csrf, bearerTokens, credentials } = parts
 
   return async (_services, wire, next) => {
     const http = wire.http
@@ -36,21 +36,40 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
       await next()
       return
     }
-    // A credential an earlier authenticator middleware refused is used exclusively, like a bearer
-    // token: the cookie is not read.
-    const found = refusedEarlier(state) ?? (await fromHeaders(http))
+    // What the request offered: 'cookie', 'bearer', or the kind of a credential an earlier
+    // authenticator middleware refused (used exclusively, like a bearer token: the cookie is not
+    // read). No `Authentication` is built for a cookie, the usual request.
+    let offered: string | undefined
+    let record: SessionRecord<UserSession> | undefined
+    const earlier = refusedEarlier(state)
+    if (earlier !== undefined) {
+      offered = earlier.credential
+    } else {
+      const offer = credentials.offered(http)
+      if (offer === undefined) {
+        offered = undefined
+      } else if (isBearerOffer(offer)) {
+        offered = 'bearer'
+        const found = await credentials.verifyBearer(offer.bearer)
+        if (found.outcome === 'stored') record = found.record
+      } else {
+        offered = 'cookie'
+        record = await credentials.loadCookie(offer)
+      }
+    }
+    // How the session was loaded: 'cookie' or 'bearer'.
     let via: string | undefined
     // Kept for a bearer logout, to tell whether the cookie names the same session.
     let bearerSessionId: string | undefined
-    if (found.outcome === 'stored') {
-      state.resume(found.record)
-      via = found.credential
-      if (via === 'bearer') bearerSessionId = found.record.id
+    if (record !== undefined) {
+      state.resume(record)
+      via = offered
+      if (via === 'bearer') bearerSessionId = record.id
     }
     // A credential other than the cookie was offered (a bearer token, valid or not): the request
     // is a non-browser client's, whose cookie is neither read nor set.
-    const otherCredential = found.outcome !== 'none' && found.credential !== 'cookie'
-    if (found.outcome !== 'none') http.setHeader('cache-control', 'no-store')
+    const otherCredential = offered !== undefined && offered !== 'cookie'
+    if (offered !== undefined) http.setHeader('cache-control', 'no-store')
 
     try {
       if (via === 'cookie' && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
@@ -67,7 +86,7 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
       }
     } catch (error) {
       if (bearerTokens && isUnauthorized(error)) {
-        http.setHeader('www-authenticate', found.outcome === 'refused' && found.credential === 'bearer' ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
+        http.setHeader('www-authenticate', offered === 'bearer' && via === undefined ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
       }
       throw error
     }
@@ -79,7 +98,7 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
     const result = await sessions.commit(state)
     switch (result.kind) {
       case 'created':
-        if (found.outcome === 'none') http.setHeader('cache-control', 'no-store')
+        if (offered === undefined) http.setHeader('cache-control', 'no-store')
         // A request that offers a bearer token is a bearer client: the cookie is ignored on the
         // way in, so none is set on the way out (the login's token is in the response). Setting
         // one would let any Authorization header, valid or not, skip the login CSRF check.
