@@ -1,4 +1,4 @@
-import type { Authentication, CoreUserSession, CredentialInput } from '@pikku/core'
+import { noCredential, type Authentication, type CoreUserSession, type CredentialInput, type UserSession } from '@pikku/core'
 
 /**
  * Where a strategy reads request headers from: a `CredentialInput` with headers, or the call's
@@ -30,3 +30,17 @@ export function readCredentialInput<S extends CoreUserSession>(
 export function refusal(credential: string, reason: string): Authentication<never> {
   return Object.freeze({ outcome: 'refused', credential, reason })
 }
+
+/**
+ * A `transient` answer of a stateless strategy, carrying what its middleware needs besides the
+ * session (the token's or cookie's times). Other protocols see an ordinary `transient` answer.
+ */
+export interface TransientWith<Loaded> {
+  readonly outcome: 'transient'
+  readonly credential: string
+  readonly session: UserSession
+  readonly loaded: Loaded
+}
+
+/** The shared "no credential of this kind" answer, already resolved. */
+export const NO_CREDENTIAL: Promise<Authentication<never>> = Promise.resolve(noCredential<never>())

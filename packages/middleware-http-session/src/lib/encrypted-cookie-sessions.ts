@@ -1,6 +1,5 @@
 import {
   createConsoleLogger,
-  noCredential,
   resolveSessionLifetime,
   systemClock,
   USER_SESSION_DEFAULTS,
@@ -15,7 +14,7 @@ import {
 import type { HTTPWireInfo } from '@pikku/http'
 import { EncryptJWT, jwtDecrypt, type JWTDecryptOptions } from 'jose'
 import { firstVerified } from './cookie-header.js'
-import { readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
+import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type TransientWith } from './credential-input.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { refusedEarlier } from './refused-credentials.js'
 import { assertSecrets, deriveKeys } from './secrets.js'
@@ -69,17 +68,11 @@ interface Loaded {
 }
 
 /** A decrypted cookie: a transient session, plus the times the middleware needs to renew it. */
-interface DecryptedCookie {
-  readonly outcome: 'transient'
-  readonly credential: 'cookie'
-  readonly session: UserSession
-  readonly loaded: Loaded
-}
+type DecryptedCookie = TransientWith<Loaded>
 
 const MALFORMED = refusal('cookie', 'malformed')
 const EXPIRED = refusal('cookie', 'expired')
 const INVALID = refusal('cookie', 'invalid')
-const NONE: Promise<Authentication<never>> = Promise.resolve(noCredential<never>())
 const isDecrypted = (found: DecryptedCookie | Authentication<never>): boolean => found.outcome === 'transient'
 
 const TYPE = 'pikku-session+jwe'
@@ -154,12 +147,12 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
     const values = cookie.read(source.header('cookie'))
     // Several cookies of the name (one planted by a sibling subdomain, say): the first that
     // decrypts and is within its timeouts is used, and none that is not.
-    return values === undefined ? NONE : firstVerified(values, decrypt, isDecrypted)
+    return values === undefined ? NO_CREDENTIAL : firstVerified(values, decrypt, isDecrypted)
   }
 
   const authenticator: SessionAuthenticator<UserSession> = {
     cookieNames: [cookie.name],
-    authenticate: (input) => readCredentialInput<UserSession>(input, fromHeaders, () => NONE),
+    authenticate: (input) => readCredentialInput<UserSession>(input, fromHeaders, () => NO_CREDENTIAL),
   }
 
   const write = async (http: HTTPWireInfo, session: UserSession, createdAt: number): Promise<void> => {

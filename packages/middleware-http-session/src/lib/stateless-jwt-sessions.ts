@@ -1,6 +1,5 @@
 import {
   createConsoleLogger,
-  noCredential,
   systemClock,
   type Authentication,
   type Clock,
@@ -13,7 +12,7 @@ import {
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
-import { readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
+import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type TransientWith } from './credential-input.js'
 import type { JwtService } from './http-sessions.js'
 import { refusedEarlier } from './refused-credentials.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
@@ -64,18 +63,12 @@ interface LoadedToken {
 }
 
 /** A verified token: a transient session, plus the times the middleware needs to reissue it. */
-interface VerifiedToken {
-  readonly outcome: 'transient'
-  readonly credential: 'bearer'
-  readonly session: UserSession
-  readonly loaded: LoadedToken
-}
+type VerifiedToken = TransientWith<LoadedToken>
 
 const MALFORMED = refusal('bearer', 'malformed')
 const EXPIRED = refusal('bearer', 'expired')
 const INVALID = refusal('bearer', 'invalid')
 const REFUSALS = { malformed: MALFORMED, expired: EXPIRED, invalid: INVALID } as const
-const NONE: Promise<Authentication<never>> = Promise.resolve(noCredential<never>())
 
 /**
  * Purely stateless JWT sessions: the session data travels in the token and no store is consulted.
@@ -117,7 +110,7 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
   const fromHeaders = (source: HeaderSource): Promise<VerifiedToken | Authentication<never>> => {
     const authorization = source.header('authorization')
     const token = authorization === undefined ? undefined : readBearerToken(authorization)
-    return token === undefined ? NONE : verify(token)
+    return token === undefined ? NO_CREDENTIAL : verify(token)
   }
 
   const authenticator: SessionAuthenticator<UserSession> = {

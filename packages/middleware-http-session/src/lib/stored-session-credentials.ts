@@ -9,7 +9,7 @@ import {
 } from '@pikku/core'
 import { readBearerToken } from './bearer-header.js'
 import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
-import { readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
+import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
 import type { SessionCookie } from './session-cookie.js'
 import type { SignedTokens } from './signed-tokens.js'
 
@@ -56,8 +56,6 @@ const COOKIE_MALFORMED = refusal('cookie', 'malformed')
 const COOKIE_UNKNOWN_SESSION = refusal('cookie', 'unknown-session')
 const BEARER_REFUSALS = { malformed: BEARER_MALFORMED, expired: BEARER_EXPIRED, invalid: BEARER_INVALID } as const
 const isLoaded = (record: SessionRecord<UserSession> | undefined): boolean => record !== undefined
-// Shared by every request that carries no credential of this strategy.
-const NONE: Promise<Authentication<UserSession>> = Promise.resolve(noCredential())
 
 export function createStoredSessionCredentials(
   sessions: SessionManager,
@@ -116,7 +114,7 @@ export function createStoredSessionCredentials(
     // Without bearer tokens configured this strategy reads no bare token: `none`, so a client
     // offering one (in a WebSocket subprotocol, say) cannot cause a failure on a cookie-only app,
     // and `firstAuthenticated` can hand it to another authenticator.
-    tokens === undefined ? NONE : verifyBearer(token)
+    tokens === undefined ? NO_CREDENTIAL : verifyBearer(token)
 
   return {
     offered,
