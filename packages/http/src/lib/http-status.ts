@@ -19,8 +19,9 @@ export const HTTP_STATUS = {
 
 /**
  * The HTTP status for an error code (`httpStatusOf(error.code)`), for code that answers HTTP
- * outside `createHTTPHandler` (a WebSocket upgrade refusal, an MCP endpoint). A string that is not
- * a code (from an error that crossed a process boundary, say) is answered as an internal error, 500.
+ * outside `createHTTPHandler`: framework adapters handing errors to the host's error handling, a
+ * WebSocket upgrade refusal, an MCP endpoint. A string that is not a code (from an error that
+ * crossed a process boundary, say) is answered as an internal error, 500.
  */
 export function httpStatusOf(code: PikkuErrorCode): number {
   return Object.hasOwn(HTTP_STATUS, code) ? HTTP_STATUS[code] : HTTP_STATUS.INTERNAL

@@ -18,7 +18,7 @@ import {
   type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { createHTTPHandler, toNodeListener, wireHTTP, type HTTPHandler } from '@pikku/http'
+import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'
 import { CookieClient } from './cookie-client.js'
 
@@ -211,7 +211,7 @@ export interface ServeOptions {
 }
 
 /** The test app's transport-neutral handler with a strategy as protocol middleware. */
-export function buildHandler(options: ServeOptions): HTTPHandler {
+export function buildHandler(options: ServeOptions): RoutedHTTPHandler {
   const { strategy } = options
   const noJwt: JwtService = { sign: () => Promise.reject(new Error('no bearer tokens in this strategy')) }
   const runner = createRunner({
