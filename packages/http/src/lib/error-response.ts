@@ -1,10 +1,11 @@
-import { errorTable, TooManyRequestsError, toPublicError, type Logger, type PikkuErrorCode } from '@pikku/core'
+import { TooManyRequestsError, toPublicError, type Logger } from '@pikku/core'
+import { httpStatusOf } from './http-status.js'
 import type { OutgoingHTTP } from './incoming.js'
 
 export const JSON_TYPE = 'application/json; charset=utf-8'
 
 /**
- * The HTTP answer to an error, as every Pikku route gives it: the status from the error table, a
+ * The HTTP answer to an error, as every Pikku route gives it: the status from `HTTP_STATUS`, a
  * JSON body `{ "error": { code, message, id?, details? } }`, `Retry-After` on a 429 that says when,
  * and `headers` (a call's own, such as a cookie being cleared) kept, except a Content-Type.
  * Anything that is not a `PikkuError` is a 500 whose detail is logged under the id the body
@@ -18,9 +19,4 @@ export function errorResponse(error: unknown, logger: Logger, headers?: readonly
   // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
   if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) out.push(['retry-after', String(error.retryAfter)])
   return { status: httpStatusOf(publicError.code), headers: out, body: JSON.stringify({ error: publicError }) }
-}
-
-/** The HTTP status of an error code, for adapters that hand errors to a framework's own error handling. */
-export function httpStatusOf(code: PikkuErrorCode): number {
-  return errorTable[code].http
 }

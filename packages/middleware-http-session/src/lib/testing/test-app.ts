@@ -206,6 +206,8 @@ export interface ServeOptions {
   strategy: Strategy
   sessions: SessionManager
   logger?: Logger
+  /** Protocol middleware before the strategy's (an authenticator middleware). @default [] */
+  before?: readonly PikkuMiddleware[]
 }
 
 /** The test app's transport-neutral handler with a strategy as protocol middleware. */
@@ -217,7 +219,7 @@ export function buildHandler(options: ServeOptions): RoutedHTTPHandler {
     logger: options.logger ?? silentLogger,
     wireServices: (_services, wire) => (strategy.jwtFor === undefined ? {} : { jwt: strategy.jwtFor(wire.session) }),
   })
-  return createHTTPHandler({ runner, routes, middleware: [strategy.middleware] })
+  return createHTTPHandler({ runner, routes, middleware: [...(options.before ?? []), strategy.middleware] })
 }
 
 /** Serves the test app through a strategy on a real listening node:http server. */
