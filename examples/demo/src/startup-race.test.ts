@@ -25,7 +25,7 @@ afterAll(() => {
 
 interface Started {
   readonly lines: string[]
-  readonly exited: Promise<unknown>
+  readonly exited: Promise<string>
   go(): void
 }
 
@@ -36,7 +36,9 @@ function startProcess(dataDir: string): Started {
   createInterface({ input: child.stdout }).on('line', (line) => lines.push(line))
   return {
     lines,
-    exited: new Promise((resolve) => child.once('exit', resolve)),
+    // 'close', not 'exit': 'exit' can come before the last line on stdout has been read, which
+    // looked like a process that stopped after 'loaded'. How it ended goes into the report.
+    exited: new Promise((resolve) => child.once('close', (code, signal) => resolve(`exit ${code ?? signal}`))),
     go: () => child.stdin.end('go\n'),
   }
 }
@@ -46,10 +48,12 @@ async function round(index: number): Promise<string[]> {
   const pair = [startProcess(dataDir), startProcess(dataDir)]
   await expect.poll(() => pair.every((p) => p.lines.includes('loaded')), { timeout: 30_000, interval: 2 }).toBe(true)
   for (const p of pair) p.go()
-  await Promise.all(pair.map((p) => p.exited))
+  const exits = await Promise.all(pair.map((p) => p.exited))
   const outcomes = pair.map((p) => p.lines.at(-1) ?? '(no output)')
   const problems: string[] = []
-  for (const outcome of outcomes) if (!outcome.startsWith('ready ')) problems.push(`round ${index}: ${outcome}`)
+  outcomes.forEach((outcome, which) => {
+    if (!outcome.startsWith('ready ')) problems.push(`round ${index}: ${outcome} (${String(exits[which])})`)
+  })
   if (problems.length === 0) {
     // Both use the key that is in the file: whoever lost the race read the winner's, whole.
     const key = readFileSync(join(dataDir, 'secret'), 'utf8').trim()

@@ -187,6 +187,8 @@ describe('interactive shell', () => {
     shell.keys('C-c')
     const screen = await shell.waitFor('[exited 130]')
     expect(screen).toContain('Error: Cancelled.')
+    // Typed as soon as the prompt showed: the terminal must already have been told not to echo.
+    expect(screen).not.toContain('alice-pass')
     expect(existsSync(workspace.credentialsFile())).toBe(false)
   })
 })

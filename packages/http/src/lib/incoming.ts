@@ -23,6 +23,13 @@ export interface IncomingHTTP {
    * with `RequestAbortedError` when the client goes away before the body ends.
    */
   readBody(limit: number): Promise<string>
+  /**
+   * A body the host framework already parsed (Express's `req.body` after `express.json()` or
+   * `express.urlencoded()`): the handler uses `value` as the body instead of calling `readBody`,
+   * whose stream the host has consumed. Framework adapters set it.
+   * @default undefined (the handler reads and parses the body itself)
+   */
+  readonly parsedBody?: { readonly value: unknown } | undefined
 }
 
 /** The transport-neutral response; each adapter writes it out. */

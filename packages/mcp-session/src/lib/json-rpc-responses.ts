@@ -1,5 +1,5 @@
-import { errorTable, type PublicError } from '@pikku/core'
-import type { OutgoingHTTP } from '@pikku/http'
+import type { PublicError } from '@pikku/core'
+import { httpStatusOf, type OutgoingHTTP } from '@pikku/http'
 import { JSON_RPC_CODE } from './json-rpc-codes.js'
 
 const JSON_TYPE = 'application/json'
@@ -22,8 +22,8 @@ export function jsonRpcError(
 
 /** The answer for an error thrown before the SDK: the HTTP status of its code, and the public error as `data`. */
 export function publicErrorResponse(error: PublicError): OutgoingHTTP {
-  // The HTTP status of each code is @pikku/http's to own (HTTP_STATUS); read here in one place.
-  return jsonRpcError(errorTable[error.code].http, JSON_RPC_CODE[error.code], error.message, null, [], error)
+  // The HTTP status of each code is @pikku/http's to own (HTTP_STATUS).
+  return jsonRpcError(httpStatusOf(error.code), JSON_RPC_CODE[error.code], error.message, null, [], error)
 }
 
 /** 404 tells the client to start a new session (MCP transport specification, session management). */
