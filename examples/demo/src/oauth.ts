@@ -1,5 +1,4 @@
 import { createOAuthServer, type OAuthServer } from '@pikku/oauth-server'
-import type { SessionAuthenticator } from '@pikku/core'
 import type { DemoApp } from './app.js'
 import type { UserSession } from './types.js'
 
@@ -9,15 +8,6 @@ import type { UserSession } from './types.js'
  * when `url` cannot be an issuer: plain http on an address other than loopback.
  */
 export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<UserSession> | undefined {
-  // The browser's session cookie, and nothing else: a bearer token never signs a browser in.
-  const cookieSignIn: SessionAuthenticator<UserSession> = {
-    async authenticate(input) {
-      if (input.header === undefined) return { outcome: 'none' }
-      const found = await app.httpSessions.authenticate(input.header)
-      if (found === undefined || found.via !== 'cookie') return { outcome: 'none' }
-      return { outcome: 'stored', credential: 'cookie', record: found.record }
-    },
-  }
   try {
     return createOAuthServer<UserSession>({
       issuer: url,
@@ -25,7 +15,8 @@ export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<Us
       sessions: app.sessions,
       secrets: app.secrets,
       resourceName: 'the Pikku demo',
-      signIn: { authenticator: cookieSignIn, loginUrl: (returnTo) => `/?return_to=${encodeURIComponent(returnTo)}` },
+      // The demo's HTTP credentials; the server counts only a stored cookie session as a signed-in browser.
+      signIn: { authenticator: app.httpSessions.authenticator, loginUrl: (returnTo) => `/?return_to=${encodeURIComponent(returnTo)}` },
       logger: app.logger,
     })
   } catch (error) {
