@@ -60,13 +60,4 @@ export async function approveAsUser(origin: string, authorizationUrl: URL, crede
   return code
 }
 
-/** The status of an MCP initialize with this access token. */
-export async function mcpStatus(url: string, accessToken: string): Promise<number> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
-  })
-  await response.arrayBuffer()
-  return response.status
-}
+export { mcpStatusWithToken as mcpStatus } from '@pikku/oauth-server/testing'

@@ -1,1 +1,1 @@
-export { MemoryOAuthClientProvider, type MemoryOAuthClientProviderOptions } from './lib/memory-client-provider.js'
+export { MemoryOAuthClientProvider, mcpStatusWithToken, type MemoryOAuthClientProviderOptions } from './lib/memory-client-provider.js'

@@ -89,3 +89,18 @@ export class MemoryOAuthClientProvider {
     return this.#verifier
   }
 }
+
+/**
+ * The HTTP status an MCP endpoint answers an `initialize` sent with this access token: 200 when
+ * the token works there, 401 once it does not (revoked, expired, another audience). A probe for
+ * tests of revocation, made with a plain request so that no client retries or refreshes.
+ */
+export async function mcpStatusWithToken(mcpUrl: string, accessToken: string): Promise<number> {
+  const response = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } } }),
+  })
+  await response.arrayBuffer()
+  return response.status
+}
