@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createChannelServer, wireChannel, type ChannelServer, type ChannelSessionHandler } from '@pikku/channel'
+import { createChannelServer, wireChannel, type ChannelServer } from '@pikku/channel'
 import { connectTestClient, type TestChannelClient, type TestChannelClientOptions } from '@pikku/channel/testing'
 import {
   createMemoryStore,
@@ -11,13 +11,16 @@ import {
   silentLogger,
   UnauthorizedError,
   type MemoryStore,
+  type SessionAuthenticator,
   type SessionManager,
   type SessionStore,
+  type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type JwtService } from '@pikku/middleware-http-session'
-import { createChannelSessions, type ChannelSessionGrant, type ChannelSessions } from './channel-sessions.js'
+import { createChannelSessions, type ChannelSessions, type ChannelSessionsOptions } from './channel-sessions.js'
+import { authenticatorFromCredentials } from './legacy-credentials.js'
 import type { ChannelSessionTimers } from './session-timers.js'
 
 export const SECRET = 'channel-session-test-secret-0123456789abcdef'
@@ -121,29 +124,21 @@ export interface TestApp {
 }
 
 /**
- * How the channel runs the session handler per message: through its call hooks (what
- * `@pikku/channel` does), or through its middleware alone (what a runtime without call hooks does).
+ * The authenticator of the test app's HTTP strategy: the cookie and bearer tokens HTTP accepts.
+ * (Read through the version-1 shape until `createHTTPSessions` exposes its own `authenticator`.)
  */
-export const PER_MESSAGE = ['call hooks', 'middleware'] as const
-export type PerMessage = (typeof PER_MESSAGE)[number]
-
-/**
- * The handler for `wireChannel({ session })` in mode `perMessage`: the handler itself, or, for
- * `'middleware'`, the handler as a runtime without call hooks sees it (upgrade, connected,
- * disconnected and middleware).
- */
-export function sessionHandlerFor(channelSessions: ChannelSessions, perMessage: PerMessage | undefined): ChannelSessionHandler {
-  if (perMessage !== 'middleware') return channelSessions
-  return {
-    upgrade: (request) => channelSessions.upgrade!(request),
-    connected: (connection, grant) => channelSessions.connected!(connection, grant as ChannelSessionGrant),
-    disconnected: (connection) => channelSessions.disconnected!(connection),
-    middleware: channelSessions.middleware,
-  }
+export function httpAuthenticator(httpSessions: HTTPSessions): SessionAuthenticator<UserSession> {
+  return authenticatorFromCredentials(httpSessions)
 }
 
 export async function startTestApp(
-  options: { idleTimeout?: number; store?: SessionStore | ((clock: TestClock) => SessionStore); perMessage?: PerMessage } = {},
+  options: {
+    idleTimeout?: number
+    store?: SessionStore | ((clock: TestClock) => SessionStore)
+    /** Replaces the HTTP strategy's authenticator at the upgrade. */
+    authenticator?: (httpSessions: HTTPSessions) => SessionAuthenticator<UserSession>
+    channelSessions?: Partial<ChannelSessionsOptions>
+  } = {},
 ): Promise<TestApp> {
   const clock = createTestClock(Date.now())
   const timers = createManualTimers(clock)
@@ -158,10 +153,16 @@ export async function startTestApp(
     logger: silentLogger,
     wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) }) as object,
   })
-  const channelSessions = createChannelSessions({ sessions, credentials: httpSessions, allowedOrigins: [PARTNER_ORIGIN], timers })
+  const channelSessions = createChannelSessions({
+    sessions,
+    authenticator: (options.authenticator ?? httpAuthenticator)(httpSessions),
+    allowedOrigins: [PARTNER_ORIGIN],
+    timers,
+    ...options.channelSessions,
+  })
   const channels = createChannelServer({
     runner,
-    channels: [wireChannel({ route: '/ws', functions, session: sessionHandlerFor(channelSessions, options.perMessage) })],
+    channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
     heartbeatInterval: 0,
   })
   const handler = createHTTPHandler({
