@@ -137,6 +137,8 @@ export async function startTestApp(
     store?: SessionStore | ((clock: TestClock) => SessionStore)
     /** Replaces the HTTP strategy's authenticator at the upgrade. */
     authenticator?: (httpSessions: HTTPSessions) => SessionAuthenticator<UserSession>
+    /** Passes the HTTP strategy as the deprecated `credentials` instead of an authenticator. */
+    legacyCredentials?: boolean
     channelSessions?: Partial<ChannelSessionsOptions>
   } = {},
 ): Promise<TestApp> {
@@ -155,7 +157,7 @@ export async function startTestApp(
   })
   const channelSessions = createChannelSessions({
     sessions,
-    authenticator: (options.authenticator ?? httpAuthenticator)(httpSessions),
+    ...(options.legacyCredentials === true ? { credentials: httpSessions } : { authenticator: (options.authenticator ?? httpAuthenticator)(httpSessions) }),
     allowedOrigins: [PARTNER_ORIGIN],
     timers,
     ...options.channelSessions,

@@ -23,9 +23,10 @@ export class Binding {
   closed = false
   /**
    * A session no store backs (from an API key or a stateless token): the value a failed call falls
-   * back to, and the credential that named it, verified again every `transientRecheckInterval`.
+   * back to, and the credential that named it (for `userId`), verified again every
+   * `transientRecheckInterval`.
    */
-  transient: { session: UserSession; readonly credential: CredentialInput } | undefined = undefined
+  transient: { session: UserSession; readonly credential: CredentialInput; readonly userId: string } | undefined = undefined
   /** The verification of `transient` under way, shared by the timer and a message that needs it. */
   verifying: Promise<void> | undefined = undefined
 
@@ -128,7 +129,7 @@ export class ConnectionBindings {
   /** The connection now holds a transient session; its credential is verified again at `verifyAt`. */
   holdTransient(binding: Binding, session: UserSession, credential: CredentialInput, verifyAt: number): void {
     this.unbind(binding)
-    binding.transient = { session, credential }
+    binding.transient = { session, credential, userId: session.userId }
     binding.expiresAt = verifyAt
     this.#transient.add(binding)
     this.schedule(binding)
@@ -164,6 +165,15 @@ export class ConnectionBindings {
     const now = this.#clock()
     const delay = Math.min(Math.max(binding.expiresAt - now, 0), MAX_TIMER_DELAY)
     binding.timerDue = now + delay
+    binding.timer = this.#timers.set(() => this.#fire(binding), delay)
+  }
+
+  /** Arms the timer `delayMs` from now whatever `expiresAt` says: to retry a verification that failed. */
+  retryIn(binding: Binding, delayMs: number): void {
+    if (binding.closed) return
+    this.#disarm(binding)
+    const delay = Math.min(delayMs, MAX_TIMER_DELAY)
+    binding.timerDue = this.#clock() + delay
     binding.timer = this.#timers.set(() => this.#fire(binding), delay)
   }
 

@@ -36,7 +36,9 @@ export function createTransientSessions(
         if (binding.verifying === verifying) binding.verifying = undefined
         // The connection logged in or out meanwhile: what the credential names no longer matters.
         if (binding.transient !== transient) return
-        if (found.outcome === 'transient' && found.session.userId === transient.session.userId) {
+        // Whatever the connection's calls did to the session in memory, it stands while the
+        // credential still names the user it named at the upgrade.
+        if (found.outcome === 'transient' && found.session.userId === transient.userId) {
           binding.expiresAt = nextCheck()
           bindings.schedule(binding)
           return
@@ -64,8 +66,9 @@ export function createTransientSessions(
     verifyInBackground(binding) {
       verify(binding).catch((error: unknown) => {
         // An outage is not a logout: the session stays, and the next message verifies it again
-        // (and fails until the authenticator answers).
-        logger.warn('could not verify the credential of a connected session no store backs; verifying it at its next message', { error })
+        // (and fails until the authenticator answers); an idle connection tries again later.
+        logger.warn('could not verify the credential of a connected session no store backs; trying again at its next message', { error })
+        if (binding.transient !== undefined) bindings.retryIn(binding, recheckInterval)
       })
     },
   }
