@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net'
-import { createChannelServer, wireChannel } from '@pikku/channel'
-import { connectTestClient, UpgradeRefusedError } from '@pikku/channel/testing'
-import { createMemoryStore, createRunner, silentLogger, type SessionAuthenticator, type SessionStore, type UserSession } from '@pikku/core'
+import { UpgradeRefusedError } from '@pikku/channel/testing'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
 import type { TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createChannelSessions } from './channel-sessions.js'
 import { bearerSubprotocols } from './subprotocol-token.js'
-import { FOREIGN_ORIGIN, functions, httpAuthenticator, PARTNER_ORIGIN, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
+import { afterAuthenticating, FOREIGN_ORIGIN, httpAuthenticator, PARTNER_ORIGIN, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
 
 let app: TestApp
 
@@ -115,35 +112,12 @@ describe('session at the upgrade', () => {
 
 describe('revocation racing the upgrade', () => {
   it('does not adopt a session revoked after its credential was checked', async () => {
-    app = await startTestApp()
-    const { cookie } = await app.httpLogin('alice')
-    const { httpSessions, sessions } = app
     // Revokes the session in the gap between the credential check and the open connection.
-    const http = httpAuthenticator(httpSessions)
-    const authenticator: SessionAuthenticator<UserSession> = {
-      cookieNames: http.cookieNames,
-      authenticate: async (input) => {
-        const found = await http.authenticate(input)
-        if (found.outcome === 'stored') await sessions.revoke(found.record.id)
-        return found
-      },
-    }
-    const channelSessions = createChannelSessions({ sessions, authenticator })
-    const channels = createChannelServer({
-      runner: createRunner({ services: {}, logger: silentLogger }),
-      channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
-    })
-    const server = await channels.listen({ port: 0, host: '127.0.0.1' })
-    try {
-      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-      const client = await connectTestClient(`${origin.replace('http', 'ws')}/ws`, { headers: { cookie }, origin })
-      expect((await client.call('maybeMe')).result).toBeNull()
-      expect(channelSessions.boundSessionCount).toBe(0)
-      await client.close()
-    } finally {
-      await channels.close()
-      channelSessions.close()
-    }
+    app = await startTestApp({ authenticator: (httpSessions) => afterAuthenticating(httpAuthenticator(httpSessions), (record) => app.sessions.revoke(record.id).then(() => undefined)) })
+    const { cookie } = await app.httpLogin('alice')
+    const client = await app.connect({ headers: { cookie }, origin: app.origin })
+    expect((await client.call('maybeMe')).result).toBeNull()
+    expect(app.channelSessions.boundSessionCount).toBe(0)
   })
 })
 

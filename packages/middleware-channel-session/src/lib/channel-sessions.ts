@@ -91,7 +91,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   const connected = (connection: ChannelConnection, given: ChannelSessionGrant): void => {
     const binding = bindings.add(connection)
     const grant = given as UpgradeGrant | undefined
-    if (grant === undefined) return
+    if (grant?.authentication === undefined) return
     upgrades.end(grant)
     const found = grant.authentication
     if (closed) return

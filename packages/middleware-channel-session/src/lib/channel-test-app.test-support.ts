@@ -13,6 +13,7 @@ import {
   type MemoryStore,
   type SessionAuthenticator,
   type SessionManager,
+  type SessionRecord,
   type SessionStore,
   type UserSession,
 } from '@pikku/core'
@@ -131,17 +132,35 @@ export function httpAuthenticator(httpSessions: HTTPSessions): SessionAuthentica
   return authenticatorFromCredentials(httpSessions)
 }
 
-export async function startTestApp(
-  options: {
-    idleTimeout?: number
-    store?: SessionStore | ((clock: TestClock) => SessionStore)
-    /** Replaces the HTTP strategy's authenticator at the upgrade. */
-    authenticator?: (httpSessions: HTTPSessions) => SessionAuthenticator<UserSession>
-    /** Passes the HTTP strategy as the deprecated `credentials` instead of an authenticator. */
-    legacyCredentials?: boolean
-    channelSessions?: Partial<ChannelSessionsOptions>
-  } = {},
-): Promise<TestApp> {
+/**
+ * `authenticator`, running `onStored` on each stored session it finds before it answers: to make
+ * something happen between the credential check at an upgrade and the open connection.
+ */
+export function afterAuthenticating(
+  authenticator: SessionAuthenticator<UserSession>,
+  onStored: (record: SessionRecord<UserSession>) => Promise<void> | void,
+): SessionAuthenticator<UserSession> {
+  return {
+    cookieNames: authenticator.cookieNames,
+    async authenticate(input) {
+      const found = await authenticator.authenticate(input)
+      if (found.outcome === 'stored') await onStored(found.record)
+      return found
+    },
+  }
+}
+
+export interface TestAppOptions {
+  idleTimeout?: number
+  store?: SessionStore | ((clock: TestClock) => SessionStore)
+  /** Replaces the HTTP strategy's authenticator at the upgrade. */
+  authenticator?: (httpSessions: HTTPSessions) => SessionAuthenticator<UserSession>
+  /** Passes the HTTP strategy as the deprecated `credentials` instead of an authenticator. */
+  legacyCredentials?: boolean
+  channelSessions?: Partial<ChannelSessionsOptions>
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = createTestClock(Date.now())
   const timers = createManualTimers(clock)
   const store =

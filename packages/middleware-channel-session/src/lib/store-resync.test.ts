@@ -1,11 +1,7 @@
-import type { AddressInfo } from 'node:net'
-import { createChannelServer, wireChannel } from '@pikku/channel'
-import { connectTestClient } from '@pikku/channel/testing'
-import { createMemoryStore, createRunner, createSessionEventBus, silentLogger, type SessionAuthenticator, type SessionStore, type UserSession } from '@pikku/core'
+import { createMemoryStore, createSessionEventBus, type SessionStore } from '@pikku/core'
 import type { TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createChannelSessions } from './channel-sessions.js'
-import { functions, httpAuthenticator, startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
+import { afterAuthenticating, httpAuthenticator, startTestApp, waitFor, type TestApp, type TestAppOptions } from './channel-test-app.test-support.js'
 
 /**
  * A store that loses the events of chosen sessions, as Redis pub/sub and PostgreSQL NOTIFY do while
@@ -67,8 +63,9 @@ function createLossyStore(clock: TestClock): LossyStore {
 let app: TestApp
 let store: LossyStore
 
-async function start(options: { interruptedFromTheStart?: boolean } = {}): Promise<void> {
+async function start(options: { interruptedFromTheStart?: boolean; authenticator?: TestAppOptions['authenticator'] } = {}): Promise<void> {
   app = await startTestApp({
+    ...(options.authenticator === undefined ? {} : { authenticator: options.authenticator }),
     store: (clock) => {
       store = createLossyStore(clock)
       if (options.interruptedFromTheStart === true) store.interrupt()
@@ -142,40 +139,20 @@ describe('events missed while the store could not deliver them', () => {
   })
 
   it('an upgrade under way at the resync re-checks its session once connected', async () => {
-    await start()
-    const { cookie } = await app.httpLogin('alice')
-    const { httpSessions, sessions } = app
     // The session is revoked unheard just after the credential check, and the store resyncs.
-    const http = httpAuthenticator(httpSessions)
-    const authenticator: SessionAuthenticator<UserSession> = {
-      cookieNames: http.cookieNames,
-      authenticate: async (input) => {
-        const found = await http.authenticate(input)
-        if (found.outcome === 'stored') {
-          store.loseEventsOf(found.record.id)
-          await store.delete(found.record.id, 'revoked')
+    await start({
+      authenticator: (httpSessions) =>
+        afterAuthenticating(httpAuthenticator(httpSessions), async (record) => {
+          store.loseEventsOf(record.id)
+          await store.delete(record.id, 'revoked')
           store.resync()
-        }
-        return found
-      },
-    }
-    const channelSessions = createChannelSessions({ sessions, authenticator })
-    const channels = createChannelServer({
-      runner: createRunner({ services: {}, logger: silentLogger }),
-      channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
+        }),
     })
-    const server = await channels.listen({ port: 0, host: '127.0.0.1' })
-    try {
-      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-      const client = await connectTestClient(`${origin.replace('http', 'ws')}/ws`, { headers: { cookie }, origin })
-      expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
-      expect((await client.call('maybeMe')).result).toBeNull()
-      expect(channelSessions.boundSessionCount).toBe(0)
-      await client.close()
-    } finally {
-      await channels.close()
-      channelSessions.close()
-    }
+    const { cookie } = await app.httpLogin('alice')
+    const client = await app.connect({ headers: { cookie }, origin: app.origin })
+    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+    expect((await client.call('maybeMe')).result).toBeNull()
+    expect(app.channelSessions.boundSessionCount).toBe(0)
   })
 })
 
