@@ -12,6 +12,7 @@ import {
 import { createMemoryThrottleBackend } from '@pikku/login-throttle'
 import { createHTTPSessions, type HTTPSessions } from '@pikku/middleware-http-session'
 import { DemoDatabase } from './database.js'
+import type { DemoPreferences } from './preferences.js'
 import { functions as baseFunctions } from './functions.js'
 import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 import type { Services, UserSession } from './types.js'
@@ -36,8 +37,12 @@ export interface DemoAppOptions {
   idleTimeout?: number
   /** Session absolute timeout in ms. @default core's (7 days) */
   absoluteTimeout?: number
-  /** JSON file that keeps users' preferences. @default none (in memory) */
-  preferencesFile?: string
+  /**
+   * Where users' preferences are kept (`openDemoPreferences`: the session store's backend); closed
+   * with the app.
+   * @default in memory
+   */
+  preferences?: DemoPreferences
   /**
    * Where failed logins are counted (`openDemoThrottleBackend`); closed with the app.
    * @default counters in memory, on `clock`
@@ -59,7 +64,7 @@ export interface DemoApp {
   readonly functions: DemoFunctions
   readonly logger: Logger
   readonly allowedOrigins: readonly string[]
-  /** Closes the store (flushing what it holds). */
+  /** Closes the store (flushing what it holds), the login counters and the preferences. */
   close(): Promise<void>
 }
 
@@ -82,7 +87,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
   })
   const services = {
-    database: new DemoDatabase({ file: options.preferencesFile }),
+    database: new DemoDatabase({ preferences: options.preferences }),
     logger,
     // Replaced per call by wireServices below with a jwt bound to the call's session.
     jwt: httpSessions.jwtFor(),
@@ -107,6 +112,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     async close() {
       await store.close?.()
       await throttle.close()
+      await services.database.close()
     },
   }
 }

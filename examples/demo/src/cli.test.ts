@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { runDemoCLI } from './demo-cli.test-support.js'
+import { type CLIResult as Result, runDemoCLI } from './demo-cli.test-support.js'
 
 // `pikku-demo`, the demo's CLI, as people run it: the compiled dist/cli.js in its own process, in
 // local mode on the demo's SQLite store and in remote mode against the compiled demo server.
@@ -16,12 +16,6 @@ const buildDir = join(demoDir, 'node_modules', '.cache', 'cli-test')
 const CLI = join(buildDir, 'cli.js')
 const SERVER = join(buildDir, 'main.js')
 const SECRET = 'cli-test-secret-0123456789abcdefghijklmnopqrstuvwxyz'
-
-interface Result {
-  code: number | null
-  stdout: string
-  stderr: string
-}
 
 let root: string
 let env: Record<string, string>

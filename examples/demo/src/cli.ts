@@ -12,16 +12,14 @@
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
 // and is the same store the demo server uses. Remote mode calls the server's POST /rpc/<name>.
 import { randomBytes } from 'node:crypto'
-import { mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
-import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { createDemoApp } from './app.js'
+import { openDemoData } from './demo-data.js'
 import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
-import { createDemoLoginThrottle, type DemoThrottleBackend, openDemoThrottleBackend } from './login-throttle.js'
-import type { UserSession } from './types.js'
+import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 
 /** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
 const stderrLogger: Logger = {
@@ -51,10 +49,13 @@ const dataDir = (): string => resolve(process.env['DATA_DIR'] ?? '.data')
 const sessionDatabase = (): string => process.env['SESSION_DB'] ?? join(dataDir(), 'sessions.db')
 
 // Local logins are throttled in the SQLite file, so they count together with the server's and
-// with every other CLI command. The counters open on the first local login only: in remote mode
-// the server throttles, and this process never touches the file.
+// with every other CLI command. The counters open with the local runtime only: in remote mode the
+// server throttles, and this process never touches the file.
 let throttle: DemoThrottleBackend | undefined
-const login = createDemoLoginThrottle(() => (throttle ??= openDemoThrottleBackend('sqlite', { sqlitePath: sessionDatabase(), logger: stderrLogger })).backend, stderrLogger).protect(functions.login)
+const login = createDemoLoginThrottle(() => {
+  if (throttle === undefined) throw new Error('The login counters open with the local runtime; a local login cannot run before it')
+  return throttle.backend
+}, stderrLogger).protect(functions.login)
 
 const cli = wireCLI({
   program: {
@@ -75,24 +76,19 @@ const cli = wireCLI({
     // The CLI reports the logout itself (on stderr); `{ success: true }` adds nothing for people.
     logout: { func: functions.logout, format: () => '' },
   },
-  local: () => {
-    mkdirSync(dataDir(), { recursive: true, mode: 0o700 })
-    // The sweep timer is for servers; a CLI process lives for one command.
-    const store = createSqliteStore<UserSession>({ path: sessionDatabase(), sweepInterval: 0 })
+  local: async () => {
+    // The server's file: sessions, failed-login counts and preferences. The sweep timer is for
+    // servers; a CLI process lives for one command.
+    const data = await openDemoData({ kind: 'sqlite', sqlitePath: sessionDatabase(), sweepInterval: 0, logger: stderrLogger })
+    throttle = data.throttle
     const app = createDemoApp({
-      store,
+      store: data.store,
+      throttle: data.throttle,
+      preferences: data.preferences,
       secrets: loadSecrets(dataDir()),
-      preferencesFile: join(dataDir(), 'preferences.json'),
       logger: stderrLogger,
     })
-    return {
-      runner: app.runner,
-      sessions: app.sessions,
-      close: async () => {
-        await app.close()
-        await throttle?.close()
-      },
-    }
+    return { runner: app.runner, sessions: app.sessions, close: () => app.close() }
   },
 })
 

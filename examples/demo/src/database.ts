@@ -1,4 +1,4 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { createMemoryPreferences, type DemoPreferences } from './preferences.js'
 import type { Preferences, Role } from './types.js'
 
 export interface DemoUser {
@@ -45,19 +45,14 @@ const USERS: readonly DemoUser[] = [
  * preferences, with the `query` / `update` calls the examples make.
  */
 export class DemoDatabase {
-  readonly #preferences = new Map<string, Preferences>()
-  readonly #file: string | undefined
+  readonly #preferences: DemoPreferences
 
-  /** With `file`, preferences are kept in that JSON file, so they survive restarts and CLI runs. */
-  constructor(options: { file?: string } = {}) {
-    this.#file = options.file
-    if (this.#file === undefined) return
-    try {
-      const saved = JSON.parse(readFileSync(this.#file, 'utf8')) as Record<string, Preferences>
-      for (const [userId, preferences] of Object.entries(saved)) this.#preferences.set(userId, preferences)
-    } catch {
-      // No file yet (or an unreadable one): start empty; the next update rewrites it.
-    }
+  /**
+   * With `preferences`, they are kept in the session store's backend (`openDemoPreferences`), so
+   * they survive restarts and every process sharing the store sees them; by default in memory.
+   */
+  constructor(options: { preferences?: DemoPreferences } = {}) {
+    this.#preferences = options.preferences ?? createMemoryPreferences()
   }
 
   async query(table: 'user', where: { email: string }): Promise<DemoUser | undefined>
@@ -70,7 +65,7 @@ export class DemoDatabase {
       case 'userProfile': {
         const user = USERS.find((candidate) => candidate.id === where['userId'])
         if (user === undefined) throw new Error(`No user ${String(where['userId'])}`)
-        return { id: user.id, email: user.email, role: user.role, preferences: { ...this.#preferences.get(user.id) } }
+        return { id: user.id, email: user.email, role: user.role, preferences: await this.#preferences.get(user.id) }
       }
       case 'publicData': {
         const user = USERS.find((candidate) => candidate.id === where['userId'])
@@ -83,14 +78,14 @@ export class DemoDatabase {
     }
   }
 
+  /** Like SQL's `UPDATE … SET`: the fields in `set` are written, the others keep their values. */
   async update(table: 'userPreferences', change: { where: { userId: string }; set: Preferences }): Promise<void> {
     if (table !== 'userPreferences') throw new Error(`Unknown table ${String(table)}`)
-    this.#preferences.set(change.where.userId, { ...change.set })
-    if (this.#file !== undefined) {
-      // Atomic replace: a crash mid-write never leaves a truncated file.
-      const temporary = `${this.#file}.${process.pid}.tmp`
-      writeFileSync(temporary, JSON.stringify(Object.fromEntries(this.#preferences)), { mode: 0o600 })
-      renameSync(temporary, this.#file)
-    }
+    await this.#preferences.set(change.where.userId, change.set)
+  }
+
+  /** Releases the preferences' connection. */
+  close(): Promise<void> {
+    return this.#preferences.close()
   }
 }

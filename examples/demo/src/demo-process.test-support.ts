@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { testServiceAvailable } from '@pikku/core/testing'
+import WebSocket from 'ws'
 
 const MAIN = fileURLToPath(new URL('../dist/main.js', import.meta.url))
 
@@ -14,9 +15,12 @@ export interface DemoProcess {
   stop(): Promise<void>
 }
 
-/** Starts the built demo (`dist/main.js`) as its own process on a free port. */
-export async function startDemoProcess(env: Record<string, string>): Promise<DemoProcess> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'pikku-demo-'))
+/**
+ * Starts the built demo (`dist/main.js`) as its own process on a free port, with a data folder of
+ * its own (removed when it stops) unless `dataDir` names one the caller owns.
+ */
+export async function startDemoProcess(env: Record<string, string>, options: { dataDir?: string } = {}): Promise<DemoProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pikku-demo-'))
   const child: ChildProcess = spawn(process.execPath, [MAIN], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -48,7 +52,7 @@ export async function startDemoProcess(env: Record<string, string>): Promise<Dem
         child.kill('SIGTERM')
         await exited
       }
-      rmSync(dataDir, { recursive: true, force: true })
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true })
     },
   }
 }
@@ -74,4 +78,60 @@ export function serviceAvailable(name: string, host: string, port: number): Prom
         })
       }),
   })
+}
+
+/** A WebSocket client of the demo's channel: calls, and the events the server pushes. */
+export interface Socket {
+  readonly ws: WebSocket
+  readonly events: unknown[]
+  call(func: string, data?: unknown): Promise<{ result?: unknown; error?: { code: string } }>
+  nextEvent(timeoutMs: number): Promise<{ event: string; data: unknown; receivedAt: number }>
+}
+
+/** Opens a socket on the demo at `base` with `cookie` (and the demo's own origin). */
+export async function openSocket(base: string, cookie: string): Promise<Socket> {
+  const url = `${base.replace('http', 'ws')}/ws`
+  const ws = new WebSocket(url, { headers: { cookie, origin: base } })
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve())
+    ws.once('error', reject)
+  })
+  const events: { event: string; data: unknown; receivedAt: number }[] = []
+  const waiters: ((event: { event: string; data: unknown; receivedAt: number }) => void)[] = []
+  const pending = new Map<number, (reply: { result?: unknown; error?: { code: string } }) => void>()
+  let nextId = 1
+  ws.on('message', (raw) => {
+    const message = JSON.parse(raw.toString()) as { id?: number; event?: string; data?: unknown }
+    if (message.event !== undefined) {
+      const event = { event: message.event, data: message.data, receivedAt: Date.now() }
+      const waiter = waiters.shift()
+      if (waiter === undefined) events.push(event)
+      else waiter(event)
+      return
+    }
+    pending.get(message.id!)?.(message as { result?: unknown; error?: { code: string } })
+    pending.delete(message.id!)
+  })
+  return {
+    ws,
+    events,
+    call(func, data) {
+      const id = nextId++
+      return new Promise((resolve) => {
+        pending.set(id, resolve)
+        ws.send(JSON.stringify({ id, func, data }))
+      })
+    },
+    nextEvent(timeoutMs) {
+      const queued = events.shift()
+      if (queued !== undefined) return Promise.resolve(queued)
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
+        waiters.push((event) => {
+          clearTimeout(timer)
+          resolve(event)
+        })
+      })
+    },
+  }
 }

@@ -1,4 +1,3 @@
-import { join } from 'node:path'
 import type { Logger } from '@pikku/core'
 import {
   createLoginThrottle,
@@ -9,9 +8,6 @@ import {
   type LoginThrottle,
   type ThrottleBackend,
 } from '@pikku/login-throttle'
-import Database from 'better-sqlite3'
-import pg from 'pg'
-import { createClient } from 'redis'
 import type { LoginInput } from './functions.js'
 import type { StoreKind } from './store.js'
 
@@ -32,10 +28,8 @@ export interface DemoThrottleBackend {
 }
 
 export interface DemoThrottleBackendOptions {
-  /** Folder of the SQLite file. @default '.data' */
-  dataDir?: string
-  /** For sqlite: the database file. @default `<dataDir>/sessions.db` */
-  sqlitePath?: string
+  /** For sqlite: the database file (the session store's). */
+  sqlitePath: string
   /** For redis. @default 'redis://127.0.0.1:6379' */
   redisUrl?: string
   /** For postgres. @default pg's PG* environment variables */
@@ -48,17 +42,27 @@ export interface DemoThrottleBackendOptions {
  * and every local CLI command share them through the SQLite file, several servers through Redis
  * or PostgreSQL.
  */
-export function openDemoThrottleBackend(kind: StoreKind, options: DemoThrottleBackendOptions): DemoThrottleBackend {
+export async function openDemoThrottleBackend(kind: StoreKind, options: DemoThrottleBackendOptions): Promise<DemoThrottleBackend> {
   switch (kind) {
     case 'memory':
       return { backend: createMemoryThrottleBackend(), close: async () => {} }
     case 'sqlite': {
-      const database = new Database(options.sqlitePath ?? join(options.dataDir ?? '.data', 'sessions.db'))
+      const { default: Database } = await import('better-sqlite3')
       // The server and CLI commands write to the same file; wait for each other's short writes.
-      database.pragma('busy_timeout = 5000')
-      return { backend: createSqliteThrottleBackend({ database }), close: async () => void database.close() }
+      const database = new Database(options.sqlitePath, { timeout: 5_000 })
+      try {
+        // The backend creates its table at once; inside IMMEDIATE (write lock taken first, waiting
+        // on the busy timeout) a second process doing the same at the same instant waits rather
+        // than failing with "database is locked".
+        const backend = database.transaction(() => createSqliteThrottleBackend({ database })).immediate()
+        return { backend, close: async () => void database.close() }
+      } catch (error) {
+        database.close()
+        throw error
+      }
     }
     case 'redis': {
+      const { createClient } = await import('redis')
       const client = createClient({ url: options.redisUrl ?? 'redis://127.0.0.1:6379' })
       // While Redis is unreachable, logins are refused with 503 (the throttle fails closed) and the
       // client keeps reconnecting.
@@ -77,6 +81,7 @@ export function openDemoThrottleBackend(kind: StoreKind, options: DemoThrottleBa
       }
     }
     case 'postgres': {
+      const { default: pg } = await import('pg')
       const pool = new pg.Pool(options.databaseUrl === undefined ? { max: 4 } : { connectionString: options.databaseUrl, max: 4 })
       pool.on('error', (error: unknown) => options.logger.warn('login throttle: PostgreSQL connection error', { error }))
       return { backend: createPostgresThrottleBackend({ pool }), close: () => pool.end() }

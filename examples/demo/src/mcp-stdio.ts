@@ -8,9 +8,9 @@ import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
 import { readSecretFile } from './secret-file.js'
-import { openDemoThrottleBackend } from './login-throttle.js'
-import { createDemoTools, demoTokenVerifier } from './mcp.js'
-import { createDemoStore } from './store.js'
+import { openDemoData } from './demo-data.js'
+import { createDemoTools, demoAuthenticator } from './mcp.js'
+import { parseStoreKind } from './store.js'
 
 /** The CLI's app name: its credentials live in $XDG_CONFIG_HOME/pikku-demo, its token in PIKKU_DEMO_TOKEN. */
 const CLI_APP = 'pikku-demo'
@@ -37,21 +37,19 @@ async function main(): Promise<void> {
   const dataDir = resolve(env['DATA_DIR'] ?? '.data')
   // The HTTP server's store (SESSION_STORE, SQLite in DATA_DIR by default), so sessions started by
   // `pikku-demo login`, the web page or another agent are the same sessions here.
-  const { kind, store } = createDemoStore({
-    kind: env['SESSION_STORE'],
+  // Failed logins count together with the HTTP server's, and preferences are the same ones, in the same store.
+  const data = await openDemoData({
+    kind: parseStoreKind(env['SESSION_STORE']),
     dataDir,
     redisUrl: env['REDIS_URL'],
     databaseUrl: env['DATABASE_URL'],
     logger: stderrLogger,
   })
-  // Failed logins count together with the HTTP server's, in the same store.
-  const throttle = openDemoThrottleBackend(kind, { dataDir, redisUrl: env['REDIS_URL'], databaseUrl: env['DATABASE_URL'], logger: stderrLogger })
-  await throttle.ready
   const app = createDemoApp({
     secrets: loadSecrets(dataDir),
-    store,
-    throttle,
-    preferencesFile: join(dataDir, 'preferences.json'),
+    store: data.store,
+    throttle: data.throttle,
+    preferences: data.preferences,
     logger: stderrLogger,
   })
   const names = environmentNames(CLI_APP)
@@ -62,7 +60,7 @@ async function main(): Promise<void> {
     mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
-    authenticateToken: demoTokenVerifier(app, { opaque: true }),
+    authenticator: demoAuthenticator(app, { opaque: true }),
     tokenEnv: names.token,
     env,
     // The CLI's stored login, read on every request. Only a credential issued for local use is

@@ -1,5 +1,6 @@
-import { isSessionTokenShape } from '@pikku/core'
-import { createMCPHTTPHandler, wireMCP, type AuthenticateToken, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
+import { type Authentication, isSessionTokenShape, noCredential, type SessionAuthenticator } from '@pikku/core'
+import { readBearerToken } from '@pikku/http'
+import { createMCPHTTPHandler, wireMCP, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
 import type { DemoApp, DemoFunctions } from './app.js'
 
 /** The demo's five functions as MCP tools, named after the functions. */
@@ -14,13 +15,22 @@ export function createDemoTools(functions: DemoFunctions): MCPTools {
 }
 
 /**
- * Bearer tokens the demo accepts: the JWTs its login hands out (checked against the stored session
- * on every use), and, for the stdio server, the opaque session token a local CLI login keeps.
+ * Credentials the demo's MCP endpoints accept: the JWTs its login hands out, as
+ * `Authorization: Bearer` (checked against the stored session on every use), and, for the stdio
+ * server's `{ token }`, the opaque session token a local CLI login keeps too.
  */
-export function demoTokenVerifier(app: DemoApp, options: { opaque: boolean }): AuthenticateToken {
-  return async (token) => {
-    if (options.opaque && isSessionTokenShape(token)) return app.sessions.loadByToken(token)
-    return app.httpSessions.authenticateToken(token)
+export function demoAuthenticator(app: DemoApp, options: { opaque: boolean }): SessionAuthenticator {
+  const verify = async (token: string): Promise<Authentication> => {
+    const record = options.opaque && isSessionTokenShape(token) ? await app.sessions.loadByToken(token) : await app.httpSessions.authenticateToken(token)
+    return record === undefined ? { outcome: 'refused', credential: 'bearer', reason: 'invalid' } : { outcome: 'stored', credential: 'bearer', record }
+  }
+  return {
+    async authenticate(input) {
+      if (input.token !== undefined) return verify(input.token)
+      const authorization = input.header('authorization')
+      const token = authorization === undefined ? undefined : readBearerToken(authorization)
+      return token === undefined || token === '' ? noCredential() : verify(token)
+    },
   }
 }
 
@@ -33,9 +43,9 @@ export function createDemoMCPHandler(app: DemoApp, options: Partial<MCPHTTPHandl
     mcp: createDemoTools(app.functions),
     runner: app.runner,
     sessions: app.sessions,
-    authenticateToken: demoTokenVerifier(app, { opaque: false }),
-    allowedOrigins: app.allowedOrigins,
+    authenticator: demoAuthenticator(app, { opaque: false }),
     logger: app.logger,
     ...options,
+    http: { allowedOrigins: app.allowedOrigins, ...options.http },
   })
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { startDemoProcess, serviceAvailable, type DemoProcess } from './demo-process.test-support.js'
+import { openSocket, startDemoProcess, serviceAvailable, type DemoProcess } from './demo-process.test-support.js'
 
 // Two demo processes share one store: a session made on one is usable on the other over HTTP and
 // WebSocket, and a logout on one reaches a socket open on the other within a second, carried by the
@@ -14,60 +14,6 @@ const stores = [
   { kind: 'redis', up: redisUp, env: { REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' } },
   { kind: 'postgres', up: postgresUp, env: { DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' } },
 ] as const
-
-interface Socket {
-  readonly ws: WebSocket
-  readonly events: unknown[]
-  call(func: string, data?: unknown): Promise<{ result?: unknown; error?: { code: string } }>
-  nextEvent(timeoutMs: number): Promise<{ event: string; data: unknown; receivedAt: number }>
-}
-
-async function openSocket(base: string, cookie: string): Promise<Socket> {
-  const url = `${base.replace('http', 'ws')}/ws`
-  const ws = new WebSocket(url, { headers: { cookie, origin: base } })
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve())
-    ws.once('error', reject)
-  })
-  const events: { event: string; data: unknown; receivedAt: number }[] = []
-  const waiters: ((event: { event: string; data: unknown; receivedAt: number }) => void)[] = []
-  const pending = new Map<number, (reply: { result?: unknown; error?: { code: string } }) => void>()
-  let nextId = 1
-  ws.on('message', (raw) => {
-    const message = JSON.parse(raw.toString()) as { id?: number; event?: string; data?: unknown }
-    if (message.event !== undefined) {
-      const event = { event: message.event, data: message.data, receivedAt: Date.now() }
-      const waiter = waiters.shift()
-      if (waiter === undefined) events.push(event)
-      else waiter(event)
-      return
-    }
-    pending.get(message.id!)?.(message as { result?: unknown; error?: { code: string } })
-    pending.delete(message.id!)
-  })
-  return {
-    ws,
-    events,
-    call(func, data) {
-      const id = nextId++
-      return new Promise((resolve) => {
-        pending.set(id, resolve)
-        ws.send(JSON.stringify({ id, func, data }))
-      })
-    },
-    nextEvent(timeoutMs) {
-      const queued = events.shift()
-      if (queued !== undefined) return Promise.resolve(queued)
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no event within ${timeoutMs} ms`)), timeoutMs)
-        waiters.push((event) => {
-          clearTimeout(timer)
-          resolve(event)
-        })
-      })
-    },
-  }
-}
 
 for (const store of stores) {
   describe.skipIf(!store.up)(`two demo servers sharing ${store.kind}`, () => {

@@ -1,4 +1,5 @@
-export { wireCLI, type WireCLIOptions, type CLIProgram, type CLICommandEntry, type CLIIO, type PikkuCLI } from './lib/wire-cli.js'
+export { wireCLI, type PikkuCLI } from './lib/wire-cli.js'
+export type { WireCLIOptions, CLIProgram, CLICommandEntry, CLIIO } from './lib/cli-options.js'
 export type { CLICommandConfig, CLISessionRole } from './lib/cli-command.js'
 export type { CLIWireInfo } from './lib/cli-wire.js'
 export type { LocalRuntime } from './lib/local-call.js'

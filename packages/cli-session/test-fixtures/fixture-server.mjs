@@ -3,7 +3,7 @@
 // minimal bearer-token session middleware. Prints its URL on the first line of stdout.
 import { createServer } from 'node:http'
 import { createMemoryStore } from '@pikku/core'
-import { createHTTPHandler, toNodeListener } from '@pikku/http'
+import { createHTTPHandler, readBearerToken, toNodeListener } from '@pikku/http'
 import { createFixtureApp, functions } from './fixture-app.mjs'
 
 const clock = Date.now
@@ -12,8 +12,8 @@ const { runner, sessions } = createFixtureApp({ store: createMemoryStore({ clock
 const bearer = async (_services, wire, next) => {
   const header = wire.http?.header('authorization')
   if (header !== undefined) {
-    const match = /^Bearer (\S+)$/.exec(header)
-    const record = match === null ? undefined : await sessions.loadByToken(match[1])
+    const token = readBearerToken(header)
+    const record = token ? await sessions.loadByToken(token) : undefined
     if (record !== undefined) wire.session.resume(record)
     else wire.http.setHeader('www-authenticate', 'Bearer error="invalid_token"')
   }

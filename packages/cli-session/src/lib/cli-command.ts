@@ -1,5 +1,6 @@
 import { type AnyPikkuFunction, type FunctionDocs, inputJsonSchema, type PikkuFunction } from '@pikku/core'
-import { flagsFromSchema, GLOBAL_FLAGS, type InputFlag, parseArgsOptions } from './input-flags.js'
+import { GLOBAL_FLAGS } from './cli-arguments.js'
+import { flagsFromSchema, type InputFlag, parseArgsOptions } from './input-flags.js'
 
 /** What a command does to the saved login, beyond what the function itself does. */
 export type CLISessionRole = 'login' | 'logout'

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writ
 import { join } from 'node:path'
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+import { createWorkspace, runCLI, STACK_TRACE, type Workspace } from './cli-process.test-support.js'
 
 // A damaged or unsafe credentials file gets a message that says what to do, exit code 78, and
 // never a stack trace; `login` replaces it and `logout` removes it.

@@ -1,4 +1,4 @@
-import { errorTable, type PikkuErrorCode } from '@pikku/core'
+import type { PikkuErrorCode } from '@pikku/core'
 import { exitCodes } from './exit-codes.js'
 
 /** What a failed command reports: the code, a message for people and the process exit code. */
@@ -19,13 +19,9 @@ export class CLIFailure extends Error {
     super(message)
     this.name = 'CLIFailure'
     this.code = code
-    this.exitCode = code === 'CREDENTIALS' || code === 'CANCELLED' ? exitCodes[code] : errorTable[code].exitCode
+    this.exitCode = exitCodes[code]
     this.hint = options.hint
     this.details = options.details
     this.errorId = options.errorId
   }
-}
-
-export function isPikkuErrorCode(code: unknown): code is PikkuErrorCode {
-  return typeof code === 'string' && Object.hasOwn(errorTable, code)
 }

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, FIXTURE_CLI, NO_CHMOD, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+import { createWorkspace, interruptWhenRunning, NO_CHMOD, runCLI, STACK_TRACE, type Workspace } from './cli-process.test-support.js'
 
 // Every test here spawns the fixture CLI (node on a script importing the built package) in local
 // mode: functions run in the CLI process against a session store kept in a JSON file.
@@ -236,35 +235,13 @@ describe('one-shot commands in local mode', () => {
   })
 
   it('Ctrl-C (SIGINT) cancels a running command with exit 130', async () => {
-    const child = spawn(process.execPath, [FIXTURE_CLI, 'wait', '--ms', '600000'], {
-      env: { ...workspace.env, FIXTURE_ANNOUNCE_WAIT: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    // Interrupt once the function is running.
-    await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').once('data', () => resolve()))
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('close', resolve)
-      child.kill('SIGINT')
-    })
+    const { code, stderr } = await interruptWhenRunning(workspace, ['wait', '--ms', '600000'])
     expect(code).toBe(130)
     expect(stderr).toBe('Error: Cancelled.\n')
   })
 
   it('SIGINT to a shell reading from a pipe cancels the command and ends with exit 130', async () => {
-    const child = spawn(process.execPath, [FIXTURE_CLI, 'shell'], {
-      env: { ...workspace.env, FIXTURE_ANNOUNCE_WAIT: '1' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    })
-    let stderr = ''
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.stdin.write('wait --ms 600000\n')
-    await new Promise<void>((resolve) => child.stdout.setEncoding('utf8').once('data', () => resolve()))
-    const code = await new Promise<number | null>((resolve) => {
-      child.on('close', resolve)
-      child.kill('SIGINT')
-    })
+    const { code, stderr } = await interruptWhenRunning(workspace, ['shell'], 'wait --ms 600000\n')
     expect(code).toBe(130)
     expect(stderr).toContain('Error: Cancelled.')
   })

@@ -1,52 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, FIXTURE_SERVER, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+import { createWorkspace, runCLI, type RunningServer, STACK_TRACE, startFixtureServer, stopServer, type Workspace } from './cli-process.test-support.js'
+import { startRecorder } from './recording-server.test-support.js'
 
 // Remote mode against a real server process: the fixture's functions on POST /rpc/<name> with a
 // bearer-token session middleware, and the CLI spawned as its own process.
-
-interface RunningServer {
-  readonly url: string
-  readonly process: ChildProcess
-}
-
-function startFixtureServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const child = spawn(process.execPath, [FIXTURE_SERVER], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve, reject) => {
-    let buffered = ''
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      buffered += chunk
-      const newline = buffered.indexOf('\n')
-      if (newline !== -1) resolve({ url: buffered.slice(0, newline), process: child })
-    })
-    child.on('error', reject)
-    child.on('exit', (code) => reject(new Error(`fixture server exited with ${code}`)))
-  })
-}
-
-function stopServer(server: RunningServer | undefined): Promise<void> {
-  if (server === undefined || server.process.exitCode !== null) return Promise.resolve()
-  return new Promise((resolve) => {
-    server.process.once('exit', () => resolve())
-    server.process.kill('SIGTERM')
-  })
-}
-
-/** A plain HTTP server that records what it receives; it must never see a token. */
-function startRecorder(): Promise<{ url: string; requests: { url: string | undefined; headers: IncomingHttpHeaders }[]; server: Server }> {
-  const requests: { url: string | undefined; headers: IncomingHttpHeaders }[] = []
-  const server = createServer((req, res) => {
-    requests.push({ url: req.url, headers: req.headers })
-    res.writeHead(401, { 'content-type': 'application/json' })
-    res.end('{"error":{"code":"UNAUTHORIZED","message":"Authentication required"}}')
-  })
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server }))
-  })
-}
 
 let server: RunningServer
 let workspace: Workspace
@@ -151,7 +109,7 @@ describe('remote mode', () => {
       expect(local.code).toBe(3)
       expect(local.stderr).toContain('it is not used in local mode')
     } finally {
-      await new Promise((resolve) => recorder.server.close(resolve))
+      await recorder.close()
     }
   })
 
@@ -183,7 +141,7 @@ describe('remote mode', () => {
       expect(recorder.requests).toHaveLength(0)
     } finally {
       await stopServer(redirecting)
-      await new Promise((resolve) => recorder.server.close(resolve))
+      await recorder.close()
     }
   })
 
@@ -216,7 +174,7 @@ describe('remote mode', () => {
   it('an unreachable server is exit 9 with a clear message', async () => {
     const closed = await startRecorder()
     const url = closed.url
-    await new Promise((resolve) => closed.server.close(resolve))
+    await closed.close()
     const result = await runCLI(workspace, ['whoami', '--server', url])
     expect(result.code).toBe(9)
     expect(result.stderr).toContain(`Could not reach ${url} (connection refused). Is the server running?`)

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, FIXTURE_CLI, type Workspace } from '../test/cli-process.js'
-import { shellQuote, TmuxSession } from '../test/tmux-session.js'
+import { createWorkspace, FIXTURE_CLI, type Workspace } from './cli-process.test-support.js'
+import { runInTerminal, type TmuxSession } from './tmux-session.test-support.js'
 
 // The interactive shell in a real pseudo-terminal (tmux on a private socket): readline, raw-mode
 // Ctrl-C and Ctrl-D, tab completion and history behave as they do for a person.
@@ -18,9 +18,7 @@ afterEach(() => {
 })
 
 function startShell(args: string[]): TmuxSession {
-  const env = Object.entries({ ...workspace.env, TERM: 'xterm' }).map(([name, value]) => `${name}=${shellQuote(value)}`)
-  const command = `env -i ${env.join(' ')} ${shellQuote(process.execPath)} ${shellQuote(FIXTURE_CLI)} ${args.map(shellQuote).join(' ')}; echo "[exited $?]"; sleep 600`
-  tmux = new TmuxSession(command)
+  tmux = runInTerminal(FIXTURE_CLI, args, workspace.env)
   return tmux
 }
 
@@ -189,6 +187,8 @@ describe('interactive shell', () => {
     shell.keys('C-c')
     const screen = await shell.waitFor('[exited 130]')
     expect(screen).toContain('Error: Cancelled.')
+    // Typed as soon as the prompt showed: the terminal must already have been told not to echo.
+    expect(screen).not.toContain('alice-pass')
     expect(existsSync(workspace.credentialsFile())).toBe(false)
   })
 })

@@ -1,8 +1,7 @@
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs'
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createWorkspace, runCLI, STACK_TRACE, type Workspace } from '../test/cli-process.js'
+import { createWorkspace, runCLI, STACK_TRACE, type Workspace } from './cli-process.test-support.js'
+import { startRecorder } from './recording-server.test-support.js'
 
 // What the CLI trusts: a credentials directory only when it is the user's own and nobody else can
 // write to it, and the <APP>_TOKEN environment token only for the server <APP>_SERVER names.
@@ -15,32 +14,6 @@ beforeEach(() => {
 afterEach(() => {
   workspace.cleanup()
 })
-
-/** A plain HTTP server that records what it receives and answers 401. */
-interface Recorder {
-  readonly url: string
-  readonly requests: { url: string | undefined; headers: IncomingHttpHeaders; body: string }[]
-  close(): Promise<void>
-}
-
-async function startRecorder(): Promise<Recorder> {
-  const requests: Recorder['requests'] = []
-  const server: Server = createServer((req, res) => {
-    let body = ''
-    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk))
-    req.on('end', () => {
-      requests.push({ url: req.url, headers: req.headers, body })
-      res.writeHead(401, { 'content-type': 'application/json' })
-      res.end('{"error":{"code":"UNAUTHORIZED","message":"Authentication required"}}')
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    requests,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  }
-}
 
 async function loginLocally(): Promise<void> {
   const result = await runCLI(workspace, ['login', 'alice@example.com', '--password', 'alice-password'])

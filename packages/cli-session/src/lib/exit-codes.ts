@@ -1,25 +1,27 @@
-import { errorTable, type PikkuErrorCode } from '@pikku/core'
+import type { PikkuErrorCode } from '@pikku/core'
 
 /**
- * Exit codes of a CLI built with `wireCLI`. Failures of a function use core's `errorTable`, so a
- * script sees the same outcome whichever protocol it drives; three conditions only a CLI has get
- * codes of their own, chosen outside the table's range.
+ * Exit codes of a CLI built with `wireCLI`: the CLI's own table from core's error codes to process
+ * exit codes, so core knows codes and this package alone knows exits. `satisfies` makes a new
+ * core code a compile error here until it has an exit code. Three conditions only a CLI has get
+ * codes of their own, chosen outside the failures' range. Scripts depend on these numbers: they
+ * never change.
  */
 export const exitCodes = {
   OK: 0,
   /** An unexpected failure (the detail is logged under the printed id). */
-  INTERNAL: errorTable.INTERNAL.exitCode,
+  INTERNAL: 1,
   /** Bad usage: unknown command or flag, missing or invalid input. */
-  BAD_REQUEST: errorTable.BAD_REQUEST.exitCode,
+  BAD_REQUEST: 2,
   /** Not logged in, or the saved session expired or was revoked: run `<app> login`. */
-  UNAUTHORIZED: errorTable.UNAUTHORIZED.exitCode,
-  FORBIDDEN: errorTable.FORBIDDEN.exitCode,
-  NOT_FOUND: errorTable.NOT_FOUND.exitCode,
-  CONFLICT: errorTable.CONFLICT.exitCode,
-  PAYLOAD_TOO_LARGE: errorTable.PAYLOAD_TOO_LARGE.exitCode,
-  TOO_MANY_REQUESTS: errorTable.TOO_MANY_REQUESTS.exitCode,
+  UNAUTHORIZED: 3,
+  FORBIDDEN: 4,
+  NOT_FOUND: 5,
+  CONFLICT: 6,
+  PAYLOAD_TOO_LARGE: 7,
+  TOO_MANY_REQUESTS: 8,
   /** The session store or the server could not be reached. */
-  SERVICE_UNAVAILABLE: errorTable.SERVICE_UNAVAILABLE.exitCode,
+  SERVICE_UNAVAILABLE: 9,
   /**
    * The credentials cannot be used: a corrupted file, an unknown format version, loose
    * permissions, or a credentials directory that belongs to another user or that others can write
@@ -32,7 +34,15 @@ export const exitCodes = {
 
 export type CLIExitCode = (typeof exitCodes)[keyof typeof exitCodes]
 
+/** The names in `exitCodes` that are not core error codes. */
+const CLI_ONLY = new Set<string>(['OK', 'CREDENTIALS', 'CANCELLED'])
+
 /** The exit code of a function failure with this code. */
 export function exitCodeFor(code: PikkuErrorCode): number {
-  return errorTable[code].exitCode
+  return exitCodes[code]
+}
+
+/** Whether a string (a server's `error.code`, say) is one of core's error codes. */
+export function isPikkuErrorCode(code: unknown): code is PikkuErrorCode {
+  return typeof code === 'string' && Object.hasOwn(exitCodes, code) && !CLI_ONLY.has(code)
 }

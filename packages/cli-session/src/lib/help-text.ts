@@ -1,7 +1,6 @@
-import { errorTable } from '@pikku/core'
 import type { CLIEnvironmentNames } from './app-name.js'
 import type { CompiledCommand } from './cli-command.js'
-import { exitCodes } from './exit-codes.js'
+import { exitCodeFor, exitCodes } from './exit-codes.js'
 import { flagValueHint, type InputFlag } from './input-flags.js'
 
 export interface ProgramInfo {
@@ -118,7 +117,7 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
   const errors = command.docs?.errors ?? []
   if (errors.length > 0) {
     lines.push('', 'Documented failures:')
-    lines.push(...table(errors.map((code) => [`exit ${errorTable[code].exitCode}`, code] as const)))
+    lines.push(...table(errors.map((code) => [`exit ${exitCodeFor(code)}`, code] as const)))
   }
   return lines.join('\n')
 }

@@ -7,13 +7,15 @@ import { CancelledError } from './local-call.js'
  * (the echo of each key) goes nowhere. Ctrl-C or Ctrl-D cancels.
  */
 export function readHidden(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, question: string): Promise<string> {
-  output.write(question)
   const silent = new Writable({
     write(_chunk, _encoding, callback) {
       callback()
     },
   })
   const rl = createInterface({ input, output: silent, terminal: true, historySize: 0 })
+  // Asked only now that readline has put the terminal in raw mode: a key typed as soon as the
+  // prompt shows (or pasted) is never echoed by the terminal itself.
+  output.write(question)
   return new Promise<string>((resolve, reject) => {
     let answered = false
     rl.on('line', (line) => {

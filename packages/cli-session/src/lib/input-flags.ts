@@ -17,9 +17,6 @@ export interface InputFlag {
   readonly defaultValue?: unknown
 }
 
-/** Flags every command understands; an input field with one of these names must be renamed. */
-export const GLOBAL_FLAGS = ['help', 'json', 'profile', 'server', 'input', 'version'] as const
-
 type ParseArgsOption = { type: 'string' | 'boolean'; multiple?: boolean; short?: string }
 
 const FIELD_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/

@@ -75,167 +75,183 @@ class MutableOutput extends Writable {
  * leaves. Reading commands from a pipe works too, without prompts.
  */
 export function runInteractiveShell(options: InteractiveShellOptions): Promise<number> {
-  const { io } = options
-  const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
-  const output = terminal ? new MutableOutput(io.stdout) : io.stdout
-  // The line being read as a secret goes here instead of to the command queue.
-  let secretLine: ((line: string) => void) | undefined
-  const rl: Interface = createInterface({
-    input: io.stdin,
-    output,
-    terminal,
-    prompt: options.prompt,
-    // No completions while a secret is typed: Tab must not list (or complete) anything.
-    completer: (line: string): [string[], string] => (secretLine === undefined ? options.complete(line) : [[], line]),
-    historySize: 1000,
-    removeHistoryDuplicates: true,
-    tabSize: 4,
-  })
-  const pending: string[] = []
-  let running: AbortController | undefined
-  let busy = false
-  let closed = false
-  let lastExitCode = 0
-  let interrupted = false
+  return new Promise<number>((resolve) => new ShellLoop(options, resolve).start())
+}
 
-  return new Promise<number>((resolve) => {
-    let finished = false
-    const finish = (): void => {
-      if (finished) return
-      finished = true
-      options.signal?.removeEventListener('abort', onProcessInterrupt)
-      if (output instanceof MutableOutput) output.detach()
-      if (terminal) io.stdout.write('\n')
-      resolve(interrupted ? 130 : terminal ? 0 : lastExitCode)
-    }
+/** The state of one running shell: the readline interface, the queue of lines and the running command. */
+class ShellLoop {
+  readonly #options: InteractiveShellOptions
+  readonly #io: ShellIO
+  readonly #terminal: boolean
+  readonly #output: NodeJS.WritableStream
+  readonly #rl: Interface
+  readonly #resolve: (code: number) => void
+  /** The line being read as a secret goes here instead of to the command queue. */
+  #secretLine: ((line: string) => void) | undefined
+  readonly #pending: string[] = []
+  #running: AbortController | undefined
+  #busy = false
+  #closed = false
+  #finished = false
+  #lastExitCode = 0
+  #interrupted = false
 
-    // Prompts are for people; commands piped in get only their output.
-    const showPrompt = (): void => {
-      if (terminal) rl.prompt()
-      else rl.resume()
-    }
+  constructor(options: InteractiveShellOptions, resolve: (code: number) => void) {
+    this.#options = options
+    this.#io = options.io
+    this.#resolve = resolve
+    this.#terminal = this.#io.stdin.isTTY === true && this.#io.stdout.isTTY === true
+    this.#output = this.#terminal ? new MutableOutput(this.#io.stdout) : this.#io.stdout
+    this.#rl = createInterface({
+      input: this.#io.stdin,
+      output: this.#output,
+      terminal: this.#terminal,
+      prompt: options.prompt,
+      // No completions while a secret is typed: Tab must not list (or complete) anything.
+      completer: (line: string): [string[], string] => (this.#secretLine === undefined ? options.complete(line) : [[], line]),
+      historySize: 1000,
+      removeHistoryDuplicates: true,
+      tabSize: 4,
+    })
+  }
 
-    // Ctrl-C aborts the command waiting for the secret; Ctrl-D (closing the shell) does too.
-    const readSecret: SecretReader | undefined = !terminal
-      ? undefined
-      : (question) => {
-          const signal = running?.signal
-          if (signal === undefined || signal.aborted || closed) return Promise.reject(new CancelledError())
-          const mutable = output as MutableOutput
-          io.stdout.write(question)
-          mutable.muted = true
-          return new Promise<string>((resolve, reject) => {
-            const done = (): void => {
-              secretLine = undefined
-              signal.removeEventListener('abort', onAbort)
-              mutable.muted = false
-              io.stdout.write('\n')
-            }
-            const onAbort = (): void => {
-              // Whatever was typed of the secret is dropped, not left on the next prompt.
-              if (!closed) {
-                rl.write(null, { ctrl: true, name: 'e' })
-                rl.write(null, { ctrl: true, name: 'u' })
-              }
-              done()
-              reject(new CancelledError())
-            }
-            secretLine = (line) => {
-              done()
-              resolve(line)
-            }
-            signal.addEventListener('abort', onAbort, { once: true })
-          })
-        }
-
+  start(): void {
     // A secret never stays in the history (Up would show it): readline lets this listener remove
     // the entry it has just added.
-    rl.on('history', (history: string[]) => {
-      if (secretLine !== undefined) history.shift()
+    this.#rl.on('history', (history: string[]) => {
+      if (this.#secretLine !== undefined) history.shift()
     })
+    this.#rl.on('line', this.#onLine)
+    this.#rl.on('SIGINT', this.#onInterruptKey)
+    this.#rl.on('close', this.#onClose)
+    this.#options.signal?.addEventListener('abort', this.#onProcessInterrupt, { once: true })
+    if (this.#terminal) for (const line of this.#options.banner) this.#io.stdout.write(`${line}\n`)
+    this.#showPrompt()
+  }
 
-    const runLine = async (line: string): Promise<void> => {
-      const trimmed = line.trim()
-      if (trimmed === '' || trimmed.startsWith('#')) return
-      if (EXIT_WORDS.has(trimmed)) {
-        rl.close()
-        return
+  #finish(): void {
+    if (this.#finished) return
+    this.#finished = true
+    this.#options.signal?.removeEventListener('abort', this.#onProcessInterrupt)
+    if (this.#output instanceof MutableOutput) this.#output.detach()
+    if (this.#terminal) this.#io.stdout.write('\n')
+    this.#resolve(this.#interrupted ? 130 : this.#terminal ? 0 : this.#lastExitCode)
+  }
+
+  // Prompts are for people; commands piped in get only their output.
+  #showPrompt(): void {
+    if (this.#terminal) this.#rl.prompt()
+    else this.#rl.resume()
+  }
+
+  // Ctrl-C aborts the command waiting for the secret; Ctrl-D (closing the shell) does too.
+  readonly #readSecret: SecretReader = (question) => {
+    const signal = this.#running?.signal
+    if (signal === undefined || signal.aborted || this.#closed) return Promise.reject(new CancelledError())
+    const mutable = this.#output as MutableOutput
+    this.#io.stdout.write(question)
+    mutable.muted = true
+    return new Promise<string>((resolve, reject) => {
+      const done = (): void => {
+        this.#secretLine = undefined
+        signal.removeEventListener('abort', onAbort)
+        mutable.muted = false
+        this.#io.stdout.write('\n')
       }
-      let args: string[]
-      try {
-        args = splitShellWords(trimmed)
-      } catch (error) {
-        if (!(error instanceof ShellWordsError)) throw error
-        io.stderr.write(`Error: ${error.message}\n`)
-        lastExitCode = 2
-        return
+      const onAbort = (): void => {
+        // Whatever was typed of the secret is dropped, not left on the next prompt.
+        if (!this.#closed) {
+          this.#rl.write(null, { ctrl: true, name: 'e' })
+          this.#rl.write(null, { ctrl: true, name: 'u' })
+        }
+        done()
+        reject(new CancelledError())
       }
-      const controller = new AbortController()
-      running = controller
-      try {
-        lastExitCode = await options.execute(args, controller.signal, readSecret)
-      } finally {
-        running = undefined
+      this.#secretLine = (line) => {
+        done()
+        resolve(line)
       }
+      signal.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  async #runLine(line: string): Promise<void> {
+    const trimmed = line.trim()
+    if (trimmed === '' || trimmed.startsWith('#')) return
+    if (EXIT_WORDS.has(trimmed)) {
+      this.#rl.close()
+      return
     }
-
-    const pump = async (): Promise<void> => {
-      if (busy) return
-      busy = true
-      while (pending.length > 0) {
-        // After Ctrl-D on a terminal, lines typed meanwhile are dropped; piped lines all run.
-        if (closed && terminal) break
-        await runLine(pending.shift()!)
-      }
-      busy = false
-      if (closed) finish()
-      else showPrompt()
+    let args: string[]
+    try {
+      args = splitShellWords(trimmed)
+    } catch (error) {
+      if (!(error instanceof ShellWordsError)) throw error
+      this.#io.stderr.write(`Error: ${error.message}\n`)
+      this.#lastExitCode = 2
+      return
     }
-
-    rl.on('line', (line) => {
-      if (secretLine !== undefined) {
-        secretLine(line)
-        return
-      }
-      pending.push(line)
-      void pump()
-    })
-
-    rl.on('SIGINT', () => {
-      if (running !== undefined) {
-        running.abort()
-        return
-      }
-      // Nothing running: Ctrl-C discards the line being typed and starts a fresh prompt, leaving
-      // the abandoned line visible with ^C after it, as other shells do.
-      rl.write(null, { ctrl: true, name: 'e' })
-      io.stdout.write('^C')
-      // `clearLine` (what Node's REPL uses) is not in the type definitions.
-      const clearLine = (rl as unknown as { clearLine?: () => void }).clearLine
-      if (typeof clearLine === 'function') {
-        clearLine.call(rl)
-      } else {
-        io.stdout.write('\n')
-        rl.write(null, { ctrl: true, name: 'u' })
-      }
-      rl.prompt()
-    })
-
-    rl.on('close', () => {
-      closed = true
-      if (terminal) running?.abort()
-      if (!busy) finish()
-    })
-
-    const onProcessInterrupt = (): void => {
-      interrupted = true
-      running?.abort()
-      pending.length = 0
-      rl.close()
+    const controller = new AbortController()
+    this.#running = controller
+    try {
+      this.#lastExitCode = await this.#options.execute(args, controller.signal, this.#terminal ? this.#readSecret : undefined)
+    } finally {
+      this.#running = undefined
     }
-    options.signal?.addEventListener('abort', onProcessInterrupt, { once: true })
+  }
 
-    if (terminal) for (const line of options.banner) io.stdout.write(`${line}\n`)
-    showPrompt()
-  })
+  async #pump(): Promise<void> {
+    if (this.#busy) return
+    this.#busy = true
+    while (this.#pending.length > 0) {
+      // After Ctrl-D on a terminal, lines typed meanwhile are dropped; piped lines all run.
+      if (this.#closed && this.#terminal) break
+      await this.#runLine(this.#pending.shift()!)
+    }
+    this.#busy = false
+    if (this.#closed) this.#finish()
+    else this.#showPrompt()
+  }
+
+  readonly #onLine = (line: string): void => {
+    if (this.#secretLine !== undefined) {
+      this.#secretLine(line)
+      return
+    }
+    this.#pending.push(line)
+    void this.#pump()
+  }
+
+  readonly #onInterruptKey = (): void => {
+    if (this.#running !== undefined) {
+      this.#running.abort()
+      return
+    }
+    // Nothing running: Ctrl-C discards the line being typed and starts a fresh prompt, leaving
+    // the abandoned line visible with ^C after it, as other shells do.
+    this.#rl.write(null, { ctrl: true, name: 'e' })
+    this.#io.stdout.write('^C')
+    // `clearLine` (what Node's REPL uses) is not in the type definitions.
+    const clearLine = (this.#rl as unknown as { clearLine?: () => void }).clearLine
+    if (typeof clearLine === 'function') {
+      clearLine.call(this.#rl)
+    } else {
+      this.#io.stdout.write('\n')
+      this.#rl.write(null, { ctrl: true, name: 'u' })
+    }
+    this.#rl.prompt()
+  }
+
+  readonly #onClose = (): void => {
+    this.#closed = true
+    if (this.#terminal) this.#running?.abort()
+    if (!this.#busy) this.#finish()
+  }
+
+  readonly #onProcessInterrupt = (): void => {
+    this.#interrupted = true
+    this.#running?.abort()
+    this.#pending.length = 0
+    this.#rl.close()
+  }
 }

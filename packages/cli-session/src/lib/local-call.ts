@@ -6,7 +6,8 @@ import {
   type SessionManager,
   type UserSession,
 } from '@pikku/core'
-import type { CompiledCommand } from './cli-command.js'
+import type { CLISessionRole, CompiledCommand } from './cli-command.js'
+import type { CallOutcome, LoginChange } from './saved-login.js'
 
 /** What local mode needs from the app: the same runner and session manager its servers use. */
 export interface LocalRuntime {
@@ -17,14 +18,6 @@ export interface LocalRuntime {
    * @default sessions.store.close
    */
   close?(): Promise<void>
-}
-
-export interface LocalCallResult {
-  readonly result: unknown
-  /** What persisting the session did; undefined when the call was cancelled. */
-  readonly commit: SessionCommitResult | undefined
-  /** A token was offered but no live session matched it, so the call ran without a session. */
-  readonly staleToken: boolean
 }
 
 export interface LocalCallOptions {
@@ -52,9 +45,10 @@ export class LocalCallError extends Error {
 /**
  * Runs a command in this process: the CLI's session middleware turns the saved token into the
  * stored session (`loadByToken`), the runner does the rest, and the middleware commits what the
- * function did before the result is printed (persist, then respond).
+ * function did before the result is printed (persist, then respond). What the commit did is the
+ * call's login change.
  */
-export async function callLocal(options: LocalCallOptions): Promise<LocalCallResult> {
+export async function callLocal(options: LocalCallOptions): Promise<CallOutcome> {
   const { runtime, command, token, signal } = options
   const { sessions, runner } = runtime
   let staleToken = false
@@ -77,11 +71,21 @@ export async function callLocal(options: LocalCallOptions): Promise<LocalCallRes
   }
   try {
     const result = await untilAborted(runner.run(command.func, options.data, wire, { middleware: [sessionMiddleware] }), signal)
-    return { result, commit, staleToken }
+    return { result, change: loginChangeOf(commit, command.role), staleToken }
   } catch (error) {
     if (error instanceof CancelledError) throw error
     throw new LocalCallError(error, staleToken)
   }
+}
+
+function loginChangeOf(commit: SessionCommitResult | undefined, role: CLISessionRole | undefined): LoginChange {
+  if (commit?.kind === 'created') return { kind: 'logged-in', token: commit.token }
+  if (commit?.kind === 'cleared') return { kind: 'logged-out' }
+  if (commit?.kind === 'revoked') return { kind: 'revoked' }
+  if (role === 'login') return { kind: 'login-continued' }
+  // The function did not clear the session (or did not need to); the CLI logs out anyway.
+  if (role === 'logout') return { kind: 'logged-out' }
+  return { kind: 'unchanged' }
 }
 
 /** The user pressed Ctrl-C. */

@@ -1,7 +1,10 @@
 import type { PikkuErrorCode } from '@pikku/core'
-import { CLIFailure, isPikkuErrorCode } from './cli-failure.js'
+import { CLIFailure } from './cli-failure.js'
 import type { CompiledCommand } from './cli-command.js'
+import { isStorableToken } from './credential-format.js'
+import { isPikkuErrorCode } from './exit-codes.js'
 import { CancelledError } from './local-call.js'
+import type { CallOutcome, LoginChange } from './saved-login.js'
 
 export interface RemoteOptions {
   /**
@@ -95,6 +98,25 @@ export async function callRemote(options: RemoteCallOptions): Promise<unknown> {
   const code = isPikkuErrorCode(error?.code) ? error.code : codeForStatus(response.status)
   const message = typeof error?.message === 'string' ? error.message : `${options.server} answered ${response.status} ${response.statusText}`.trim()
   throw new RemoteCallError(code, message, response.status, error?.details, typeof error?.id === 'string' ? error.id : undefined)
+}
+
+/**
+ * Runs a command on the server (`callRemote`). The server's login function hands out the bearer
+ * token in its result (`tokenField`); the server's logout has ended the session there.
+ */
+export async function runRemotely(options: RemoteCallOptions): Promise<CallOutcome> {
+  const result = await callRemote(options)
+  return { result, change: remoteLoginChange(result, options.command, options.server), staleToken: false }
+}
+
+function remoteLoginChange(result: unknown, command: CompiledCommand, server: string): LoginChange {
+  if (command.role === 'logout') return { kind: 'logged-out', server }
+  if (command.role !== 'login') return { kind: 'unchanged' }
+  const issued = typeof result === 'object' && result !== null && !Array.isArray(result) ? (result as Record<string, unknown>)[command.tokenField] : undefined
+  if (!isStorableToken(issued)) {
+    throw new CLIFailure('INTERNAL', `${server} answered the login without a token in "${command.tokenField}"; nothing was saved`)
+  }
+  return { kind: 'logged-in', token: issued, server }
 }
 
 async function readText(response: Response): Promise<string> {

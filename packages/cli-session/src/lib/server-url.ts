@@ -28,6 +28,15 @@ export function normalizeServerUrl(input: string): string {
   return `${url.origin}${path}`
 }
 
+/** `normalizeServerUrl`, or undefined for text that is not a server URL. */
+export function tryNormalizeServerUrl(input: string): string | undefined {
+  try {
+    return normalizeServerUrl(input)
+  } catch {
+    return undefined
+  }
+}
+
 /** Plain http is only safe to a loopback address: anywhere else passwords and tokens are readable. */
 export function isCleartextToRemote(server: string): boolean {
   const url = new URL(server)

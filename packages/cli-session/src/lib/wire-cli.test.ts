@@ -14,7 +14,8 @@ import {
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CredentialLoadResult, CredentialStore, StoredCredential } from './credential-store.js'
-import { type CLIIO, wireCLI } from './wire-cli.js'
+import type { CLIIO } from './cli-options.js'
+import { wireCLI } from './wire-cli.js'
 
 // In-process runs of wireCLI: configuration mistakes caught when wiring, a credential store other
 // than the file (the keychain extension point), and a property test over the credentials file.

@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { ConflictError } from './errors.js'
 import { pikkuFunc } from './function.js'
 import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
@@ -180,6 +181,31 @@ describe('versioned updates', () => {
     expect(store.calls.filter((call) => call.method === 'update')).toHaveLength(3)
     store.beforeCall = undefined
     expect((await memory.get(id))?.data.theme).toBe('other-3')
+  })
+
+  it('a precondition is checked again on the data a concurrent writer left, and a broken one writes nothing', async () => {
+    const { manager, store, memory } = setup()
+    const token = await logIn(manager)
+    const id = hashSessionToken(token)
+    // "Claim the theme once": two calls loaded the session before either wrote.
+    const first = manager.createState(await manager.loadByToken(token))
+    const second = manager.createState(await manager.loadByToken(token))
+    await first.update({ theme: 'dark' })
+    await second.update({ theme: 'light' })
+    const unclaimed = (stored: Readonly<AppSession>): void => {
+      if (stored.theme !== undefined) throw new ConflictError(`the theme is already ${stored.theme}`)
+    }
+    expect((await manager.commit(first, { precondition: unclaimed })).kind).toBe('updated')
+    // The second write conflicts, re-reads, and finds the rule broken: no overwrite.
+    await expect(manager.commit(second, { precondition: unclaimed })).rejects.toThrow('the theme is already dark')
+    expect(store.calls.filter((call) => call.method === 'update')).toHaveLength(2)
+    expect((await memory.get(id))?.data.theme).toBe('dark')
+    // Without the rule the same change is re-applied on top, as before.
+    const third = manager.createState(await manager.loadByToken(token))
+    await third.update({ theme: 'light' })
+    expect((await manager.commit(third, { precondition: unclaimed }).catch((error: Error) => error.message))).toBe('the theme is already dark')
+    expect((await manager.commit(third)).kind).toBe('updated')
+    expect((await memory.get(id))?.data.theme).toBe('light')
   })
 })
 

@@ -50,6 +50,20 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
   logger?: Logger
 }
 
+/** How `commit` writes one call's changes. */
+export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
+  /**
+   * A rule the stored session must satisfy for an in-place change (`update`, a same-user `set`) to
+   * be written. Called with the stored data before the compare-and-set write, and again with the
+   * newer data each time a concurrent write makes the manager re-apply the change: throw (a
+   * `PikkuError` such as `ForbiddenError`) to refuse the change, and `commit` rejects with that
+   * error, having written nothing. For rules a concurrent writer could break between the load and
+   * the write (an owner that may be set only once). Not called for logins, logouts or renewals.
+   * @default undefined (no rule)
+   */
+  readonly precondition?: (stored: Readonly<S>) => void
+}
+
 /** What persisting a call's session did, for the protocol to reflect to its client. */
 export type SessionCommitResult =
   /** Nothing changed and no renewal was due: no store write happened. */
@@ -93,7 +107,7 @@ export interface SessionManager<S extends CoreUserSession = UserSession> {
    * Persists what the call did to `state` (login, in-place change, logout, or a due renewal) and
    * resumes `state` from the result, so a long-lived connection keeps using it.
    */
-  commit(state: SessionState<S>): Promise<SessionCommitResult>
+  commit(state: SessionState<S>, options?: SessionCommitOptions<S>): Promise<SessionCommitResult>
   /**
    * Whether `commit(state)` would do anything now. False for a call that changed nothing and
    * whose renewal is not due, so protocol code can skip the commit of a read-only call.
@@ -200,7 +214,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     return record
   }
 
-  const commitPatch = async (state: SessionState<S>, baseline: SessionRecord<S>): Promise<SessionCommitResult> => {
+  const commitPatch = async (
+    state: SessionState<S>,
+    baseline: SessionRecord<S>,
+    precondition: ((stored: Readonly<S>) => void) | undefined,
+  ): Promise<SessionCommitResult> => {
     const patch = state.patch
     if (patch === undefined || patch.size === 0) return UNCHANGED
     let current: SessionRecord<S> | undefined = baseline
@@ -209,6 +227,8 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         state.reset()
         return { kind: 'revoked' }
       }
+      // Checked on the very data the write replaces: a rule a concurrent writer broke is never overwritten.
+      precondition?.(current.data)
       const now = clock()
       const data = applySessionPatch(current.data, patch)
       assertFits(data)
@@ -244,7 +264,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   }
 
   /** Every commit but the in-place change of a stored session (see `commit`). */
-  const commitOther = async (state: SessionState<S>): Promise<SessionCommitResult> => {
+  const commitOther = async (state: SessionState<S>, options: SessionCommitOptions<S> | undefined): Promise<SessionCommitResult> => {
     const baseline = state.baseline
     const pending = state.pending
     if (state.transient) return UNCHANGED
@@ -288,7 +308,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return { kind: 'cleared' }
     }
 
-    if (state.changed) return await commitPatch(state, baseline)
+    if (state.changed) return await commitPatch(state, baseline, options?.precondition)
 
     const now = clock()
     if (!lifetime.renewalDue(baseline.lastActiveAt, now)) return UNCHANGED
@@ -326,14 +346,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return state
     },
 
-    commit(state) {
+    commit(state, options) {
       // Not an async function itself: the common write (a change to a stored session) returns
       // commitPatch's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
       if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
-        return commitPatch(state, baseline)
+        return commitPatch(state, baseline, options?.precondition)
       }
-      return commitOther(state)
+      return commitOther(state, options)
     },
 
     needsCommit(state) {

@@ -1,7 +1,5 @@
-import { PayloadTooLargeError } from '@pikku/core'
+import { incomingFromRequest, toResponse } from './fetch-request.js'
 import type { HTTPHandler } from './handler.js'
-import type { IncomingHTTP } from './incoming.js'
-import { RequestAbortedError } from './request-aborted.js'
 
 export interface FetchHandlerOptions<Context = unknown> {
   /**
@@ -15,36 +13,6 @@ export interface FetchHandlerOptions<Context = unknown> {
    * @default undefined (no client address)
    */
   clientAddress?: (request: Request, context: Context | undefined) => string | undefined
-}
-
-async function readLimited(request: Request, limit: number): Promise<string> {
-  const declared = request.headers.get('content-length')
-  if (declared !== null && Number(declared) > limit) {
-    throw new PayloadTooLargeError(`The request body is larger than the limit of ${limit} bytes`)
-  }
-  if (request.body === null) return ''
-  const reader = request.body.getReader()
-  const chunks: Uint8Array[] = []
-  let size = 0
-  for (;;) {
-    let result: ReadableStreamReadResult<Uint8Array>
-    try {
-      result = await reader.read()
-    } catch (error) {
-      // The runtime aborts the request's signal when the client goes away; that is no server error.
-      if (request.signal.aborted) throw new RequestAbortedError({ cause: error })
-      throw error
-    }
-    const { done, value } = result
-    if (done) break
-    size += value.byteLength
-    if (size > limit) {
-      await reader.cancel()
-      throw new PayloadTooLargeError(`The request body is larger than the limit of ${limit} bytes`)
-    }
-    chunks.push(value)
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks))
 }
 
 /**
@@ -64,21 +32,7 @@ export function toFetchHandler<Context = unknown>(
     throw new TypeError(`toFetchHandler: clientAddress must be a function (request, context) => string | undefined; got ${typeof clientAddress}`)
   }
   return async (request, context) => {
-    const url = new URL(request.url)
     const address = clientAddress?.(request, context)
-    const incoming: IncomingHTTP = {
-      method: request.method,
-      path: url.pathname,
-      query: url.search.length > 1 ? url.search.slice(1) : '',
-      secure: url.protocol === 'https:',
-      clientAddress: typeof address === 'string' && address.length > 0 ? address : undefined,
-      header: (name) => request.headers.get(name) ?? undefined,
-      origin: () => url.origin,
-      readBody: (limit) => readLimited(request, limit),
-    }
-    const response = await handler.handle(incoming)
-    const headers = new Headers()
-    for (const [name, value] of response.headers) headers.append(name, value)
-    return new Response(response.aborted === true ? null : response.body, { status: response.status, headers })
+    return toResponse(await handler.handle(incomingFromRequest(request, { clientAddress: typeof address === 'string' && address.length > 0 ? address : undefined })))
   }
 }

@@ -1,22 +1,19 @@
 import {
-  errorTable,
   type AnyPikkuFunction,
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
   SessionState,
-  toPublicError,
   UnauthorizedError,
   NotFoundError,
-  type PublicError,
-  TooManyRequestsError,
 } from '@pikku/core'
-import type { HTTPWireInfo } from './http-wire.js'
+import { errorResponse, JSON_TYPE } from './error-response.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'
 import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
-import { wireHTTP, type HTTPRoute } from './route.js'
+import { wireHTTP, type HTTPMethod, type HTTPRoute } from './route.js'
 import { Router } from './router.js'
+import { WireInfo } from './wire-info.js'
 
 export interface HTTPRequestLog {
   readonly method: string
@@ -63,7 +60,17 @@ export interface HTTPHandler {
   handle(request: IncomingHTTP): Promise<OutgoingHTTP>
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8'
+/** What `createHTTPHandler` returns: a handler that also says which routes it serves. */
+export interface RoutedHTTPHandler extends HTTPHandler {
+  /**
+   * Whether a route serves this method and path: a framework adapter passes every other request
+   * on to the host framework's own routes.
+   */
+  has(method: string, path: string): boolean
+  /** The method and path of every route served (RPC endpoints included), for adapters that register them with a host router. */
+  readonly routes: readonly { readonly method: HTTPMethod; readonly route: string }[]
+}
+
 const JSON_HEADER: readonly [string, string] = ['content-type', JSON_TYPE]
 // Shared by every response that adds no header of its own; never mutated.
 const JSON_HEADERS: readonly (readonly [string, string])[] = [JSON_HEADER]
@@ -71,71 +78,12 @@ const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 // nginx's "client closed request": only ever logged, never sent.
 const ABORTED: OutgoingHTTP = { status: 499, headers: [], body: '', aborted: true }
 
-// Header names are nearly always the same few constants: remember the last one lowered.
-let lastName = ''
-let lastLower = ''
-function lowerCase(name: string): string {
-  if (name !== lastName) {
-    lastLower = name.toLowerCase()
-    lastName = name
-  }
-  return lastLower
-}
-
-class WireInfo implements HTTPWireInfo {
-  status: number | undefined = undefined
-  headers: [string, string][] | undefined = undefined
-
-  constructor(
-    readonly method: string,
-    readonly path: string,
-    readonly params: Readonly<Record<string, string>>,
-    readonly secure: boolean,
-    private readonly request: IncomingHTTP,
-  ) {}
-
-  get origin(): string | undefined {
-    return this.request.origin()
-  }
-
-  get localAddress(): string | undefined {
-    return this.request.localAddress
-  }
-
-  header(name: string): string | undefined {
-    return this.request.header(name)
-  }
-
-  setHeader(name: string, value: string): void {
-    const lower = lowerCase(name)
-    const headers = this.headers
-    if (headers === undefined) {
-      // The common case: a session middleware sets Cache-Control and nothing else.
-      this.headers = [[lower, value]]
-      return
-    }
-    // Replace in place.
-    let kept = 0
-    for (const header of headers) if (header[0] !== lower) headers[kept++] = header
-    headers.length = kept
-    headers.push([lower, value])
-  }
-
-  appendHeader(name: string, value: string): void {
-    ;(this.headers ??= []).push([lowerCase(name), value])
-  }
-}
-
 function hasHeader(headers: readonly (readonly [string, string])[], name: string): boolean {
   for (const header of headers) if (header[0] === name) return true
   return false
 }
 
-function errorBody(error: PublicError): string {
-  return JSON.stringify({ error })
-}
-
-export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
+export function createHTTPHandler(options: HTTPHandlerOptions): RoutedHTTPHandler {
   const { runner } = options
   if (runner === undefined || typeof runner.run !== 'function') {
     throw new TypeError('createHTTPHandler needs { runner }: create one with createRunner from @pikku/core')
@@ -175,14 +123,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     return list
   }
 
-  const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP => {
-    const publicError = toPublicError(error, runner.logger)
-    // An error is always answered in JSON, whatever type the call meant to send.
-    const headers: [string, string][] = [['content-type', JSON_TYPE], ...(extraHeaders ?? []), ...(info?.headers ?? []).filter(([name]) => name !== 'content-type')]
-    // RFC 9110 section 10.2.3: a 429 says when to come back, in seconds.
-    if (error instanceof TooManyRequestsError && error.retryAfter !== undefined) headers.push(['retry-after', String(error.retryAfter)])
-    return { status: errorTable[publicError.code].http, headers, body: errorBody(publicError) }
-  }
+  const respondError = (error: unknown, info: WireInfo | undefined, extraHeaders?: [string, string][]): OutgoingHTTP =>
+    errorResponse(error, runner.logger, extraHeaders === undefined ? info?.headers : [...extraHeaders, ...(info?.headers ?? [])])
 
   const handle = async (request: IncomingHTTP): Promise<OutgoingHTTP> => {
     const found = router.lookup(request.method, request.path)
@@ -199,7 +141,8 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
       const query = request.query.length === 0 ? undefined : acceptQuery(parseQuery(request.query), route.queryNames, `${route.method} ${route.route}`)
       let body: unknown
       if (METHODS_WITH_BODY.has(request.method)) {
-        body = parseJSONBody(await request.readBody(bodyLimit), request.header('content-type'))
+        const parsed = request.parsedBody
+        body = parsed === undefined ? parseJSONBody(await request.readBody(bodyLimit), request.header('content-type')) : parsed.value
       }
       const data = mergeRequestData(params, query, body)
       const clientAddress = request.clientAddress
@@ -229,8 +172,12 @@ export function createHTTPHandler(options: HTTPHandlerOptions): HTTPHandler {
     }
   }
 
-  if (onResponse === undefined) return { handle }
+  const has = (method: string, path: string): boolean => router.lookup(method, path).kind === 'match'
+  const served = routes.map(({ method, route }) => ({ method, route }))
+  if (onResponse === undefined) return { handle, has, routes: served }
   return {
+    has,
+    routes: served,
     async handle(request) {
       const started = performance.now()
       const response = await handle(request)

@@ -23,6 +23,13 @@ export interface IncomingHTTP {
    * with `RequestAbortedError` when the client goes away before the body ends.
    */
   readBody(limit: number): Promise<string>
+  /**
+   * A body the host framework already parsed (Express's `req.body` after `express.json()` or
+   * `express.urlencoded()`): the handler uses `value` as the body instead of calling `readBody`,
+   * whose stream the host has consumed. Framework adapters set it.
+   * @default undefined (the handler reads and parses the body itself)
+   */
+  readonly parsedBody?: { readonly value: unknown } | undefined
 }
 
 /** The transport-neutral response; each adapter writes it out. */
@@ -31,6 +38,12 @@ export interface OutgoingHTTP {
   /** Header pairs; a name may repeat (Set-Cookie). */
   readonly headers: readonly (readonly [string, string])[]
   readonly body: string
+  /**
+   * A body written as it is produced (Server-Sent Events), instead of `body`: the adapters send the
+   * headers at once, write each chunk as it comes, and cancel the stream when the client goes away.
+   * No `Content-Length` is sent for it.
+   */
+  readonly stream?: ReadableStream<Uint8Array>
   /** The client went away before its request was read: adapters send nothing. */
   readonly aborted?: true
 }

@@ -22,7 +22,17 @@ export interface NodeListenerOptions {
 // nothing wrong.
 const CLIENT_GONE: ReadonlySet<string | undefined> = new Set(['ECONNRESET', 'ECONNABORTED', 'EPIPE'])
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
+/**
+ * Reads a `node:http` request body as UTF-8, with `IncomingHTTP.readBody`'s contract (413 past
+ * `limit`, `RequestAbortedError` when the client goes away). For adapters to Node frameworks.
+ * Rejects at once when something else already consumed the stream, instead of waiting forever.
+ */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<string> {
+  if (req.readableEnded) {
+    return Promise.reject(
+      new Error('The request body was already read by another middleware, which left no parsed body for Pikku: serve the Pikku routes before that middleware'),
+    )
+  }
   const declared = req.headers['content-length']
   if (declared !== undefined && Number(declared) > limit) {
     // Drain what was sent so the connection can be reused, without keeping it.
@@ -58,6 +68,40 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
   })
 }
 
+/**
+ * Writes a streamed body (`OutgoingHTTP.stream`) chunk by chunk, waiting for the socket to drain
+ * when it is full, and cancels the stream when the client goes away first (so its producer stops).
+ * Adapters to Node frameworks use it too.
+ */
+export async function writeNodeStream(res: ServerResponse, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const reader = stream.getReader()
+  let ended = false
+  const onClose = (): void => {
+    if (!ended) reader.cancel().catch(() => undefined)
+  }
+  res.once('close', onClose)
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (res.destroyed) continue
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          res.once('drain', resolve)
+          res.once('close', resolve)
+        })
+      }
+    }
+    ended = true
+    res.end()
+  } catch {
+    ended = true
+    res.destroy()
+  } finally {
+    res.off('close', onClose)
+  }
+}
+
 function joined(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value
 }
@@ -90,7 +134,7 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
         const host = headers.host
         return host === undefined || host === '' ? undefined : `${incoming.secure ? 'https' : 'http'}://${host.toLowerCase()}`
       },
-      readBody: (limit) => readBody(req, limit),
+      readBody: (limit) => readNodeBody(req, limit),
     }
     handler.handle(incoming).then(
       (response) => {
@@ -107,6 +151,13 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
           // The adapter owns the framing of the body it writes.
           if (name === 'content-length' || name === 'transfer-encoding') continue
           out.push(name, value)
+        }
+        if (response.stream !== undefined) {
+          res.writeHead(status, out)
+          // The client learns the status before the first event, however long that takes.
+          res.flushHeaders()
+          void writeNodeStream(res, response.stream)
+          return
         }
         if (status === 204 || status === 304 || status < 200) {
           res.writeHead(status, out)

@@ -1,9 +1,8 @@
-import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { createMemoryStore, resolveSessionLifetime, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { describe, expect, it } from 'vitest'
 import { mcpSessionStorageId } from '../index.js'
-import { createAnonymousSessions } from './anonymous-sessions.js'
-import type { MCPSessionRecord } from './mcp-session-records.js'
+import { type AnonymousEntry, createAnonymousSessions } from './anonymous-sessions.js'
 import {
   ALICE,
   createTestApp,
@@ -79,7 +78,7 @@ describe('anonymous MCP sessions', () => {
   })
 
   it('are bounded: past the limit the least recently used one ends (404) and the others carry on', async () => {
-    const { server } = await setup({ anonymousSessions: { max: 3 } })
+    const { server } = await setup({ session: { anonymous: { max: 3 } } })
     const [first, second, third] = [await initializeRaw(server), await initializeRaw(server), await initializeRaw(server)]
     // Using the first makes the second the least recently used.
     expect((await rawPost(server.mcpUrl, LIST, { 'mcp-session-id': first! })).status).toBe(200)
@@ -90,7 +89,7 @@ describe('anonymous MCP sessions', () => {
   })
 
   it('end after their idle timeout (404), and the sweep forgets them', async () => {
-    const { server, app } = await setup({ anonymousSessions: { idleTimeout: 5 * 60_000 } })
+    const { server, app } = await setup({ session: { anonymous: { idleTimeout: 5 * 60_000 } } })
     const idle = await initializeRaw(server)
     const busy = await initializeRaw(server)
     app.clock.advance(4 * 60_000)
@@ -110,7 +109,7 @@ describe('anonymous MCP sessions', () => {
   })
 
   it('evicted with a request in flight: the request is answered with an error, not left hanging', async () => {
-    const { server, app } = await setup({ anonymousSessions: { max: 1 } })
+    const { server, app } = await setup({ session: { anonymous: { max: 1 } } })
     const agent = await client(server.mcpUrl)
     const pending = agent.client.callTool({ name: 'slow', arguments: {} }, undefined, { timeout: 5_000 }).catch((error: unknown) => error)
     await expect.poll(() => app.gate.waiting).toBe(1)
@@ -122,20 +121,13 @@ describe('anonymous MCP sessions', () => {
 })
 
 describe('the in-memory map of anonymous sessions', () => {
-  const record = (id: string, now: number): MCPSessionRecord => ({
-    id,
-    userId: id,
-    data: { userId: id, kind: 'mcp-session' },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 1_000,
-  })
+  const record = (id: string, now: number): AnonymousEntry => ({ id, createdAt: now, lastActiveAt: now })
+  const lifetime = (idleTimeout: number, absoluteTimeout: number) => resolveSessionLifetime({ idleTimeout, absoluteTimeout, renewalInterval: 0 })
 
   it('evicts least recently used first, tells about every eviction, and not about take or delete', () => {
     const clock = createTestClock()
     const evicted: string[] = []
-    const map = createAnonymousSessions({ max: 2, idleTimeout: 1_000, absoluteTimeout: 10_000, clock: clock.now, onEvict: (id) => evicted.push(id) })
+    const map = createAnonymousSessions({ max: 2, lifetime: lifetime(1_000, 10_000), clock: clock.now, onEvict: (id) => evicted.push(id) })
     map.add(record('a', clock.now()))
     map.add(record('b', clock.now()))
     map.touch('a')
@@ -151,7 +143,7 @@ describe('the in-memory map of anonymous sessions', () => {
   it('ends a session at its absolute timeout however busy', () => {
     const clock = createTestClock()
     const evicted: string[] = []
-    const map = createAnonymousSessions({ max: 10, idleTimeout: 1_000, absoluteTimeout: 3_000, clock: clock.now, onEvict: (id) => evicted.push(id) })
+    const map = createAnonymousSessions({ max: 10, lifetime: lifetime(1_000, 3_000), clock: clock.now, onEvict: (id) => evicted.push(id) })
     map.add(record('a', clock.now()))
     for (let step = 0; step < 5; step++) {
       clock.advance(900)

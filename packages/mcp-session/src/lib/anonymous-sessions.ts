@@ -1,11 +1,17 @@
-import type { Clock } from '@pikku/core'
-import type { MCPSessionRecord } from './mcp-session-records.js'
+import type { Clock, SessionLifetime } from '@pikku/core'
+
+/** What the map needs of an entry: its id and the times its lifetime is judged by. */
+export interface AnonymousEntry {
+  readonly id: string
+  readonly createdAt: number
+  lastActiveAt: number
+}
 
 export interface AnonymousSessionsOptions {
   /** The most sessions kept; the least recently used one is evicted to make room. */
   max: number
-  idleTimeout: number
-  absoluteTimeout: number
+  /** Their idle and absolute timeouts (core's rules, with the anonymous idle timeout). */
+  lifetime: Pick<SessionLifetime, 'isExpired'>
   clock: Clock
   /** Called for every session that leaves the map other than by `take` or `delete`. */
   onEvict: (id: string) => void
@@ -17,16 +23,14 @@ export interface AnonymousSessionsOptions {
  * PostgreSQL or SQLite). The map is bounded: past `max`, the least recently used session is
  * evicted. A session that gets an owner leaves the map (`take`) for the session store.
  */
-export interface AnonymousSessions {
-  add(record: MCPSessionRecord): void
+export interface AnonymousSessions<E extends AnonymousEntry> {
+  add(entry: E): void
   /** The live session, or undefined (unknown, evicted, idle or past its absolute timeout). */
-  get(id: string): MCPSessionRecord | undefined
+  get(id: string): E | undefined
   /** Marks a use: renews the idle timer and makes the session the most recently used. */
   touch(id: string): void
-  /** Replaces a session's record (a change of its data); false when it is gone. */
-  replace(record: MCPSessionRecord): boolean
   /** Removes a session that moves to the store; no eviction callback. */
-  take(id: string): MCPSessionRecord | undefined
+  take(id: string): E | undefined
   /** Removes a session that ends (DELETE); no eviction callback. True when it was live. */
   delete(id: string): boolean
   /** Evicts every idle or expired session; returns how many. */
@@ -34,54 +38,43 @@ export interface AnonymousSessions {
   readonly size: number
 }
 
-export function createAnonymousSessions(options: AnonymousSessionsOptions): AnonymousSessions {
-  const { max, idleTimeout, absoluteTimeout, clock, onEvict } = options
+export function createAnonymousSessions<E extends AnonymousEntry>(options: AnonymousSessionsOptions): AnonymousSessions<E> {
+  const { max, lifetime, clock, onEvict } = options
   // A Map iterates in insertion order: re-inserting on use keeps the least recently used first.
-  const sessions = new Map<string, MCPSessionRecord>()
-
-  const expired = (record: MCPSessionRecord, now: number): boolean =>
-    now >= record.lastActiveAt + idleTimeout || now >= record.createdAt + absoluteTimeout
+  const sessions = new Map<string, E>()
 
   const evict = (id: string): void => {
     sessions.delete(id)
     onEvict(id)
   }
 
-  const get = (id: string): MCPSessionRecord | undefined => {
-    const record = sessions.get(id)
-    if (record === undefined) return undefined
-    if (expired(record, clock())) {
+  const get = (id: string): E | undefined => {
+    const entry = sessions.get(id)
+    if (entry === undefined) return undefined
+    if (lifetime.isExpired(entry, clock())) {
       evict(id)
       return undefined
     }
-    return record
+    return entry
   }
 
   return {
-    add(record) {
-      sessions.set(record.id, record)
-      while (sessions.size > max) {
-        const oldest = sessions.keys().next().value as string
-        evict(oldest)
-      }
+    add(entry) {
+      sessions.set(entry.id, entry)
+      while (sessions.size > max) evict(sessions.keys().next().value as string)
     },
     get,
     touch(id) {
-      const record = get(id)
-      if (record === undefined) return
-      const now = clock()
+      const entry = get(id)
+      if (entry === undefined) return
+      entry.lastActiveAt = clock()
       sessions.delete(id)
-      sessions.set(id, { ...record, lastActiveAt: now, expiresAt: Math.min(now + idleTimeout, record.createdAt + absoluteTimeout) })
-    },
-    replace(record) {
-      if (get(record.id) === undefined) return false
-      sessions.set(record.id, record)
-      return true
+      sessions.set(id, entry)
     },
     take(id) {
-      const record = get(id)
+      const entry = get(id)
       sessions.delete(id)
-      return record
+      return entry
     },
     delete(id) {
       return get(id) !== undefined && sessions.delete(id)
@@ -89,8 +82,8 @@ export function createAnonymousSessions(options: AnonymousSessionsOptions): Anon
     sweep() {
       const now = clock()
       let evicted = 0
-      for (const [id, record] of [...sessions]) {
-        if (expired(record, now)) {
+      for (const [id, entry] of [...sessions]) {
+        if (lifetime.isExpired(entry, now)) {
           evict(id)
           evicted++
         }

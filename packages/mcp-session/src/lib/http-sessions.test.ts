@@ -165,7 +165,7 @@ describe('who the caller is', () => {
   })
 
   it('never identifies the caller from the Mcp-Session-Id when in-band login is off', async () => {
-    const { server } = await setup({ inBandLogin: false })
+    const { server } = await setup({ session: { inBandLogin: false } })
     const agent = await client(server.mcpUrl)
     await agent.call('login', ALICE)
     expect(await httpStatusOf(agent.call('getProfile'))).toBe(401)
@@ -342,7 +342,7 @@ describe('ending sessions', () => {
   })
 
   it('an idle MCP session expires: its id gets 404, the sweep closes it and revokes its user session', async () => {
-    const { server, app } = await setup({ idleTimeout: 10 * 60_000 })
+    const { server, app } = await setup({ session: { lifetime: { idleTimeout: 10 * 60_000 } } })
     const agent = await client(server.mcpUrl)
     const token = tokenOf(await agent.call('login', ALICE))
     const storageId = mcpSessionStorageId(agent.transport.sessionId!)
@@ -356,7 +356,7 @@ describe('ending sessions', () => {
   })
 
   it('activity keeps an MCP session alive, renewing the store at most once per renewal interval', async () => {
-    const { server, app } = await setup({ idleTimeout: 10 * 60_000, renewalInterval: 60_000 })
+    const { server, app } = await setup({ session: { lifetime: { idleTimeout: 10 * 60_000, renewalInterval: 60_000 } } })
     const agent = await client(server.mcpUrl)
     // Bound to a user, so kept in the store (an anonymous one lives in memory).
     await agent.call('login', ALICE)
@@ -374,7 +374,7 @@ describe('ending sessions', () => {
   })
 
   it('an MCP session ends at its absolute timeout however busy', async () => {
-    const { server, app } = await setup({ idleTimeout: 10 * 60_000, absoluteTimeout: 30 * 60_000 })
+    const { server, app } = await setup({ session: { lifetime: { idleTimeout: 10 * 60_000, absoluteTimeout: 30 * 60_000 } } })
     const agent = await client(server.mcpUrl)
     for (let step = 0; step < 5; step++) {
       app.clock.advance(5 * 60_000)
@@ -385,7 +385,7 @@ describe('ending sessions', () => {
   })
 
   it('eviction closes the transports of requests still in flight', async () => {
-    const { server, app } = await setup({ idleTimeout: 10 * 60_000 })
+    const { server, app } = await setup({ session: { lifetime: { idleTimeout: 10 * 60_000 } } })
     const agent = await client(server.mcpUrl)
     const pending = agent.client.callTool({ name: 'slow', arguments: {} }, undefined, { timeout: 5_000 }).then(
       (result) => ({ result }),
@@ -402,7 +402,7 @@ describe('ending sessions', () => {
   })
 
   it('a sweep timer evicts without anyone calling sweep()', async () => {
-    const { server, app } = await setup({ idleTimeout: 10 * 60_000, sweepInterval: 20 })
+    const { server, app } = await setup({ session: { lifetime: { idleTimeout: 10 * 60_000 }, sweepInterval: 20 } })
     const agent = await client(server.mcpUrl)
     const token = tokenOf(await agent.call('login', ALICE))
     app.clock.advance(10 * 60_000)
@@ -436,7 +436,7 @@ describe('several server processes sharing one store', () => {
 
 describe('stateless mode', () => {
   it('issues no Mcp-Session-Id and takes the caller from the bearer token of each request', async () => {
-    const { server } = await setup({ mode: 'stateless' })
+    const { server } = await setup({ session: { mode: 'stateless' } })
     const anonymous = await client(server.mcpUrl)
     expect(anonymous.transport.sessionId).toBeUndefined()
     expect(await anonymous.toolNames()).toEqual(ANONYMOUS_TOOLS)
@@ -452,7 +452,7 @@ describe('stateless mode', () => {
 
 describe('the HTTP endpoint', () => {
   it('refuses a browser Origin that is not allowed with 403 and lets allowed and absent origins through', async () => {
-    const { server } = await setup({ allowedOrigins: ['https://app.example.com'] })
+    const { server } = await setup({ http: { allowedOrigins: ['https://app.example.com'] } })
     const init = JSON.stringify({
       jsonrpc: '2.0',
       id: 1,
@@ -469,7 +469,7 @@ describe('the HTTP endpoint', () => {
   })
 
   it('lets an allowed browser origin read answers (CORS), including the Mcp-Session-Id', async () => {
-    const { server } = await setup({ allowedOrigins: ['https://app.example.com'] })
+    const { server } = await setup({ http: { allowedOrigins: ['https://app.example.com'] } })
     const preflight = await fetch(server.mcpUrl, {
       method: 'OPTIONS',
       headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' },
@@ -527,7 +527,7 @@ describe('the HTTP endpoint', () => {
   })
 
   it('answers with plain JSON instead of an SSE stream when jsonResponse is set', async () => {
-    const { server } = await setup({ jsonResponse: true })
+    const { server } = await setup({ http: { jsonResponse: true } })
     const agent = await client(server.mcpUrl)
     await agent.call('login', ALICE)
     expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
@@ -591,7 +591,7 @@ describe('the HTTP endpoint', () => {
   })
 
   it('refuses a body over the limit with 413', async () => {
-    const { server } = await setup({ bodyLimit: 1_000 })
+    const { server } = await setup({ http: { bodyLimit: 1_000 } })
     const response = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping', params: { pad: 'x'.repeat(2_000) } }))
     expect(response.status).toBe(413)
   })

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http'
 import { type JSONRPCMessage, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js'
 
 /** The JSON-RPC codes for a body that is not a message at all (JSON-RPC 2.0 section 5.1). */
@@ -11,49 +10,6 @@ const MAX_BATCH = 100
 export type ParsedBody =
   | { readonly ok: true; readonly raw: unknown; readonly messages: readonly JSONRPCMessage[] }
   | { readonly ok: false; readonly code: number; readonly message: string; readonly id: string | number | null }
-
-/**
- * Reads a request body up to `limit` bytes; undefined when it is larger. The declared length is
- * checked first so that an oversized upload is refused without reading it.
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<string | undefined> {
-  const declared = Number(req.headers['content-length'])
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume()
-    return Promise.resolve(undefined)
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    let done = false
-    req.on('data', (chunk: Buffer) => {
-      if (done) return
-      size += chunk.length
-      if (size > limit) {
-        done = true
-        resolve(undefined)
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => {
-      if (!done) resolve(Buffer.concat(chunks).toString('utf8'))
-    })
-    req.on('error', (error) => {
-      if (!done) {
-        done = true
-        reject(error)
-      }
-    })
-    // A client that goes away mid-body: settle instead of waiting forever.
-    req.on('close', () => {
-      if (!done && !req.complete) {
-        done = true
-        reject(new Error('The client closed the connection before sending the whole body'))
-      }
-    })
-  })
-}
 
 function idOf(value: unknown): string | number | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null

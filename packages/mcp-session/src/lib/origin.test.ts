@@ -75,7 +75,7 @@ describe('origins on a server listening on a loopback address', () => {
   })
 
   it('answers to the host of the configured resourceUrl, as a proxy in front of a loopback listener forwards it', async () => {
-    const server = await serve({ resourceUrl: 'https://mcp.example.com/mcp' })
+    const server = await serve({ metadata: { resourceUrl: 'https://mcp.example.com/mcp' } })
     expect((await initialize(server, { host: 'mcp.example.com', origin: 'https://mcp.example.com' })).status).toBe(200)
     expect((await initialize(server, { host: 'other.example.com' })).status).toBe(403)
   })
@@ -83,7 +83,7 @@ describe('origins on a server listening on a loopback address', () => {
 
 describe('origins on a server that is not on loopback (loopback: false)', () => {
   it('accepts any Host, its own origin under that Host and the listed origins, and refuses other pages', async () => {
-    const server = await serve({ loopback: false, allowedOrigins: ['https://app.example.com/'] })
+    const server = await serve({ http: { loopback: false, allowedOrigins: ['https://app.example.com/'] } })
     expect((await initialize(server, { host: 'api.example.com', origin: 'http://api.example.com' })).status).toBe(200)
     expect((await initialize(server, { host: 'api.example.com', origin: 'https://app.example.com' })).status).toBe(200)
     expect((await initialize(server, { host: 'api.example.com', origin: 'http://localhost:3000' })).status).toBe(403)
@@ -93,7 +93,7 @@ describe('origins on a server that is not on loopback (loopback: false)', () => 
 
 describe('the resource URL in the metadata and the 401 challenge', () => {
   it('comes from the configured resourceUrl whatever the Host, with a short cache lifetime', async () => {
-    const server = await serve({ resourceUrl: 'https://mcp.example.com/mcp', loopback: false })
+    const server = await serve({ metadata: { resourceUrl: 'https://mcp.example.com/mcp' }, http: { loopback: false } })
     const metadata = await rawRequest(`${server.url}/.well-known/oauth-protected-resource`, { headers: { host: 'attacker.example' } })
     expect(metadata.status).toBe(200)
     expect(JSON.parse(metadata.body)).toMatchObject({ resource: 'https://mcp.example.com/mcp' })
@@ -122,7 +122,7 @@ describe('the resource URL in the metadata and the 401 challenge', () => {
   })
 
   it('names no metadata at all when the Host is malformed and no resourceUrl is set', async () => {
-    const server = await serve({ loopback: false })
+    const server = await serve({ http: { loopback: false } })
     const hostile = 'evil.example", error="nope'
     const init = await initialize(server, { host: `127.0.0.1:${server.port}` })
     const call = await rawRequest(server.mcpUrl, {
@@ -140,7 +140,7 @@ describe('the resource URL in the metadata and the 401 challenge', () => {
   it('warns once when a server that is not on loopback derives its resource URL from the Host', async () => {
     const warnings: string[] = []
     const logger = { debug() {}, info() {}, error() {}, warn: (message: string) => void warnings.push(message) }
-    const server = await serve({ loopback: false, logger })
+    const server = await serve({ http: { loopback: false }, logger })
     for (let i = 0; i < 3; i++) await rawRequest(`${server.url}/.well-known/oauth-protected-resource`, { headers: { host: 'api.example.com' } })
     expect(warnings).toEqual([expect.stringContaining('set resourceUrl')])
   })

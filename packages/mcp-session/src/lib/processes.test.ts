@@ -65,6 +65,7 @@ async function loginDirectly(userId: string, name: string): Promise<string> {
 }
 
 async function stdioClient(env: Record<string, string>): Promise<Client> {
+  // FIXTURE_AUTH=api-key: the fixture's authenticator tries API keys, then session tokens.
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [fixture],
@@ -128,6 +129,21 @@ describe('stdio', () => {
     const token = answered.find((message) => message.id === 2)?.result?.structuredContent?.token
     expect(typeof token).toBe('string')
     expect(await sessions.loadByToken(token!)).toBeUndefined()
+  })
+
+  it('acts as the user of an API key in the environment (a transient session: nothing stored), through the authenticator', async () => {
+    const client = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: 'pk_ops_0123456789abcdef' })
+    expect(await names(client)).toContain('adminReport')
+    const profile = (await client.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult
+    expect(profile.structuredContent).toEqual({ userId: 'u-ops-bot', name: 'Ops bot', role: 'admin' })
+    expect((await client.callTool({ name: 'adminReport', arguments: {} })).structuredContent).toEqual({ secret: 42 })
+    expect(await sessions.listUserSessions('u-ops-bot')).toEqual([])
+    // A key the authenticator refuses is no session; a session token still works through it.
+    const unknown = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: 'pk_unknown_0123456789' })
+    expect(await rpcCode(unknown.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    const token = await loginDirectly('u-dave', 'Dave')
+    const withToken = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: token })
+    expect(((await withToken.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult).structuredContent).toMatchObject({ userId: 'u-dave' })
   })
 
   it('an invalid token in the environment is no session, not a crash', async () => {

@@ -1,3 +1,6 @@
+import type { OutgoingHTTP } from '@pikku/http'
+import { jsonResponse } from './json-rpc-responses.js'
+
 /** Where RFC 9728 puts the metadata of a protected resource, relative to its origin. */
 export const PROTECTED_RESOURCE_PATH = '/.well-known/oauth-protected-resource'
 
@@ -39,4 +42,32 @@ export function bearerChallenge(metadataUrl: string | undefined, error?: 'invali
   if (metadataUrl !== undefined) parts.push(`resource_metadata="${metadataUrl}"`)
   if (error !== undefined) parts.push(`error="${error}"`)
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`
+}
+
+/** Public and cheap to compute; short-lived so that a change of resourceUrl or proxy shows soon. */
+const METADATA_CACHE = 'public, max-age=60'
+
+/**
+ * The answer to `GET` (or `HEAD`) of the metadata document: the document for the resource URL the
+ * origin policy allows (`resource`), 403 for a rebinding `Host` (`hostRefusal`), 400 when neither
+ * a configured URL nor a usable `Host` names the resource. Any page may read it (CORS `*`), as
+ * browser-based MCP clients must; nothing of a refused `Host` is reflected.
+ */
+export function metadataResponse(
+  method: string,
+  resource: string | undefined,
+  hostRefusal: string | undefined,
+  options: Omit<ProtectedResourceMetadataOptions, 'resource'>,
+): OutgoingHTTP {
+  if (method !== 'GET' && method !== 'HEAD') return { status: 405, headers: [['allow', 'GET, HEAD']], body: '' }
+  if (resource === undefined || hostRefusal !== undefined) {
+    const error = hostRefusal === undefined ? 'invalid_request' : 'forbidden'
+    const description = hostRefusal ?? 'The Host header is missing or malformed, and no resourceUrl is configured'
+    return jsonResponse(hostRefusal === undefined ? 400 : 403, { error, error_description: description }, [['cache-control', 'no-store']])
+  }
+  const document = protectedResourceMetadata({ ...options, resource })
+  return jsonResponse(200, document, [
+    ['cache-control', METADATA_CACHE],
+    ['access-control-allow-origin', '*'],
+  ])
 }

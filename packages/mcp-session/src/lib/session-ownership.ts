@@ -1,7 +1,6 @@
-import type { SessionManager, SessionRecord, UserSession } from '@pikku/core'
-import { MAX_BEARER_LENGTH, readBearerToken } from '@pikku/http'
-import type { MCPSessionRecord } from './mcp-session-records.js'
-import { ANONYMOUS, type MCPIdentity } from './tool-server.js'
+import type { SessionAuthenticator, SessionManager, UserSession } from '@pikku/core'
+import { ANONYMOUS, IN_BAND, identityOf, type MCPIdentity, storedIdentity, userIdOf } from './identity.js'
+import type { MCPSession } from './mcp-sessions.js'
 
 /** Who sent a request, or why the MCP session refuses them. */
 export type CallerResolution =
@@ -12,47 +11,51 @@ export type CallerResolution =
   | { readonly kind: 'unauthorized'; readonly error: 'invalid_token' | 'invalid_request' | undefined; readonly message: string }
 
 export interface CallerResolverOptions {
-  authenticateToken: (token: string) => Promise<SessionRecord<UserSession> | undefined>
-  sessions: SessionManager<UserSession>
-  inBandLogin: boolean
+  readonly authenticator: SessionAuthenticator
+  readonly sessions: SessionManager<UserSession>
+  readonly inBandLogin: boolean
 }
 
+/** A request header by lower-case name. */
+export type HeaderReader = (name: string) => string | undefined
+
 /**
- * The caller of one request on an MCP session (or of an initialize, with no record). An MCP session
- * bound to a user (a bearer token at initialize, or an in-band login) is that user's alone: every
- * request on it presents their credential, which is
- * - their bearer token (another user's gets 404: the session does not exist for them), or
+ * The caller of one request on an MCP session (or of an initialize, with no session). An MCP
+ * session bound to a user (a credential at initialize, or an in-band login) is that user's alone:
+ * every request on it presents their credential, which is
+ * - a credential the authenticator verifies as that user (a bearer token, an API key…; another
+ *   user's gets 404: the session does not exist for them), or
  * - the in-band binding: the `Mcp-Session-Id` of a session whose in-band login is still live. That
  *   id is all an in-band client has, so it is the credential, for that one MCP session; once the
  *   login ends (revocation, expiry) the id alone authenticates nobody.
  * A request with neither gets 401, so it can neither act in nor end the session. An unbound
- * (anonymous) session may be used by whoever has its id, with or without a bearer token.
+ * (anonymous) session may be used by whoever has its id, with or without a credential.
  */
-export function createCallerResolver(
-  options: CallerResolverOptions,
-): (authorization: string | undefined, record: MCPSessionRecord | undefined) => Promise<CallerResolution> {
-  const { authenticateToken, sessions, inBandLogin } = options
-  return async (authorization, record) => {
-    const owner = record?.data.boundUserId
-    if (authorization !== undefined) {
-      const token = readBearerToken(authorization)
-      // Another scheme, or a bearer without a token: this endpoint cannot read it, and ignoring
-      // it would quietly turn the caller anonymous.
-      if (token === undefined || token === '') return unauthorized('invalid_request', 'Only Authorization: Bearer <token> is accepted here')
-      const session = token.length > MAX_BEARER_LENGTH ? undefined : await authenticateToken(token)
-      if (session === undefined) return unauthorized('invalid_token', 'The bearer token is invalid, expired or revoked')
-      if (owner !== undefined && owner !== session.userId) return { kind: 'not-yours' }
-      return { kind: 'ok', identity: { record: session, via: 'bearer' } }
+export function createCallerResolver(options: CallerResolverOptions): (header: HeaderReader, session: MCPSession | undefined) => Promise<CallerResolution> {
+  const { authenticator, sessions, inBandLogin } = options
+  return async (header, session) => {
+    const owner = session?.data.boundUserId
+    const found = await authenticator.authenticate({ header })
+    if (found.outcome === 'refused') return unauthorized('invalid_token', 'The credential is invalid, expired or revoked')
+    const identity = identityOf(found)
+    if (identity !== undefined) {
+      if (owner !== undefined && owner !== userIdOf(identity)) return { kind: 'not-yours' }
+      return { kind: 'ok', identity }
     }
-    const bound = inBandLogin ? record?.data.boundSessionId : undefined
+    // An Authorization header the authenticator does not read (another scheme, an empty bearer):
+    // ignoring it would quietly turn the caller anonymous.
+    if (header('authorization') !== undefined) {
+      return unauthorized('invalid_request', 'The Authorization header is not a credential this endpoint accepts: send Authorization: Bearer <token>')
+    }
+    const bound = inBandLogin ? session?.data.boundSessionId : undefined
     if (bound !== undefined) {
-      const session = await sessions.loadById(bound)
-      if (session !== undefined && (owner === undefined || session.userId === owner)) return { kind: 'ok', identity: { record: session, via: 'mcp-session' } }
+      const record = await sessions.loadById(bound)
+      if (record !== undefined && (owner === undefined || record.userId === owner)) return { kind: 'ok', identity: storedIdentity(record, IN_BAND) }
     }
     if (owner === undefined) return { kind: 'ok', identity: ANONYMOUS }
-    return bound !== undefined || record?.data.ownedVia === 'login'
-      ? unauthorized(undefined, 'This MCP session belongs to a user whose login in it has ended: send their Authorization: Bearer token, or start a new MCP session (initialize) to log in again')
-      : unauthorized(undefined, 'This MCP session belongs to a user: send their Authorization: Bearer token')
+    return bound !== undefined || session?.data.ownedVia === 'login'
+      ? unauthorized(undefined, 'This MCP session belongs to a user whose login in it has ended: send their credential (Authorization: Bearer <token>), or start a new MCP session (initialize) to log in again')
+      : unauthorized(undefined, 'This MCP session belongs to a user: send their credential (Authorization: Bearer <token>)')
   }
 }
 

@@ -2,10 +2,11 @@ import type { Readable, Writable } from 'node:stream'
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import type { Logger, Runner, SessionManager, UserSession } from '@pikku/core'
+import type { Logger, Runner, SessionAuthenticator, SessionManager, UserSession } from '@pikku/core'
 import { guardRequestParams } from './argument-validation.js'
-import type { AuthenticateToken } from './http-handler.js'
-import { ANONYMOUS, createToolRuntime, createToolServer, type MCPIdentity } from './tool-server.js'
+import { type AuthenticateToken, resolveAuthenticator } from './credentials.js'
+import { ANONYMOUS, IN_BAND, identityOf, type MCPIdentity, storedIdentity } from './identity.js'
+import { createToolRuntime, createToolServer } from './tool-server.js'
 import type { MCPTools } from './tools.js'
 
 export interface MCPStdioOptions {
@@ -14,8 +15,15 @@ export interface MCPStdioOptions {
   runner: Runner
   sessions: SessionManager<UserSession>
   /**
-   * Turns the configured token into a stored session, or undefined for a bad one.
-   * @default sessions.loadByToken (opaque session tokens)
+   * Turns the configured token into a session: it is given `{ token }` on every request. A stored
+   * session or a transient one (an API key) acts for the agent; a token it refuses or does not
+   * read is no session (calls that need one get -32001), never a crash.
+   * @default opaque session tokens of `sessions`
+   */
+  authenticator?: SessionAuthenticator
+  /**
+   * @deprecated Pass `authenticator` instead; removed in the next major version. A function from
+   * the token to a stored session, adapted to an authenticator.
    */
   authenticateToken?: AuthenticateToken
   /** The token to act with. Takes precedence over `tokenEnv` and `loadToken`. */
@@ -56,7 +64,7 @@ export interface MCPStdioServer {
 export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioServer> {
   const runtime = createToolRuntime(options.mcp, options.runner, options.sessions, options.logger)
   const { sessions } = runtime
-  const authenticateToken: AuthenticateToken = options.authenticateToken ?? ((token) => sessions.loadByToken(token))
+  const authenticator = resolveAuthenticator(options, 'serveMCPStdio: ', runtime.logger)
   const env = options.env ?? process.env
   if (options.tokenEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(options.tokenEnv)) {
     throw new TypeError(`tokenEnv must be an environment variable name such as MYAPP_TOKEN; got ${JSON.stringify(options.tokenEnv)}`)
@@ -74,13 +82,13 @@ export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioS
   const identity = async (): Promise<MCPIdentity> => {
     if (bound !== undefined) {
       const record = await sessions.loadById(bound)
-      if (record !== undefined) return { record, via: 'connection' }
+      if (record !== undefined) return storedIdentity(record, IN_BAND)
       bound = undefined
     }
     const token = await currentToken()
     if (token === undefined) return ANONYMOUS
-    const record = await authenticateToken(token)
-    return record === undefined ? ANONYMOUS : { record, via: 'token' }
+    // A refused token is no session: calls that need one say so (-32001).
+    return identityOf(await authenticator.authenticate({ token })) ?? ANONYMOUS
   }
 
   const server = createToolServer(runtime, {
@@ -88,7 +96,7 @@ export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioS
     identity,
     committed: async (result, before) => {
       if (result.kind === 'created') bound = result.record.id
-      else if ((result.kind === 'cleared' || result.kind === 'revoked') && before.via === 'connection') bound = undefined
+      else if ((result.kind === 'cleared' || result.kind === 'revoked') && before.via === IN_BAND) bound = undefined
     },
   })
   const stdin = options.stdin ?? process.stdin

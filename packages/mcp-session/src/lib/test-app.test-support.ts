@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -15,6 +16,7 @@ import {
   type PermissionSpec,
   pikkuSessionlessFunc,
   type Runner,
+  type SessionAuthenticator,
   type SessionManager,
   type SessionState,
   type SessionStore,
@@ -25,7 +27,8 @@ import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import { afterEach } from 'vitest'
 import { z } from 'zod'
-import { createMCPHTTPHandler, type MCPHTTPHandler, type MCPHTTPHandlerOptions } from './http-handler.js'
+import { createMCPHTTPHandler, type MCPHTTPHandler } from './http-handler.js'
+import type { MCPHTTPHandlerOptions } from './options.js'
 import { type MCPTools, wireMCP } from './tools.js'
 
 // A small app in the shape of the documentation's examples, for the MCP tests.
@@ -197,8 +200,9 @@ export async function startTestServer(app: TestApp, options: Partial<MCPHTTPHand
     mcp: app.mcp,
     runner: app.runner,
     sessions: app.sessions,
-    sweepInterval: 0,
     ...options,
+    // No sweep timer unless a test asks for one: tests call sweep() with a test clock.
+    ...(options.sweepInterval === undefined ? { session: { sweepInterval: 0, ...options.session } } : {}),
   })
   const server = createServer((req, res) => {
     handler.handle(req, res).then((handled) => {
@@ -279,6 +283,33 @@ export function rawPost(mcpUrl: string, body: string, headers: Record<string, st
     },
     body,
   })
+}
+
+/** API keys of the test app: each names a fixed session that no store backs (a transient session). */
+export const API_KEYS: Readonly<Record<string, TestSession>> = {
+  'pk_ci_0123456789abcdef': { userId: 'u-ci-bot', name: 'CI bot', role: 'user' },
+  'pk_ops_0123456789abcdef': { userId: 'u-ops-bot', name: 'Ops bot', role: 'admin' },
+}
+
+/**
+ * An API-key authenticator in the shape of core's custom-strategy example: the key in an
+ * `X-API-Key` header, or as the token itself (stdio) when it starts with `pk_`. Keys are compared
+ * as SHA-256 digests in constant time. Anything else is no credential of this kind, so it combines
+ * with other authenticators through `firstAuthenticated`.
+ */
+export function apiKeyAuthenticator(keys: Readonly<Record<string, TestSession>> = API_KEYS): SessionAuthenticator {
+  const digest = (key: string): Buffer => createHash('sha256').update(key).digest()
+  const table = Object.entries(keys).map(([key, session]) => ({ digest: digest(key), session }))
+  return {
+    async authenticate(input) {
+      const key = input.token !== undefined ? (input.token.startsWith('pk_') ? input.token : undefined) : input.header('x-api-key')
+      if (key === undefined) return { outcome: 'none' }
+      const offered = digest(key)
+      const match = table.find((entry) => timingSafeEqual(entry.digest, offered))
+      if (match === undefined) return { outcome: 'refused', credential: 'api-key', reason: 'unknown-key' }
+      return { outcome: 'transient', credential: 'api-key', session: { ...match.session } }
+    },
+  }
 }
 
 export const ALICE = { email: 'alice@example.com', password: 'alice-password' }

@@ -10,7 +10,6 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import {
   checkPermissions,
-  errorTable,
   ForbiddenError,
   type Logger,
   type PikkuClientInfo,
@@ -21,23 +20,16 @@ import {
   type SessionCommitResult,
   type SessionManager,
   type SessionlessWire,
-  type SessionRecord,
   toPublicError,
   type UserSession,
 } from '@pikku/core'
 import { toolInput } from './argument-validation.js'
 import { clientLabel } from './client-label.js'
+import type { MCPIdentity } from './identity.js'
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { ProtocolError } from './protocol-error.js'
 import type { MCPTool, MCPTools } from './tools.js'
-import type { MCPWireInfo, MCPTransportKind, MCPCredentialSource } from './mcp-wire.js'
-
-/** Who is calling: the stored session a credential led to, and which credential it was. */
-export interface MCPIdentity {
-  readonly record: SessionRecord<UserSession> | undefined
-  readonly via: MCPCredentialSource | undefined
-}
-
-export const ANONYMOUS: MCPIdentity = Object.freeze({ record: undefined, via: undefined })
+import type { MCPWireInfo, MCPTransportKind } from './mcp-wire.js'
 
 /** What the HTTP and stdio servers share: the tools and the app's runner and session manager. */
 export interface ToolRuntime {
@@ -83,6 +75,8 @@ export function createToolRuntime(mcp: MCPTools, runner: Runner, sessions: Sessi
 
 function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo, client?: PikkuClientInfo): PikkuWire {
   const session = runtime.sessions.createState(identity.record)
+  // An API key or stateless token: the call sees the session, and nothing of it is stored.
+  if (identity.transient !== undefined) session.resumeTransient(identity.transient)
   return client === undefined ? { protocol: 'mcp', session, mcp: info } : { protocol: 'mcp', session, mcp: info, client }
 }
 
@@ -140,7 +134,7 @@ export function toToolError(error: unknown, logger: Logger): CallToolResult {
   if (error instanceof ProtocolError) throw error
   const publicError = toPublicError(error, logger)
   if (PROTOCOL_ERRORS.has(publicError.code)) {
-    throw new ProtocolError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+    throw new ProtocolError(JSON_RPC_CODE[publicError.code], publicError.message, publicError)
   }
   const suffix = publicError.id === undefined ? '' : ` (error id ${publicError.id})`
   return {
@@ -182,7 +176,7 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
     const wire = makeWire(runtime, identity, { transport: context.transport, tool: tool.name, credential: identity.via }, client())
     // A caller without the session the function needs learns that first (the runner's order);
     // anyone else with arguments the function's schema refuses gets -32602, never -32603.
-    const data = tool.func.auth && identity.record === undefined ? argumentsOf(tool, request.params.arguments) : await toolInput(tool, request.params.arguments)
+    const data = tool.func.auth && identity.record === undefined && identity.transient === undefined ? argumentsOf(tool, request.params.arguments) : await toolInput(tool, request.params.arguments)
     // Outermost middleware: persist what the call did before the response is sent.
     const persist: PikkuMiddleware = async (_services, callWire, next) => {
       await next()
@@ -219,6 +213,6 @@ async function resolve(context: ToolServerContext, logger: Logger): Promise<MCPI
     return await context.identity()
   } catch (error) {
     const publicError = toPublicError(error, logger)
-    throw new ProtocolError(errorTable[publicError.code].jsonRpc, publicError.message, publicError)
+    throw new ProtocolError(JSON_RPC_CODE[publicError.code], publicError.message, publicError)
   }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { INVALID_REQUEST, PARSE_ERROR, parseJsonRpcBody } from './json-rpc-body.js'
-import { connectClient, createTestApp, rawPost, startTestServer, type TestClient, type TestServer } from './test-app.test-support.js'
+import { connectClient, createTestApp, rawPost, rawRequest, startTestServer, type TestClient, type TestServer } from './test-app.test-support.js'
 
 let server: TestServer
 let agent: TestClient
@@ -95,6 +95,27 @@ describe('untrusted request bodies', () => {
           else expect([200, 400, 401, 404]).toContain(response.status)
         },
       ),
+      { numRuns: 80 },
+    )
+  })
+
+  it('answers any Accept, Content-Type and Mcp-Protocol-Version (the headers handed to the SDK) without a 500', async () => {
+    // What node:http lets a client send in a header value: tab, printable ASCII and bytes 0x80-0xff.
+    const headerValue = fc.string({
+      unit: fc.oneof(fc.constant('\t'), fc.integer({ min: 0x20, max: 0x7e }), fc.integer({ min: 0x80, max: 0xff })).map((unit) => (typeof unit === 'string' ? unit : String.fromCharCode(unit))),
+      maxLength: 60,
+    })
+    const sometimes = (valid: string) => fc.option(fc.oneof(fc.constant(valid), headerValue), { nil: undefined })
+    await fc.assert(
+      fc.asyncProperty(sometimes('application/json, text/event-stream'), sometimes('application/json'), sometimes('2025-11-25'), async (accept, contentType, version) => {
+        const headers: Record<string, string> = { 'mcp-session-id': agent.transport.sessionId! }
+        if (accept !== undefined) headers['accept'] = accept
+        if (contentType !== undefined) headers['content-type'] = contentType
+        if (version !== undefined) headers['mcp-protocol-version'] = version
+        const response = await rawRequest(server.mcpUrl, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) })
+        expect(response.status).toBeLessThan(500)
+        if (response.status !== 200) expect(response.body).toContain('"jsonrpc":"2.0"')
+      }),
       { numRuns: 80 },
     )
   })

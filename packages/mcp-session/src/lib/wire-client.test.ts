@@ -47,6 +47,18 @@ describe('wire.client on MCP calls', () => {
     expect(seen).toEqual([{ address: '127.0.0.1', label: 'pikku-test-client/0.0.1' }])
   })
 
+  it('over HTTP behind a proxy it is told to trust (http.trustProxy): the address the proxy appended to X-Forwarded-For', async () => {
+    const { app, seen } = recordingApp()
+    const { server: trusting } = await setup({ http: { trustProxy: true } }, app)
+    const behindProxy = await client(trusting.mcpUrl, { headers: { 'x-forwarded-for': '198.51.100.7, 203.0.113.9' } })
+    await behindProxy.call('getPublicData')
+    const { server: plain } = await setup({}, app)
+    const direct = await client(plain.mcpUrl, { headers: { 'x-forwarded-for': '203.0.113.9' } })
+    await direct.call('getPublicData')
+    // Only the rightmost entry (the proxy's own) is believed, and only when told to.
+    expect(seen.map((info) => info?.address)).toEqual(['203.0.113.9', '127.0.0.1'])
+  })
+
   it('over stdio: the label of the client that initialized the connection, and no address', async () => {
     const { app, seen } = recordingApp()
     const stdin = new PassThrough()

@@ -72,20 +72,24 @@ export function readCookieValues(header: string, name: string, accept: (value: s
 }
 
 /**
- * The first of `values`, in order, that `verify` accepts; each is tried only when the ones before
- * it failed, so a verified cookie is never set aside for a later one. A single value costs no more
- * than calling `verify` on it.
+ * The first of `values`, in order, whose verification `accepted` takes; each is tried only when
+ * the ones before it failed, so a verified cookie is never set aside for a later one. When none is
+ * taken, the first one's result (the refusal worth reporting). A single value costs no more than
+ * calling `verify` on it.
  */
-export function firstVerified<T>(values: CookieValues, verify: (value: string) => Promise<T | undefined>): Promise<T | undefined> {
-  return typeof values === 'string' ? verify(values) : verifyInTurn(values, verify)
+export function firstVerified<T>(values: CookieValues, verify: (value: string) => Promise<T>, accepted: (result: T) => boolean): Promise<T> {
+  return typeof values === 'string' ? verify(values) : verifyInTurn(values, verify, accepted)
 }
 
-async function verifyInTurn<T>(values: readonly string[], verify: (value: string) => Promise<T | undefined>): Promise<T | undefined> {
-  for (const value of values) {
-    const verified = await verify(value)
-    if (verified !== undefined) return verified
+async function verifyInTurn<T>(values: readonly string[], verify: (value: string) => Promise<T>, accepted: (result: T) => boolean): Promise<T> {
+  // Never empty: `readCookieValues` gives an array only for two values or more.
+  let first!: T
+  for (let index = 0; index < values.length; index++) {
+    const result = await verify(values[index]!)
+    if (accepted(result)) return result
+    if (index === 0) first = result
   }
-  return undefined
+  return first
 }
 
 /** Whether any of `values` satisfies `predicate`. */

@@ -1,15 +1,32 @@
-import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type UserSession } from '@pikku/core'
+import {
+  createConsoleLogger,
+  resolveSessionLifetime,
+  systemClock,
+  USER_SESSION_DEFAULTS,
+  type Authentication,
+  type Clock,
+  type Logger,
+  type PikkuMiddleware,
+  type SessionAuthenticator,
+  type SessionLifetimeOptions,
+  type UserSession,
+} from '@pikku/core'
 import type { HTTPWireInfo } from '@pikku/http'
 import { EncryptJWT, jwtDecrypt, type JWTDecryptOptions } from 'jose'
 import { firstVerified } from './cookie-header.js'
+import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type TransientWith } from './credential-input.js'
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
+import { refusedEarlier } from './refused-credentials.js'
 import { assertSecrets, deriveKeys } from './secrets.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 
-const MINUTE = 60_000
-const DAY = 24 * 60 * MINUTE
-
-export interface EncryptedCookieSessionsOptions {
+/**
+ * `idleTimeout`, `absoluteTimeout` and `renewalInterval` (ms) are core's session lifetime options,
+ * with the same defaults as stored sessions: 24 hours, 7 days, and 5 minutes or a tenth of
+ * `idleTimeout` when that is shorter. A read-only request re-encrypts the cookie (moving the idle
+ * timer) only once the renewal interval has passed.
+ */
+export interface EncryptedCookieSessionsOptions extends SessionLifetimeOptions {
   /**
    * Secrets, newest first: the first encrypts, every one decrypts. Each at least 32 bytes
    * (`openssl rand -base64 32`). A cookie encrypted with a removed secret is "no session".
@@ -17,16 +34,6 @@ export interface EncryptedCookieSessionsOptions {
   secrets: readonly string[]
   /** Cookie attributes; the same secure defaults as stored sessions. @default {} */
   cookie?: CookieSessionOptions
-  /** A session unused for this long ends (ms). @default 86_400_000 (24 hours) */
-  idleTimeout?: number
-  /** A session ends this long after login however much it is used (ms). @default 604_800_000 (7 days) */
-  absoluteTimeout?: number
-  /**
-   * A read-only request re-encrypts the cookie (moving the idle timer) only when the last renewal
-   * is older than this (ms).
-   * @default 300_000 (5 minutes), or a tenth of idleTimeout when that is shorter
-   */
-  renewalInterval?: number
   /**
    * CSRF defence for cookie-authenticated unsafe methods, and for any call that would write a
    * change to the cookie (login, update, logout), whatever its method.
@@ -44,7 +51,14 @@ export interface EncryptedCookieSessions {
   readonly middleware: PikkuMiddleware
   /** The cookie's name (with the `__Host-` prefix when enabled). */
   readonly cookieName: string
-  /** The session in a request's `Cookie` header (for a WebSocket upgrade), or undefined. */
+  /**
+   * This strategy's cookie for other protocols (a WebSocket upgrade), read by the same code as the
+   * middleware: `{ header }` reads the `Cookie` header; a bare `{ token }` is `none` (the cookie is
+   * not a token a client hands over). A valid cookie is a `transient` session (credential
+   * `'cookie'`); `cookieNames` names the cookie, so a WebSocket upgrade checks `Origin` when it is sent.
+   */
+  readonly authenticator: SessionAuthenticator<UserSession>
+  /** @deprecated Use `authenticator.authenticate({ header })`. The session in a request's `Cookie` header, or undefined. */
   authenticate(header: (name: string) => string | undefined): Promise<UserSession | undefined>
 }
 
@@ -52,6 +66,14 @@ interface Loaded {
   readonly createdAt: number
   readonly lastActiveAt: number
 }
+
+/** A decrypted cookie: a transient session, plus the times the middleware needs to renew it. */
+type DecryptedCookie = TransientWith<Loaded>
+
+const MALFORMED = refusal('cookie', 'malformed')
+const EXPIRED = refusal('cookie', 'expired')
+const INVALID = refusal('cookie', 'invalid')
+const isDecrypted = (found: DecryptedCookie | Authentication<never>): boolean => found.outcome === 'transient'
 
 const TYPE = 'pikku-session+jwe'
 // JWE compact serialization, `dir` (empty encrypted key): header..iv.ciphertext.tag, base64url.
@@ -72,15 +94,13 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
   assertSecrets(options.secrets, 'secrets')
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createConsoleLogger()
-  const idleTimeout = options.idleTimeout ?? DAY
-  const absoluteTimeout = options.absoluteTimeout ?? 7 * DAY
-  const renewalInterval = options.renewalInterval ?? Math.min(5 * MINUTE, Math.floor(idleTimeout / 10))
-  for (const [name, value] of [['idleTimeout', idleTimeout], ['absoluteTimeout', absoluteTimeout]] as const) {
-    if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${where}: ${name} must be a positive number of milliseconds; got ${value}`)
-  }
-  if (!Number.isFinite(renewalInterval) || renewalInterval < 0 || renewalInterval >= idleTimeout) {
-    throw new RangeError(`${where}: renewalInterval must be at least 0 and shorter than idleTimeout (${idleTimeout} ms); got ${renewalInterval}`)
-  }
+  // Core's lifetime rules, with the defaults of stored user sessions: the two kinds of session
+  // cannot drift apart in how long they last or when they renew.
+  const lifetime = resolveSessionLifetime(
+    { idleTimeout: options.idleTimeout, absoluteTimeout: options.absoluteTimeout, renewalInterval: options.renewalInterval },
+    USER_SESSION_DEFAULTS,
+    `${where}: `,
+  )
   // Only values shaped like this strategy's cookies are decrypted: planted junk costs nothing.
   const cookie = resolveSessionCookie(options.cookie ?? {}, 'cookie', logger, isJweShape)
   const csrf = options.csrf === false ? undefined : resolveCsrfPolicy(options.csrf ?? {}, 'csrf')
@@ -93,7 +113,7 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
     requiredClaims: ['exp'],
   }
 
-  const decrypt = async (value: string): Promise<{ session: UserSession; loaded: Loaded } | undefined> => {
+  const decrypt = async (value: string): Promise<DecryptedCookie | Authentication<never>> => {
     const now = clock()
     let payload: Record<string, unknown>
     try {
@@ -107,29 +127,42 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
         { ...decryptOptions, currentDate: new Date(now) },
       ))
     } catch (error) {
-      logger.debug('session cookie rejected', { reason: (error as { code?: string }).code ?? 'invalid' })
-      return undefined
+      const code = (error as { code?: string }).code
+      logger.debug('session cookie rejected', { reason: code ?? 'invalid' })
+      return code === 'ERR_JWT_EXPIRED' ? EXPIRED : code === 'ERR_JWE_INVALID' ? MALFORMED : INVALID
     }
     const session = payload['ses']
     const createdAt = payload['ct']
     const lastActiveAt = payload['lat']
-    if (typeof session !== 'object' || session === null || Array.isArray(session)) return undefined
-    if (typeof (session as { userId?: unknown }).userId !== 'string') return undefined
-    if (typeof createdAt !== 'number' || typeof lastActiveAt !== 'number') return undefined
+    if (typeof session !== 'object' || session === null || Array.isArray(session)) return INVALID
+    if (typeof (session as { userId?: unknown }).userId !== 'string') return INVALID
+    if (typeof createdAt !== 'number' || typeof lastActiveAt !== 'number') return INVALID
     // The timeouts are checked here, not only through `exp`, so shortening them in configuration
     // takes effect for cookies issued under the old values.
-    if (now >= createdAt + absoluteTimeout || now >= lastActiveAt + idleTimeout) return undefined
-    return { session: session as UserSession, loaded: { createdAt, lastActiveAt } }
+    if (lifetime.isExpired({ createdAt, lastActiveAt }, now)) return EXPIRED
+    return { outcome: 'transient', credential: 'cookie', session: session as UserSession, loaded: { createdAt, lastActiveAt } }
+  }
+
+  const fromHeaders = (source: HeaderSource): Promise<DecryptedCookie | Authentication<never>> => {
+    const values = cookie.read(source.header('cookie'))
+    // Several cookies of the name (one planted by a sibling subdomain, say): the first that
+    // decrypts and is within its timeouts is used, and none that is not.
+    return values === undefined ? NO_CREDENTIAL : firstVerified(values, decrypt, isDecrypted)
+  }
+
+  const authenticator: SessionAuthenticator<UserSession> = {
+    cookieNames: [cookie.name],
+    authenticate: (input) => readCredentialInput<UserSession>(input, fromHeaders, () => NO_CREDENTIAL),
   }
 
   const write = async (http: HTTPWireInfo, session: UserSession, createdAt: number): Promise<void> => {
     const now = clock()
-    const expiresAt = Math.min(now + idleTimeout, createdAt + absoluteTimeout)
+    const expiresAt = lifetime.expiresAt(createdAt, now)
     const value = await new EncryptJWT({ ses: session, ct: createdAt, lat: now })
       .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', kid: encryptionKey.kid, typ: TYPE })
       .setExpirationTime(Math.ceil(expiresAt / 1000))
       .encrypt(encryptionKey.bytes)
-    const maxAge = cookie.persistent ? Math.floor((createdAt + absoluteTimeout - now) / 1000) : undefined
+    const maxAge = cookie.persistent ? Math.floor((createdAt + lifetime.absoluteTimeout - now) / 1000) : undefined
     const setCookie = cookie.serialize(value, maxAge)
     if (setCookie.length > COOKIE_SIZE_LIMIT) {
       throw new Error(
@@ -148,17 +181,17 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
       await next()
       return
     }
-    const values = cookie.read(http.header('cookie'))
+    // A credential an earlier authenticator middleware refused is used exclusively.
+    if (refusedEarlier(state) !== undefined) {
+      await next()
+      return
+    }
+    const found = await fromHeaders(http)
     let loaded: Loaded | undefined
-    if (values !== undefined) {
-      http.setHeader('cache-control', 'no-store')
-      // Several cookies of the name (one planted by a sibling subdomain, say): the first that
-      // decrypts and is within its timeouts is used, and none that is not.
-      const decrypted = await firstVerified(values, decrypt)
-      if (decrypted !== undefined) {
-        state.resumeTransient(decrypted.session)
-        loaded = decrypted.loaded
-      }
+    if (found.outcome !== 'none') http.setHeader('cache-control', 'no-store')
+    if (found.outcome === 'transient') {
+      state.resumeTransient(found.session)
+      loaded = (found as DecryptedCookie).loaded
     }
     if (loaded !== undefined && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
     await next()
@@ -172,14 +205,14 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
       if (csrf !== undefined && (login ? csrf.checkLogin : loaded !== undefined && !UNSAFE_METHODS.has(http.method))) csrf.assertSameSite(http)
       http.setHeader('cache-control', 'no-store')
       if (current === undefined) {
-        if (values !== undefined) http.appendHeader('set-cookie', cookie.expired)
+        if (found.outcome !== 'none') http.appendHeader('set-cookie', cookie.expired)
         if (cookie.clearSiteData) http.setHeader('clear-site-data', '"cookies"')
         return
       }
       await write(http, current, login ? clock() : loaded!.createdAt)
       return
     }
-    if (loaded !== undefined && current !== undefined && clock() - loaded.lastActiveAt >= renewalInterval) {
+    if (loaded !== undefined && current !== undefined && lifetime.renewalDue(loaded.lastActiveAt, clock())) {
       await write(http, current, loaded.createdAt)
     }
   }
@@ -187,9 +220,10 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
   return {
     middleware,
     cookieName: cookie.name,
+    authenticator,
     async authenticate(header) {
-      const values = cookie.read(header('cookie'))
-      return values === undefined ? undefined : (await firstVerified(values, decrypt))?.session
+      const found = await fromHeaders({ header })
+      return found.outcome === 'transient' ? found.session : undefined
     },
   }
 }

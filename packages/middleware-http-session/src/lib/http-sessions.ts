@@ -1,21 +1,19 @@
 import {
-  hashSessionToken,
   isSessionTokenShape,
   createConsoleLogger,
   type Logger,
   type PikkuMiddleware,
+  type SessionAuthenticator,
   type SessionManager,
   type SessionRecord,
   type SessionState,
   type UserSession,
 } from '@pikku/core'
-// For the `wire.http` field that @pikku/http declares on core's PikkuWire.
-import type {} from '@pikku/http'
-import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
-import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
-import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
+import { resolveCsrfPolicy, type CsrfOptions } from './csrf.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
+import { createStoredSessionCredentials } from './stored-session-credentials.js'
+import { createStoredSessionMiddleware } from './stored-session-middleware.js'
 
 export interface HTTPSessionsOptions {
   /** Core's session manager: the store, idle and absolute timeouts, renewal. */
@@ -52,6 +50,7 @@ export interface JwtService {
   sign(claims?: Record<string, unknown>): Promise<string>
 }
 
+/** @deprecated The answer of the deprecated `HTTPSessions.authenticate`; use `authenticator` and its `Authentication`. */
 export interface HTTPAuthentication {
   readonly record: SessionRecord<UserSession>
   readonly via: 'cookie' | 'bearer'
@@ -68,17 +67,25 @@ export interface HTTPSessions {
    */
   jwtFor(session?: SessionState<UserSession>): JwtService
   /**
-   * Authenticates raw request headers outside the HTTP runtime (a WebSocket upgrade, an MCP
-   * request) with the middleware's precedence: a bearer token, when one is offered, is used
-   * exclusively; otherwise the session cookie. Undefined when there is no valid credential.
-   * Rejects with `ServiceUnavailableError` when the store is down. Performs no CSRF check: check
-   * `Origin` yourself where browsers apply no same-origin policy (WebSocket upgrades).
+   * This strategy's credentials for other protocols (a WebSocket upgrade, an MCP request, the MCP
+   * stdio server), read by the same code as the middleware. `{ header }` follows the middleware's
+   * precedence: a bearer token, when one is offered and bearer tokens are on, is used exclusively
+   * (`refused` when bad, even with a good cookie); otherwise the session cookie. `{ token }` is
+   * verified as a bearer JWT (`none` when bearer tokens are off); the cookie's opaque token is not
+   * accepted as a bare token. Found sessions are `stored`, with credential `'bearer'` or
+   * `'cookie'`. Rejects with `ServiceUnavailableError` when the store is down. Performs no CSRF
+   * check: where browsers apply no same-origin policy (WebSocket upgrades) check `Origin` whenever
+   * one of `cookieNames` is sent.
+   */
+  readonly authenticator: SessionAuthenticator<UserSession>
+  /**
+   * @deprecated Use `authenticator.authenticate({ header })`. The stored session of raw request
+   * headers, with the middleware's precedence; undefined when there is no valid credential.
    */
   authenticate(header: (name: string) => string | undefined): Promise<HTTPAuthentication | undefined>
   /**
-   * Verifies one bearer token (a WebSocket subprotocol token, an MCP or CLI token). Undefined when
-   * it is invalid, expired or its session was revoked, or when bearer tokens are not configured;
-   * rejects with `ServiceUnavailableError` when the store is down.
+   * @deprecated Use `authenticator.authenticate({ token })`. The stored session of one bearer
+   * token; undefined when it is invalid, expired or revoked, or when bearer tokens are off.
    */
   authenticateToken(token: string): Promise<SessionRecord<UserSession> | undefined>
   /** The session cookie's name (with the `__Host-` prefix when enabled); undefined when cookies are off. */
@@ -118,18 +125,8 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
   const noTokens = (): Error =>
     new Error('Bearer tokens are not configured: pass jwt: { secrets: [process.env.JWT_SECRET] } to createHTTPSessions')
 
-  /** The stored session a bearer token names, if the token is valid and the session is live. */
-  const verifyBearer = async (token: string): Promise<SessionRecord<UserSession> | undefined> => {
-    const claims = await tokens!.verify(token)
-    if (claims === undefined) return undefined
-    const sid = claims['sid']
-    if (typeof sid !== 'string' || sid.length === 0 || sid.length > 128) return undefined
-    // Not swallowed like a bad token: a store outage must surface as 503, never as "no session".
-    const record = await sessions.loadById(sid)
-    // The subject must be the session's owner, so a token cannot borrow another user's session.
-    if (record === undefined || record.userId !== claims.sub) return undefined
-    return record
-  }
+  const credentials = createStoredSessionCredentials(sessions, cookie, tokens)
+  const { fromHeaders, fromToken } = credentials
 
   const signFor = async (session: SessionState<UserSession>, claims: Record<string, unknown> | undefined): Promise<string> => {
     if (tokens === undefined) throw noTokens()
@@ -149,106 +146,7 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       ),
   }
 
-  const loadByToken = (token: string): Promise<SessionRecord<UserSession> | undefined> => sessions.loadByToken(token)
-
-  /** Whether a cookie token names the session a bearer token loaded (only checked at logout). */
-  const cookieNamesSession = (cookieTokens: CookieValues | undefined, sessionId: string | undefined): boolean =>
-    sessionId !== undefined && someValue(cookieTokens, (token) => hashSessionToken(token) === sessionId)
-
-  const middleware: PikkuMiddleware = async (_services, wire, next) => {
-    const http = wire.http
-    const state = wire.session
-    // Not an HTTP call, or an earlier middleware already settled the session: nothing to load.
-    if (http === undefined || state.current !== undefined || state.baseline !== undefined) {
-      await next()
-      return
-    }
-    let via: 'cookie' | 'bearer' | undefined
-    // Kept for a bearer logout, to tell whether the cookie names the same session.
-    let bearerSessionId: string | undefined
-    let bearerOffered = false
-    let cookieOffered = false
-    if (tokens !== undefined) {
-      const authorization = http.header('authorization')
-      // Other schemes (Basic, API keys for other middleware) are none of our business.
-      const token = authorization === undefined ? undefined : readBearerToken(authorization)
-      if (token !== undefined) {
-        // A presented bearer token is used exclusively: if it is bad, the request has no session
-        // even when it also carries a good cookie, so a client never silently acts as someone else.
-        bearerOffered = true
-        const record = await verifyBearer(token)
-        if (record !== undefined) {
-          state.resume(record)
-          via = 'bearer'
-          bearerSessionId = record.id
-        }
-      }
-    }
-    if (!bearerOffered && cookie !== undefined) {
-      const tokens = cookie.read(http.header('cookie'))
-      if (tokens !== undefined) {
-        cookieOffered = true
-        // Several cookies of the name (one planted by a sibling subdomain, say): the first that
-        // names a live session is used, and none that does not.
-        const record = await firstVerified(tokens, loadByToken)
-        if (record !== undefined) {
-          state.resume(record)
-          via = 'cookie'
-        }
-      }
-    }
-    if (bearerOffered || cookieOffered) http.setHeader('cache-control', 'no-store')
-
-    try {
-      if (via === 'cookie' && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
-      await next()
-      // A change to a cookie session is stored only for a request from an allowed site, whatever
-      // the method: SameSite=Lax sends the cookie on a cross-site link (GET), so a GET that logs in
-      // or out would otherwise be open to another site. Checked here, before anything is stored.
-      // A login is checked unless checkLogin is off (login CSRF: a hostile page logging the
-      // visitor into an account of its choosing); a change to the cookie's session unless the
-      // unsafe method was checked before the call. A bearer request never gets a cookie (below),
-      // so its changes need no check: a page cannot add an Authorization header across sites.
-      if (state.changed && csrf !== undefined && cookie !== undefined && !bearerOffered) {
-        if (state.pending !== undefined ? csrf.checkLogin : via === 'cookie' && !UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
-      }
-    } catch (error) {
-      if (tokens !== undefined && isUnauthorized(error)) {
-        http.setHeader('www-authenticate', bearerOffered && via === undefined ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
-      }
-      throw error
-    }
-
-    // Nothing loaded and nothing set: nothing to persist (the common anonymous request). A
-    // read-only call with no renewal due skips the commit too.
-    if ((via === undefined && !state.changed) || !sessions.needsCommit(state)) return
-    // Persist before the response is written: a client acting on the response finds the session.
-    const result = await sessions.commit(state)
-    switch (result.kind) {
-      case 'created':
-        if (!bearerOffered && !cookieOffered) http.setHeader('cache-control', 'no-store')
-        // A request that offers a bearer token is a bearer client: the cookie is ignored on the
-        // way in, so none is set on the way out (the login's token is in the response). Setting
-        // one would let any Authorization header, valid or not, skip the login CSRF check.
-        if (cookie !== undefined && !bearerOffered) {
-          // Max-Age is the absolute timeout: the cookie never outlives the longest the session can.
-          const maxAge = cookie.persistent ? Math.floor((result.absoluteExpiresAt - result.record.createdAt) / 1000) : undefined
-          http.appendHeader('set-cookie', cookie.serialize(result.token, maxAge))
-        }
-        break
-      case 'cleared':
-      case 'revoked':
-        if (cookie !== undefined && (via === 'cookie' || cookieNamesSession(cookie.read(http.header('cookie')), bearerSessionId))) {
-          http.appendHeader('set-cookie', cookie.expired)
-          // Only when the cookie belonged to this session: it clears every cookie of the origin.
-          if (result.kind === 'cleared' && cookie.clearSiteData) http.setHeader('clear-site-data', '"cookies"')
-        }
-        break
-      default:
-        // 'unchanged', 'renewed', 'updated': the cookie holds only the token, which did not change.
-        break
-    }
-  }
+  const middleware = createStoredSessionMiddleware({ sessions, cookie, csrf, bearerTokens: tokens !== undefined, credentials })
 
   return {
     middleware,
@@ -259,30 +157,17 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
       return { sign: (claims) => signFor(session, claims) }
     },
 
+    authenticator: credentials.authenticator,
+
     async authenticate(header) {
-      if (tokens !== undefined) {
-        const authorization = header('authorization')
-        const token = authorization === undefined ? undefined : readBearerToken(authorization)
-        if (token !== undefined) {
-          const record = await verifyBearer(token)
-          return record === undefined ? undefined : { record, via: 'bearer' }
-        }
-      }
-      if (cookie !== undefined) {
-        const tokens = cookie.read(header('cookie'))
-        if (tokens !== undefined) {
-          const record = await firstVerified(tokens, loadByToken)
-          if (record !== undefined) return { record, via: 'cookie' }
-        }
-      }
-      return undefined
+      const found = await fromHeaders({ header })
+      return found.outcome === 'stored' ? { record: found.record, via: found.credential as 'cookie' | 'bearer' } : undefined
     },
 
     async authenticateToken(token) {
-      // Without bearer tokens configured no token is valid. Not an error: a client offering one
-      // (say, in a WebSocket subprotocol) must not be able to cause a failure on a cookie-only app.
-      if (tokens === undefined || typeof token !== 'string') return undefined
-      return verifyBearer(token)
+      if (typeof token !== 'string') return undefined
+      const found = await fromToken(token)
+      return found.outcome === 'stored' ? found.record : undefined
     },
   }
 }

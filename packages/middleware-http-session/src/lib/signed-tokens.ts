@@ -30,13 +30,23 @@ export interface JwtOptions {
   clockTolerance?: number
 }
 
-/** Signs and verifies one kind of token. Verification never throws: a bad token is undefined. */
+/** The claims of a verified token: `sub`, `iat` and `exp` are always present. */
+export type VerifiedClaims = JWTPayload & { sub: string; iat: number; exp: number }
+
+/**
+ * Why a token was refused, as a short code for logs and `refused` authentications (never the
+ * token): `'malformed'` (empty, oversized, not a JWS), `'expired'` (past `exp`), `'invalid'`
+ * (signature, key, algorithm, type, issuer, audience, or a required claim).
+ */
+export type TokenRefusal = 'malformed' | 'expired' | 'invalid'
+
+/** Signs and verifies one kind of token. Verification never throws: a bad token is a `TokenRefusal`. */
 export interface SignedTokens {
   readonly expiresIn: number
   /** Signs `claims` for `subject`, expiring `expiresIn` seconds from now or at `expiresAt` (s) if earlier. */
   sign(subject: string, claims: Record<string, unknown>, expiresAt?: number): Promise<string>
-  /** The verified claims (with a non-empty `sub`), or undefined for any invalid token. */
-  verify(token: string): Promise<(JWTPayload & { sub: string; iat: number; exp: number }) | undefined>
+  /** The verified claims (with a non-empty `sub`), or why the token was refused. */
+  verify(token: string): Promise<VerifiedClaims | TokenRefusal>
 }
 
 const KEY_BYTES: Record<JwtAlgorithm, number> = { HS256: 32, HS384: 48, HS512: 64 }
@@ -86,7 +96,7 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
     return key
   }
   const signing = derived[0]!
-  const verified = new Map<string, JWTPayload & { sub: string; iat: number; exp: number }>()
+  const verified = new Map<string, VerifiedClaims>()
   const algorithms = [algorithm]
   const requiredClaims = ['sub', 'exp', 'iat']
 
@@ -107,15 +117,16 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
     },
 
     async verify(token) {
-      if (token.length === 0 || token.length > MAX_BEARER_LENGTH) return undefined
+      if (token.length === 0 || token.length > MAX_BEARER_LENGTH) return 'malformed'
       // A client sends the same token on every request for its lifetime: a verified token's claims
       // are remembered (bounded), and only the time-dependent checks are repeated.
       const remembered = verified.get(token)
       if (remembered !== undefined) {
         const now = clock() / 1000
-        if (now < remembered.exp + clockTolerance && (remembered.nbf === undefined || now >= remembered.nbf - clockTolerance)) return remembered
+        const live = now < remembered.exp + clockTolerance
+        if (live && (remembered.nbf === undefined || now >= remembered.nbf - clockTolerance)) return remembered
         verified.delete(token)
-        return undefined
+        return live ? 'invalid' : 'expired'
       }
       const verifyOptions: JWTVerifyOptions = {
         algorithms,
@@ -128,15 +139,16 @@ export function createSignedTokens(options: JwtOptions, where: string, clock: Cl
       }
       try {
         const { payload } = await jwtVerify(token, (header) => keyFor(header.kid), verifyOptions)
-        if (typeof payload.sub !== 'string' || payload.sub.length === 0) return undefined
-        const claims = Object.freeze(payload) as JWTPayload & { sub: string; iat: number; exp: number }
+        if (typeof payload.sub !== 'string' || payload.sub.length === 0) return 'invalid'
+        const claims = Object.freeze(payload) as VerifiedClaims
         if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string)
         verified.set(token, claims)
         return claims
       } catch (error) {
+        const code = (error as { code?: string }).code
         // Only the reason's code is logged: the token itself is a credential.
-        logger.debug('bearer token rejected', { reason: (error as { code?: string }).code ?? 'invalid' })
-        return undefined
+        logger.debug('bearer token rejected', { reason: code ?? 'invalid' })
+        return refusalOf(code)
       }
     },
   }
@@ -150,6 +162,19 @@ export function assertOwnClaims(claims: unknown): asserts claims is Record<strin
   }
   for (const name of Object.keys(claims)) {
     if (RESERVED.has(name)) throw new TypeError(`jwt.sign(): the claim '${name}' is set by the session; pass only your own claims`)
+  }
+}
+
+/** The refusal code for one of jose's error codes. */
+function refusalOf(code: string | undefined): TokenRefusal {
+  switch (code) {
+    case 'ERR_JWT_EXPIRED':
+      return 'expired'
+    case 'ERR_JWS_INVALID':
+    case 'ERR_JWT_INVALID':
+      return 'malformed'
+    default:
+      return 'invalid'
   }
 }
 

@@ -1,8 +1,20 @@
-import { createConsoleLogger, systemClock, type Clock, type Logger, type PikkuMiddleware, type SessionState, type UserSession } from '@pikku/core'
+import {
+  createConsoleLogger,
+  systemClock,
+  type Authentication,
+  type Clock,
+  type Logger,
+  type PikkuMiddleware,
+  type SessionAuthenticator,
+  type SessionState,
+  type UserSession,
+} from '@pikku/core'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'
+import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type TransientWith } from './credential-input.js'
 import type { JwtService } from './http-sessions.js'
+import { refusedEarlier } from './refused-credentials.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
 
 export interface StatelessJwtSessionsOptions extends JwtOptions {
@@ -32,9 +44,16 @@ export interface StatelessJwtSessions {
    * Without a session: a placeholder for the singleton `services`, whose `sign` rejects.
    */
   jwtFor(session?: SessionState<UserSession>): JwtService
-  /** The session a token carries, or undefined when the token is invalid or expired. */
+  /**
+   * This strategy's tokens for other protocols (a WebSocket upgrade, an MCP request), read by the
+   * same code as the middleware: `{ header }` reads `Authorization: Bearer`, `{ token }` verifies
+   * a bare token. A valid token is a `transient` session (credential `'bearer'`): no store backs
+   * it, so nothing persists what a call changes.
+   */
+  readonly authenticator: SessionAuthenticator<UserSession>
+  /** @deprecated Use `authenticator.authenticate({ token })`. The session a token carries, or undefined. */
   authenticateToken(token: string): Promise<UserSession | undefined>
-  /** The session of an `Authorization: Bearer` header, or undefined. */
+  /** @deprecated Use `authenticator.authenticate({ header })`. The session of an `Authorization: Bearer` header, or undefined. */
   authenticate(header: (name: string) => string | undefined): Promise<UserSession | undefined>
 }
 
@@ -42,6 +61,14 @@ interface LoadedToken {
   readonly authTime: number
   readonly issuedAt: number
 }
+
+/** A verified token: a transient session, plus the times the middleware needs to reissue it. */
+type VerifiedToken = TransientWith<LoadedToken>
+
+const MALFORMED = refusal('bearer', 'malformed')
+const EXPIRED = refusal('bearer', 'expired')
+const INVALID = refusal('bearer', 'invalid')
+const REFUSALS = { malformed: MALFORMED, expired: EXPIRED, invalid: INVALID } as const
 
 /**
  * Purely stateless JWT sessions: the session data travels in the token and no store is consulted.
@@ -67,15 +94,28 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
   // What the middleware loaded for a call, so a reissued token keeps the original login time.
   const loadedBy = new WeakMap<SessionState<UserSession>, LoadedToken>()
 
-  const verify = async (token: string): Promise<{ session: UserSession; loaded: LoadedToken } | undefined> => {
+  const verify = async (token: string): Promise<VerifiedToken | Authentication<never>> => {
     const claims = await tokens.verify(token)
-    if (claims === undefined) return undefined
+    if (typeof claims === 'string') return REFUSALS[claims]
     const session = claims['ses']
     const authTime = claims['auth_time']
-    if (typeof session !== 'object' || session === null || Array.isArray(session)) return undefined
-    if (typeof authTime !== 'number' || (session as { userId?: unknown }).userId !== claims.sub) return undefined
-    if (Math.floor(clock() / 1000) >= authTime + maxLifetime) return undefined
-    return { session: session as UserSession, loaded: { authTime, issuedAt: claims.iat } }
+    if (typeof session !== 'object' || session === null || Array.isArray(session)) return INVALID
+    if (typeof authTime !== 'number' || (session as { userId?: unknown }).userId !== claims.sub) return INVALID
+    // Checked here as well as through `exp`, so shortening maxLifetime takes effect for tokens
+    // issued under the old value.
+    if (Math.floor(clock() / 1000) >= authTime + maxLifetime) return EXPIRED
+    return { outcome: 'transient', credential: 'bearer', session: session as UserSession, loaded: { authTime, issuedAt: claims.iat } }
+  }
+
+  const fromHeaders = (source: HeaderSource): Promise<VerifiedToken | Authentication<never>> => {
+    const authorization = source.header('authorization')
+    const token = authorization === undefined ? undefined : readBearerToken(authorization)
+    return token === undefined ? NO_CREDENTIAL : verify(token)
+  }
+
+  const authenticator: SessionAuthenticator<UserSession> = {
+    cookieNames: [],
+    authenticate: (input) => readCredentialInput<UserSession>(input, fromHeaders, verify),
   }
 
   const issue = (session: UserSession, authTime: number, claims: Record<string, unknown> = {}): Promise<string> =>
@@ -94,23 +134,24 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
       await next()
       return
     }
-    const authorization = http.header('authorization')
-    const token = authorization === undefined ? undefined : readBearerToken(authorization)
+    // A credential an earlier authenticator middleware refused is used exclusively.
+    if (refusedEarlier(state) !== undefined) {
+      await next()
+      return
+    }
+    const found = await fromHeaders(http)
     let loaded: LoadedToken | undefined
-    if (token !== undefined) {
-      http.setHeader('cache-control', 'no-store')
-      const verified = await verify(token)
-      if (verified !== undefined) {
-        state.resumeTransient(verified.session)
-        loaded = verified.loaded
-        loadedBy.set(state, loaded)
-      }
+    if (found.outcome !== 'none') http.setHeader('cache-control', 'no-store')
+    if (found.outcome === 'transient') {
+      state.resumeTransient(found.session)
+      loaded = (found as VerifiedToken).loaded
+      loadedBy.set(state, loaded)
     }
     try {
       await next()
     } catch (error) {
       if (isUnauthorized(error)) {
-        http.setHeader('www-authenticate', token !== undefined && loaded === undefined ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
+        http.setHeader('www-authenticate', found.outcome === 'refused' ? INVALID_TOKEN_CHALLENGE : BEARER_CHALLENGE)
       }
       throw error
     }
@@ -140,15 +181,17 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
       }
     },
 
+    authenticator,
+
     async authenticateToken(token) {
       if (typeof token !== 'string') return undefined
-      return (await verify(token))?.session
+      const found = await verify(token)
+      return found.outcome === 'transient' ? found.session : undefined
     },
 
     async authenticate(header) {
-      const authorization = header('authorization')
-      const token = authorization === undefined ? undefined : readBearerToken(authorization)
-      return token === undefined ? undefined : (await verify(token))?.session
+      const found = await fromHeaders({ header })
+      return found.outcome === 'transient' ? found.session : undefined
     },
   }
 }

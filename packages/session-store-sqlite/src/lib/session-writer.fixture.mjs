@@ -2,7 +2,7 @@
 // once `set` has resolved (acknowledged), until it is killed. Runs the built package.
 import { createSqliteStore } from '../../dist/index.js'
 
-const store = createSqliteStore({ path: process.env.FIXTURE_DB, sweepInterval: 0 })
+const store = createSqliteStore({ path: process.env.FIXTURE_DB, driver: process.env.FIXTURE_DRIVER || undefined, sweepInterval: 0 })
 for (let i = 0; ; i++) {
   const now = Date.now()
   const id = `session-${i}`

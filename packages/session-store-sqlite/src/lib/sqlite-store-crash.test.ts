@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createSqliteStore } from './sqlite-store.js'
+import { fixtureEnv, testDriver } from './sqlite-test-driver.test-support.js'
 
 const fixture = fileURLToPath(new URL('./session-writer.fixture.mjs', import.meta.url))
 const built = fileURLToPath(new URL('../../dist/index.js', import.meta.url))
@@ -19,7 +20,7 @@ describe('SQLite store when its process is killed', () => {
   it('keeps every write it acknowledged before a kill -9', async () => {
     if (!existsSync(built)) throw new Error(`The writer process runs the built package: run \`npx tsup\` in packages/session-store-sqlite first (missing ${built})`)
     const path = join(dir, 'sessions.db')
-    const child = spawn(process.execPath, [fixture], { env: { PATH: process.env['PATH'] ?? '', FIXTURE_DB: path }, stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, [fixture], { env: fixtureEnv({ FIXTURE_DB: path }), stdio: ['ignore', 'pipe', 'inherit'] })
     const acknowledged: string[] = []
     // A line cut short by the kill is not an acknowledgement.
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -30,7 +31,7 @@ describe('SQLite store when its process is killed', () => {
     child.kill('SIGKILL')
     await exited
 
-    const store = createSqliteStore({ path, sweepInterval: 0 })
+    const store = createSqliteStore({ path, driver: testDriver, sweepInterval: 0 })
     try {
       const stored = new Set((await store.listByUser('alice')).map((record) => record.id))
       const lost = acknowledged.filter((id) => !stored.has(id))

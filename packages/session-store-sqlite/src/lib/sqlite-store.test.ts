@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import Database from 'better-sqlite3'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError } from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, ServiceUnavailableError } from '@pikku/core'
 import { createTestClock, describeSessionStoreConformance } from '@pikku/core/testing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { createSqliteStore, type SqliteStore } from './sqlite-store.js'
+import { sqliteErrorCode } from './sqlite-errors.js'
+import { openProbe, testDriver, testRecord, type TestSession } from './sqlite-test-driver.test-support.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'pikku-sqlite-store-'))
 let fileCounter = 0
@@ -16,11 +17,10 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
 
 function open(path: string, clock = createTestClock(), extra: Parameters<typeof createSqliteStore>[0] = {}): SqliteStore<TestSession> {
-  const store = createSqliteStore<TestSession>({ path, clock: clock.now, sweepInterval: 0, ...extra })
+  const store = createSqliteStore<TestSession>({ path, driver: testDriver, clock: clock.now, sweepInterval: 0, ...extra })
   opened.push(store)
   return store
 }
@@ -29,27 +29,15 @@ afterEach(async () => {
   await Promise.all(opened.splice(0).map((store) => store.close()))
 })
 
-function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
+const record = testRecord
 
-describeSessionStoreConformance('SQLite store (file)', {
-  create: (clock) => createSqliteStore({ path: freshPath(), clock: clock.now, sweepInterval: 0 }),
+describeSessionStoreConformance(`SQLite store on ${testDriver} (file)`, {
+  create: (clock) => createSqliteStore({ path: freshPath(), driver: testDriver, clock: clock.now, sweepInterval: 0 }),
   destroy: (store) => store.close?.(),
 })
 
-describeSessionStoreConformance('SQLite store (:memory:)', {
-  create: (clock) => createSqliteStore({ path: ':memory:', clock: clock.now, sweepInterval: 0 }),
+describeSessionStoreConformance(`SQLite store on ${testDriver} (:memory:)`, {
+  create: (clock) => createSqliteStore({ path: ':memory:', driver: testDriver, clock: clock.now, sweepInterval: 0 }),
   destroy: (store) => store.close?.(),
 })
 
@@ -68,9 +56,9 @@ describe('SQLite store', () => {
   it('runs the file in WAL mode', async () => {
     const path = freshPath()
     open(path)
-    const probe = new Database(path, { readonly: true })
+    const probe = openProbe(path)
     try {
-      expect(probe.pragma('journal_mode', { simple: true })).toBe('wal')
+      expect(probe.prepare<[], { journal_mode: string }>('PRAGMA journal_mode').get()?.journal_mode).toBe('wal')
     } finally {
       probe.close()
     }
@@ -105,9 +93,9 @@ describe('SQLite store', () => {
     clock.advance(MINUTE)
     expect(await store.sweep()).toBe(10)
     expect(events.filter((e) => e.type === 'deleted' && e.reason === 'expired')).toHaveLength(10)
-    const probe = new Database(path, { readonly: true })
+    const probe = openProbe(path)
     try {
-      expect(probe.prepare('SELECT id FROM pikku_sessions').pluck().all()).toEqual([live.id])
+      expect(probe.prepare<[], { id: string }>('SELECT id FROM pikku_sessions').all().map((row) => row.id)).toEqual([live.id])
     } finally {
       probe.close()
     }
@@ -116,15 +104,15 @@ describe('SQLite store', () => {
 
   it('sweeps on its timer without being asked', async () => {
     const path = freshPath()
-    const store = createSqliteStore<TestSession>({ path, sweepInterval: 20 })
+    const store = createSqliteStore<TestSession>({ path, driver: testDriver, sweepInterval: 20 })
     opened.push(store)
     // Real time here: the row expired a minute ago, so the first tick removes it.
     await store.set(record(Date.now() - 2 * MINUTE, { expiresAt: Date.now() - MINUTE }))
-    const probe = new Database(path, { readonly: true })
+    const probe = openProbe(path)
     try {
-      const count = probe.prepare('SELECT count(*) FROM pikku_sessions').pluck()
-      expect(count.get()).toBe(1)
-      await expect.poll(() => count.get(), { timeout: 2_000, interval: 20 }).toBe(0)
+      const count = (): number | undefined => probe.prepare<[], { n: number }>('SELECT count(*) AS n FROM pikku_sessions').get()?.n
+      expect(count()).toBe(1)
+      await expect.poll(count, { timeout: 2_000, interval: 20 }).toBe(0)
     } finally {
       probe.close()
     }
@@ -133,7 +121,7 @@ describe('SQLite store', () => {
   it('never keeps the process alive with its sweep timer', () => {
     const timers = (): number => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length
     const before = timers()
-    const store = createSqliteStore<TestSession>({ path: ':memory:', sweepInterval: 60_000 })
+    const store = createSqliteStore<TestSession>({ path: ':memory:', driver: testDriver, sweepInterval: 60_000 })
     opened.push(store)
     // Only timers that keep the event loop alive are listed; an unref'd one is not.
     expect(timers()).toBe(before)
@@ -170,8 +158,7 @@ describe('SQLite store', () => {
     const store = open(path, clock, { busyTimeout: 50 })
     const before = record(clock.now())
     await store.set(before)
-    const locker = new Database(path)
-    locker.pragma('journal_mode = WAL')
+    const locker = openProbe(path)
     locker.exec('BEGIN IMMEDIATE')
     try {
       const error = await store.set(record(clock.now())).catch((caught: unknown) => caught)
@@ -179,7 +166,7 @@ describe('SQLite store', () => {
       // Callers see a fixed message; SQLite's own error, with its code and path, is only the cause.
       expect((error as Error).message).toBe('The session store is unavailable; try again shortly')
       expect((error as Error).message).not.toContain(path)
-      expect(((error as Error).cause as { code?: string }).code).toMatch(/^SQLITE_BUSY/)
+      expect(sqliteErrorCode((error as Error).cause)).toMatch(/^SQLITE_BUSY/)
       // Readers are not blocked by a writer in WAL mode.
       expect(await store.get(before.id)).toEqual(before)
     } finally {
@@ -204,15 +191,33 @@ describe('SQLite store', () => {
     expect(() => createSqliteStore({ path: ':memory:', sweepInterval: -1 })).toThrow(/sweepInterval must be a finite number of ms, 0 or more; got -1/)
     expect(() => createSqliteStore({ path: ':memory:', sweepBatchSize: 0 })).toThrow(/sweepBatchSize must be a whole number, 1 or more; got 0/)
     expect(() => createSqliteStore({ path: ':memory:', busyTimeout: Number.NaN })).toThrow(/busyTimeout must be/)
+    expect(() => createSqliteStore({ path: ':memory:', driver: 'sqlite3' as never })).toThrow(
+      `driver must be one of 'better-sqlite3', 'node:sqlite', 'bun:sqlite'; got "sqlite3"`,
+    )
+    expect(() => createSqliteStore({ path: ':memory:', eventPollInterval: -5 })).toThrow(/eventPollInterval must be a finite number of ms, 0 or more; got -5/)
+    expect(() => createSqliteStore({ path: ':memory:', eventRetention: 10 })).toThrow(/eventRetention must be a finite number of ms, 1000 or more; got 10/)
+    expect(() => createSqliteStore({ path: ':memory:', eventPollInterval: 5_000, eventRetention: 8_000 })).toThrow(
+      /eventPollInterval \(5000\) must be at most half of eventRetention \(8000\)/,
+    )
+    expect(() => createSqliteStore({ path: ':memory:', logger: {} as never })).toThrow(/logger must be a Logger/)
+  })
+
+  it('runs on the driver it is given, and says why a driver cannot run here', () => {
+    const store = createSqliteStore<TestSession>({ path: ':memory:', driver: testDriver, sweepInterval: 0 })
+    opened.push(store)
+    expect(store.driver).toBe(testDriver)
+    if (typeof (globalThis as { Bun?: unknown }).Bun === 'undefined') {
+      expect(() => createSqliteStore({ path: ':memory:', driver: 'bun:sqlite' })).toThrow(/driver "bun:sqlite" runs only under Bun/)
+    }
   })
 
   it('uses the table name it is given', async () => {
     const path = freshPath()
     const store = open(path, createTestClock(), { tableName: 'app_sessions' })
     await store.set(record(Date.UTC(2026, 0, 1)))
-    const probe = new Database(path, { readonly: true })
+    const probe = openProbe(path)
     try {
-      expect(probe.prepare('SELECT count(*) FROM app_sessions').pluck().get()).toBe(1)
+      expect(probe.prepare<[], { n: number }>('SELECT count(*) AS n FROM app_sessions').get()?.n).toBe(1)
     } finally {
       probe.close()
     }

@@ -1,10 +1,12 @@
+import { randomBytes } from 'node:crypto'
 import { closeSync, mkdirSync, openSync } from 'node:fs'
 import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
 import {
   type Clock,
   type CoreUserSession,
+  createConsoleLogger,
   createSessionEventBus,
+  type Logger,
   type SessionDeleteReason,
   type SessionRecord,
   type SessionRecordChange,
@@ -13,7 +15,9 @@ import {
   type UserSession,
   isStorableKey,
 } from '@pikku/core'
-import { assertTableName, schemaStatements } from './sqlite-schema.js'
+import { assertSqliteDriver, defaultSqliteDriver, openSqliteConnection, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js'
+import { type CarriedEvent, createSqliteEventLog, type SqliteEventLog } from './sqlite-events.js'
+import { assertTableName, eventsTableName, prepareSchema, rollback, schemaStatements } from './sqlite-schema.js'
 import { translateSqliteError } from './sqlite-errors.js'
 
 export interface SqliteStoreOptions {
@@ -24,7 +28,14 @@ export interface SqliteStoreOptions {
    */
   path?: string
   /**
-   * The table holding sessions (a plain identifier). Created with its indexes when missing.
+   * The SQLite binding: `'better-sqlite3'` (the package, installed by the app), `'node:sqlite'`
+   * (built into Node 22.13 and later) or `'bun:sqlite'` (built into Bun).
+   * @default 'bun:sqlite' under Bun; otherwise 'better-sqlite3' when installed, else 'node:sqlite'
+   */
+  driver?: SqliteDriverName
+  /**
+   * The table holding sessions (a plain identifier). Created with its indexes when missing, with
+   * `<tableName>_events` beside it.
    * @default 'pikku_sessions'
    */
   tableName?: string
@@ -34,8 +45,8 @@ export interface SqliteStoreOptions {
    */
   clock?: Clock
   /**
-   * How often expired rows are deleted (ms); 0 turns the timer off (call `sweep()` yourself).
-   * Expired rows are never returned, swept or not.
+   * How often expired rows (and events older than `eventRetention`) are deleted (ms); 0 turns the
+   * timer off (call `sweep()` yourself). Expired rows are never returned, swept or not.
    * @default 60_000
    */
   sweepInterval?: number
@@ -47,17 +58,39 @@ export interface SqliteStoreOptions {
   sweepBatchSize?: number
   /**
    * How long (ms) a statement waits for another connection's write lock before failing with
-   * `ServiceUnavailableError`.
+   * `ServiceUnavailableError`; opening waits as long for other processes creating the schema.
    * @default 5_000
    */
   busyTimeout?: number
+  /**
+   * How often (ms), while anything subscribes, this process looks for changes other processes
+   * made to the file: the bound on how late their logouts reach this process's subscribers. A
+   * look is one `PRAGMA data_version` unless something changed. 0 turns it off (events then reach
+   * only this process's subscribers).
+   * @default 100
+   */
+  eventPollInterval?: number
+  /**
+   * How long (ms) events stay in the file for other processes to read. A process that has not
+   * looked for longer (stopped, or its event loop blocked) finds some gone and tells its
+   * subscribers to re-check (`interrupted`, then `resync`).
+   * @default 60_000
+   */
+  eventRetention?: number
+  /**
+   * Where a failed look for other processes' events is reported.
+   * @default a console logger
+   */
+  logger?: Logger
 }
 
 /** The SQLite store plus the hooks tests and operators use. */
 export interface SqliteStore<S extends CoreUserSession = UserSession> extends SessionStore<S> {
-  /** Deletes expired rows now, in batches; returns how many went. */
+  /** The binding this store runs on. */
+  readonly driver: SqliteDriverName
+  /** Deletes expired rows (and events older than `eventRetention`) now, in batches; returns how many sessions went. */
   sweep(): Promise<number>
-  /** Closes the database and stops the sweep timer. */
+  /** Closes the database and stops the timers. */
   close(): Promise<void>
 }
 
@@ -77,53 +110,88 @@ function assertNonNegative(name: string, value: number): void {
   }
 }
 
-/**
- * The embedded persistent store: one SQLite file in WAL mode, so readers never wait for the
- * writer. Several processes may share the file (writes are serialised by SQLite's lock), but
- * events reach only subscribers in the process that made the change.
- */
-export function createSqliteStore<S extends CoreUserSession = UserSession>(options: SqliteStoreOptions = {}): SqliteStore<S> {
-  const path = options.path ?? './.data/sessions.db'
-  const tableName = options.tableName ?? 'pikku_sessions'
-  const clock = options.clock ?? Date.now
-  const sweepInterval = options.sweepInterval ?? 60_000
-  const sweepBatchSize = options.sweepBatchSize ?? 1_000
-  const busyTimeout = options.busyTimeout ?? 5_000
-  if (typeof path !== 'string' || path === '') {
-    throw new TypeError(`path must be a file path or ':memory:'; got ${JSON.stringify(path)}`)
+/** Every option resolved to its value, checked when `createSqliteStore` is called. */
+function resolveOptions(options: SqliteStoreOptions): Required<Omit<SqliteStoreOptions, 'logger'>> & { logger: Logger | undefined } {
+  const resolved = {
+    path: options.path ?? './.data/sessions.db',
+    driver: options.driver ?? defaultSqliteDriver(),
+    tableName: options.tableName ?? 'pikku_sessions',
+    clock: options.clock ?? Date.now,
+    sweepInterval: options.sweepInterval ?? 60_000,
+    sweepBatchSize: options.sweepBatchSize ?? 1_000,
+    busyTimeout: options.busyTimeout ?? 5_000,
+    eventPollInterval: options.eventPollInterval ?? 100,
+    eventRetention: options.eventRetention ?? 60_000,
+    logger: options.logger,
   }
-  assertTableName(tableName)
-  if (typeof clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
-  assertNonNegative('sweepInterval', sweepInterval)
-  assertNonNegative('busyTimeout', busyTimeout)
-  if (!Number.isInteger(sweepBatchSize) || sweepBatchSize < 1) {
-    throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
+  if (typeof resolved.path !== 'string' || resolved.path === '') {
+    throw new TypeError(`path must be a file path or ':memory:'; got ${JSON.stringify(resolved.path)}`)
   }
+  assertSqliteDriver(resolved.driver)
+  assertTableName(resolved.tableName)
+  if (typeof resolved.clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
+  assertNonNegative('sweepInterval', resolved.sweepInterval)
+  assertNonNegative('busyTimeout', resolved.busyTimeout)
+  assertNonNegative('eventPollInterval', resolved.eventPollInterval)
+  if (!Number.isInteger(resolved.sweepBatchSize) || resolved.sweepBatchSize < 1) {
+    throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${resolved.sweepBatchSize}`)
+  }
+  if (typeof resolved.eventRetention !== 'number' || !Number.isFinite(resolved.eventRetention) || resolved.eventRetention < 1_000) {
+    throw new RangeError(`eventRetention must be a finite number of ms, 1000 or more; got ${String(resolved.eventRetention)}`)
+  }
+  if (resolved.eventPollInterval * 2 > resolved.eventRetention) {
+    throw new RangeError(
+      `eventPollInterval (${resolved.eventPollInterval}) must be at most half of eventRetention (${resolved.eventRetention}), or events are pruned before other processes look`,
+    )
+  }
+  if (resolved.logger !== undefined && (typeof resolved.logger !== 'object' || typeof resolved.logger.warn !== 'function')) {
+    throw new TypeError('logger must be a Logger (an object with debug, info, warn and error methods)')
+  }
+  return resolved
+}
 
-  if (path !== ':memory:' && !path.startsWith('file:')) {
+/** Opens the file (creating it private) and its schema, waiting for other processes doing the same. */
+function openDatabase(options: ReturnType<typeof resolveOptions>, events: boolean): SqliteConnection {
+  const { path, busyTimeout } = options
+  const inMemory = path === ':memory:'
+  if (!inMemory && !path.startsWith('file:')) {
     // Session data (emails, roles) is readable by whoever can read the file: a new directory is
     // private to this user, and a new file is created 0600 before SQLite opens it (SQLite gives
     // the -wal and -shm files the same permissions). Existing files keep theirs.
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
     closeSync(openSync(path, 'a', 0o600))
   }
-  let db: Database.Database
+  let connection: SqliteConnection | undefined
   try {
-    db = new Database(path, { timeout: busyTimeout })
+    connection = openSqliteConnection(options.driver, path, busyTimeout)
+    prepareSchema(connection, schemaStatements(options.tableName, { events }), { wal: !inMemory, busyTimeout })
+    return connection
   } catch (error) {
+    connection?.close()
     throw translateSqliteError(error)
   }
-  // WAL: readers and the writer do not block each other, and a commit is one append. The default
-  // synchronous=FULL is kept so that an acknowledged write survives a power loss too.
-  db.pragma('journal_mode = WAL')
-  for (const statement of schemaStatements(tableName)) db.exec(statement)
+}
 
-  const table = `"${tableName}"`
+/**
+ * The embedded persistent store: one SQLite file in WAL mode, so readers never wait for the
+ * writer. Several processes may share the file: writes are serialised by SQLite's lock, and each
+ * change is also written, in the same transaction, to an events table that the other processes
+ * read every `eventPollInterval` ms, so a logout in one reaches subscribers in all.
+ */
+export function createSqliteStore<S extends CoreUserSession = UserSession>(options: SqliteStoreOptions = {}): SqliteStore<S> {
+  const resolved = resolveOptions(options)
+  const { clock, sweepInterval, sweepBatchSize, eventPollInterval, eventRetention } = resolved
+  // A ':memory:' database belongs to this connection alone: nobody else could read its events.
+  const shared = resolved.path !== ':memory:'
+  const db = openDatabase(resolved, shared)
+  const logger = resolved.logger ?? createConsoleLogger()
+
+  const table = `"${resolved.tableName}"`
   const statements = {
+    begin: db.prepare('BEGIN IMMEDIATE'),
+    commit: db.prepare('COMMIT'),
     get: db.prepare<[string, number], Row>(`SELECT * FROM ${table} WHERE id = ? AND expires_at > ?`),
-    userOf: db.prepare<[string], Pick<Row, 'user_id' | 'version' | 'expires_at'>>(
-      `SELECT user_id, version, expires_at FROM ${table} WHERE id = ?`,
-    ),
+    userOf: db.prepare<[string], Pick<Row, 'user_id' | 'version' | 'expires_at'>>(`SELECT user_id, version, expires_at FROM ${table} WHERE id = ?`),
     upsert: db.prepare<[string, string, string, number, number, number, number]>(
       `INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -137,12 +205,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     touch: db.prepare<[number, number, string, number], Pick<Row, 'user_id' | 'version'>>(
       `UPDATE ${table} SET last_active_at = ?, expires_at = ? WHERE id = ? AND expires_at > ? RETURNING user_id, version`,
     ),
-    delete: db.prepare<[string], Pick<Row, 'user_id' | 'expires_at'>>(
-      `DELETE FROM ${table} WHERE id = ? RETURNING user_id, expires_at`,
-    ),
-    listByUser: db.prepare<[string, number], Row>(
-      `SELECT * FROM ${table} WHERE user_id = ? AND expires_at > ? ORDER BY created_at, id`,
-    ),
+    delete: db.prepare<[string], Pick<Row, 'user_id' | 'expires_at'>>(`DELETE FROM ${table} WHERE id = ? RETURNING user_id, expires_at`),
+    listByUser: db.prepare<[string, number], Row>(`SELECT * FROM ${table} WHERE user_id = ? AND expires_at > ? ORDER BY created_at, id`),
     deleteByUser: db.prepare<[string, string | null], Pick<Row, 'id' | 'expires_at'>>(
       `DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ? RETURNING id, expires_at`,
     ),
@@ -151,7 +215,11 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     ),
   }
 
-  const bus = createSessionEventBus()
+  const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
+  // This instance's events are delivered to its own subscribers at once; the id keeps them from
+  // being delivered a second time when it reads the events table.
+  const origin = randomBytes(12).toString('base64url')
+  const log: SqliteEventLog | undefined = shared ? createSqliteEventLog(db, eventsTableName(resolved.tableName), origin, clock) : undefined
   let closed = false
 
   const toRecord = (row: Row): SessionRecord<S> => ({
@@ -175,42 +243,51 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     }
   }
 
-  // IMMEDIATE takes the write lock at BEGIN, so two processes never both read then both try to
-  // upgrade to a write (which SQLite would refuse with SQLITE_BUSY at once).
-  const setTransaction = db.transaction((record: SessionRecord<S>, json: string) => {
-    const previous = statements.userOf.get(record.id)
-    statements.upsert.run(record.id, record.userId, json, record.version, record.createdAt, record.lastActiveAt, record.expiresAt)
-    return previous
-  })
-
-  const updateTransaction = db.transaction(
-    (id: string, expectedVersion: number, change: SessionRecordChange<S>, json: string, now: number): SessionUpdateResult => {
-      const current = statements.userOf.get(id)
-      if (current === undefined || current.expires_at <= now) return 'missing'
-      if (current.version !== expectedVersion) return 'conflict'
-      if (change.data.userId !== current.user_id) {
-        throw new TypeError('A session update cannot change userId; store a new session instead')
-      }
-      const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, id, expectedVersion, now)
-      return result.changes === 1 ? 'ok' : 'conflict'
-    },
-  )
+  /**
+   * Runs `write` in one IMMEDIATE transaction, which takes the write lock at BEGIN, so two
+   * processes never both read then both try to upgrade to a write (which SQLite would refuse with
+   * SQLITE_BUSY at once). The events `write` returns are appended to the events table in the same
+   * transaction (a change is never committed without its event, nor an event without its change)
+   * and delivered to this process's subscribers once it commits.
+   */
+  const transaction = <T>(write: (events: CarriedEvent[]) => T): T => {
+    const events: CarriedEvent[] = []
+    statements.begin.run()
+    let result: T
+    try {
+      result = write(events)
+      if (log !== undefined) for (const event of events) log.append(event)
+      statements.commit.run()
+    } catch (error) {
+      rollback(db)
+      throw error
+    }
+    for (const event of events) bus.publish(event)
+    return result
+  }
 
   const sweep = async (): Promise<number> => {
     let removed = 0
     for (;;) {
       if (closed) return removed
-      const rows = await run(() => statements.sweep.all(clock(), sweepBatchSize))
-      for (const row of rows) bus.publish({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })
-      removed += rows.length
-      if (rows.length < sweepBatchSize) return removed
+      const count = await run(() =>
+        transaction((events) => {
+          const rows = statements.sweep.all(clock(), sweepBatchSize)
+          for (const row of rows) events.push({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })
+          return rows.length
+        }),
+      )
+      removed += count
+      if (count < sweepBatchSize) break
       // Yield between batches so requests interleave with a long sweep.
       await new Promise<void>((resolve) => setImmediate(resolve))
     }
+    if (log !== undefined) await run(() => log.prune(clock() - eventRetention))
+    return removed
   }
 
   let sweeping = false
-  const timer =
+  const sweepTimer =
     sweepInterval > 0
       ? setInterval(() => {
           if (sweeping) return
@@ -224,9 +301,55 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
         }, sweepInterval)
       : undefined
   // The sweep timer must never keep a process alive on its own.
-  timer?.unref()
+  sweepTimer?.unref()
+
+  // Other processes' events: looked for only while something subscribes.
+  let pollTimer: ReturnType<typeof setInterval> | undefined
+  const poll = (): void => {
+    if (closed || log === undefined) return
+    let found
+    try {
+      found = log.read()
+    } catch (error) {
+      // The file cannot be read (an I/O error, a lock held for longer than busyTimeout): changes
+      // other processes make cannot be seen until it can, so subscribers must ask the store.
+      if (!bus.interrupted) logger.warn('SQLite session store: cannot read other processes’ session events; subscribers re-check sessions until it can', { error })
+      bus.publish({ type: 'interrupted' })
+      return
+    }
+    // Events were pruned before this process read them (it did not look for longer than
+    // eventRetention): what they said is lost, so subscribers re-check what they hold.
+    if (found?.gap === true) {
+      logger.warn('SQLite session store: some session events were pruned before this process read them; subscribers re-check their sessions')
+      bus.publish({ type: 'interrupted' })
+    }
+    for (const event of found?.events ?? []) bus.publish(event)
+    // Reading the file again is the proof that nothing more is being missed.
+    if (bus.interrupted) {
+      if (found?.gap !== true) logger.info('SQLite session store: reading other processes’ session events again')
+      bus.publish({ type: 'resync' })
+    }
+  }
+  const startPolling = (): void => {
+    if (pollTimer !== undefined || log === undefined || eventPollInterval === 0 || closed) return
+    // A first subscriber hears of changes from now on, not the ones made before it subscribed.
+    try {
+      log.skipToEnd()
+    } catch (error) {
+      // The first look decides: if it fails too, subscribers hear `interrupted`.
+      logger.warn('SQLite session store: cannot read the events table yet', { error })
+    }
+    pollTimer = setInterval(poll, eventPollInterval)
+    pollTimer.unref()
+  }
+  const stopPolling = (): void => {
+    if (pollTimer !== undefined) clearInterval(pollTimer)
+    pollTimer = undefined
+  }
 
   return {
+    driver: db.driver,
+
     get(id) {
       return run(() => {
         if (!isStorableKey(id)) return undefined
@@ -241,43 +364,59 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
           throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
         }
         const json = JSON.stringify(record.data)
-        const previous = setTransaction.immediate(record, json)
-        if (previous !== undefined && previous.user_id !== record.userId && previous.expires_at > clock()) {
-          bus.publish({ type: 'deleted', id: record.id, userId: previous.user_id, reason: 'cleared' })
-        }
-        bus.publish({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+        transaction((events) => {
+          const previous = statements.userOf.get(record.id)
+          statements.upsert.run(record.id, record.userId, json, record.version, record.createdAt, record.lastActiveAt, record.expiresAt)
+          if (previous !== undefined && previous.user_id !== record.userId && previous.expires_at > clock()) {
+            events.push({ type: 'deleted', id: record.id, userId: previous.user_id, reason: 'cleared' })
+          }
+          events.push({ type: 'changed', id: record.id, userId: record.userId, version: record.version, expiresAt: record.expiresAt })
+        })
       })
     },
 
-    update(id, expectedVersion, change) {
-      return run(() => {
-        if (!isStorableKey(id)) return 'missing' as const
-        const result = updateTransaction.immediate(id, expectedVersion, change, JSON.stringify(change.data), clock())
-        if (result === 'ok') {
-          bus.publish({ type: 'changed', id, userId: change.data.userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
-        }
-        return result
+    update(id, expectedVersion, change: SessionRecordChange<S>) {
+      return run((): SessionUpdateResult => {
+        if (!isStorableKey(id)) return 'missing'
+        const json = JSON.stringify(change.data)
+        const now = clock()
+        return transaction((events) => {
+          const current = statements.userOf.get(id)
+          if (current === undefined || current.expires_at <= now) return 'missing'
+          if (current.version !== expectedVersion) return 'conflict'
+          if (change.data.userId !== current.user_id) {
+            throw new TypeError('A session update cannot change userId; store a new session instead')
+          }
+          const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, id, expectedVersion, now)
+          if (result.changes !== 1) return 'conflict'
+          events.push({ type: 'changed', id, userId: change.data.userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
+          return 'ok'
+        })
       })
     },
 
     touch(id, lastActiveAt, expiresAt) {
       return run(() => {
         if (!isStorableKey(id)) return false
-        const row = statements.touch.get(lastActiveAt, expiresAt, id, clock())
-        if (row === undefined) return false
-        bus.publish({ type: 'changed', id, userId: row.user_id, version: row.version, expiresAt })
-        return true
+        return transaction((events) => {
+          const row = statements.touch.get(lastActiveAt, expiresAt, id, clock())
+          if (row === undefined) return false
+          events.push({ type: 'changed', id, userId: row.user_id, version: row.version, expiresAt })
+          return true
+        })
       })
     },
 
     delete(id, reason: SessionDeleteReason = 'cleared') {
       return run(() => {
         if (!isStorableKey(id)) return false
-        // An expired row goes too, but only a live one counts (and is announced).
-        const row = statements.delete.get(id)
-        if (row === undefined || row.expires_at <= clock()) return false
-        bus.publish({ type: 'deleted', id, userId: row.user_id, reason })
-        return true
+        return transaction((events) => {
+          // An expired row goes too, but only a live one counts (and is announced).
+          const row = statements.delete.get(id)
+          if (row === undefined || row.expires_at <= clock()) return false
+          events.push({ type: 'deleted', id, userId: row.user_id, reason })
+          return true
+        })
       })
     },
 
@@ -291,20 +430,26 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     deleteByUser(userId, deleteOptions) {
       return run(() => {
         if (!isStorableKey(userId)) return 0
-        const now = clock()
-        const rows = statements.deleteByUser.all(userId, deleteOptions?.except ?? null)
-        let removed = 0
-        for (const row of rows) {
-          if (row.expires_at <= now) continue
-          removed++
-          bus.publish({ type: 'deleted', id: row.id, userId, reason: 'revoked' })
-        }
-        return removed
+        return transaction((events) => {
+          const now = clock()
+          for (const row of statements.deleteByUser.all(userId, deleteOptions?.except ?? null)) {
+            if (row.expires_at > now) events.push({ type: 'deleted', id: row.id, userId, reason: 'revoked' })
+          }
+          return events.length
+        })
       })
     },
 
     subscribe(listener) {
-      return bus.subscribe(listener)
+      const unsubscribe = bus.subscribe(listener)
+      startPolling()
+      let subscribed = true
+      return () => {
+        if (!subscribed) return
+        subscribed = false
+        unsubscribe()
+        if (bus.listenerCount === 0) stopPolling()
+      }
     },
 
     sweep,
@@ -312,7 +457,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     async close() {
       if (closed) return
       closed = true
-      if (timer !== undefined) clearInterval(timer)
+      if (sweepTimer !== undefined) clearInterval(sweepTimer)
+      stopPolling()
       db.close()
     },
   }

@@ -38,7 +38,7 @@ export function decodePart(token: string, index: 0 | 1): Record<string, unknown>
 }
 
 /** The token with one character of the given part changed. */
-export function tamper(token: string, part: 0 | 1 | 2): string {
+export function tamper(token: string, part: number): string {
   const parts = token.split('.')
   const target = parts[part]!
   const index = Math.floor(target.length / 2)

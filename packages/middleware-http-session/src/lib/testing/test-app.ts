@@ -18,7 +18,7 @@ import {
   type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { createHTTPHandler, toNodeListener, wireHTTP, type HTTPHandler } from '@pikku/http'
+import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'
 import { CookieClient } from './cookie-client.js'
 
@@ -206,10 +206,12 @@ export interface ServeOptions {
   strategy: Strategy
   sessions: SessionManager
   logger?: Logger
+  /** Protocol middleware before the strategy's (an authenticator middleware). @default [] */
+  before?: readonly PikkuMiddleware[]
 }
 
 /** The test app's transport-neutral handler with a strategy as protocol middleware. */
-export function buildHandler(options: ServeOptions): HTTPHandler {
+export function buildHandler(options: ServeOptions): RoutedHTTPHandler {
   const { strategy } = options
   const noJwt: JwtService = { sign: () => Promise.reject(new Error('no bearer tokens in this strategy')) }
   const runner = createRunner({
@@ -217,7 +219,7 @@ export function buildHandler(options: ServeOptions): HTTPHandler {
     logger: options.logger ?? silentLogger,
     wireServices: (_services, wire) => (strategy.jwtFor === undefined ? {} : { jwt: strategy.jwtFor(wire.session) }),
   })
-  return createHTTPHandler({ runner, routes, middleware: [strategy.middleware] })
+  return createHTTPHandler({ runner, routes, middleware: [...(options.before ?? []), strategy.middleware] })
 }
 
 /** Serves the test app through a strategy on a real listening node:http server. */

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -86,3 +86,53 @@ export function runCLI(workspace: Workspace, args: readonly string[], options: R
 
 /** A Node stack trace line (`    at fn (file:1:2)`) anywhere in the text. */
 export const STACK_TRACE = /^\s+at\s.+(:\d+:\d+\)?|\(native\))$/m
+
+/**
+ * Spawns the fixture CLI with `FIXTURE_ANNOUNCE_WAIT` set, sends SIGINT as soon as the running
+ * function announces itself on stdout, and collects the exit code and stderr. `stdinLines` are
+ * written to a piped stdin (for the shell).
+ */
+export async function interruptWhenRunning(workspace: Workspace, args: readonly string[], stdinLines?: string): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [FIXTURE_CLI, ...args], {
+    env: { ...workspace.env, FIXTURE_ANNOUNCE_WAIT: '1' },
+    stdio: [stdinLines === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  })
+  let stderr = ''
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
+  if (stdinLines !== undefined) child.stdin!.write(stdinLines)
+  await new Promise<void>((resolve) => child.stdout!.setEncoding('utf8').once('data', () => resolve()))
+  const code = await new Promise<number | null>((resolve) => {
+    child.on('close', resolve)
+    child.kill('SIGINT')
+  })
+  return { code, stderr }
+}
+
+/** The fixture server (`test-fixtures/fixture-server.mjs`) running as its own process. */
+export interface RunningServer {
+  readonly url: string
+  readonly process: ChildProcess
+}
+
+/** Starts the fixture server on a free loopback port; it prints its URL on its first line. */
+export function startFixtureServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const child = spawn(process.execPath, [FIXTURE_SERVER], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      buffered += chunk
+      const newline = buffered.indexOf('\n')
+      if (newline !== -1) resolve({ url: buffered.slice(0, newline), process: child })
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => reject(new Error(`fixture server exited with ${code}`)))
+  })
+}
+
+export function stopServer(server: RunningServer | undefined): Promise<void> {
+  if (server === undefined || server.process.exitCode !== null) return Promise.resolve()
+  return new Promise((resolve) => {
+    server.process.once('exit', () => resolve())
+    server.process.kill('SIGTERM')
+  })
+}

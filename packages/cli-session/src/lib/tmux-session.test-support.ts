@@ -62,3 +62,13 @@ export class TmuxSession {
 export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`
 }
+
+/**
+ * Runs `node <script> <args>` in a new terminal with exactly `env` (and `TERM=xterm`). When the
+ * program ends, the pane shows `[exited <code>]` and stays open so the screen can still be read.
+ */
+export function runInTerminal(script: string, args: readonly string[], env: Readonly<Record<string, string>>): TmuxSession {
+  const variables = Object.entries({ ...env, TERM: 'xterm' }).map(([name, value]) => `${name}=${shellQuote(value)}`)
+  const program = [process.execPath, script, ...args].map(shellQuote).join(' ')
+  return new TmuxSession(`env -i ${variables.join(' ')} ${program}; echo "[exited $?]"; sleep 600`)
+}

@@ -1,0 +1,148 @@
+import { parseArguments } from './cli-arguments.js'
+import type { CompiledCommand } from './cli-command.js'
+import { CLIFailure } from './cli-failure.js'
+import type { Execution } from './cli-execution.js'
+import type { CLISettings } from './cli-options.js'
+import { printResult, reportFailure, writeLine } from './cli-output.js'
+import { buildCommandInput } from './command-input.js'
+import { exitCodes } from './exit-codes.js'
+import { explainCallFailure } from './failure-report.js'
+import { showCommandHelp } from './help-command.js'
+import { readHidden } from './hidden-prompt.js'
+import type { SecretReader } from './interactive-shell.js'
+import { callLocal } from './local-call.js'
+import { runRemotely } from './remote-call.js'
+import { applyCallOutcome, type CallOutcome, logoutOfEndedSession, logoutWithoutSession, type Note } from './saved-login.js'
+import { isCleartextToRemote, tryNormalizeServerUrl } from './server-url.js'
+
+/**
+ * Runs one command line (`args` without the command word) with the execution's login and
+ * reports the outcome; resolves with the exit code. A one-shot command and each line of the shell
+ * come through here.
+ */
+export async function runCommand(
+  settings: CLISettings,
+  execution: Execution,
+  command: CompiledCommand,
+  args: string[],
+  signal: AbortSignal,
+  readSecret?: SecretReader,
+): Promise<number> {
+  const { io } = execution
+  let json = false
+  try {
+    const { values, positionals } = parseArguments(settings.app, command, args)
+    json = values['json'] === true
+    if (values['help'] === true) return showCommandHelp(settings, io, command)
+    if (execution.interactive) checkShellFlags(execution, values)
+    const data = buildCommandInput(settings.app, command, values, positionals)
+    await askForSecrets(execution, command, data, readSecret)
+    const note: Note = (line) => {
+      if (!json) writeLine(io.stderr, line)
+    }
+    return await callWithLogin(settings, execution, command, data, signal, json, note)
+  } catch (error) {
+    return reportFailure(io, json, error, command)
+  }
+}
+
+/** A shell's profile and server are set when it starts: its login belongs to them. */
+function checkShellFlags(execution: Execution, values: Readonly<Record<string, unknown>>): void {
+  if (values['profile'] !== undefined && values['profile'] !== execution.profile) {
+    throw new CLIFailure('BAD_REQUEST', '--profile is fixed for the whole shell; start another shell with it')
+  }
+  const server = values['server']
+  const { mode } = execution
+  if (server !== undefined && (mode.kind !== 'remote' || tryNormalizeServerUrl(String(server)) !== mode.server)) {
+    throw new CLIFailure('BAD_REQUEST', '--server is fixed for the whole shell; start another shell with it')
+  }
+}
+
+/**
+ * A login on a terminal asks for the password instead of requiring it as a flag: a one-shot
+ * command reads it from stdin itself, the shell through its own line reader.
+ */
+async function askForSecrets(execution: Execution, command: CompiledCommand, data: unknown, readSecret: SecretReader | undefined): Promise<void> {
+  const { io } = execution
+  const ask: SecretReader | undefined = execution.interactive
+    ? readSecret
+    : io.stdin.isTTY === true && (io.stderr as { isTTY?: boolean }).isTTY === true
+      ? (question) => readHidden(io.stdin, io.stderr, question)
+      : undefined
+  if (ask === undefined) return
+  for (const field of command.promptFields) {
+    const input = data as Record<string, unknown>
+    if (input[field] === undefined) input[field] = await ask(`${field.charAt(0).toUpperCase()}${field.slice(1)}: `)
+  }
+}
+
+/**
+ * The call with the saved login: pick the token, make the call, bring the saved login in line
+ * with what the call did, then print the result.
+ */
+async function callWithLogin(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, signal: AbortSignal, json: boolean, note: Note): Promise<number> {
+  const { io, context, mode } = execution
+  const role = command.role
+  let token: string | undefined
+  let notice: string | undefined
+  if (role === 'logout') {
+    const plan = await context.logoutPlan()
+    if (plan.token === undefined) {
+      await logoutWithoutSession(context, plan.damaged, note)
+      if (json) writeLine(io.stdout, 'null')
+      return exitCodes.OK
+    }
+    token = plan.token
+  } else {
+    ;({ token, notice } = await context.credentialFor(role))
+  }
+
+  if (mode.kind === 'remote' && isCleartextToRemote(mode.server) && (token !== undefined || role === 'login')) {
+    note(`Warning: ${mode.server} is plain http; passwords and tokens sent to it can be read on the network.`)
+  }
+
+  let outcome: CallOutcome
+  try {
+    outcome = await call(settings, execution, command, data, token, signal)
+  } catch (error) {
+    const failure = explainCallFailure(error, {
+      role,
+      token,
+      notice,
+      remote: mode.kind === 'remote',
+      hint: context.loginHint,
+      reloginHint: context.reloginHint,
+    })
+    if (failure.code === 'UNAUTHORIZED' && role === 'logout') {
+      // The server no longer knows the session: logging out is already done, bar the file.
+      await logoutOfEndedSession(context, note)
+      if (json) writeLine(io.stdout, 'null')
+      return exitCodes.OK
+    }
+    throw failure
+  }
+  await applyCallOutcome(context, role, outcome, note)
+
+  // The command ran without the saved login (it belongs elsewhere): say so, after the result.
+  if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
+  printResult(io, json, command, outcome.result)
+  return exitCodes.OK
+}
+
+async function call(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, token: string | undefined, signal: AbortSignal): Promise<CallOutcome> {
+  const { mode } = execution
+  if (mode.kind === 'local') {
+    return callLocal({ runtime: await execution.runtime(), command, data, token, profile: execution.profile, interactive: execution.interactive, signal })
+  }
+  return runRemotely({
+    server: mode.server,
+    rpcPath: mode.remote.rpcPath,
+    timeout: mode.remote.timeout,
+    fetch: mode.remote.fetch ?? fetch,
+    command,
+    data,
+    token,
+    signal,
+    userAgent: settings.userAgent,
+  })
+}
