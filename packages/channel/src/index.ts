@@ -1,4 +1,4 @@
-export { CHANNEL_ERROR_TABLE, type ChannelErrorMapping } from './lib/channel-error-table.js'
+export { CHANNEL_ERROR_CODE } from './lib/channel-error-table.js'
 export { ChannelCloseCode } from './lib/close-codes.js'
 export type { ChannelRequest, ChannelRequestId } from './lib/envelope.js'
 export { PIKKU_SUBPROTOCOL, type ChannelUpgradeRequest } from './lib/upgrade-request.js'

@@ -25,7 +25,7 @@ export function startChannel(withSessionMiddleware: boolean): RunningVariant {
     routes: [wireHTTP({ method: 'POST', route: '/login', func: login }), wireHTTP({ method: 'GET', route: '/profile', func: profile })],
   })
   const server = createServer(toNodeListener(handler))
-  const channelSessions = withSessionMiddleware ? createChannelSessions({ sessions, credentials: httpSessions, logger: silentLogger }) : undefined
+  const channelSessions = withSessionMiddleware ? createChannelSessions({ sessions, authenticator: httpSessions.authenticator, logger: silentLogger }) : undefined
   const channels = createChannelServer({
     runner,
     logger: silentLogger,

@@ -1,27 +1,19 @@
 import type { PikkuErrorCode } from '@pikku/core'
 
-/** How one of core's error codes appears on a channel. */
-export interface ChannelErrorMapping {
-  /** The `error.code` of a reply that failed this way. */
-  readonly code: string
-  /** The HTTP status of an upgrade refused this way (the upgrade is still an HTTP exchange). */
-  readonly upgradeStatus: number
-}
-
 /**
- * The channel's own table from core's error codes to what a client sees. A reply shows each code
- * as itself today, the same code HTTP error bodies carry; the table exists so that a new code in
+ * The `error.code` a channel reply carries for each of core's error codes. Each code is shown as
+ * itself today, the same code HTTP error bodies carry; the table exists so that a code added to
  * core fails to compile here, where its wire form is decided, instead of reaching clients
- * unmapped. The upgrade statuses are those of HTTP responses for the same codes.
+ * unmapped. (A refused upgrade is an HTTP response: its status is `@pikku/http`'s `httpStatusOf`.)
  */
-export const CHANNEL_ERROR_TABLE = {
-  BAD_REQUEST: { code: 'BAD_REQUEST', upgradeStatus: 400 },
-  UNAUTHORIZED: { code: 'UNAUTHORIZED', upgradeStatus: 401 },
-  FORBIDDEN: { code: 'FORBIDDEN', upgradeStatus: 403 },
-  NOT_FOUND: { code: 'NOT_FOUND', upgradeStatus: 404 },
-  CONFLICT: { code: 'CONFLICT', upgradeStatus: 409 },
-  PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', upgradeStatus: 413 },
-  TOO_MANY_REQUESTS: { code: 'TOO_MANY_REQUESTS', upgradeStatus: 429 },
-  SERVICE_UNAVAILABLE: { code: 'SERVICE_UNAVAILABLE', upgradeStatus: 503 },
-  INTERNAL: { code: 'INTERNAL', upgradeStatus: 500 },
-} as const satisfies Record<PikkuErrorCode, ChannelErrorMapping>
+export const CHANNEL_ERROR_CODE = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL: 'INTERNAL',
+} as const satisfies Record<PikkuErrorCode, string>

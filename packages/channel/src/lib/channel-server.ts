@@ -10,9 +10,9 @@ import {
   type Logger,
   type Runner,
 } from '@pikku/core'
+import { httpStatusOf } from '@pikku/http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { WiredChannel } from './channel-route.js'
-import { CHANNEL_ERROR_TABLE } from './channel-error-table.js'
 import { ChannelCloseCode } from './close-codes.js'
 import { Connection, truncateReason, type ConnectionContext } from './connection.js'
 import { createUpgradeRequest, parseOfferedProtocols, PIKKU_SUBPROTOCOL, refuseUpgrade, type ChannelUpgradeRequest } from './upgrade-request.js'
@@ -212,7 +212,7 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
 
   const refuse = (socket: Duplex, error: unknown): void => {
     const publicError = toPublicError(error, logger)
-    refuseUpgrade(socket, CHANNEL_ERROR_TABLE[publicError.code].upgradeStatus, publicError)
+    refuseUpgrade(socket, httpStatusOf(publicError.code), publicError)
   }
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

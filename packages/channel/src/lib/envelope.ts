@@ -1,5 +1,5 @@
 import { BadRequestError, type PikkuError, type PublicError } from '@pikku/core'
-import { CHANNEL_ERROR_TABLE } from './channel-error-table.js'
+import { CHANNEL_ERROR_CODE } from './channel-error-table.js'
 
 /**
  * The JSON envelope spoken on a channel.
@@ -63,7 +63,7 @@ export function resultFrame(id: ChannelRequestId, result: unknown): string {
 
 /** `{"id":…,"error":{"code",…}}`, the code as the channel's error table shows it. */
 export function errorFrame(id: ChannelRequestId | null, error: PublicError): string {
-  const code = CHANNEL_ERROR_TABLE[error.code].code
+  const code = CHANNEL_ERROR_CODE[error.code]
   const shown = code === error.code ? error : { ...error, code }
   return `{"id":${JSON.stringify(id)},"error":${JSON.stringify(shown)}}`
 }

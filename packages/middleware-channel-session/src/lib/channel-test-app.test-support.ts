@@ -21,7 +21,6 @@ import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type JwtService } from '@pikku/middleware-http-session'
 import { createChannelSessions, type ChannelSessions, type ChannelSessionsOptions } from './channel-sessions.js'
-import { authenticatorFromCredentials } from './legacy-credentials.js'
 import type { ChannelSessionTimers } from './session-timers.js'
 
 export const SECRET = 'channel-session-test-secret-0123456789abcdef'
@@ -124,12 +123,9 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/**
- * The authenticator of the test app's HTTP strategy: the cookie and bearer tokens HTTP accepts.
- * (Read through the version-1 shape until `createHTTPSessions` exposes its own `authenticator`.)
- */
+/** The authenticator of the test app's HTTP strategy: the cookie and bearer tokens HTTP accepts. */
 export function httpAuthenticator(httpSessions: HTTPSessions): SessionAuthenticator<UserSession> {
-  return authenticatorFromCredentials(httpSessions)
+  return httpSessions.authenticator
 }
 
 /**

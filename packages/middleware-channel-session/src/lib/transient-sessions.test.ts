@@ -177,14 +177,7 @@ describe('a session no store backs (API key) on a socket', () => {
 describe('a stateless token on a socket', () => {
   it('a stateless JWT offered as the subprotocol token authenticates the connection, and a tampered one does not', async () => {
     const stateless = createStatelessJwtSessions({ secrets: ['stateless-socket-test-secret-0123456789abcdef'], logger: silentLogger })
-    const statelessAuthenticator: SessionAuthenticator<UserSession> = {
-      async authenticate(input) {
-        if (input.token === undefined) return noCredential()
-        const session = await stateless.authenticateToken(input.token)
-        return session === undefined ? { outcome: 'refused', credential: 'bearer', reason: 'invalid' } : { outcome: 'transient', credential: 'bearer', session }
-      },
-    }
-    app = await startTestApp({ authenticator: () => statelessAuthenticator })
+    app = await startTestApp({ authenticator: () => stateless.authenticator })
     const dana = new SessionState<UserSession>()
     dana.resumeTransient({ userId: 'dana' })
     const token = await stateless.jwtFor(dana).sign()
