@@ -22,7 +22,7 @@ export interface DemoChannel {
 export function attachChannel(server: Server, app: DemoApp, options: { timers?: ChannelSessionTimers } = {}): DemoChannel {
   const sessions = createChannelSessions({
     sessions: app.sessions,
-    credentials: app.httpSessions,
+    authenticator: app.httpSessions.authenticator,
     allowedOrigins: app.allowedOrigins,
     logger: app.logger,
     ...(options.timers === undefined ? {} : { timers: options.timers }),

@@ -1,1 +1,1 @@
-export * from './lib/test-client.js'
+export { connectTestClient, UpgradeRefusedError, type ChannelEvent, type ChannelReply, type TestChannelClient, type TestChannelClientOptions } from './lib/test-client.js'

@@ -11,8 +11,8 @@ import { login, profile } from './pikku-app.js'
 
 /**
  * HTTP (for POST /login) and a channel at /ws on one port. With `sessions`, connections get their
- * session from the cookie at the upgrade through the channel session middleware; without, each
- * connection gets an in-memory session in `onConnect` and no session middleware runs per message.
+ * session from the cookie at the upgrade through the channel session handler; without, each
+ * connection gets an in-memory session in `onConnect` and no session handler runs per message.
  */
 export function startChannel(withSessionMiddleware: boolean): RunningVariant {
   const store = createMemoryStore<Profile>()
@@ -25,7 +25,7 @@ export function startChannel(withSessionMiddleware: boolean): RunningVariant {
     routes: [wireHTTP({ method: 'POST', route: '/login', func: login }), wireHTTP({ method: 'GET', route: '/profile', func: profile })],
   })
   const server = createServer(toNodeListener(handler))
-  const channelSessions = withSessionMiddleware ? createChannelSessions({ sessions, credentials: httpSessions, logger: silentLogger }) : undefined
+  const channelSessions = withSessionMiddleware ? createChannelSessions({ sessions, authenticator: httpSessions.authenticator, logger: silentLogger }) : undefined
   const channels = createChannelServer({
     runner,
     logger: silentLogger,

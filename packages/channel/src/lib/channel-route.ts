@@ -10,19 +10,16 @@ import type { ChannelUpgradeRequest } from './upgrade-request.js'
  * refuse: the client gets that code's HTTP status and no connection), `connected` once the
  * connection is open with whatever `upgrade` returned, `disconnected` when it closes.
  *
- * Around every message the handler runs in one of two ways. With any of the call hooks
- * (`beforeCall`, `afterCall`, `callFailed`) the runtime calls them around `runner.run` and does
- * not run `middleware`: a message that has nothing to load or persist then costs two plain calls,
- * where a middleware costs the runner's middleware path and its promises. Without hooks it runs
- * `middleware` outermost around the call. A handler may carry both, for runtimes that only run
- * middleware; this one uses the hooks.
+ * Around every message it calls the call hooks, outside all middleware: `beforeCall`, then the
+ * call, then `afterCall` or `callFailed`. A message that has nothing to load or persist costs two
+ * plain calls (decision 012); a middleware would cost the runner's middleware path and its
+ * promises on every message. Work that needs services or the wire belongs in the channel's
+ * `middleware` instead.
  */
 export interface ChannelSessionHandler<Grant = unknown> {
   upgrade?(request: ChannelUpgradeRequest): Grant | Promise<Grant>
   connected?(connection: ChannelConnection, grant: Grant): void
   disconnected?(connection: ChannelConnection): void
-  /** Runs outermost around every message, unless the handler has call hooks. */
-  readonly middleware?: PikkuMiddleware
   /**
    * Before each message's call, ahead of all middleware. Return undefined to go ahead at once, or
    * a promise the call waits for (a reload of the session, say). If it rejects, the call does not
@@ -39,7 +36,7 @@ export interface ChannelSessionHandler<Grant = unknown> {
   callFailed?(connection: ChannelConnection, error: unknown): void
 }
 
-/** Whether the runtime calls the handler's hooks around each message instead of its middleware. */
+/** Whether the runtime has any call hook of the handler to call around each message. */
 function hasCallHooks(handler: ChannelSessionHandler | undefined): boolean {
   return handler !== undefined && (typeof handler.beforeCall === 'function' || typeof handler.afterCall === 'function' || typeof handler.callFailed === 'function')
 }
@@ -66,7 +63,7 @@ export interface ChannelOptions {
   auth?: boolean
   /** Where connections get their session (see `ChannelSessionHandler`). @default none: anonymous connections whose sessions are never persisted */
   session?: ChannelSessionHandler
-  /** Channel middleware, run per message inside the session middleware and outside global middleware. @default [] */
+  /** Channel middleware, run per message inside the session handler's call hooks and outside global middleware. @default [] */
   middleware?: readonly PikkuMiddleware[]
   /**
    * Runs once the connection is open (after the session handler's `connected`), before its first
@@ -83,12 +80,9 @@ export interface WiredChannel {
   readonly route: string
   readonly functions: ReadonlyMap<string, AnyPikkuFunction>
   readonly session: ChannelSessionHandler | undefined
-  /** The session handler's call hooks are called around each message (see `ChannelSessionHandler`). */
+  /** The session handler has call hooks to call around each message (see `ChannelSessionHandler`). */
   readonly callHooks: boolean
-  /**
-   * Session middleware (when the handler has no call hooks), the auth check when `auth` is set,
-   * then channel middleware.
-   */
+  /** The auth check when `auth` is set, then channel middleware. */
   readonly protocolMiddleware: readonly PikkuMiddleware[]
   readonly onConnect: ChannelOptions['onConnect']
   readonly onDisconnect: ChannelOptions['onDisconnect']
@@ -135,9 +129,16 @@ export function wireChannel(options: ChannelOptions): WiredChannel {
       throw new TypeError(`wireChannel: session.${hook} on ${options.route} must be a function`)
     }
   }
+  // Session handlers lost their middleware in @pikku/channel 2; one written for version 1 would
+  // otherwise run without its per-message work, silently.
+  if (session !== undefined && (session as { middleware?: unknown }).middleware !== undefined && !hasCallHooks(session)) {
+    throw new TypeError(
+      `wireChannel: session.middleware on ${options.route} is not run: a session handler works per message through ` +
+        'beforeCall, afterCall and callFailed. Move its work into those hooks, or into the channel\'s middleware option.',
+    )
+  }
   const callHooks = hasCallHooks(session)
   const protocolMiddleware: PikkuMiddleware[] = []
-  if (!callHooks && session?.middleware !== undefined) protocolMiddleware.push(session.middleware)
   if (options.auth === true) protocolMiddleware.push(requireSession)
   protocolMiddleware.push(...middleware)
   return Object.freeze({

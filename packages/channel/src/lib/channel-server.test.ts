@@ -405,28 +405,17 @@ describe('channel runtime on ws', () => {
     expect((await client.call('whoAmI')).result).toBe('dave')
   })
 
-  it("runs the session handler's middleware outermost around every message when it has no call hooks", async () => {
-    const seen: string[] = []
-    const handler: ChannelSessionHandler = {
-      middleware: async (_services, _wire, next) => {
-        seen.push('session before')
-        await next()
-        seen.push('session after')
-      },
-    }
-    const inner = pikkuMiddleware(async (_services, _wire, next) => {
-      seen.push('channel')
-      await next()
-    })
-    const server = await start({ session: handler, middleware: [inner] })
-    const client = await connect(server.url)
-    expect((await client.call('echo', 1)).result).toEqual({ data: 1 })
-    expect(seen).toEqual(['session before', 'channel', 'session after'])
+  it('refuses, when the channel is wired, a session handler that only has a middleware (no longer run per message)', () => {
+    const handler = { middleware: async (_services: unknown, _wire: unknown, next: () => Promise<void>) => next() } as unknown as ChannelSessionHandler
+    expect(() => wireChannel({ route: '/ws', functions, session: handler })).toThrow(
+      'wireChannel: session.middleware on /ws is not run: a session handler works per message through beforeCall, afterCall and callFailed',
+    )
   })
 
-  it('calls the call hooks around every message, outside all middleware, and then does not run the middleware', async () => {
+  it('calls the call hooks around every message, outside all middleware, and does not run a middleware the handler still carries', async () => {
     const seen: string[] = []
-    const handler: ChannelSessionHandler = {
+    // A handler written for @pikku/channel 1 may carry both; only the hooks run.
+    const handler = {
       middleware: async () => {
         seen.push('session middleware')
       },
@@ -441,7 +430,7 @@ describe('channel runtime on ws', () => {
       callFailed: (_connection, error) => {
         seen.push(`failed ${(error as Error).message}`)
       },
-    }
+    } as ChannelSessionHandler
     const inner = pikkuMiddleware(async (_services, _wire, next) => {
       seen.push('channel')
       await next()

@@ -3,7 +3,6 @@ import type { Server as HTTPSServer } from 'node:https'
 import type { Duplex } from 'node:stream'
 import {
   BadRequestError,
-  errorTable,
   NotFoundError,
   PikkuError,
   ServiceUnavailableError,
@@ -11,6 +10,7 @@ import {
   type Logger,
   type Runner,
 } from '@pikku/core'
+import { httpStatusOf } from '@pikku/http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { WiredChannel } from './channel-route.js'
 import { ChannelCloseCode } from './close-codes.js'
@@ -212,7 +212,7 @@ export function createChannelServer(options: ChannelServerOptions): ChannelServe
 
   const refuse = (socket: Duplex, error: unknown): void => {
     const publicError = toPublicError(error, logger)
-    refuseUpgrade(socket, errorTable[publicError.code].http, publicError)
+    refuseUpgrade(socket, httpStatusOf(publicError.code), publicError)
   }
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {

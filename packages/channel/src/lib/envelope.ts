@@ -1,4 +1,5 @@
-import { BadRequestError, errorTable, type PikkuError, type PublicError } from '@pikku/core'
+import { BadRequestError, type PikkuError, type PublicError } from '@pikku/core'
+import { CHANNEL_ERROR_CODE } from './channel-error-table.js'
 
 /**
  * The JSON envelope spoken on a channel.
@@ -60,9 +61,9 @@ export function resultFrame(id: ChannelRequestId, result: unknown): string {
   return `{"id":${JSON.stringify(id)},"result":${json ?? 'null'}}`
 }
 
-/** `{"id":…,"error":{"code",…}}`, the code as core's error table says a channel shows it. */
+/** `{"id":…,"error":{"code",…}}`, the code as the channel's error table shows it. */
 export function errorFrame(id: ChannelRequestId | null, error: PublicError): string {
-  const code = errorTable[error.code].channel
+  const code = CHANNEL_ERROR_CODE[error.code]
   const shown = code === error.code ? error : { ...error, code }
   return `{"id":${JSON.stringify(id)},"error":${JSON.stringify(shown)}}`
 }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createChannelServer, wireChannel, type ChannelServer, type ChannelSessionHandler } from '@pikku/channel'
+import { createChannelServer, wireChannel, type ChannelServer } from '@pikku/channel'
 import { connectTestClient, type TestChannelClient, type TestChannelClientOptions } from '@pikku/channel/testing'
 import {
   createMemoryStore,
@@ -11,13 +11,16 @@ import {
   silentLogger,
   UnauthorizedError,
   type MemoryStore,
+  type SessionAuthenticator,
   type SessionManager,
+  type SessionRecord,
   type SessionStore,
+  type UserSession,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type JwtService } from '@pikku/middleware-http-session'
-import { createChannelSessions, type ChannelSessionGrant, type ChannelSessions } from './channel-sessions.js'
+import { createChannelSessions, type ChannelSessions, type ChannelSessionsOptions } from './channel-sessions.js'
 import type { ChannelSessionTimers } from './session-timers.js'
 
 export const SECRET = 'channel-session-test-secret-0123456789abcdef'
@@ -120,31 +123,40 @@ export interface TestApp {
   close(): Promise<void>
 }
 
-/**
- * How the channel runs the session handler per message: through its call hooks (what
- * `@pikku/channel` does), or through its middleware alone (what a runtime without call hooks does).
- */
-export const PER_MESSAGE = ['call hooks', 'middleware'] as const
-export type PerMessage = (typeof PER_MESSAGE)[number]
+/** The authenticator of the test app's HTTP strategy: the cookie and bearer tokens HTTP accepts. */
+export function httpAuthenticator(httpSessions: HTTPSessions): SessionAuthenticator<UserSession> {
+  return httpSessions.authenticator
+}
 
 /**
- * The handler for `wireChannel({ session })` in mode `perMessage`: the handler itself, or, for
- * `'middleware'`, the handler as a runtime without call hooks sees it (upgrade, connected,
- * disconnected and middleware).
+ * `authenticator`, running `onStored` on each stored session it finds before it answers: to make
+ * something happen between the credential check at an upgrade and the open connection.
  */
-export function sessionHandlerFor(channelSessions: ChannelSessions, perMessage: PerMessage | undefined): ChannelSessionHandler {
-  if (perMessage !== 'middleware') return channelSessions
+export function afterAuthenticating(
+  authenticator: SessionAuthenticator<UserSession>,
+  onStored: (record: SessionRecord<UserSession>) => Promise<void> | void,
+): SessionAuthenticator<UserSession> {
   return {
-    upgrade: (request) => channelSessions.upgrade!(request),
-    connected: (connection, grant) => channelSessions.connected!(connection, grant as ChannelSessionGrant),
-    disconnected: (connection) => channelSessions.disconnected!(connection),
-    middleware: channelSessions.middleware,
+    cookieNames: authenticator.cookieNames,
+    async authenticate(input) {
+      const found = await authenticator.authenticate(input)
+      if (found.outcome === 'stored') await onStored(found.record)
+      return found
+    },
   }
 }
 
-export async function startTestApp(
-  options: { idleTimeout?: number; store?: SessionStore | ((clock: TestClock) => SessionStore); perMessage?: PerMessage } = {},
-): Promise<TestApp> {
+export interface TestAppOptions {
+  idleTimeout?: number
+  store?: SessionStore | ((clock: TestClock) => SessionStore)
+  /** Replaces the HTTP strategy's authenticator at the upgrade. */
+  authenticator?: (httpSessions: HTTPSessions) => SessionAuthenticator<UserSession>
+  /** Passes the HTTP strategy as the deprecated `credentials` instead of an authenticator. */
+  legacyCredentials?: boolean
+  channelSessions?: Partial<ChannelSessionsOptions>
+}
+
+export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const clock = createTestClock(Date.now())
   const timers = createManualTimers(clock)
   const store =
@@ -158,10 +170,16 @@ export async function startTestApp(
     logger: silentLogger,
     wireServices: (_services, wire) => ({ jwt: httpSessions.jwtFor(wire.session) }) as object,
   })
-  const channelSessions = createChannelSessions({ sessions, credentials: httpSessions, allowedOrigins: [PARTNER_ORIGIN], timers })
+  const channelSessions = createChannelSessions({
+    sessions,
+    ...(options.legacyCredentials === true ? { credentials: httpSessions } : { authenticator: (options.authenticator ?? httpAuthenticator)(httpSessions) }),
+    allowedOrigins: [PARTNER_ORIGIN],
+    timers,
+    ...options.channelSessions,
+  })
   const channels = createChannelServer({
     runner,
-    channels: [wireChannel({ route: '/ws', functions, session: sessionHandlerFor(channelSessions, options.perMessage) })],
+    channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
     heartbeatInterval: 0,
   })
   const handler = createHTTPHandler({

@@ -7,6 +7,7 @@ import {
   createSessionManager,
   generateSessionToken,
   hashSessionToken,
+  noCredential,
   pikkuFunc,
   type SessionEvent,
   type SessionManager,
@@ -33,7 +34,14 @@ const whoAmI = pikkuFunc<void, UserSession>({ func: async (_services, _data, { s
 async function startSocketServer(sessions: SessionManager): Promise<{ connect(token: string): Promise<TestChannelClient>; close(): Promise<void> }> {
   const channelSessions = createChannelSessions({
     sessions,
-    credentials: { cookieName: undefined, authenticate: async () => undefined, authenticateToken: (token) => sessions.loadByToken(token) },
+    // Bearer tokens naming stored sessions, offered as the subprotocol token.
+    authenticator: {
+      async authenticate(input) {
+        if (input.token === undefined) return noCredential()
+        const record = await sessions.loadByToken(input.token)
+        return record === undefined ? { outcome: 'refused', credential: 'bearer', reason: 'unknown-session' } : { outcome: 'stored', credential: 'bearer', record }
+      },
+    },
   })
   const channels = createChannelServer({
     runner: createRunner({ services: {}, logger: silentLogger }),
