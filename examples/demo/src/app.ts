@@ -64,6 +64,8 @@ export interface DemoApp {
   readonly functions: DemoFunctions
   readonly logger: Logger
   readonly allowedOrigins: readonly string[]
+  /** The app's secrets (JWT keys; also the OAuth server's cookie and consent keys). */
+  readonly secrets: readonly string[]
   /** Closes the store (flushing what it holds), the login counters and the preferences. */
   close(): Promise<void>
 }
@@ -109,6 +111,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     functions,
     logger,
     allowedOrigins,
+    secrets: options.secrets,
     async close() {
       await store.close?.()
       await throttle.close()

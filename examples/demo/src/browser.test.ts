@@ -1,6 +1,6 @@
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, chromiumAvailable, startHarness, type Harness } from './demo-harness.test-support.js'
+import { chromiumAvailable, launchChromium, startHarness, type Harness } from './demo-harness.test-support.js'
 
 const available = await chromiumAvailable()
 
@@ -14,10 +14,7 @@ describe.skipIf(!available)('the demo in a real browser', () => {
     // the production cookie attributes work in a browser.
     harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
     origin = harness.demo.url.replace('127.0.0.1', 'localhost')
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    })
+    browser = await launchChromium()
   }, 60_000)
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
 import { createMemoryStore, silentLogger, type SessionStore } from '@pikku/core'
 import { createTestClock, testServiceAvailable, type TestClock } from '@pikku/core/testing'
+import { chromium, type Browser } from 'playwright-core'
 import { CookieJar } from 'tough-cookie'
 import { createDemoApp, type DemoApp } from './app.js'
 import { startDemoServer, type DemoServer } from './server.js'
@@ -75,6 +76,14 @@ export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
 
 /** Debian's Chromium (or CHROMIUM_PATH), for the browser tests. */
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
+
+/** Launches Debian's Chromium headless, with the flags every browser test uses. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  })
+}
 
 /** Whether Chromium is installed (skip locally, fail under CI: core's test-service policy). */
 export function chromiumAvailable(): Promise<boolean> {

@@ -21,7 +21,13 @@ async function main(): Promise<void> {
     allowedOrigins: settings.allowedOrigins,
     logger,
   })
-  const demo = await startDemoServer({ app, host: settings.host, port: settings.port, log: (line) => logger.info(line) })
+  const demo = await startDemoServer({
+    app,
+    host: settings.host,
+    port: settings.port,
+    log: (line) => logger.info(line),
+    ...(settings.publicUrl === undefined ? {} : { publicUrl: settings.publicUrl }),
+  })
   logger.info(`Pikku Sessions demo listening on ${demo.url} (log in as alice@example.com / alice-password)`)
 
   let stopping = false

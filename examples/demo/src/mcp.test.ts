@@ -116,7 +116,8 @@ describe('the demo over MCP (Streamable HTTP at /mcp)', () => {
     })
     expect(response.status).toBe(401)
     const metadataUrl = `${harness.demo.url}/.well-known/oauth-protected-resource`
-    expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}"`)
+    // The demo is its own authorization server: the challenge names the scope clients should ask for.
+    expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}", scope="mcp:tools"`)
     const metadata = (await (await fetch(metadataUrl)).json()) as Record<string, unknown>
     expect(metadata).toMatchObject({ resource: mcpUrl, bearer_methods_supported: ['header'] })
   })
@@ -177,7 +178,7 @@ describe('an MCP session is its owner’s alone', () => {
     const sessionId = alice.transport.sessionId!
     const list = await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, { 'mcp-session-id': sessionId })
     expect(list.status).toBe(401)
-    expect(list.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${harness.demo.url}/.well-known/oauth-protected-resource"`)
+    expect(list.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${harness.demo.url}/.well-known/oauth-protected-resource", scope="mcp:tools"`)
     const hijack = await post({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'login', arguments: ADMIN } }, { 'mcp-session-id': sessionId })
     expect(hijack.status).toBe(401)
     expect((await fetch(mcpUrl, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } })).status).toBe(401)

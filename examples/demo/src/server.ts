@@ -4,7 +4,11 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { createDemoMCPHandler } from './mcp.js'
+import { firstAuthenticated } from '@pikku/core'
+import { createDemoMCPHandler, demoAuthenticator } from './mcp.js'
+import { createDemoOAuthServer } from './oauth.js'
+import type { OAuthServer } from '@pikku/oauth-server'
+import type { UserSession } from './types.js'
 import { demoRoutes } from './routes.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
@@ -16,6 +20,12 @@ export interface DemoServerOptions {
   port?: number
   /** @default '127.0.0.1' */
   host?: string
+  /**
+   * The URL clients reach the server at, when it is not the listening address (behind a proxy):
+   * the OAuth issuer and the MCP resource URL are built from it.
+   * @default http://<host>:<port> of the listener
+   */
+  publicUrl?: string
   /** Where the one-line-per-request log goes. @default the app's logger */
   log?: (line: string) => void
 }
@@ -24,6 +34,8 @@ export interface DemoServer {
   readonly server: Server
   /** e.g. http://127.0.0.1:3000 */
   readonly url: string
+  /** The demo's OAuth authorization server; undefined on plain http off loopback. */
+  readonly oauth: OAuthServer<UserSession> | undefined
   /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>
 }
@@ -58,9 +70,8 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
     },
   })
   const listener = toNodeListener(handler)
-  // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.
-  const mcp = createDemoMCPHandler(app)
-  const mounts: NodeMount[] = [servePage, mcp.handle]
+  // Filled once the port is known: the OAuth server and the MCP endpoint name their own URLs.
+  const mounts: NodeMount[] = [servePage]
 
   const server = createServer((req, res) => {
     const run = async (): Promise<void> => {
@@ -83,6 +94,24 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   })
   const address = server.address() as AddressInfo
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const url = options.publicUrl ?? `http://${host}:${address.port}`
+  // The demo is its own OAuth authorization server: an MCP client that knows only /mcp signs the
+  // user in through the demo's login page and a consent page, and its grant is a session of theirs.
+  const oauth = createDemoOAuthServer(app, url)
+  // MCP at /mcp (and its OAuth protected-resource metadata), before the HTTP routes.
+  const mcp = createDemoMCPHandler(
+    app,
+    oauth === undefined
+      ? {}
+      : {
+          metadata: { resourceUrl: `${url}/mcp`, authorizationServers: [oauth.issuer], scopesSupported: oauth.scopesSupported },
+          // The OAuth server's access tokens, then the JWTs of the demo's own login: each
+          // authenticator reads only tokens of its own shape.
+          authenticator: firstAuthenticated(oauth.authenticator, demoAuthenticator(app, { opaque: false })),
+        },
+  )
+  if (oauth !== undefined) mounts.push(oauth.handle)
+  mounts.push(mcp.handle)
   const closers: (() => Promise<void> | void)[] = [() => mcp.close()]
   // WebSocket channel on the same port: ws://<host>:<port>/ws
   closers.push(attachChannel(server, app).close)
@@ -90,6 +119,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   return {
     server,
     url: `http://${host}:${address.port}`,
+    oauth,
     async close() {
       for (const closer of closers) await closer()
       await new Promise<void>((resolve) => {

@@ -19,6 +19,11 @@ export interface DemoSettings {
   readonly storeKind: string | undefined
   readonly redisUrl: string | undefined
   readonly databaseUrl: string | undefined
+  /**
+   * PUBLIC_URL: the URL clients use when it is not the listener's (a proxy or load balancer in
+   * front of several servers); the OAuth issuer and the MCP resource are named after it.
+   */
+  readonly publicUrl: string | undefined
 }
 
 /** `--store <kind>` or `--store=<kind>` on the command line. */
@@ -47,7 +52,14 @@ export function readDemoSettings(env: NodeJS.ProcessEnv, args: readonly string[]
     storeKind: storeFlag(args) ?? env['SESSION_STORE'],
     redisUrl: env['REDIS_URL'],
     databaseUrl: env['DATABASE_URL'],
+    publicUrl: publicUrl(env['PUBLIC_URL']),
   }
+}
+
+function publicUrl(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined
+  if (!URL.canParse(value) || new URL(value).origin !== value) throw new Error(`PUBLIC_URL must be an origin such as https://demo.example.com, without a path or trailing slash; got ${value}`)
+  return value
 }
 
 /**

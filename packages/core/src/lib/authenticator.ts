@@ -17,7 +17,12 @@ export type CredentialInput =
   | { readonly header: (name: string) => string | undefined; readonly token?: undefined }
   | { readonly token: string; readonly header?: undefined }
 
-/** What an authenticator found. A store outage is not an outcome: it rejects with `ServiceUnavailableError`. */
+/**
+ * What an authenticator found. A store outage is not an outcome: it rejects with
+ * `ServiceUnavailableError`. `scopes`, on a session found, is what the credential is limited to (an
+ * OAuth access token's scopes): protocols put it on `wire.scopes` for permission guards. Absent
+ * for a credential that is the user acting directly (a cookie, the app's own bearer token).
+ */
 export type Authentication<S extends CoreUserSession = UserSession> =
   /** No credential this authenticator reads was offered. */
   | { readonly outcome: 'none' }
@@ -28,9 +33,9 @@ export type Authentication<S extends CoreUserSession = UserSession> =
    */
   | { readonly outcome: 'refused'; readonly credential: CredentialKind; readonly reason: string }
   /** A session kept in the store: revocable, listed, renewed by the session manager. */
-  | { readonly outcome: 'stored'; readonly credential: CredentialKind; readonly record: SessionRecord<S> }
+  | { readonly outcome: 'stored'; readonly credential: CredentialKind; readonly record: SessionRecord<S>; readonly scopes?: readonly string[] }
   /** A session no store backs (an API key, a stateless token): it lives for the call or connection. */
-  | { readonly outcome: 'transient'; readonly credential: CredentialKind; readonly session: S }
+  | { readonly outcome: 'transient'; readonly credential: CredentialKind; readonly session: S; readonly scopes?: readonly string[] }
 
 /**
  * The one credential interface every protocol accepts: HTTP strategies implement it, and WebSocket

@@ -40,6 +40,12 @@ export interface PikkuWire {
   readonly serviceAccount?: string
   /** The caller's address and label, when the protocol knows them. */
   readonly client?: PikkuClientInfo
+  /**
+   * What the call's credential is limited to, when it is limited: the scopes of an OAuth access
+   * token (from the authenticator's `scopes`). Undefined for the user acting directly (a cookie, a
+   * login, the app's own bearer token), whom scopes do not restrict.
+   */
+  readonly scopes?: readonly string[]
 }
 
 /** The wire a `pikkuFunc` receives: a session is guaranteed. */

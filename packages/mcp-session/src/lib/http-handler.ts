@@ -4,6 +4,7 @@ import { resolveAuthenticator } from './credentials.js'
 import { createMCPRequests } from './mcp-requests.js'
 import { createMCPRouter } from './mcp-router.js'
 import { createMCPSessions } from './mcp-sessions.js'
+import { createNotificationStreams } from './notification-streams.js'
 import type { MCPHTTPHandlerOptions } from './options.js'
 import { resolveHandlerOptions } from './options.js'
 import { createMCPOrigin } from './origin.js'
@@ -31,6 +32,8 @@ export interface MCPHTTPHandler {
   readonly openTransports: number
   /** Anonymous MCP sessions this process keeps in memory. */
   readonly anonymousSessions: number
+  /** Standalone SSE streams (`GET`) open now. */
+  readonly notificationStreams: number
   /** Stops the sweep timer and the store subscription and closes every open transport. */
   close(): Promise<void>
 }
@@ -69,6 +72,13 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     logger,
   })
   const servedSessions = createServedSessions({ mcpSessions, sessions, sweepInterval: resolved.sweepInterval, logger })
+  const streams = createNotificationStreams({
+    subscribeMCPSessions: (listener) => mcpSessions.subscribe(listener),
+    subscribeUserSessions: (listener) => sessions.subscribe(listener),
+    boundSessionOf: async (id) => (await mcpSessions.get(id))?.data.boundSessionId,
+    keepAliveInterval: resolved.keepAliveInterval,
+    logger,
+  })
   served = servedSessions
   const requests = createMCPRequests({
     runtime,
@@ -76,9 +86,20 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     served: servedSessions,
     origin,
     resolveCaller: createCallerResolver({ authenticator, sessions, inBandLogin: resolved.inBandLogin }),
-    exchange: createToolExchange({ runtime, mcpSessions, served: servedSessions, inBandLogin: resolved.inBandLogin, jsonResponse: resolved.jsonResponse, logger }),
+    exchange: createToolExchange({
+      runtime,
+      mcpSessions,
+      served: servedSessions,
+      inBandLogin: resolved.inBandLogin,
+      jsonResponse: resolved.jsonResponse,
+      // Stateful sessions have a standalone stream on which tools/list_changed is sent.
+      listChanged: resolved.stateful,
+      logger,
+    }),
     stateful: resolved.stateful,
     bodyLimit: resolved.bodyLimit,
+    scopesSupported: resolved.scopesSupported,
+    streams,
     sdkUrl: resolved.resource?.href ?? `http://localhost${resolved.path}`,
   })
   const router = createMCPRouter({
@@ -86,7 +107,7 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     stateful: resolved.stateful,
     origin,
     requests,
-    metadata: { authorizationServers: resolved.authorizationServers, resourceName: resolved.resourceName },
+    metadata: { authorizationServers: resolved.authorizationServers, resourceName: resolved.resourceName, scopesSupported: resolved.scopesSupported },
     logger,
   })
   const nodeListener = toNodeListener(router, { trustProxy: resolved.trustProxy })
@@ -111,6 +132,12 @@ export function createMCPHTTPHandler(options: MCPHTTPHandlerOptions): MCPHTTPHan
     get anonymousSessions() {
       return mcpSessions.anonymousCount
     },
-    close: () => servedSessions.close(),
+    get notificationStreams() {
+      return streams.count
+    },
+    async close() {
+      streams.close()
+      await servedSessions.close()
+    },
   }
 }

@@ -562,11 +562,14 @@ describe('the HTTP endpoint', () => {
     }
   })
 
-  it('answers GET with 405: there is no standalone SSE stream', async () => {
-    const { server } = await setup()
+  it('answers GET with 405 in stateless mode (no MCP session to hold a stream), and 400 without a session id in stateful mode', async () => {
+    const { server } = await setup({ session: { mode: 'stateless', sweepInterval: 0 } })
     const response = await fetch(server.mcpUrl, { headers: { accept: 'text/event-stream' } })
     expect(response.status).toBe(405)
-    expect(response.headers.get('allow')).toBe('POST, DELETE')
+    expect(response.headers.get('allow')).toBe('POST')
+    const stateful = (await setup()).server
+    const noSession = await fetch(stateful.mcpUrl, { headers: { accept: 'text/event-stream' } })
+    expect(noSession.status).toBe(400)
   })
 
   it('refuses misconfiguration when the handler is created, saying what to change', () => {

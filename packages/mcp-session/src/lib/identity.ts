@@ -10,6 +10,8 @@ export interface MCPIdentity {
   readonly transient: UserSession | undefined
   /** The credential kind the authenticator reported (`'bearer'`, `'api-key'`…), or `'in-band'`. */
   readonly via: CredentialKind | undefined
+  /** What the credential is limited to (an OAuth access token's scopes), for `wire.scopes`. */
+  readonly scopes?: readonly string[]
 }
 
 export const ANONYMOUS: MCPIdentity = Object.freeze({ record: undefined, transient: undefined, via: undefined })
@@ -21,9 +23,13 @@ export const IN_BAND: CredentialKind = 'in-band'
 export function identityOf(found: Authentication<UserSession>): MCPIdentity | undefined {
   switch (found.outcome) {
     case 'stored':
-      return { record: found.record, transient: undefined, via: found.credential }
+      return found.scopes === undefined
+        ? { record: found.record, transient: undefined, via: found.credential }
+        : { record: found.record, transient: undefined, via: found.credential, scopes: found.scopes }
     case 'transient':
-      return { record: undefined, transient: found.session, via: found.credential }
+      return found.scopes === undefined
+        ? { record: undefined, transient: found.session, via: found.credential }
+        : { record: undefined, transient: found.session, via: found.credential, scopes: found.scopes }
     default:
       return undefined
   }

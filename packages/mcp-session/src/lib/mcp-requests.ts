@@ -2,7 +2,8 @@ import { isInitializeRequest, isJSONRPCRequest, type JSONRPCMessage } from '@mod
 import type { PikkuClientInfo } from '@pikku/core'
 import type { IncomingHTTP, OutgoingHTTP } from '@pikku/http'
 import { clientLabel } from './client-label.js'
-import { userIdOf, type MCPIdentity } from './identity.js'
+import { IN_BAND, userIdOf, type MCPIdentity } from './identity.js'
+import type { NotificationStreams } from './notification-streams.js'
 import { INVALID_REQUEST, parseJsonRpcBody } from './json-rpc-body.js'
 import { jsonRpcError, sessionNotFound } from './json-rpc-responses.js'
 import type { MCPSession, MCPSessions } from './mcp-sessions.js'
@@ -10,7 +11,7 @@ import type { MCPOrigin } from './origin.js'
 import { bearerChallenge, protectedResourceMetadataUrl } from './protected-resource.js'
 import type { ServedSessions } from './served-sessions.js'
 import type { CallerResolution, HeaderReader } from './session-ownership.js'
-import { isToolVisibleTo, type ToolRuntime } from './tool-server.js'
+import { isToolVisibleTo, missingScopeOf, type ToolRuntime } from './tool-server.js'
 import type { ToolExchange } from './tool-exchange.js'
 import { JSON_RPC_CODE } from './json-rpc-codes.js'
 
@@ -23,6 +24,10 @@ export interface MCPRequestsOptions {
   readonly exchange: (exchange: ToolExchange) => Promise<OutgoingHTTP>
   readonly stateful: boolean
   readonly bodyLimit: number
+  /** Named in every challenge's `scope` (`metadata.scopesSupported`). */
+  readonly scopesSupported: readonly string[]
+  /** The standalone SSE streams of `GET` (stateful mode). */
+  readonly streams: NotificationStreams
   /**
    * The URL the SDK is told each request has (its handlers' request info, which nothing here
    * reads): the configured resource URL, else a fixed local one, never a Host a client sent.
@@ -30,9 +35,11 @@ export interface MCPRequestsOptions {
   readonly sdkUrl: string
 }
 
-/** The endpoint's POST and DELETE: who the caller is, in which MCP session, before the SDK answers. */
+/** The endpoint's POST, GET and DELETE: who the caller is, in which MCP session, before the SDK answers. */
 export interface MCPRequests {
   post(request: IncomingHTTP): Promise<OutgoingHTTP>
+  /** The standalone SSE stream of an MCP session (stateful mode): server-initiated notifications. */
+  get(request: IncomingHTTP): Promise<OutgoingHTTP>
   delete(request: IncomingHTTP): Promise<OutgoingHTTP>
 }
 
@@ -44,8 +51,29 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
     // The challenge names the configured resource, or the request's own origin only when its Host
     // passes the origin policy: a forged Host is never reflected.
     const resource = origin.resourceFor(request)
-    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), error)
+    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), error, options.scopesSupported)
     return jsonRpcError(401, JSON_RPC_CODE.UNAUTHORIZED, message, id, [['www-authenticate', challenge]])
+  }
+
+  /** Step-up: 403 naming the scopes the client has and the one it lacks (RFC 6750 3.1). */
+  const insufficientScope = (request: IncomingHTTP, identity: MCPIdentity, scope: string, id: string | number | null): OutgoingHTTP => {
+    const resource = origin.resourceFor(request)
+    const scopes = [...new Set([...(identity.scopes ?? []), scope])]
+    const challenge = bearerChallenge(resource === undefined ? undefined : protectedResourceMetadataUrl(resource), 'insufficient_scope', scopes)
+    return jsonRpcError(403, JSON_RPC_CODE.FORBIDDEN, `This client was not granted the ${scope} scope: authorize it again with scope "${scopes.join(' ')}"`, id, [['www-authenticate', challenge]])
+  }
+
+  /** The first tools/call of a limited credential that lacks a scope its function requires. */
+  const missingScope = async (messages: readonly JSONRPCMessage[], identity: MCPIdentity): Promise<{ scope: string; id: string | number } | undefined> => {
+    if (identity.scopes === undefined) return undefined
+    for (const message of messages) {
+      if (!isJSONRPCRequest(message) || message.method !== 'tools/call') continue
+      const name = (message.params as { name?: unknown } | undefined)?.name
+      const tool = typeof name === 'string' ? runtime.mcp.tools.get(name) : undefined
+      const scope = tool === undefined ? undefined : await missingScopeOf(runtime, tool, identity, 'streamable-http')
+      if (scope !== undefined) return { scope, id: message.id }
+    }
+    return undefined
   }
 
   /** The answer to a refused caller, or undefined when the caller may go on. */
@@ -93,6 +121,8 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
       if (resolution.kind !== 'ok') return refusal(request, resolution, single)!
       const refused = await needsCredentials(messages, resolution.identity)
       if (refused !== false) return unauthorized(request, undefined, refused, 'Authentication required: send Authorization: Bearer <token> from the login tool')
+      const lacking = await missingScope(messages, resolution.identity)
+      if (lacking !== undefined) return insufficientScope(request, resolution.identity, lacking.scope, lacking.id)
 
       const extraHeaders: [string, string][] = []
       let label = session?.data.client
@@ -117,6 +147,26 @@ export function createMCPRequests(options: MCPRequestsOptions): MCPRequests {
         client,
       })
       return extraHeaders.length === 0 ? answer : { ...answer, headers: [...answer.headers, ...extraHeaders] }
+    },
+
+    async get(request) {
+      if (!(request.header('accept') ?? '').includes('text/event-stream')) {
+        return jsonRpcError(406, INVALID_REQUEST, 'Not Acceptable: GET opens an SSE stream; send Accept: text/event-stream')
+      }
+      const session = await sessionOf(request, 'Invalid Request: GET needs the Mcp-Session-Id header of an initialized session')
+      if ('status' in session) return session
+      // The stream carries nothing but notifications, yet it is the session's: the owner's credential, as for POST.
+      const resolution = await resolveCaller(header(request), session)
+      if (resolution.kind !== 'ok') return refusal(request, resolution, null)!
+      const { identity } = resolution
+      const stream = options.streams.open({
+        mcpSessionId: session.id,
+        version: session.record?.version,
+        boundSessionId: session.data.boundSessionId,
+        // A credential sent with the request (not the in-band binding): its revocation ends the stream.
+        credentialSessionId: identity.via === IN_BAND ? undefined : identity.record?.id,
+      })
+      return { status: 200, headers: [['content-type', 'text/event-stream'], ['cache-control', 'no-cache'], ['x-accel-buffering', 'no']], body: '', stream }
     },
 
     async delete(request) {

@@ -28,18 +28,19 @@ const NOT_SERVED: OutgoingHTTP = Object.freeze({ status: 404, headers: [], body:
 
 /**
  * Routes one request: the metadata document; on the MCP path the Host and Origin checks (403),
- * CORS, then POST and DELETE (stateful mode) or 405. Every error becomes a JSON-RPC answer.
+ * CORS, then POST, and GET and DELETE (stateful mode), or 405. Every error becomes a JSON-RPC answer.
  */
 export function createMCPRouter(options: MCPRouterOptions): MCPRouter {
   const { path, stateful, origin, requests, logger } = options
   const metadataPaths = new Set([PROTECTED_RESOURCE_PATH, PROTECTED_RESOURCE_PATH + path])
-  const allow = stateful ? 'POST, DELETE' : 'POST'
+  const allow = stateful ? 'GET, POST, DELETE' : 'POST'
 
   const dispatch = async (request: IncomingHTTP): Promise<OutgoingHTTP> => {
     try {
       if (request.method === 'POST') return await requests.post(request)
       if (request.method === 'DELETE' && stateful) return await requests.delete(request)
-      // No standalone SSE stream: every response travels on its own POST (the specification's 405).
+      if (request.method === 'GET' && stateful) return await requests.get(request)
+      // Stateless mode has no MCP session to attach a standalone stream to (the specification's 405).
       return jsonRpcError(405, INVALID_REQUEST, `Method ${request.method} not allowed; use ${allow}`, null, [['allow', allow]])
     } catch (error) {
       if (error instanceof RequestAbortedError) return ABORTED

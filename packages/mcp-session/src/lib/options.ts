@@ -89,6 +89,12 @@ export interface MCPSessionOptions {
    * @default 60_000
    */
   sweepInterval?: number
+  /**
+   * How often an idle standalone SSE stream (`GET`) gets a comment line, so proxies that close
+   * quiet connections keep it open (ms); 0 turns it off.
+   * @default 25_000
+   */
+  keepAliveInterval?: number
   /** Where MCP session records live (in its `mcp` namespace). @default sessions.store */
   store?: SessionStore<CoreUserSession>
 }
@@ -176,6 +182,13 @@ export interface MCPMetadataOptions {
   authorizationServers?: readonly string[]
   /** `resource_name` in the metadata. @default the server name given to wireMCP */
   resourceName?: string
+  /**
+   * Scopes the authorization servers issue for this resource (`oauth.scopesSupported` of
+   * `@pikku/oauth-server`): published as `scopes_supported`, and named in the `scope` of every 401
+   * challenge, so a client asks for them when it authorizes.
+   * @default [] (none named)
+   */
+  scopesSupported?: readonly string[]
 }
 
 /**
@@ -245,6 +258,7 @@ export interface ResolvedHandlerOptions {
   readonly anonymousLifetime: SessionLifetime
   readonly maxAnonymous: number
   readonly sweepInterval: number
+  readonly keepAliveInterval: number
   readonly store: SessionStore<CoreUserSession> | undefined
   readonly path: string
   readonly allowedOrigins: readonly string[]
@@ -258,6 +272,7 @@ export interface ResolvedHandlerOptions {
   readonly resource: URL | undefined
   readonly authorizationServers: readonly string[]
   readonly resourceName: string | undefined
+  readonly scopesSupported: readonly string[]
 }
 
 const WHERE = 'createMCPHTTPHandler: '
@@ -325,6 +340,8 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
   )
   const sweepInterval = session.sweepInterval ?? MINUTE
   if (typeof sweepInterval !== 'number' || !(sweepInterval >= 0)) throw new RangeError(`${WHERE}session.sweepInterval must be 0 or more ms; got ${sweepInterval}`)
+  const keepAliveInterval = session.keepAliveInterval ?? 25_000
+  if (typeof keepAliveInterval !== 'number' || !(keepAliveInterval >= 0)) throw new RangeError(`${WHERE}session.keepAliveInterval must be 0 or more ms; got ${keepAliveInterval}`)
   if (http.loopback !== undefined && typeof http.loopback !== 'boolean') {
     throw new TypeError(`${WHERE}http.loopback must be true, false or left out; got ${JSON.stringify(http.loopback)}`)
   }
@@ -343,6 +360,7 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
     anonymousLifetime,
     maxAnonymous,
     sweepInterval,
+    keepAliveInterval,
     store: session.store,
     path,
     allowedOrigins: http.allowedOrigins ?? [],
@@ -355,7 +373,17 @@ export function resolveHandlerOptions(options: MCPHTTPHandlerOptions, defaultRes
     resource: resourceUrl(metadata.resourceUrl),
     authorizationServers: metadata.authorizationServers ?? [],
     resourceName: metadata.resourceName ?? defaultResourceName,
+    scopesSupported: scopeList(metadata.scopesSupported),
   }
+}
+
+function scopeList(value: readonly string[] | undefined): readonly string[] {
+  if (value === undefined) return []
+  // The names go into a quoted header parameter: no spaces, quotes or backslashes (RFC 6749 3.3).
+  if (!Array.isArray(value) || !value.every((scope) => typeof scope === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(scope))) {
+    throw new TypeError(`${WHERE}metadata.scopesSupported must be a list of scope names without spaces, quotes or backslashes, such as ['mcp:tools']; got ${JSON.stringify(value)}`)
+  }
+  return [...value]
 }
 
 function resourceUrl(value: string | undefined): URL | undefined {

@@ -11,6 +11,8 @@ export interface ProtectedResourceMetadataOptions {
   authorizationServers: readonly string[]
   /** A human-readable name for the resource. */
   resourceName?: string
+  /** Scopes clients may ask for. */
+  scopesSupported?: readonly string[]
 }
 
 /**
@@ -24,6 +26,7 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
     authorization_servers: [...options.authorizationServers],
     bearer_methods_supported: ['header'],
     ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
+    ...(options.scopesSupported === undefined || options.scopesSupported.length === 0 ? {} : { scopes_supported: [...options.scopesSupported] }),
   }
 }
 
@@ -33,13 +36,19 @@ export function protectedResourceMetadataUrl(resource: string): string {
 }
 
 /**
- * The `WWW-Authenticate` challenge of a 401 (RFC 6750 section 3, RFC 9728 section 5.1). `error` is
- * set only when a token was offered and refused; a request without one gets the bare challenge.
- * Without a metadata URL (no resource URL is known) the challenge names none.
+ * The `WWW-Authenticate` challenge of a 401 or 403 (RFC 6750 section 3, RFC 9728 section 5.1).
+ * `error` is set only when a token was offered and refused (or lacks a scope: 403); a request
+ * without one gets the bare challenge. `scopes` (validated names, never request data) tell the
+ * client what to ask for. Without a metadata URL (no resource URL is known) the challenge names none.
  */
-export function bearerChallenge(metadataUrl: string | undefined, error?: 'invalid_token' | 'invalid_request'): string {
+export function bearerChallenge(
+  metadataUrl: string | undefined,
+  error?: 'invalid_token' | 'invalid_request' | 'insufficient_scope',
+  scopes: readonly string[] = [],
+): string {
   const parts: string[] = []
   if (metadataUrl !== undefined) parts.push(`resource_metadata="${metadataUrl}"`)
+  if (scopes.length > 0) parts.push(`scope="${scopes.join(' ')}"`)
   if (error !== undefined) parts.push(`error="${error}"`)
   return parts.length === 0 ? 'Bearer' : `Bearer ${parts.join(', ')}`
 }

@@ -15,6 +15,8 @@ export interface ToolExchangeOptions {
   readonly served: ServedSessions
   readonly inBandLogin: boolean
   readonly jsonResponse: boolean
+  /** Whether clients are told the tool list can change (they have a standalone stream to hear it on). */
+  readonly listChanged: boolean
   readonly logger: Logger
 }
 
@@ -85,6 +87,7 @@ function sessionContext(options: ToolExchangeOptions, exchange: ToolExchange): T
   let current = exchange.identity
   return {
     transport: 'streamable-http',
+    listChanged: options.listChanged,
     client: exchange.client,
     identity: async () => current,
     // An in-band login binds the MCP session to its user: only the owner may log in again in it.

@@ -44,6 +44,12 @@ export interface ToolRuntime {
 /** How one SDK server instance learns its caller and reports session changes. */
 export interface ToolServerContext {
   readonly transport: MCPTransportKind
+  /**
+   * Whether the server declares `tools.listChanged`: the client may hear
+   * `notifications/tools/list_changed` (on the standalone stream) when its identity changes.
+   * @default false
+   */
+  readonly listChanged?: boolean
   /** The caller's identity, resolved from credentials for this request. */
   identity(): Promise<MCPIdentity>
   /**
@@ -77,7 +83,9 @@ function makeWire(runtime: ToolRuntime, identity: MCPIdentity, info: MCPWireInfo
   const session = runtime.sessions.createState(identity.record)
   // An API key or stateless token: the call sees the session, and nothing of it is stored.
   if (identity.transient !== undefined) session.resumeTransient(identity.transient)
-  return client === undefined ? { protocol: 'mcp', session, mcp: info } : { protocol: 'mcp', session, mcp: info, client }
+  const wire: PikkuWire = client === undefined ? { protocol: 'mcp', session, mcp: info } : { protocol: 'mcp', session, mcp: info, client }
+  // A limited credential (an OAuth access token): permission guards see its scopes.
+  return identity.scopes === undefined ? wire : { ...wire, scopes: identity.scopes }
 }
 
 /**
@@ -99,6 +107,27 @@ export async function isToolVisible(runtime: ToolRuntime, tool: MCPTool, wire: P
     runtime.logger.debug('a permission guard threw while listing tools; the tool stays listed', { tool: tool.name, error })
     return true
   }
+}
+
+/**
+ * The scope a tool call needs and the caller's credential lacks: a permission guard (global or the
+ * function's) that throws `ForbiddenError` with `details: { error: 'insufficient_scope', scope }`
+ * (`requireScope` of `@pikku/oauth-server`). Checked before the transport, so the answer can be the
+ * HTTP 403 challenge that lets a client ask the user for more (step-up). Only for limited
+ * credentials; guards run without input, and any other outcome is left to the call itself.
+ */
+export async function missingScopeOf(runtime: ToolRuntime, tool: MCPTool, identity: MCPIdentity, transport: MCPTransportKind): Promise<string | undefined> {
+  if (identity.scopes === undefined) return undefined
+  const wire = makeWire(runtime, identity, { transport, tool: tool.name, credential: identity.via }) as unknown as SessionlessWire
+  const global = runtime.runner.permissions
+  try {
+    if (global !== undefined) await checkPermissions(global, runtime.runner.services, undefined, wire)
+    if (tool.func.permissions !== undefined) await checkPermissions(tool.func.permissions, runtime.runner.services, undefined, wire)
+  } catch (error) {
+    const details = error instanceof ForbiddenError ? (error.details as { error?: unknown; scope?: unknown } | undefined) : undefined
+    if (details?.error === 'insufficient_scope' && typeof details.scope === 'string' && /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(details.scope)) return details.scope
+  }
+  return undefined
 }
 
 /** Whether a tool is visible to an identity (used before the transport to answer 401). */
@@ -150,7 +179,7 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
   const server = new Server(
     { name: mcp.serverInfo.name, version: mcp.serverInfo.version },
     {
-      capabilities: { tools: { listChanged: false } },
+      capabilities: { tools: { listChanged: context.listChanged === true } },
       ...(mcp.instructions === undefined ? {} : { instructions: mcp.instructions }),
       jsonSchemaValidator: runtime.validator,
     },

@@ -1,0 +1,1 @@
+export { MemoryOAuthClientProvider, mcpStatusWithToken, type MemoryOAuthClientProviderOptions } from './lib/memory-client-provider.js'
