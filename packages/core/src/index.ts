@@ -20,4 +20,11 @@ export * from './lib/function.js'
 export * from './lib/runner.js'
 export * from './lib/session-lifetime.js'
 export * from './lib/namespaced-store.js'
+export {
+  cacheSessionStore,
+  type CachedSessionStore,
+  type SessionCacheOptions,
+  type SessionCacheSetup,
+  type SessionCacheView,
+} from './lib/session-cache.js'
 export * from './lib/authenticator.js'
