@@ -22,6 +22,7 @@ export * from './lib/session-lifetime.js'
 export * from './lib/namespaced-store.js'
 export {
   cacheSessionStore,
+  assertSessionCacheOption,
   type CachedSessionStore,
   type SessionCacheOptions,
   type SessionCacheSetup,

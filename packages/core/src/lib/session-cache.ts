@@ -79,13 +79,7 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
   if (store === undefined || store === null || typeof store.get !== 'function' || typeof store.subscribe !== 'function') {
     throw new TypeError('cacheSessionStore needs a SessionStore that publishes events to wrap')
   }
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(`cache must be an object such as { maxEntries: 10_000 }, or false; got ${JSON.stringify(options)}`)
-  }
-  const maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
-    throw new RangeError(`cache.maxEntries must be a whole number, 1 or more; got ${String(maxEntries)}`)
-  }
+  const maxEntries = resolveMaxEntries(options)
   const clock = setup.clock ?? systemClock
 
   // Insertion order: a fill or a write moves an entry to the end, and the first one is dropped when
@@ -312,6 +306,26 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
   Object.assign(wrapped, cached)
   Object.defineProperty(wrapped, 'cache', { value: view, enumerable: true })
   return wrapped as CachedSessionStore<T>
+}
+
+/**
+ * Checks a store's `cache` option when the store is created (before it opens any connection):
+ * `false`, `undefined`, or options with a valid `maxEntries`.
+ */
+export function assertSessionCacheOption(cache: unknown): asserts cache is SessionCacheOptions | false | undefined {
+  if (cache === false || cache === undefined) return
+  resolveMaxEntries(cache)
+}
+
+function resolveMaxEntries(options: unknown): number {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new TypeError(`cache must be an object such as { maxEntries: 10_000 }, or false; got ${JSON.stringify(options)}`)
+  }
+  const maxEntries = (options as SessionCacheOptions).maxEntries ?? DEFAULT_MAX_ENTRIES
+  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+    throw new RangeError(`cache.maxEntries must be a whole number, 1 or more; got ${String(maxEntries)}`)
+  }
+  return maxEntries
 }
 
 function updatedRecord(base: SessionRecord<CoreUserSession>, change: SessionRecordChange<CoreUserSession>): SessionRecord<CoreUserSession> {

@@ -11,6 +11,10 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type SessionCacheOptions,
+  type SessionCacheView,
   type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
@@ -87,6 +91,16 @@ export interface PostgresStoreOptions {
    * @default createConsoleLogger()
    */
   logger?: Logger
+  /**
+   * A read cache of session records in this process, in front of PostgreSQL: a repeated read of a
+   * session is answered from memory while this store's LISTEN connection is confirmed, and every
+   * change or logout made through any process drops the cached record when its event arrives.
+   * Otherwise every read goes to the database (and fails with `ServiceUnavailableError` when it is
+   * unreachable); the cache is emptied on `resync`. Writes always go to the database. `false`
+   * turns it off.
+   * @default false
+   */
+  cache?: SessionCacheOptions | false
 }
 
 /** The PostgreSQL store plus the hooks operators and tests use. */
@@ -102,6 +116,8 @@ export interface PostgresStore<S extends CoreUserSession = UserSession> extends 
   ready(): Promise<void>
   /** Stops the sweep timer and closes the pool and the listener. */
   close(): Promise<void>
+  /** The read cache's counters, when `cache` is on. */
+  readonly cache?: SessionCacheView
 }
 
 interface Row {
@@ -154,6 +170,8 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
   }
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError(`poolSize must be a whole number, 1 or more; got ${poolSize}`)
+  const cache = options.cache ?? false
+  assertSessionCacheOption(cache)
 
   const table = `"${tableName}"`
   const channel = channelName(tableName)
@@ -289,7 +307,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   // The sweep timer must never keep a process alive on its own.
   sweepTimer?.unref()
 
-  return {
+  const store: PostgresStore<S> = {
     get(id) {
       return guard(async () => {
         if (!isStorableKey(id)) return undefined
@@ -422,4 +440,6 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       await Promise.all([pool.end().catch(() => undefined), notifications?.close()])
     },
   }
+  if (cache === false) return store
+  return cacheSessionStore(store, cache, { clock, eventsConfirmed: () => notifications?.listening ?? Promise.reject(new Error('closed')) })
 }

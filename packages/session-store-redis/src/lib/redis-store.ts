@@ -11,6 +11,10 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type SessionCacheOptions,
+  type SessionCacheView,
   type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
@@ -76,6 +80,16 @@ export interface RedisStoreOptions {
    * @default createConsoleLogger()
    */
   logger?: Logger
+  /**
+   * A read cache of session records in this process, in front of Redis: a repeated read of a
+   * session is answered from memory while this store's event subscription is confirmed, and every
+   * change or logout made through any server drops the cached record when its event arrives.
+   * While the subscription is down or unconfirmed, every read goes to Redis (and fails with
+   * `ServiceUnavailableError` when Redis is down too); the cache is emptied on `resync`. Writes
+   * always go to Redis. `false` turns it off.
+   * @default false
+   */
+  cache?: SessionCacheOptions | false
 }
 
 /** The Redis store plus its lifecycle hooks. */
@@ -88,6 +102,8 @@ export interface RedisStore<S extends CoreUserSession = UserSession> extends Ses
   ready(): Promise<void>
   /** Closes both connections. */
   close(): Promise<void>
+  /** The read cache's counters, when `cache` is on. */
+  readonly cache?: SessionCacheView
 }
 
 function assertPositive(name: string, value: number): void {
@@ -128,6 +144,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   if (typeof subscriberCheckInterval !== 'number' || !Number.isFinite(subscriberCheckInterval) || subscriberCheckInterval < 0) {
     throw new RangeError(`subscriberCheckInterval must be 0 (off) or a positive number of ms; got ${String(subscriberCheckInterval)}`)
   }
+
+  const cache = options.cache ?? false
+  assertSessionCacheOption(cache)
 
   const keys = redisKeys(keyPrefix)
   const origin = randomUUID()
@@ -283,7 +302,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const indexedIds = async (userId: string, now: number, stale: readonly string[] = []): Promise<string[]> =>
     (await evalScript(indexList, keys.user(userId), [now, ...stale])) as string[]
 
-  return {
+  const store: RedisStore<S> = {
     get(id) {
       return guard(async () => (isStorableKey(id) ? readLive(id, clock()) : undefined))
     },
@@ -441,4 +460,6 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       )
     },
   }
+  if (cache === false) return store
+  return cacheSessionStore(store, cache, { clock, eventsConfirmed: () => subscriber?.subscribed ?? Promise.reject(new Error('closed')) })
 }
