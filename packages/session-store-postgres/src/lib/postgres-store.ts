@@ -231,6 +231,10 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
 
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> =>
     (await pool.query<R>(text, values)).rows
+  // The statements of every request, prepared once per pooled connection (by name) instead of
+  // parsed and planned on each call.
+  const prepared = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> =>
+    (await pool.query<R>({ name: `${tableName}_${name}`, text, values })).rows
 
   const toRecord = (row: Row): SessionRecord<S> => ({
     id: row.id,
@@ -311,7 +315,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     get(id) {
       return guard(async () => {
         if (!isStorableKey(id)) return undefined
-        const [row] = await query<Row>(`SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
+        const [row] = await prepared<Row>('get', `SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
         return row === undefined ? undefined : toRecord(row)
       })
     },
@@ -349,22 +353,40 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         if (!isStorableKey(id)) return 'missing'
         const now = clock()
         const userId = change.data.userId
-        const written = await query(
-          `UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
-           WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version`,
-          [JSON.stringify(change.data), change.lastActiveAt, change.expiresAt, id, expectedVersion, now, userId],
+        const event = { type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt } as const
+        // One statement, one round trip: the compare-and-set, its NOTIFY (sent when the statement
+        // commits, so never without the change nor the change without it), and the row as it was
+        // before, which says why nothing was written. Every part sees the same snapshot.
+        const [outcome] = await prepared<{ written: string; user_id: string | null; version: number | null; expires_at: string | null }>(
+          'update',
+          `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
+           written AS (
+             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
+             WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
+           ),
+           notified AS (SELECT pg_notify($8, $9) FROM written)
+           SELECT (SELECT count(*) FROM notified) AS written, previous.user_id, previous.version, previous.expires_at
+           FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
+          [
+            JSON.stringify(change.data),
+            change.lastActiveAt,
+            change.expiresAt,
+            id,
+            expectedVersion,
+            now,
+            userId,
+            channel,
+            JSON.stringify({ origin, event } satisfies SessionEventMessage),
+          ],
         )
-        if (written.length === 1) {
-          await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
+        if (outcome !== undefined && Number(outcome.written) === 1) {
+          // Other servers hear the NOTIFY; this one's listeners hear it directly.
+          bus.publish(event)
           return 'ok'
         }
-        // Nothing written: find out why, for the caller (who re-reads and retries on 'conflict').
-        const [current] = await query<Pick<Row, 'user_id' | 'version' | 'expires_at'>>(
-          `SELECT user_id, version, expires_at FROM ${table} WHERE id = $1`,
-          [id],
-        )
-        if (current === undefined || Number(current.expires_at) <= now) return 'missing'
-        if (current.version === expectedVersion && current.user_id !== userId) {
+        // Nothing written: say why, for the caller (who re-reads and retries on 'conflict').
+        if (outcome?.user_id == null || Number(outcome.expires_at) <= now) return 'missing'
+        if (outcome.version === expectedVersion && outcome.user_id !== userId) {
           throw misuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
