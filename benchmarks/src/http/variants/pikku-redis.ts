@@ -8,7 +8,8 @@ import { startPikku } from './pikku-app.js'
 export function startPikkuOnRedis(cache: SessionCacheOptions | false): RunningVariant {
   const inner = createRedisStore<Profile>({
     url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
-    keyPrefix: `pikku-bench:${process.pid}`,
+    // BENCH_REDIS_PREFIX: servers of the revocation benchmark share one prefix.
+    keyPrefix: process.env['BENCH_REDIS_PREFIX'] ?? `pikku-bench:${process.pid}`,
     cache,
   })
   // Remembers who logged in, so the run deletes what it created instead of leaving it for the TTL.
