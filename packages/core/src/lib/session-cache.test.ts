@@ -338,7 +338,8 @@ describe('the session read cache', () => {
     }
     expect(largest).toBe(1_000)
     expect(cached.cache.misses).toBe(1_000_000)
-  })
+    // A million reads take a few seconds, more on a loaded machine: this counts entries, it times nothing.
+  }, 120_000)
 
   it('refuses options that would make an unbounded or empty cache', () => {
     const store = createMemoryStore({ sweepInterval: 0 })
