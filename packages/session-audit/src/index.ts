@@ -1,0 +1,11 @@
+export {
+  AUDIT_EVENT_TYPES,
+  AUDIT_RECORD_FIELDS,
+  DEFAULT_AUDITED_TYPES,
+  parseAuditRecord,
+  type AuditEventType,
+  type AuditRecord,
+} from './lib/audit-record.js'
+export { type AuditSink } from './lib/audit-sink.js'
+export { createSessionAudit, type SessionAudit, type SessionAuditOptions } from './lib/session-audit.js'
+export { createFileAuditSink, type FileAuditSinkOptions } from './lib/file-sink.js'
