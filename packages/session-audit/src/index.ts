@@ -9,3 +9,5 @@ export {
 export { type AuditSink } from './lib/audit-sink.js'
 export { createSessionAudit, type SessionAudit, type SessionAuditOptions } from './lib/session-audit.js'
 export { createFileAuditSink, type FileAuditSinkOptions } from './lib/file-sink.js'
+export { createPostgresAuditSink, type PostgresAuditClient, type PostgresAuditSinkOptions } from './lib/postgres-sink.js'
+export { createRedisAuditSink, type RedisAuditClient, type RedisAuditSinkOptions } from './lib/redis-sink.js'
