@@ -1,6 +1,11 @@
+import type { SessionLifecycleEventType } from '@pikku/core'
+
 /** The session event types core's session manager emits. */
-export const AUDIT_EVENT_TYPES = ['created', 'rotated', 'updated', 'renewed', 'cleared', 'revoked', 'expired', 'refused'] as const
+export const AUDIT_EVENT_TYPES = ['created', 'rotated', 'updated', 'renewed', 'cleared', 'revoked', 'expired', 'refused'] as const satisfies readonly SessionLifecycleEventType[]
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]
+// An event type core adds is a compile error here until the audit lists it.
+const everyCoreType: Exclude<SessionLifecycleEventType, AuditEventType> extends never ? true : false = true
+void everyCoreType
 
 /**
  * The events an audit trail keeps unless told otherwise: sign-ins, sign-outs, revocations,
