@@ -82,9 +82,9 @@ export const revokeUserSessions = pikkuFunc<{ userId: string }, { revoked: numbe
   name: 'revokeUserSessions',
   input: z.object({ userId: z.string().min(1).max(128) }),
   permissions: isAdmin,
-  func: async ({ sessionAdmin }, { userId }, { session }) => {
+  func: async ({ sessions }, { userId }, { session }) => {
     const admin = await session.get()
-    return { revoked: await sessionAdmin.revokeUser(userId, { by: admin.userId, reason: 'admin' }) }
+    return { revoked: await sessions.revokeUser(userId, { by: admin.userId, reason: 'admin' }) }
   },
   docs: {
     summary: "End all of a user's sessions (admins)",
