@@ -1,4 +1,4 @@
-import { NotFoundError, pikkuFunc, pikkuPermission, type SessionListEntry } from '@pikku/core'
+import { pikkuFunc, pikkuPermission, type SessionListEntry } from '@pikku/core'
 import { z } from 'zod'
 
 // "Where you're signed in": the user's sessions on every protocol, and ending them. Written once,
@@ -52,9 +52,9 @@ export const revokeSession = pikkuFunc<{ handle: string }, { success: true }>({
   name: 'revokeSession',
   input: z.object({ handle: handleSchema }),
   func: async (_services, { handle }, { session }) => {
-    // Only the caller's own sessions: a handle of another user's session is "not found", the same
-    // answer as a handle that never existed.
-    if (!(await session.revoke(handle))) throw new NotFoundError('No session of yours has that handle')
+    // Only the caller's own sessions: core answers a handle of another user's session with
+    // NotFoundError (404), the same as a handle that never existed.
+    await session.revoke(handle)
     return { success: true }
   },
   docs: {
@@ -84,7 +84,7 @@ export const revokeUserSessions = pikkuFunc<{ userId: string }, { revoked: numbe
   permissions: isAdmin,
   func: async ({ sessions }, { userId }, { session }) => {
     const admin = await session.get()
-    return { revoked: await sessions.revokeUser(userId, { by: admin.userId, reason: 'admin' }) }
+    return { revoked: await sessions.revokeUser(userId, { by: `admin:${admin.userId}`, reason: 'admin' }) }
   },
   docs: {
     summary: "End all of a user's sessions (admins)",

@@ -166,7 +166,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     await expectEnded(signedIn, 'mcp', Date.now())
     const unknown = await signedIn.cli(['sessions', 'revoke', handles.mcp])
     expect(unknown.code).not.toBe(0)
-    expect(unknown.stderr).toContain('No session of yours has that handle')
+    expect(unknown.stderr).toContain('No live session of yours has this handle')
 
     // The CLI signs out everywhere else: only its own session is left.
     const others = await signedIn.cli(['sessions', 'revoke-others'])
