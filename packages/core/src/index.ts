@@ -12,6 +12,7 @@ export { createEventDeliveryMonitor, type EventDeliveryMonitor, type EventDelive
 export * from './lib/session-state.js'
 export {
   cleanMetadataText,
+  parseSessionMetadata,
   readSessionMetadata,
   sessionHandle,
   sessionMetadata,

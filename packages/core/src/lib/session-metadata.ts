@@ -72,6 +72,15 @@ export function readSessionMetadata(value: unknown): SessionMetadata | undefined
   return sessionMetadata(protocol, credential, client)
 }
 
+/** For stores that keep metadata as JSON text: the metadata, or undefined for text that is not. */
+export function parseSessionMetadata(json: string): SessionMetadata | undefined {
+  try {
+    return readSessionMetadata(JSON.parse(json))
+  } catch {
+    return undefined
+  }
+}
+
 /**
  * The public name of a session: what `list()` shows, events and audit trails carry, and
  * `revoke` takes. Not a credential: it is a one-way hash of the storage id (itself a hash of the
