@@ -93,6 +93,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
     // Replaced per call by wireServices below with a jwt bound to the call's session.
     jwt: httpSessions.jwtFor(),
+    sessions,
   } satisfies Services
   const throttle = options.throttle ?? { backend: createMemoryThrottleBackend({ clock: options.clock }), close: async () => {} }
   // One map for every protocol, so no protocol is handed the unthrottled login.

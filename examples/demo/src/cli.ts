@@ -4,6 +4,9 @@
 //   pikku-demo login --email alice@example.com --password alice-password
 //   pikku-demo profile
 //   pikku-demo preferences --theme dark
+//   pikku-demo sessions                                # where you're signed in
+//   pikku-demo sessions revoke <handle>                # sign one of them out
+//   pikku-demo sessions revoke-others                  # sign out everywhere else
 //   pikku-demo logout
 //   pikku-demo shell                                   # log in once, run many commands
 //   pikku-demo profile --server http://127.0.0.1:3000  # the same, against a running demo server
@@ -19,6 +22,8 @@ import { createDemoApp } from './app.js'
 import { openDemoData } from './demo-data.js'
 import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
+import { sessionsCommand, type SessionsCommandResult } from './session-functions.js'
+import { formatSessionTable } from './session-table.js'
 import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 
 /** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
@@ -57,6 +62,17 @@ const login = createDemoLoginThrottle(() => {
   return throttle.backend
 }, stderrLogger).protect(functions.login)
 
+function formatSessionsResult(result: SessionsCommandResult): string {
+  switch (result.action) {
+    case 'list':
+      return formatSessionTable(result.sessions)
+    case 'revoke':
+      return `Signed out session ${result.handle}.`
+    case 'revoke-others':
+      return `Signed out ${result.revoked} other session${result.revoked === 1 ? '' : 's'}.`
+  }
+}
+
 const cli = wireCLI({
   program: {
     name: 'pikku-demo',
@@ -75,6 +91,8 @@ const cli = wireCLI({
     },
     // The CLI reports the logout itself (on stderr); `{ success: true }` adds nothing for people.
     logout: { func: functions.logout, format: () => '' },
+    // `sessions`, `sessions revoke <handle>`, `sessions revoke-others`.
+    sessions: { func: sessionsCommand, positionals: ['action', 'handle'], format: formatSessionsResult },
   },
   local: async () => {
     // The server's file: sessions, failed-login counts and preferences. The sweep timer is for
