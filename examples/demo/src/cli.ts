@@ -19,6 +19,7 @@ import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoAudit } from './audit.js'
 import { openDemoData } from './demo-data.js'
 import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
@@ -103,6 +104,8 @@ const cli = wireCLI({
       store: data.store,
       throttle: data.throttle,
       preferences: data.preferences,
+      // Local logins and logouts go to the server's audit file too.
+      audit: openDemoAudit(dataDir(), stderrLogger),
       secrets: loadSecrets(dataDir()),
       logger: stderrLogger,
     })

@@ -10,6 +10,7 @@ import { createDemoOAuthServer } from './oauth.js'
 import type { OAuthServer } from '@pikku/oauth-server'
 import type { UserSession } from './types.js'
 import { demoRoutes } from './routes.js'
+import { auditRoutes } from './audit.js'
 import { sessionsCommand } from './session-functions.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
@@ -60,7 +61,7 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? ((line: string) => app.logger.info(line))
   const handler = createHTTPHandler({
     runner: app.runner,
-    routes: demoRoutes(app.functions),
+    routes: app.audit === undefined ? demoRoutes(app.functions) : [...demoRoutes(app.functions), ...auditRoutes(app.audit)],
     // The CLI's `sessions` command calls POST /rpc/sessions in remote mode.
     rpc: { path: '/rpc', functions: { ...app.functions, sessions: sessionsCommand } },
     middleware: [app.httpSessions.middleware],
