@@ -13,7 +13,8 @@ function minute(iso: string): string {
  */
 export function formatSessionTable(sessions: readonly SignedInSession[]): string {
   if (sessions.length === 0) return 'No sessions.'
-  const header = ['', 'HANDLE', 'CLIENT', 'VIA', 'ADDRESS', 'SIGNED IN (UTC)', 'LAST ACTIVE (UTC)']
+  // The mark column is always there, so rows line up the same with or without a current session.
+  const header = [' ', 'HANDLE', 'CLIENT', 'VIA', 'ADDRESS', 'SIGNED IN (UTC)', 'LAST ACTIVE (UTC)']
   const rows = sessions.map((session) => [
     session.current ? '*' : '',
     session.handle,

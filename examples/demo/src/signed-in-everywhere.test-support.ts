@@ -24,6 +24,9 @@ export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
 export const BROWSER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 /** A phone's browser engine, for the bearer-token client. */
 export const PHONE_AGENT = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1'
+/** The labels the demo records for those two (bowser's browser and OS names). */
+export const BROWSER_LABEL = 'Chrome on Linux'
+export const PHONE_LABEL = 'Safari on iOS'
 export const MCP_CLIENT = { name: 'demo-test-agent', version: '0.4.2' }
 
 export type SessionKind = 'cookie' | 'bearer' | 'socket' | 'cli' | 'mcp'
@@ -117,9 +120,14 @@ export async function listWithCookie(base: string, cookie: string): Promise<Sign
   return (await response.json()) as SignedInSession[]
 }
 
-/** Which of the five clients a listed session is, from its protocol and credential. */
+/**
+ * Which of the five clients a listed session is. The two HTTP logins are told apart by their client
+ * label: an HTTP login cannot know whether its client will keep the cookie or the token it is given
+ * (both come back from `POST /login`), so both are recorded with the cookie credential; the phone's
+ * `User-Agent` names it.
+ */
 export function kindOf(session: SignedInSession): SessionKind | undefined {
-  if (session.protocol === 'http') return session.credential === 'cookie' ? 'cookie' : session.credential === 'bearer' ? 'bearer' : undefined
+  if (session.protocol === 'http') return session.client === BROWSER_LABEL ? 'cookie' : session.client === PHONE_LABEL ? 'bearer' : undefined
   if (session.protocol === 'channel') return 'socket'
   if (session.protocol === 'cli') return 'cli'
   if (session.protocol === 'mcp') return 'mcp'
