@@ -1,9 +1,11 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
 import type { AuditRecord } from '@pikku/session-audit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runDemoCLI } from './demo-cli.test-support.js'
 import { startDemoProcess, type DemoProcess } from './demo-process.test-support.js'
 import { ADMIN, ALICE, handlesByKind, listWithCookie, type SignedIn, signInEverywhere, withCookie } from './signed-in-everywhere.test-support.js'
 
@@ -116,6 +118,27 @@ describe('the demo audit trail', () => {
     for (const kind of ['socket', 'cli', 'mcp'] as const) expect(byHandle.get(handles[kind])).toMatchObject({ by: 'user-alice' })
     expect(byHandle.get(handles.cookie)).toMatchObject({ by: 'admin:user-admin', reason: 'admin' })
     for (const record of revoked) expect(typeof record.reason).toBe('string')
+  }, 60_000)
+
+  it('records the logins and logouts of local CLI commands in the same file as the server', async () => {
+    const start = trail().length
+    const home = mkdtempSync(join(tmpdir(), 'pikku-demo-audit-cli-'))
+    // Local mode: the CLI process runs the functions itself, on the server's data folder.
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: dataDir }
+    const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
+    try {
+      const loggedIn = await runDemoCLI(cli, ['login', '--email', ALICE.email, '--password', ALICE.password], env)
+      expect(loggedIn, loggedIn.stderr).toMatchObject({ code: 0 })
+      const saved = JSON.parse(readFileSync(join(home, 'config', 'pikku-demo', 'credentials.default.json'), 'utf8')) as { token: string }
+      secrets.add(saved.token)
+      expect((await runDemoCLI(cli, ['logout'], env)).code).toBe(0)
+    } finally {
+      rmSync(home, { recursive: true, force: true })
+    }
+    const [created] = await aliceEvents('created', 1, start)
+    const [cleared] = await aliceEvents('cleared', 1, start)
+    expect(created).toMatchObject({ protocol: 'cli', userId: 'user-alice' })
+    expect(cleared).toMatchObject({ protocol: 'cli', handle: created!.handle })
   }, 60_000)
 
   it('serves the last events to admins at GET /admin/audit, newest first; 403 for other users, 401 without a session', async () => {
