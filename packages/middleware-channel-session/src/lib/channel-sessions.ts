@@ -89,6 +89,8 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   }
 
   const connected = (connection: ChannelConnection, given: ChannelSessionGrant): void => {
+    // For session.list() and session.revoke() in the socket's functions.
+    connection.session.useInventory(sessions)
     const binding = bindings.add(connection)
     const grant = given as UpgradeGrant | undefined
     if (grant?.authentication === undefined) return
