@@ -54,8 +54,11 @@ export const AUDIT_RECORD_FIELDS: readonly string[] = ['type', 'at', ...OPTIONAL
 const TYPES: ReadonlySet<string> = new Set(AUDIT_EVENT_TYPES)
 
 const text = (value: unknown): string | undefined => {
-  if (typeof value === 'string') return value.length > MAX_FIELD_LENGTH ? value.slice(0, MAX_FIELD_LENGTH) : value
-  return undefined
+  if (typeof value !== 'string') return undefined
+  if (value.length <= MAX_FIELD_LENGTH) return value
+  const cut = value.slice(0, MAX_FIELD_LENGTH)
+  // Never end on half of a surrogate pair.
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut
 }
 
 const isoTime = (value: unknown): string | undefined => {
