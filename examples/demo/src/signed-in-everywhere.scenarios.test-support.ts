@@ -156,7 +156,8 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     expect(table.code).toBe(0)
     const lines = table.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^\s*HANDLE\s+CLIENT\s+VIA\s+ADDRESS\s+SIGNED IN \(UTC\)\s+LAST ACTIVE \(UTC\)$/)
-    expect(lines.filter((line) => line.startsWith('*'))).toEqual([expect.stringContaining(handles.cli)])
+    expect(lines.filter((line) => line.startsWith('*  '))).toEqual([expect.stringContaining(handles.cli)])
+    expect(lines.at(-1)).toBe('* this session')
     for (const handle of Object.values(handles)) expect(table.stdout).toContain(handle)
 
     // The socket signs out the bearer session; MCP signs out the socket's; the CLI signs out MCP's.
