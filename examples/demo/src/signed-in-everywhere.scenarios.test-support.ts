@@ -161,7 +161,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     for (const handle of Object.values(handles)) expect(table.stdout).toContain(handle)
 
     // The socket signs out the bearer session; MCP signs out the socket's; the CLI signs out MCP's.
-    expect(await signedIn.socket.call('revokeSession', { handle: handles.bearer })).toEqual({ result: { success: true } })
+    expect((await signedIn.socket.call('revokeSession', { handle: handles.bearer })).result).toEqual({ success: true })
     await expectEnded(signedIn, 'bearer', Date.now())
     const byMCP = await signedIn.mcp.client.callTool({ name: 'revokeSession', arguments: { handle: handles.socket } })
     expect(byMCP.isError).toBeFalsy()
