@@ -156,11 +156,12 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     expect(table.code).toBe(0)
     const lines = table.stdout.trimEnd().split('\n')
     expect(lines[0]).toMatch(/^\s*HANDLE\s+CLIENT\s+VIA\s+ADDRESS\s+SIGNED IN \(UTC\)\s+LAST ACTIVE \(UTC\)$/)
-    expect(lines.filter((line) => line.startsWith('*'))).toEqual([expect.stringContaining(handles.cli)])
+    expect(lines.filter((line) => line.startsWith('*  '))).toEqual([expect.stringContaining(handles.cli)])
+    expect(lines.at(-1)).toBe('* this session')
     for (const handle of Object.values(handles)) expect(table.stdout).toContain(handle)
 
     // The socket signs out the bearer session; MCP signs out the socket's; the CLI signs out MCP's.
-    expect(await signedIn.socket.call('revokeSession', { handle: handles.bearer })).toEqual({ result: { success: true } })
+    expect((await signedIn.socket.call('revokeSession', { handle: handles.bearer })).result).toEqual({ success: true })
     await expectEnded(signedIn, 'bearer', Date.now())
     const byMCP = await signedIn.mcp.client.callTool({ name: 'revokeSession', arguments: { handle: handles.socket } })
     expect(byMCP.isError).toBeFalsy()
