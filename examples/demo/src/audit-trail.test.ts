@@ -163,6 +163,25 @@ describe('the demo audit trail', () => {
     expect((await fetch(`${demo.url}/admin/audit`)).status).toBe(401)
   }, 30_000)
 
+  it('records a refused credential with its kind and reason, and not the credential', async () => {
+    const start = trail().length
+    // A token of the right shape whose signature no key of the demo made.
+    const forged = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"user-alice"}').toString('base64url')}.forged-signature-0123456789`
+    secrets.add(forged)
+    const response = await fetch(`${demo.url}/profile`, { headers: { authorization: `Bearer ${forged}` } })
+    expect(response.status).toBe(401)
+    const deadline = Date.now() + 3_000
+    let refused: AuditRecord[] = []
+    while (refused.length === 0 && Date.now() < deadline) {
+      refused = trail().slice(start).filter((record) => record.type === 'refused')
+      if (refused.length === 0) await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+    expect(refused).toHaveLength(1)
+    expect(refused[0]).toMatchObject({ protocol: 'http', credential: 'bearer' })
+    expect(typeof refused[0]!.reason).toBe('string')
+    expect(refused[0]!.userId).toBeUndefined()
+  })
+
   it('holds no token, password, secret or session id anywhere in the file', async () => {
     const text = trailText()
     expect(text.length).toBeGreaterThan(0)
