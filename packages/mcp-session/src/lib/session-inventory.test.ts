@@ -1,5 +1,6 @@
+import type { SessionLifecycleEvent } from '@pikku/core'
 import { describe, expect, it } from 'vitest'
-import { ALICE, createTestApp, perTest, rawPost, tokenOf } from './test-app.test-support.js'
+import { ALICE, createTestApp, initializeBody, perTest, rawPost, tokenOf } from './test-app.test-support.js'
 
 // An MCP client's login is one of the user's sessions: listed with the client's name and address,
 // and revoking it ends it for the agent at its next request.
@@ -33,5 +34,18 @@ describe('MCP sessions in the session list', () => {
     const refused = await call()
     expect(refused.status).toBe(401)
     expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer /)
+  })
+
+  it('a refused bearer token is reported as a refused event, with no token in it', async () => {
+    const app = createTestApp()
+    const events: SessionLifecycleEvent[] = []
+    app.sessions.onEvent((event) => void events.push(event))
+    const { server } = await setup({}, app)
+    const token = 'x'.repeat(43)
+    const response = await rawPost(server.mcpUrl, initializeBody(), { authorization: `Bearer ${token}` })
+    expect(response.status).toBe(401)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', protocol: 'mcp', credential: 'bearer' })])
+    expect(JSON.stringify(events)).not.toContain(token)
   })
 })

@@ -78,6 +78,9 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     const grant = upgrades.begin()
     try {
       const { found, input } = await upgradeAuthentication.authenticate(request)
+      if (found.outcome === 'refused') {
+        sessions.refused({ credential: found.credential, reason: found.reason, protocol: 'channel', address: request.remoteAddress })
+      }
       grant.authentication = found
       grant.credential = input
     } finally {

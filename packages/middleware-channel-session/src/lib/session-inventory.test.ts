@@ -1,6 +1,7 @@
-import type { SessionListEntry } from '@pikku/core'
+import type { SessionLifecycleEvent, SessionListEntry } from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startTestApp, type TestApp } from './channel-test-app.test-support.js'
+import { bearerSubprotocols } from './subprotocol-token.js'
 
 let app: TestApp | undefined
 afterEach(async () => {
@@ -47,5 +48,15 @@ describe('socket sessions in the session list', () => {
     await socket.call('login', { userId: 'alice' })
     expect((await socket.call('revokeSession', { handle: bobSession!.handle })).error?.code).toBe('NOT_FOUND')
     expect((await app.http('GET', '/me', { cookie })).status).toBe(200)
+  })
+
+  it('a token refused at the upgrade is reported as a refused channel event, and the socket opens anonymous', async () => {
+    app = await startTestApp()
+    const events: SessionLifecycleEvent[] = []
+    app.sessions.onEvent((event) => void events.push(event))
+    const socket = await app.connect({ protocols: bearerSubprotocols('not-a-valid-token') })
+    expect((await socket.call('maybeMe')).result).toBeNull()
+    expect(events).toEqual([expect.objectContaining({ type: 'refused', protocol: 'channel', address: '127.0.0.1' })])
+    expect(JSON.stringify(events)).not.toContain('not-a-valid-token')
   })
 })
