@@ -4,6 +4,9 @@
 //   pikku-demo login --email alice@example.com --password alice-password
 //   pikku-demo profile
 //   pikku-demo preferences --theme dark
+//   pikku-demo sessions                                # where you're signed in
+//   pikku-demo sessions revoke <handle>                # sign one of them out
+//   pikku-demo sessions revoke-others                  # sign out everywhere else
 //   pikku-demo logout
 //   pikku-demo shell                                   # log in once, run many commands
 //   pikku-demo profile --server http://127.0.0.1:3000  # the same, against a running demo server
@@ -16,9 +19,12 @@ import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoAudit } from './audit.js'
 import { openDemoData } from './demo-data.js'
 import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
+import { sessionsCommand, type SessionsCommandResult } from './session-functions.js'
+import { formatSessionTable } from './session-table.js'
 import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 
 /** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
@@ -57,6 +63,17 @@ const login = createDemoLoginThrottle(() => {
   return throttle.backend
 }, stderrLogger).protect(functions.login)
 
+function formatSessionsResult(result: SessionsCommandResult): string {
+  switch (result.action) {
+    case 'list':
+      return formatSessionTable(result.sessions)
+    case 'revoke':
+      return `Signed out session ${result.handle}.`
+    case 'revoke-others':
+      return `Signed out ${result.revoked} other session${result.revoked === 1 ? '' : 's'}.`
+  }
+}
+
 const cli = wireCLI({
   program: {
     name: 'pikku-demo',
@@ -75,6 +92,8 @@ const cli = wireCLI({
     },
     // The CLI reports the logout itself (on stderr); `{ success: true }` adds nothing for people.
     logout: { func: functions.logout, format: () => '' },
+    // `sessions`, `sessions revoke <handle>`, `sessions revoke-others`.
+    sessions: { func: sessionsCommand, positionals: ['action', 'handle'], format: formatSessionsResult },
   },
   local: async () => {
     // The server's file: sessions, failed-login counts and preferences. The sweep timer is for
@@ -85,6 +104,8 @@ const cli = wireCLI({
       store: data.store,
       throttle: data.throttle,
       preferences: data.preferences,
+      // Local logins and logouts go to the server's audit file too.
+      audit: openDemoAudit(dataDir(), stderrLogger),
       secrets: loadSecrets(dataDir()),
       logger: stderrLogger,
     })

@@ -89,12 +89,13 @@ async function rpcCode(promise: Promise<unknown>): Promise<number | undefined> {
 }
 
 describe('the demo over MCP stdio', () => {
-  it('serves the same five tools; anonymous until the login tool is called', async () => {
+  it('serves the same tools as /mcp; anonymous until the login tool is called', async () => {
     const agent = await stdioAgent()
     expect((await agent.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['getPublicData', 'login'])
     expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
     await call(agent, 'login', ALICE)
-    expect((await agent.listTools()).tools).toHaveLength(5)
+    // The five functions and the three session tools; not the admin's revokeUserSessions.
+    expect((await agent.listTools()).tools).toHaveLength(8)
     expect((await call(agent, 'getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
   })
 

@@ -10,6 +10,8 @@ import { createDemoOAuthServer } from './oauth.js'
 import type { OAuthServer } from '@pikku/oauth-server'
 import type { UserSession } from './types.js'
 import { demoRoutes } from './routes.js'
+import { auditRoutes } from './audit.js'
+import { sessionsCommand } from './session-functions.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
 export type NodeMount = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -59,8 +61,9 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const log = options.log ?? ((line: string) => app.logger.info(line))
   const handler = createHTTPHandler({
     runner: app.runner,
-    routes: demoRoutes(app.functions),
-    rpc: { path: '/rpc', functions: app.functions },
+    routes: app.audit === undefined ? demoRoutes(app.functions) : [...demoRoutes(app.functions), ...auditRoutes(app.audit)],
+    // The CLI's `sessions` command calls POST /rpc/sessions in remote mode.
+    rpc: { path: '/rpc', functions: { ...app.functions, sessions: sessionsCommand } },
     middleware: [app.httpSessions.middleware],
     onResponse: (entry) => {
       const line = `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`
