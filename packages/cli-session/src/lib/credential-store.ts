@@ -28,6 +28,24 @@ export interface StoredCredential {
   readonly token: string
   /** When it was saved (ms since the epoch). */
   readonly savedAt: number
+  /**
+   * For a login through the server's OAuth authorization server (`login --web`, `--device`):
+   * what is needed to renew `token` (an access token) when it expires. Absent for a password
+   * login, whose token is a session token that does not expire on its own.
+   */
+  readonly oauth?: OAuthCredential
+}
+
+/** The OAuth part of a saved login. */
+export interface OAuthCredential {
+  /** The client id the CLI registered as (RFC 7591). */
+  readonly clientId: string
+  /** The refresh token; rotated on every renewal. */
+  readonly refreshToken: string
+  /** When the access token expires (ms since the epoch). */
+  readonly expiresAt: number
+  /** The resource the tokens are for (RFC 8707). */
+  readonly resource: string
 }
 
 /** Why a stored credential cannot be used. */
