@@ -6,6 +6,7 @@ import type { LocalRuntime } from './local-call.js'
 import { isProfileName } from './profile-name.js'
 import { normalizeServerUrl, ServerUrlError, tryNormalizeServerUrl } from './server-url.js'
 import { SessionContext } from './session-context.js'
+import { oauthRenewal } from './oauth-login.js'
 
 export const DEFAULT_PROFILE = 'default'
 
@@ -39,6 +40,7 @@ export function openExecution(settings: CLISettings, io: CLIIO, globals: GlobalV
   const profile = resolveProfile(settings, io, globals)
   const json = globals.json === true
   const { env } = settings
+  const flags = hintFlags(profile, mode)
   const context = new SessionContext({
     app: settings.app,
     store: settings.credentialStore(io.env),
@@ -49,8 +51,9 @@ export function openExecution(settings: CLISettings, io: CLIIO, globals: GlobalV
     envToken: io.env[env.token],
     envServerName: env.server,
     envServer: tryNormalizeServerUrl(nonEmpty(io.env[env.server]) ?? ''),
-    hintFlags: hintFlags(profile, mode),
+    hintFlags: flags,
     clock: settings.clock,
+    ...(mode.kind === 'remote' ? { renew: oauthRenewal(settings, mode.server, mode.remote.fetch, mode.remote.timeout, flags) } : {}),
     note: (line) => {
       if (!json || interactive) writeLine(io.stderr, line)
     },

@@ -15,6 +15,13 @@ export interface CredentialStore {
   save(profile: string, credential: StoredCredential): Promise<void>
   /** Forgets the profile's credential; true when there was one. */
   remove(profile: string): Promise<boolean>
+  /**
+   * Runs `operation` while holding the profile's lock across processes, so that of several
+   * commands finding an expired access token at once only one renews it (refresh tokens rotate:
+   * a second renewal with the same refresh token would end the login). Stores without it renew
+   * without a lock.
+   */
+  withLock?<T>(profile: string, operation: () => Promise<T>): Promise<T>
 }
 
 /** One saved login. */

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parseCredentials, serializeCredentials } from './credential-format.js'
 import { type CredentialLoadResult, type CredentialStore, CredentialStoreError, type StoredCredential } from './credential-store.js'
 import { assertProfileName } from './profile-name.js'
+import lockfile from 'proper-lockfile'
 
 export interface FileCredentialStoreOptions {
   /**
@@ -159,6 +160,24 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
         throw new CredentialStoreError(`Cannot write ${path} (${errorCode(error)})`, { cause: error })
       }
       await syncDirectory(directory)
+    },
+
+    async withLock(profile, operation) {
+      const path = fileFor(profile)
+      await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE })
+      let release: () => Promise<void>
+      try {
+        // A lock directory next to the file (mkdir is atomic); one left by a crashed process is
+        // taken over once it has not been touched for `stale` ms.
+        release = await lockfile.lock(path, { realpath: false, stale: 15_000, update: 5_000, retries: { retries: 100, factor: 1.2, minTimeout: 25, maxTimeout: 250 } })
+      } catch (error) {
+        throw new CredentialStoreError(`Could not lock ${path} to renew the login (${(error as { code?: string }).code ?? String(error)})`, { cause: error })
+      }
+      try {
+        return await operation()
+      } finally {
+        await release().catch(() => {})
+      }
     },
 
     async remove(profile) {

@@ -14,6 +14,7 @@ import { callLocal } from './local-call.js'
 import { runRemotely } from './remote-call.js'
 import { applyCallOutcome, type CallOutcome, logoutOfEndedSession, logoutWithoutSession, type Note } from './saved-login.js'
 import { isCleartextToRemote, tryNormalizeServerUrl } from './server-url.js'
+import { type LoginMethod, loginWithOAuth, revokeOAuthLogin, takeLoginMethod } from './oauth-login.js'
 
 /**
  * Runs one command line (`args` without the command word) with the execution's login and
@@ -31,15 +32,25 @@ export async function runCommand(
   const { io } = execution
   let json = false
   try {
+    let method: LoginMethod = 'password'
+    if (command.role === 'login') ({ method, args } = takeLoginMethod(args, command.flags.some((flag) => flag.field === 'password') ? 'password' : undefined))
     const { values, positionals } = parseArguments(settings.app, command, args)
     json = values['json'] === true
     if (values['help'] === true) return showCommandHelp(settings, io, command)
     if (execution.interactive) checkShellFlags(execution, values)
-    const data = buildCommandInput(settings.app, command, values, positionals)
-    await askForSecrets(execution, command, data, readSecret)
     const note: Note = (line) => {
       if (!json) writeLine(io.stderr, line)
     }
+    if (method !== 'password') {
+      const change = await loginWithOAuth(settings, execution, method, signal, note)
+      if (change !== undefined) {
+        await applyCallOutcome(execution.context, 'login', { result: null, change, staleToken: false }, note)
+        if (json) writeLine(io.stdout, 'null')
+        return exitCodes.OK
+      }
+    }
+    const data = buildCommandInput(settings.app, command, values, positionals)
+    await askForSecrets(execution, command, data, readSecret)
     return await callWithLogin(settings, execution, command, data, signal, json, note)
   } catch (error) {
     return reportFailure(io, json, error, command)
@@ -89,6 +100,14 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
     const plan = await context.logoutPlan()
     if (plan.token === undefined) {
       await logoutWithoutSession(context, plan.damaged, note)
+      if (json) writeLine(io.stdout, 'null')
+      return exitCodes.OK
+    }
+    if (plan.oauth !== undefined && mode.kind === 'remote') {
+      // A browser or device login: revoking its grant at the authorization server ends the
+      // session there (the login function's logout would need a fresh access token first).
+      await revokeOAuthLogin(execution, plan.token, plan.oauth)
+      await applyCallOutcome(context, role, { result: null, change: { kind: 'logged-out', server: mode.server }, staleToken: false }, note)
       if (json) writeLine(io.stdout, 'null')
       return exitCodes.OK
     }
