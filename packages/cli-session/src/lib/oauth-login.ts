@@ -1,5 +1,6 @@
 import { canOpenBrowser } from './browser-opener.js'
 import { CLIFailure } from './cli-failure.js'
+import type { CompiledCommand } from './cli-command.js'
 import type { Execution } from './cli-execution.js'
 import type { CLISettings } from './cli-options.js'
 import type { OAuthCredential, StoredCredential } from './credential-store.js'
@@ -35,6 +36,16 @@ export function takeLoginMethod(args: readonly string[], passwordField: string |
   const [only] = chosen
   if (only !== undefined) return { method: only, args: rest }
   return { method: rest.length > 0 ? 'password' : 'auto', args: rest }
+}
+
+/** A command's arguments without the flags the CLI itself reads for it (`login --web`, …). */
+export function withoutLoginFlags(command: CompiledCommand, args: string[]): string[] {
+  return command.role === 'login' ? takeLoginMethod(args, loginPasswordField(command)).args : args
+}
+
+/** The login function's password field, when it has one: a bare `--password` then selects the password login. */
+export function loginPasswordField(command: CompiledCommand): string | undefined {
+  return command.flags.some((flag) => flag.field === 'password') ? 'password' : undefined
 }
 
 /** The resource a CLI's tokens are for: the server's RPC endpoint. */

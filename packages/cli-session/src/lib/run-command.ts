@@ -14,7 +14,7 @@ import { callLocal } from './local-call.js'
 import { runRemotely } from './remote-call.js'
 import { applyCallOutcome, type CallOutcome, logoutOfEndedSession, logoutWithoutSession, type Note } from './saved-login.js'
 import { isCleartextToRemote, tryNormalizeServerUrl } from './server-url.js'
-import { type LoginMethod, loginWithOAuth, revokeOAuthLogin, takeLoginMethod } from './oauth-login.js'
+import { loginPasswordField, type LoginMethod, loginWithOAuth, revokeOAuthLogin, takeLoginMethod } from './oauth-login.js'
 
 /**
  * Runs one command line (`args` without the command word) with the execution's login and
@@ -33,7 +33,7 @@ export async function runCommand(
   let json = false
   try {
     let method: LoginMethod = 'password'
-    if (command.role === 'login') ({ method, args } = takeLoginMethod(args, command.flags.some((flag) => flag.field === 'password') ? 'password' : undefined))
+    if (command.role === 'login') ({ method, args } = takeLoginMethod(args, loginPasswordField(command)))
     const { values, positionals } = parseArguments(settings.app, command, args)
     json = values['json'] === true
     if (values['help'] === true) return showCommandHelp(settings, io, command)

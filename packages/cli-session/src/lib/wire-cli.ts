@@ -9,6 +9,7 @@ import { programInfo, showCommandHelp, showHelp, unknownCommand } from './help-c
 import { programHelp } from './help-text.js'
 import { runCommand } from './run-command.js'
 import { runShell } from './shell-command.js'
+import { withoutLoginFlags } from './oauth-login.js'
 
 export interface PikkuCLI {
   readonly name: string
@@ -82,7 +83,7 @@ async function runInvocation(settings: CLISettings, argv: readonly string[], io:
     const command = settings.commands.get(name)
     if (command === undefined) throw unknownCommand(settings, name)
     // Parsed once here for the mode and profile; runCommand() parses again (it also serves the shell).
-    const globals = parseArguments(settings.app, command, rest).values as GlobalValues
+    const globals = parseArguments(settings.app, command, withoutLoginFlags(command, rest)).values as GlobalValues
     if (globals.help === true) return showCommandHelp(settings, io, command)
     const { execution, close } = openExecution(settings, io, globals, false)
     try {
