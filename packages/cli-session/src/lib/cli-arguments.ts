@@ -10,6 +10,7 @@ export const GLOBAL_OPTIONS = {
   server: { type: 'string' },
   input: { type: 'string' },
   version: { type: 'boolean' },
+  'insecure-storage': { type: 'boolean' },
 } as const
 
 /** The global flags' names; an input field that would become one of them must be renamed. */
@@ -23,6 +24,7 @@ export interface GlobalValues {
   server?: string
   input?: string
   version?: boolean
+  'insecure-storage'?: boolean
 }
 
 export interface ParsedArguments {

@@ -43,7 +43,11 @@ export function openExecution(settings: CLISettings, io: CLIIO, globals: GlobalV
   const flags = hintFlags(profile, mode)
   const context = new SessionContext({
     app: settings.app,
-    store: settings.credentialStore(io.env),
+    store: settings.credentialStore(io.env, {
+      insecureStorage: globals['insecure-storage'] === true,
+      // Said even with --json: a secret in plain text is never written silently.
+      warn: (line) => writeLine(io.stderr, line),
+    }),
     profile,
     origin: mode.kind === 'remote' ? mode.server : settings.localOrigin,
     remote: mode.kind === 'remote',

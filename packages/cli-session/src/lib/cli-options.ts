@@ -3,6 +3,8 @@ import { assertAppName, type CLIEnvironmentNames, environmentNames } from './app
 import { type CLICommandConfig, type CompiledCommand, compileCommand } from './cli-command.js'
 import type { CredentialStore } from './credential-store.js'
 import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
+import { createKeychainCredentialStore } from './keychain-credential-store.js'
+import { osKeychain } from './os-keychain.js'
 import type { LocalRuntime } from './local-call.js'
 import type { RemoteOptions } from './remote-call.js'
 import { LOCAL_ORIGIN } from './server-url.js'
@@ -45,7 +47,9 @@ export interface WireCLIOptions {
   remote?: RemoteOptions | false
   /**
    * Where logins are kept between commands.
-   * @default createFileCredentialStore({ directory: $XDG_CONFIG_HOME/<name> or ~/.config/<name> })
+   * @default the OS keychain for the secrets (service `<name>`, one entry per server and profile)
+   * and a file for the rest, `$XDG_CONFIG_HOME/<name>` or `~/.config/<name>`; without a reachable
+   * keychain, the file for everything only with `--insecure-storage` or `<APP>_INSECURE_STORAGE=1`
    */
   credentials?: CredentialStore
   /**
@@ -94,7 +98,7 @@ export interface CLISettings {
    * The store logins are kept in for a run with this environment: the one given, else the file
    * store under the run's `XDG_CONFIG_HOME` (another store, such as an OS keychain, plugs in here).
    */
-  credentialStore(env: CLIIO['env']): CredentialStore
+  credentialStore(env: CLIIO['env'], options?: { insecureStorage?: boolean; warn?: (line: string) => void }): CredentialStore
 }
 
 /** Checks `wireCLI`'s options (throwing what to change) and applies the defaults. */
@@ -128,7 +132,17 @@ export function resolveCLISettings(options: WireCLIOptions): CLISettings {
     localOrigin,
     clock: options.clock ?? systemClock,
     userAgent: `${app}${options.program.version === undefined ? '' : `/${options.program.version}`} (@pikku/cli-session)`,
-    credentialStore: (env) => credentials ?? createFileCredentialStore({ directory: defaultCredentialsDirectory(app, env) }),
+    credentialStore: (env, storeOptions = {}) => {
+      if (credentials !== undefined) return credentials
+      const names = environmentNames(app)
+      return createKeychainCredentialStore({
+        file: createFileCredentialStore({ directory: defaultCredentialsDirectory(app, env) }),
+        vault: osKeychain(app),
+        insecureFallback: storeOptions.insecureStorage === true || env[names.insecureStorage] === '1',
+        insecureHint: `--insecure-storage or ${names.insecureStorage}=1`,
+        warn: storeOptions.warn ?? ((line) => process.stderr.write(`${line}\n`)),
+      })
+    },
   }
 }
 

@@ -24,6 +24,8 @@ export function isStorableToken(token: unknown): token is string {
  *
  * An OAuth login adds `"oauth": { "clientId", "refreshToken", "expiresAt", "resource" }`; an
  * older release reading such a file ignores it and uses the access token until it expires.
+ * `"storage": "keychain"` says the secrets are in the OS keychain; the file then holds the
+ * placeholder `keychain` where the token and the refresh token would be.
  *
  * Pure and total: any input gives a result, never an exception.
  */
@@ -64,11 +66,14 @@ export function parseCredentials(bytes: Uint8Array): CredentialParseResult {
   if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
     return { ok: false, problem: 'malformed', detail: 'the "savedAt" field is missing or not a number' }
   }
+  const storage = document['storage']
+  if (storage !== undefined && storage !== 'keychain') return { ok: false, problem: 'malformed', detail: 'the "storage" field is not "keychain"' }
+  const where = storage === undefined ? {} : { storage: 'keychain' as const }
   const oauth = document['oauth']
-  if (oauth === undefined) return { ok: true, credential: { origin, token, savedAt } }
+  if (oauth === undefined) return { ok: true, credential: { origin, token, savedAt, ...where } }
   const parsedOAuth = parseOAuth(oauth)
   if (parsedOAuth === undefined) return { ok: false, problem: 'malformed', detail: 'the "oauth" field is malformed' }
-  return { ok: true, credential: { origin, token, savedAt, oauth: parsedOAuth } }
+  return { ok: true, credential: { origin, token, savedAt, oauth: parsedOAuth, ...where } }
 }
 
 function parseOAuth(value: unknown): OAuthCredential | undefined {
@@ -92,6 +97,7 @@ export function serializeCredentials(credential: StoredCredential): string {
     origin: credential.origin,
     token: credential.token,
     savedAt: credential.savedAt,
+    ...(credential.storage === undefined ? {} : { storage: credential.storage }),
     ...(credential.oauth === undefined
       ? {}
       : { oauth: { clientId: credential.oauth.clientId, refreshToken: credential.oauth.refreshToken, expiresAt: credential.oauth.expiresAt, resource: credential.oauth.resource } }),

@@ -41,6 +41,11 @@ export interface StoredCredential {
    * login, whose token is a session token that does not expire on its own.
    */
   readonly oauth?: OAuthCredential
+  /**
+   * Where the secrets (`token`, `oauth.refreshToken`) really are: `'keychain'` when the file holds
+   * only this metadata and the OS keychain holds the secrets. Absent: in the file itself.
+   */
+  readonly storage?: 'keychain'
 }
 
 /** The OAuth part of a saved login. */
