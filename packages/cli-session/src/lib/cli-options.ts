@@ -2,9 +2,7 @@ import { type AnyPikkuFunction, type Clock, systemClock } from '@pikku/core'
 import { assertAppName, type CLIEnvironmentNames, environmentNames } from './app-name.js'
 import { type CLICommandConfig, type CompiledCommand, compileCommand } from './cli-command.js'
 import type { CredentialStore } from './credential-store.js'
-import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
-import { createKeychainCredentialStore } from './keychain-credential-store.js'
-import { osKeychain } from './os-keychain.js'
+import { defaultCredentialStore } from './keychain-credential-store.js'
 import type { LocalRuntime } from './local-call.js'
 import type { RemoteOptions } from './remote-call.js'
 import { LOCAL_ORIGIN } from './server-url.js'
@@ -132,17 +130,7 @@ export function resolveCLISettings(options: WireCLIOptions): CLISettings {
     localOrigin,
     clock: options.clock ?? systemClock,
     userAgent: `${app}${options.program.version === undefined ? '' : `/${options.program.version}`} (@pikku/cli-session)`,
-    credentialStore: (env, storeOptions = {}) => {
-      if (credentials !== undefined) return credentials
-      const names = environmentNames(app)
-      return createKeychainCredentialStore({
-        file: createFileCredentialStore({ directory: defaultCredentialsDirectory(app, env) }),
-        vault: osKeychain(app),
-        insecureFallback: storeOptions.insecureStorage === true || env[names.insecureStorage] === '1',
-        insecureHint: `--insecure-storage or ${names.insecureStorage}=1`,
-        warn: storeOptions.warn ?? ((line) => process.stderr.write(`${line}\n`)),
-      })
-    },
+    credentialStore: (env, storeOptions = {}) => credentials ?? defaultCredentialStore(app, env, storeOptions),
   }
 }
 

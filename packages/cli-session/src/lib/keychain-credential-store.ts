@@ -1,6 +1,28 @@
 import type { CredentialLoadResult, CredentialStore, StoredCredential } from './credential-store.js'
 import { CredentialStoreError } from './credential-store.js'
-import { KeychainUnavailableError, type SecretVault } from './os-keychain.js'
+import { environmentNames } from './app-name.js'
+import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
+import { KeychainUnavailableError, osKeychain, type SecretVault } from './os-keychain.js'
+
+/**
+ * The store a `wireCLI` app keeps its logins in by default: secrets in the OS keychain (service
+ * `<app>`), the rest in `$XDG_CONFIG_HOME/<app>`. Other programs of the app that read the CLI's
+ * login (a stdio MCP server) open the same store with this.
+ */
+export function defaultCredentialStore(
+  app: string,
+  env: Readonly<Record<string, string | undefined>>,
+  options: { insecureStorage?: boolean; warn?: (line: string) => void } = {},
+): CredentialStore {
+  const names = environmentNames(app)
+  return createKeychainCredentialStore({
+    file: createFileCredentialStore({ directory: defaultCredentialsDirectory(app, env) }),
+    vault: osKeychain(app),
+    insecureFallback: options.insecureStorage === true || env[names.insecureStorage] === '1',
+    insecureHint: `--insecure-storage or ${names.insecureStorage}=1`,
+    warn: options.warn ?? ((line) => process.stderr.write(`${line}\n`)),
+  })
+}
 
 /** What the file holds instead of a secret kept in the keychain. */
 const PLACEHOLDER = 'keychain'
