@@ -7,6 +7,7 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   profile: { type: 'string' },
+  account: { type: 'string' },
   server: { type: 'string' },
   input: { type: 'string' },
   version: { type: 'boolean' },
@@ -21,6 +22,8 @@ export interface GlobalValues {
   help?: boolean
   json?: boolean
   profile?: string
+  /** `--account`: the same as `--profile` (an account is a profile's login). */
+  account?: string
   server?: string
   input?: string
   version?: boolean

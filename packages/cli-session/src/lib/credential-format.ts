@@ -68,7 +68,9 @@ export function parseCredentials(bytes: Uint8Array): CredentialParseResult {
   }
   const storage = document['storage']
   if (storage !== undefined && storage !== 'keychain') return { ok: false, problem: 'malformed', detail: 'the "storage" field is not "keychain"' }
-  const where = storage === undefined ? {} : { storage: 'keychain' as const }
+  const user = document['user']
+  if (user !== undefined && (typeof user !== 'string' || user.length === 0 || user.length > 256)) return { ok: false, problem: 'malformed', detail: 'the "user" field is not a name' }
+  const where = { ...(storage === undefined ? {} : { storage: 'keychain' as const }), ...(user === undefined ? {} : { user }) }
   const oauth = document['oauth']
   if (oauth === undefined) return { ok: true, credential: { origin, token, savedAt, ...where } }
   const parsedOAuth = parseOAuth(oauth)
@@ -98,6 +100,7 @@ export function serializeCredentials(credential: StoredCredential): string {
     token: credential.token,
     savedAt: credential.savedAt,
     ...(credential.storage === undefined ? {} : { storage: credential.storage }),
+    ...(credential.user === undefined ? {} : { user: credential.user }),
     ...(credential.oauth === undefined
       ? {}
       : { oauth: { clientId: credential.oauth.clientId, refreshToken: credential.oauth.refreshToken, expiresAt: credential.oauth.expiresAt, resource: credential.oauth.resource } }),

@@ -22,6 +22,11 @@ export interface CredentialStore {
    * without a lock.
    */
   withLock?<T>(profile: string, operation: () => Promise<T>): Promise<T>
+  /** The profiles (accounts) that have a saved login, for `<app> accounts`. */
+  list?(): Promise<string[]>
+  /** The account chosen with `<app> switch`, used when no `--account`/`--profile` is given. */
+  active?(): string | undefined
+  setActive?(profile: string): Promise<void>
 }
 
 /** One saved login. */
@@ -46,6 +51,8 @@ export interface StoredCredential {
    * only this metadata and the OS keychain holds the secrets. Absent: in the file itself.
    */
   readonly storage?: 'keychain'
+  /** Who logged in, when the CLI could tell (the login's email or user name), for `accounts` and `whoami`. */
+  readonly user?: string
 }
 
 /** The OAuth part of a saved login. */

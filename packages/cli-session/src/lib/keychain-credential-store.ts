@@ -71,18 +71,19 @@ export function createKeychainCredentialStore(options: KeychainCredentialStoreOp
       if (secret === undefined) return { kind: 'none' }
       const parsed = parseSecret(secret)
       if (parsed === undefined) return { kind: 'invalid', problem: 'malformed', detail: `its ${vault.name} entry is damaged`, location: file.describe(profile) }
-      const { storage: _storage, ...rest } = credential
       return {
         kind: 'ok',
         credential: {
-          ...rest,
+          ...credential,
           token: parsed.token,
           ...(credential.oauth === undefined || parsed.refreshToken === undefined ? {} : { oauth: { ...credential.oauth, refreshToken: parsed.refreshToken } }),
         },
       }
     },
 
-    async save(profile, credential) {
+    async save(profile, given) {
+      // Where it was kept before is decided again here.
+      const { storage: _previous, ...credential } = given
       const secret = JSON.stringify({ token: credential.token, ...(credential.oauth === undefined ? {} : { refreshToken: credential.oauth.refreshToken }) })
       try {
         await vault.set(account(profile, credential.origin), secret)
@@ -117,6 +118,9 @@ export function createKeychainCredentialStore(options: KeychainCredentialStoreOp
       return file.remove(profile)
     },
   }
+  if (file.list !== undefined) store.list = file.list.bind(file)
+  if (file.active !== undefined) store.active = file.active.bind(file)
+  if (file.setActive !== undefined) store.setActive = file.setActive.bind(file)
   if (file.withLock !== undefined) {
     const lock = file.withLock.bind(file)
     store.withLock = (profile, operation) => lock(profile, operation)

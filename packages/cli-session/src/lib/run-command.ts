@@ -140,7 +140,7 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
     }
     throw failure
   }
-  await applyCallOutcome(context, role, outcome, note)
+  await applyCallOutcome(context, role, withLoginUser(outcome, data), note)
 
   // The command ran without the saved login (it belongs elsewhere): say so, after the result.
   if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
@@ -164,4 +164,12 @@ async function call(settings: CLISettings, execution: Execution, command: Compil
     signal,
     userAgent: settings.userAgent,
   })
+}
+
+/** A password login names its user in its input (`email`, `username`): kept with the login for `accounts`. */
+function withLoginUser(outcome: CallOutcome, data: unknown): CallOutcome {
+  if (outcome.change.kind !== 'logged-in' || typeof data !== 'object' || data === null) return outcome
+  const input = data as Record<string, unknown>
+  const user = ['email', 'username', 'user', 'login'].map((field) => input[field]).find((value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 256)
+  return user === undefined ? outcome : { ...outcome, change: { ...outcome.change, user } }
 }

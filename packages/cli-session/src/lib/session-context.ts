@@ -138,8 +138,9 @@ export class SessionContext {
       if (latest.kind === 'ok' && latest.credential.origin === origin && latest.credential.oauth !== undefined) {
         if (latest.credential.oauth.expiresAt - RENEW_MARGIN_MS > clock()) return latest.credential
         const renewed = await renew({ ...latest.credential, oauth: latest.credential.oauth })
-        await store.save(profile, renewed)
-        return renewed
+        const kept = latest.credential.user === undefined ? renewed : { ...renewed, user: latest.credential.user }
+        await store.save(profile, kept)
+        return kept
       }
       // Logged out (or replaced) by another command meanwhile: renew what this one holds, once.
       const renewed = await renew({ origin, token: this.#token as string, savedAt: clock(), oauth: current })
@@ -210,7 +211,7 @@ export class SessionContext {
   }
 
   /** Keeps a new login: in memory and in the store. */
-  async saveLogin(token: string, oauth?: OAuthCredential): Promise<void> {
+  async saveLogin(token: string, oauth?: OAuthCredential, user?: string): Promise<void> {
     const { store, profile, origin, clock, envToken, envTokenName } = this.#options
     const envTokenHere = envToken !== undefined && envToken !== '' && !this.#envTokenElsewhere
     this.#loaded = true
@@ -219,7 +220,7 @@ export class SessionContext {
     this.#source = 'file'
     this.#invalid = undefined
     this.#mismatchOrigin = undefined
-    await this.#write(() => store.save(profile, { origin, token, savedAt: clock(), ...(oauth === undefined ? {} : { oauth }) }))
+    await this.#write(() => store.save(profile, { origin, token, savedAt: clock(), ...(oauth === undefined ? {} : { oauth }), ...(user === undefined ? {} : { user }) }))
     if (envTokenHere) {
       this.#options.note(`Note: ${envTokenName} is set; one-shot commands keep using it instead of this login until it is unset.`)
     }

@@ -10,6 +10,7 @@ import { programHelp } from './help-text.js'
 import { runCommand } from './run-command.js'
 import { runShell } from './shell-command.js'
 import { withoutLoginFlags } from './oauth-login.js'
+import { ACCOUNT_COMMANDS, runAccountCommand } from './accounts-command.js'
 
 export interface PikkuCLI {
   readonly name: string
@@ -81,6 +82,9 @@ async function runInvocation(settings: CLISettings, argv: readonly string[], io:
       return await runShell(settings, io, values as GlobalValues)
     }
     const command = settings.commands.get(name)
+    if (command === undefined && (ACCOUNT_COMMANDS as readonly string[]).includes(name)) {
+      return await runAccountCommand(settings, io, name as (typeof ACCOUNT_COMMANDS)[number], rest)
+    }
     if (command === undefined) throw unknownCommand(settings, name)
     // Parsed once here for the mode and profile; runCommand() parses again (it also serves the shell).
     const globals = parseArguments(settings.app, command, withoutLoginFlags(command, rest)).values as GlobalValues
