@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { parseCredentials, serializeCredentials } from './credential-format.js'
 import { type CredentialLoadResult, type CredentialStore, CredentialStoreError, type StoredCredential } from './credential-store.js'
 import { assertProfileName, isProfileName } from './profile-name.js'
-import lockfile from 'proper-lockfile'
 
 export interface FileCredentialStoreOptions {
   /**
@@ -202,6 +201,8 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
       try {
         // A lock directory next to the file (mkdir is atomic); one left by a crashed process is
         // taken over once it has not been touched for `stale` ms.
+        // Loaded only when a login is renewed: other commands do not pay for it at start-up.
+        const { default: lockfile } = await import('proper-lockfile')
         release = await lockfile.lock(path, { realpath: false, stale: 15_000, update: 5_000, retries: { retries: 100, factor: 1.2, minTimeout: 25, maxTimeout: 250 } })
       } catch (error) {
         throw new CredentialStoreError(`Could not lock ${path} to renew the login (${(error as { code?: string }).code ?? String(error)})`, { cause: error })
