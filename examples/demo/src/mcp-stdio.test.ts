@@ -117,7 +117,8 @@ describe('the demo over MCP stdio', () => {
   })
 
   it('acts as the user who ran `pikku-demo login`, until `pikku-demo logout`', async () => {
-    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: home, SESSION_SECRETS: TEST_SECRET }
+    // No D-Bus session (never the user's keychain): the file keeps the token, as the setting allows.
+    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: '', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: home, SESSION_SECRETS: TEST_SECRET, PIKKU_DEMO_INSECURE_STORAGE: '1' }
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, [join(buildDir, 'cli.js'), ...args], { env, cwd: home })
     await cli('login', '--email', ADMIN.email, '--password', ADMIN.password)
     const agent = await stdioAgent()
