@@ -214,9 +214,10 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
       try {
         // Normalised before the write, so a later change of the caller's object changes nothing cached.
         const data = jsonCopy(record.data, true)
+        const metadata = record.metadata === undefined ? undefined : jsonCopy(record.metadata, true)
         await store.set(record)
         written = true
-        if (end(record.id, flight)) remember(Object.freeze({ ...record, data }))
+        if (end(record.id, flight)) remember(Object.freeze({ ...record, data, ...(metadata === undefined ? {} : { metadata }) }))
       } finally {
         if (!written) end(record.id, flight)
       }
@@ -338,12 +339,15 @@ function updatedRecord(base: SessionRecord<CoreUserSession>, change: SessionReco
     createdAt: base.createdAt,
     lastActiveAt: change.lastActiveAt,
     expiresAt: change.expiresAt,
+    // An update leaves the login's metadata as it is.
+    ...(base.metadata === undefined ? {} : { metadata: base.metadata }),
   })
 }
 
 /** Freezes a record a store returned (fresh from JSON, or already frozen) so readers can share it. */
 function freezeRecord(record: SessionRecord<CoreUserSession>): SessionRecord<CoreUserSession> {
   deepFreeze(record.data)
+  deepFreeze(record.metadata)
   return Object.isFrozen(record) ? record : Object.freeze(record)
 }
 
