@@ -8,5 +8,4 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
-  external: ['vitest', 'fast-check'],
 })

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
-import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'

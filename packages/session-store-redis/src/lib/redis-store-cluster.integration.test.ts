@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient, createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'

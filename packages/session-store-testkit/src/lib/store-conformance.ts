@@ -1,11 +1,16 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { CoreUserSession } from './register.js'
-import { createSessionManager } from './session-manager.js'
-import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
-import { createTestClock, type TestClock } from './test-clock.js'
-import { generateSessionToken, hashSessionToken } from './session-token.js'
-import { isStorableKey } from './storable-key.js'
+import {
+  type CoreUserSession,
+  createSessionManager,
+  generateSessionToken,
+  hashSessionToken,
+  isStorableKey,
+  type SessionEvent,
+  type SessionRecord,
+  type SessionStore,
+} from '@pikku/core'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
 
 interface ConformanceSession extends CoreUserSession {
   email?: string
