@@ -39,6 +39,8 @@ export interface SessionStoreConformanceOptions {
 }
 
 const MINUTE = 60_000
+/** Time allowed for a property case (100 generated runs against a real backend). */
+const PROPERTY_TIMEOUT = 60_000
 
 function record(overrides: Partial<SessionRecord<ConformanceSession>> & { now: number }): SessionRecord<ConformanceSession> {
   const userId = overrides.userId ?? 'user-1'
@@ -320,7 +322,8 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         }),
         { numRuns: 100 },
       )
-    })
+      // 100 runs of several round trips each: on a busy machine, well past the default 5 s.
+    }, PROPERTY_TIMEOUT)
 
     it('round-trips lone surrogates and NUL characters inside session data', async () => {
       const stored = record({ now: clock.now(), data: { userId: 'alice', odd: '\uD800 \0 \uDFFF', ['\u0000key']: ['\uDBFF'] } })
@@ -341,7 +344,7 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         }),
         { numRuns: 100 },
       )
-    })
+    }, PROPERTY_TIMEOUT)
 
     it('ends an idle session and an over-age active session under the session manager', async () => {
       const sessions = createSessionManager({ store, clock: clock.now, idleTimeout: 30 * MINUTE, absoluteTimeout: 120 * MINUTE, renewalInterval: MINUTE })
