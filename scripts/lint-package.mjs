@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// Checks the built package in the current directory the way a consumer receives it: publint on the
-// packed files, and are-the-types-wrong on the tarball npm would publish.
+// Checks the built package in the current directory the way a consumer receives it: its metadata
+// (check-package-metadata.mjs), publint on the packed files, and are-the-types-wrong on the
+// tarball npm would publish.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import { packageMetadataProblems } from './check-package-metadata.mjs'
+
+const problems = packageMetadataProblems(process.cwd())
+if (problems.length > 0) {
+  for (const problem of problems) console.error(`package metadata: ${problem}`)
+  process.exit(1)
+}
 const run = (command, args) => execFileSync(command, args, { stdio: 'inherit' })
 run('publint', ['--strict', '--pack', 'npm'])
 const dir = mkdtempSync(join(tmpdir(), 'pikku-pack-'))

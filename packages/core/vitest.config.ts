@@ -9,6 +9,8 @@ const source = (file: string): string => fileURLToPath(new URL(file, import.meta
 
 export default defineConfig({
   test: {
+    // A temporary directory and XDG config of the run's own; fails on leftovers (see the file).
+    globalSetup: ['../../scripts/vitest-global-setup.mjs'],
     projects: [
       {
         test: {

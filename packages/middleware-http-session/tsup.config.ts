@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup'
 export default defineConfig({
   entry: ['src/index.ts'],
   format: ['esm'],
-  dts: true,
+  // Declarations come from tsc (tsconfig.build.json), which also writes declaration maps.
+  dts: false,
   clean: true,
   sourcemap: true,
   target: 'node20',

@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
+import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { openSocket, startDemoProcess, serviceAvailable, type DemoProcess } from './demo-process.test-support.js'
@@ -10,9 +13,45 @@ const SECRET = 'multi-server-shared-secret-0123456789abcdef'
 const redisUp = await serviceAvailable('Redis', '127.0.0.1', 6379)
 const postgresUp = await serviceAvailable('PostgreSQL', '127.0.0.1', 5432)
 
+// The demo writes under its fixed key prefix and table names, so the servers get data of this
+// file's own: a Redis database index no other test uses (emptied after), and a PostgreSQL schema
+// of their own as the connections' search_path (dropped after).
+const redisUrl = new URL(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379')
+redisUrl.pathname = '/12'
+const postgresServer = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+const schema = `pikku_test_demo_${randomBytes(6).toString('hex')}`
+const postgresUrl = new URL(postgresServer)
+postgresUrl.searchParams.set('options', `-c search_path=${schema}`)
+
+async function onPostgres(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresServer })
+  await client.connect()
+  try {
+    await client.query(statement)
+  } finally {
+    await client.end()
+  }
+}
+
 const stores = [
-  { kind: 'redis', up: redisUp, env: { REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379' } },
-  { kind: 'postgres', up: postgresUp, env: { DATABASE_URL: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' } },
+  {
+    kind: 'redis',
+    up: redisUp,
+    env: { REDIS_URL: redisUrl.toString() },
+    prepare: async () => undefined,
+    cleanUp: async () => {
+      const client = await createClient({ url: redisUrl.toString() }).connect()
+      await client.flushDb()
+      client.destroy()
+    },
+  },
+  {
+    kind: 'postgres',
+    up: postgresUp,
+    env: { DATABASE_URL: postgresUrl.toString() },
+    prepare: () => onPostgres(`CREATE SCHEMA "${schema}"`),
+    cleanUp: () => onPostgres(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`),
+  },
 ] as const
 
 for (const store of stores) {
@@ -21,12 +60,14 @@ for (const store of stores) {
     let b: DemoProcess
 
     beforeAll(async () => {
+      await store.prepare()
       const env = { SESSION_STORE: store.kind, SESSION_SECRETS: SECRET, ...store.env }
       ;[a, b] = await Promise.all([startDemoProcess(env), startDemoProcess(env)])
     }, 40_000)
 
     afterAll(async () => {
       await Promise.all([a?.stop(), b?.stop()])
+      await store.cleanUp()
     })
 
     it('shares a session made on A with B, and a logout on B reaches A’s open socket within 1 s', async () => {

@@ -2,12 +2,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { createMemoryStore } from './memory-store.js'
 import type { CoreUserSession } from './register.js'
 import type { SessionEvent, SessionRecord } from './session-store.js'
-import { describeSessionStoreConformance } from './store-conformance.js'
 import { createTestClock } from './test-clock.js'
 
 const MINUTE = 60_000
-
-describeSessionStoreConformance('memory store', { create: (clock) => createMemoryStore({ clock: clock.now, sweepInterval: 0 }) })
 
 function record(id: string, now: number, lifetime = 30 * MINUTE, userId = 'alice'): SessionRecord<CoreUserSession> {
   return { id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + lifetime }

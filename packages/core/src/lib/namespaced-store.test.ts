@@ -4,14 +4,9 @@ import { createNamespacedStore } from './namespaced-store.js'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager } from './session-manager.js'
 import type { SessionEvent, SessionRecord } from './session-store.js'
-import { describeSessionStoreConformance } from './store-conformance.js'
 import { createTestClock } from './test-clock.js'
 
 const MINUTE = 60_000
-
-describeSessionStoreConformance('a namespaced view of the memory store', {
-  create: (clock) => createNamespacedStore(createMemoryStore({ clock: clock.now, sweepInterval: 0 }), 'mcp'),
-})
 
 function record(id: string, userId: string, now: number): SessionRecord<CoreUserSession> {
   return { id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }

@@ -1,8 +1,55 @@
 import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
 import pg from 'pg'
 
+/** A connection held for LISTEN, and how to let go of it. */
+export interface ListenerConnection {
+  readonly client: pg.Client
+  /** Ends (or, for a pooled client, destroys) the connection; called once. */
+  end(grace: number): Promise<void>
+}
+
+/** Opens a connection of the listener's own from a configuration. */
+export function ownListenerConnection(config: pg.ClientConfig): () => Promise<ListenerConnection> {
+  return async () => {
+    const client = new pg.Client(config)
+    // Until the listener attaches its own handlers, an error must not crash the process.
+    const ignore = (): void => undefined
+    client.on('error', ignore)
+    try {
+      await client.connect()
+    } catch (error) {
+      await endClient(client, 0)
+      throw error
+    } finally {
+      client.off('error', ignore)
+    }
+    let ended: Promise<void> | undefined
+    return { client, end: (grace) => (ended ??= endClient(client, grace)) }
+  }
+}
+
+/**
+ * Takes the listener's connection from the app's pool and keeps it checked out while it listens;
+ * it goes back destroyed (never reused), since it holds a LISTEN.
+ */
+export function pooledListenerConnection(pool: pg.Pool): () => Promise<ListenerConnection> {
+  return async () => {
+    const client = await pool.connect()
+    let released = false
+    return {
+      client,
+      async end() {
+        if (released) return
+        released = true
+        client.release(true)
+      },
+    }
+  }
+}
+
 export interface PostgresListenerOptions {
-  connection: pg.ClientConfig
+  /** Opens the connection LISTEN runs on. */
+  connect: () => Promise<ListenerConnection>
   channel: string
   /** This store instance's id; its own events are not delivered twice. */
   origin: string
@@ -68,7 +115,7 @@ async function endClient(client: pg.Client, grace: number): Promise<void> {
 export function startPostgresListener(options: PostgresListenerOptions): PostgresListener {
   const { channel, origin, logger } = options
   let closed = false
-  let client: pg.Client | undefined
+  let current: ListenerConnection | undefined
   let healthy: boolean | undefined
   let reconnectTimer: NodeJS.Timeout | undefined
   let markListening: () => void = () => undefined
@@ -82,14 +129,15 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
 
   const listen = (): void => {
     if (closed) return
-    const current = new pg.Client(options.connection)
-    client = current
+    let opened: ListenerConnection | undefined
     let retired = false
     const retire = (error?: unknown): void => {
       if (retired) return
       retired = true
-      current.removeAllListeners('notification')
-      void endClient(current, 1_000)
+      if (opened !== undefined) {
+        opened.client.removeAllListeners('notification')
+        void opened.end(1_000)
+      }
       if (closed) return
       delivery.lost()
       if (healthy !== false) logger.warn('PostgreSQL session store: event listener connection lost; reconnecting', { error })
@@ -97,18 +145,28 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
       reconnectTimer = setTimeout(listen, Math.min(50 * 2 ** Math.min(failures++, 16), options.maxReconnectDelay))
     }
     retireCurrent = retire
-    current.on('error', retire)
-    current.on('end', () => retire())
-    current.on('notification', (message) => {
-      if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload)) return
-      const eventMessage = parseSessionEventMessage(message.payload)
-      if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
-    })
-    current
+    options
       .connect()
-      .then(() => current.query(`LISTEN "${channel}"`))
+      .then((connection) => {
+        opened = connection
+        current = connection
+        // Closed or retired while connecting: let go of it at once.
+        if (retired || closed) {
+          void connection.end(1_000)
+          return undefined
+        }
+        const { client } = connection
+        client.on('error', retire)
+        client.on('end', () => retire())
+        client.on('notification', (message) => {
+          if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload)) return
+          const eventMessage = parseSessionEventMessage(message.payload)
+          if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
+        })
+        return client.query(`LISTEN "${channel}"`)
+      })
       .then(() => {
-        if (retired) return
+        if (retired || closed) return
         if (healthy === false) logger.info('PostgreSQL session store: event listener restored')
         healthy = true
         failures = 0
@@ -138,7 +196,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
       clearTimeout(reconnectTimer)
       clearInterval(heartbeatTimer)
       markListening()
-      if (client !== undefined) await endClient(client, 1_000)
+      if (current !== undefined) await current.end(1_000)
     },
   }
 }

@@ -7,7 +7,8 @@ import {
   type SessionRecord,
   silentLogger,
 } from '@pikku/core'
-import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import {
   type Clock,
   type CoreUserSession,
@@ -21,9 +21,9 @@ import {
 } from '@pikku/core'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
-import { type PostgresListener, startPostgresListener } from './postgres-listener.js'
+import { ownListenerConnection, type PostgresListener, pooledListenerConnection, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
-import { assertTableName, channelName } from './postgres-schema.js'
+import { sessionTableNames } from './postgres-schema.js'
 
 export interface PostgresStoreOptions {
   /**
@@ -32,11 +32,27 @@ export interface PostgresStoreOptions {
    */
   connectionString?: string
   /**
+   * A `pg` Pool the app already has. The store runs its queries on it and, while anyone subscribes
+   * to events, keeps one of its connections checked out for LISTEN (so leave room for it in the
+   * pool's `max`). `close()` gives that connection back and leaves the pool open: the app ends it.
+   * With a pool, its own settings apply, and `connectionString`, `poolSize` and `connectTimeout`
+   * are not accepted; `queryTimeout` still bounds every query.
+   * @default undefined (the store opens and ends a pool of its own)
+   */
+  pool?: pg.Pool
+  /**
    * The table holding sessions (a lower-case identifier). The version table is `<tableName>_schema`
-   * and the NOTIFY channel `<tableName>_events`.
+   * and the NOTIFY channel `<tableName>_events` (with a `schema`: `<schema>.<tableName>_events`).
    * @default 'pikku_sessions'
    */
   tableName?: string
+  /**
+   * The schema (a lower-case identifier) holding the session table and its version table; the
+   * migration creates it when missing. Event channels are database-wide in PostgreSQL, so the
+   * channel name includes the schema: stores in different schemas never hear each other.
+   * @default undefined (unqualified names: the connection's search_path, usually public)
+   */
+  schema?: string
   /**
    * Apply the shipped schema (idempotently) before the first operation. Turn off when migrations
    * are applied by other tooling; `postgresSessionSchema()` gives the SQL.
@@ -115,7 +131,7 @@ export interface PostgresStore<S extends CoreUserSession = UserSession> extends 
    * subscribers, the event listener is listening.
    */
   ready(): Promise<void>
-  /** Stops the sweep timer and closes the pool and the listener. */
+  /** Stops the sweep timer and closes the listener, and the pool unless the app passed its own. */
   close(): Promise<void>
   /** The read cache's counters, when `cache` is on. */
   readonly cache?: SessionCacheView
@@ -144,7 +160,7 @@ function assertNumber(name: string, value: number, minimum: number, unit: string
  * dedicated connection.
  */
 export function createPostgresStore<S extends CoreUserSession = UserSession>(options: PostgresStoreOptions = {}): PostgresStore<S> {
-  const { connectionString } = options
+  const { connectionString, pool: appPool } = options
   const tableName = options.tableName ?? 'pikku_sessions'
   const autoMigrate = options.migrate ?? true
   const clock = options.clock ?? Date.now
@@ -161,7 +177,15 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       `connectionString must start with postgres:// or postgresql://, such as 'postgres://user@127.0.0.1:5432/app'; got ${JSON.stringify(connectionString)}`,
     )
   }
-  assertTableName(tableName)
+  if (appPool !== undefined) {
+    if (appPool === null || typeof appPool !== 'object' || typeof appPool.query !== 'function' || typeof appPool.connect !== 'function') {
+      throw new TypeError('pool must be a pg Pool (new pg.Pool(...) from the pg package)')
+    }
+    for (const name of ['connectionString', 'poolSize', 'connectTimeout'] as const) {
+      if (options[name] !== undefined) throw new TypeError(`Pass either pool or ${name}, not both: the pool's own settings apply`)
+    }
+  }
+  const names = sessionTableNames(tableName, options.schema)
   if (typeof clock !== 'function') throw new TypeError('clock must be a function returning ms since the epoch, such as Date.now')
   assertNumber('sweepInterval', sweepInterval, 0, 'a number of ms')
   assertNumber('connectTimeout', connectTimeout, 1, 'a number of ms')
@@ -175,14 +199,16 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const cache = options.cache ?? false
   assertSessionCacheOption(cache)
 
-  const table = `"${tableName}"`
-  const channel = channelName(tableName)
+  const { table, channel } = names
+  // Prepared-statement names are per connection and at most 63 bytes: a short digest of the
+  // qualified table keeps them unique and short whatever the schema and table names.
+  const statementPrefix = `pikku_${createHash('sha256').update(table).digest('hex').slice(0, 12)}`
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
   // TCP keepalive lets an idle connection (above all the listener, which only ever reads) notice a
   // peer that vanished without closing the socket, instead of waiting silently forever.
   const connection = { connectionString, connectionTimeoutMillis: connectTimeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000 }
-  const pool = new pg.Pool({ ...connection, max: poolSize, query_timeout: queryTimeout })
+  const pool = appPool ?? new pg.Pool({ ...connection, max: poolSize, query_timeout: queryTimeout })
   let poolHealthy = true
   let notifications: PostgresListener | undefined
   // The last query failed because the database could not be reached: the listener is suspect too.
@@ -194,17 +220,18 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   }
   // An idle pooled connection that dies (the server restarted, the network dropped) is reported
   // here; without a handler it would crash the process. The pool replaces it on the next query.
-  pool.on('error', (error) => {
+  const onPoolError = (error: Error): void => {
     if (poolHealthy) logger.warn('PostgreSQL session store: a pooled connection was lost; queries reconnect by themselves', { error })
     poolHealthy = false
     markUnreachable()
-  })
+  }
+  pool.on('error', onPoolError)
   let closed = false
 
   let migration: Promise<void> | undefined
   const migrate = (): Promise<void> => {
     // A failed attempt (the database was down) is forgotten, so the next operation tries again.
-    migration ??= migrateSessionTable(pool, tableName).catch((error: unknown) => {
+    migration ??= migrateSessionTable(pool, names).catch((error: unknown) => {
       migration = undefined
       throw error
     })
@@ -231,12 +258,15 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     }
   }
 
+  // The timeout is given per query too, so that it bounds queries on an app's pool as well (pg
+  // reads `query_timeout` from the query's config; its types only list it on the client's).
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> =>
-    (await pool.query<R>(text, values)).rows
+    (await pool.query<R>({ text, values, query_timeout: queryTimeout } as pg.QueryConfig)).rows
   // The statements of every request, prepared once per pooled connection (by name) instead of
-  // parsed and planned on each call.
+  // parsed and planned on each call. The name carries the schema and table, so two stores on one
+  // pool never share a name for different text.
   const prepared = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> =>
-    (await pool.query<R>({ name: `${tableName}_${name}`, text, values })).rows
+    (await pool.query<R>({ name: `${statementPrefix}_${name}`, text, values, query_timeout: queryTimeout } as pg.QueryConfig)).rows
 
   const toRecord = (row: Row): SessionRecord<S> => {
     const record: SessionRecord<S> = {
@@ -268,7 +298,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const ensureListening = (): void => {
     if (notifications !== undefined || closed) return
     notifications = startPostgresListener({
-      connection,
+      connect: appPool === undefined ? ownListenerConnection(connection) : pooledListenerConnection(appPool),
       channel,
       origin,
       deliver: (event) => bus.publish(event),
@@ -475,7 +505,9 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       if (closed) return
       closed = true
       if (sweepTimer !== undefined) clearInterval(sweepTimer)
-      await Promise.all([pool.end().catch(() => undefined), notifications?.close()])
+      pool.off('error', onPoolError)
+      // The app's pool is the app's to end; the store only gives back the connection it held.
+      await Promise.all([appPool === undefined ? pool.end().catch(() => undefined) : undefined, notifications?.close()])
     },
   }
   if (cache === false) return store

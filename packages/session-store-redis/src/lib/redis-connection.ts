@@ -16,7 +16,44 @@ export interface RedisConnection {
   destroy(): void
 }
 
+/**
+ * A node-redis v5 client (`createClient`) or Cluster client (`createCluster`) that the app created
+ * and connects and closes itself. Only what the store checks is spelled out; any node-redis v5
+ * client, with or without modules, fits.
+ */
+export interface RedisStoreClient {
+  readonly isOpen: boolean
+  duplicate(...args: never[]): unknown
+  evalSha(...args: never[]): unknown
+  hGetAll(...args: never[]): unknown
+}
+
+/** Whether `value` looks like a node-redis client (ioredis has none of `duplicate` + `evalSha` in this shape). */
+export function isRedisStoreClient(value: unknown): value is RedisStoreClient {
+  if (value === null || typeof value !== 'object') return false
+  const client = value as Record<string, unknown>
+  return typeof client['duplicate'] === 'function' && typeof client['evalSha'] === 'function' && typeof client['hGetAll'] === 'function'
+}
+
+/**
+ * The app's own client as the store's command connection: used as it is, never connected or
+ * closed by the store.
+ */
+export function borrowRedisConnection(client: RedisStoreClient): OpenedRedisConnection {
+  return {
+    // The node-redis types are generic over modules and scripts; the store needs only this subset.
+    connection: client as unknown as RedisConnection,
+    firstAttempt: Promise.resolve(),
+    close: async () => undefined,
+  }
+}
+
 export interface RedisConnectionOptions {
+  /**
+   * Open a copy of this client (same server, credentials and socket options) instead of
+   * connecting to `url` / `rootNodes`.
+   */
+  duplicateOf?: RedisStoreClient | undefined
   /** A single node, or undefined when `rootNodes` is given. */
   url: string | undefined
   /** Some nodes of a Redis Cluster. */
@@ -63,10 +100,13 @@ export function openRedisConnection(options: RedisConnectionOptions): OpenedRedi
     ...(options.commandTimeout === undefined ? {} : { commandOptions: { timeout: options.commandTimeout } }),
     socket: { connectTimeout: options.connectTimeout, reconnectStrategy: backoff },
   }
-  const raw =
-    options.rootNodes === undefined
-      ? createClient({ url: options.url, ...clientOptions })
-      : createCluster({ rootNodes: options.rootNodes.map((url) => ({ url })), defaults: clientOptions })
+  const raw = (
+    options.duplicateOf !== undefined
+      ? options.duplicateOf.duplicate()
+      : options.rootNodes === undefined
+        ? createClient({ url: options.url, ...clientOptions })
+        : createCluster({ rootNodes: options.rootNodes.map((url) => ({ url })), defaults: clientOptions })
+  ) as ReturnType<typeof createClient> | ReturnType<typeof createCluster>
   // The node-redis types are generic over modules and scripts; the store needs only this subset.
   const connection = raw as unknown as RedisConnection & { isReady?: boolean; isOpen: boolean }
   let settleFirstAttempt: () => void = () => undefined

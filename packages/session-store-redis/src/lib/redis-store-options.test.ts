@@ -16,3 +16,15 @@ describe('Redis store options', () => {
     expect(() => createRedisStore({ maxReconnectDelay: -5 })).toThrow(/maxReconnectDelay must be a positive number of ms; got -5/)
   })
 })
+
+describe('Redis store on an app client: options', () => {
+  const connected = { isOpen: true, duplicate: () => undefined, evalSha: () => undefined, hGetAll: () => undefined }
+
+  it('refuses what is not a node-redis client, and a client together with connection options', () => {
+    expect(() => createRedisStore({ client: {} as never })).toThrow(/client must be a node-redis v5 client/)
+    expect(() => createRedisStore({ client: connected, url: 'redis://127.0.0.1:6379' })).toThrow(/Pass either client or url, not both/)
+    expect(() => createRedisStore({ client: connected, cluster: ['redis://127.0.0.1:7000'] })).toThrow(/Pass either client or cluster, not both/)
+    expect(() => createRedisStore({ client: connected, connectTimeout: 1_000 })).toThrow(/Pass either client or connectTimeout, not both/)
+    expect(() => createRedisStore({ client: { ...connected, isOpen: false } })).toThrow(/client is not connected/)
+  })
+})

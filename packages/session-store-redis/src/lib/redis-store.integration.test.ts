@@ -8,7 +8,8 @@ import {
   ServiceUnavailableError,
   silentLogger,
 } from '@pikku/core'
-import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'

@@ -20,7 +20,13 @@ import {
   ServiceUnavailableError,
 } from '@pikku/core'
 import { ErrorReply } from 'redis'
-import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
+import {
+  borrowRedisConnection,
+  isRedisStoreClient,
+  type OpenedRedisConnection,
+  openRedisConnection,
+  type RedisStoreClient,
+} from './redis-connection.js'
 import { misuse, translateRedisError } from './redis-errors.js'
 import { changedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
@@ -40,6 +46,16 @@ export interface RedisStoreOptions {
    * @default undefined (a single node at `url`)
    */
   cluster?: readonly string[]
+  /**
+   * A node-redis v5 client (`createClient`) or Cluster client (`createCluster`) the app already
+   * has, connected (or connecting: `client.connect()` was called). The store runs its commands on
+   * it and opens one copy of it (`client.duplicate()`) for its event subscription, which pub/sub
+   * needs to itself; `close()` closes that copy and leaves the app's client open. With a client,
+   * its own options (database, credentials, TLS, timeouts, reconnection) apply, and `url`,
+   * `cluster` and `connectTimeout` are not accepted.
+   * @default undefined (the store opens and closes its own connections to `url` or `cluster`)
+   */
+  client?: RedisStoreClient
   /**
    * Prefix of every key and of the event channel. Stores sharing a prefix share sessions and
    * events; give each application (or test) its own.
@@ -101,7 +117,7 @@ export interface RedisStore<S extends CoreUserSession = UserSession> extends Ses
    * attempt themselves.
    */
   ready(): Promise<void>
-  /** Closes both connections. */
+  /** Closes the connections the store opened (never a `client` the app passed in). */
   close(): Promise<void>
   /** The read cache's counters, when `cache` is on. */
   readonly cache?: SessionCacheView
@@ -120,7 +136,7 @@ function assertPositive(name: string, value: number): void {
  */
 export function createRedisStore<S extends CoreUserSession = UserSession>(options: RedisStoreOptions = {}): RedisStore<S> {
   const url = options.url ?? 'redis://127.0.0.1:6379'
-  const { cluster } = options
+  const { cluster, client: appClient } = options
   const keyPrefix = options.keyPrefix ?? 'pikku:session'
   const clock = options.clock ?? Date.now
   const connectTimeout = options.connectTimeout ?? 5_000
@@ -135,6 +151,17 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     if (options.url !== undefined) throw new TypeError('Pass either url (one Redis node) or cluster (Redis Cluster nodes), not both')
     if (!Array.isArray(cluster) || cluster.length === 0 || !cluster.every((node) => typeof node === 'string' && /^rediss?:\/\//.test(node))) {
       throw new TypeError(`cluster must be a non-empty list of redis:// or rediss:// node URLs; got ${JSON.stringify(cluster)}`)
+    }
+  }
+  if (appClient !== undefined) {
+    if (!isRedisStoreClient(appClient)) {
+      throw new TypeError('client must be a node-redis v5 client: createClient() or createCluster() from the redis package')
+    }
+    for (const name of ['url', 'cluster', 'connectTimeout'] as const) {
+      if (options[name] !== undefined) throw new TypeError(`Pass either client or ${name}, not both: the client's own options apply`)
+    }
+    if (!appClient.isOpen) {
+      throw new TypeError('client is not connected: call client.connect() before createRedisStore({ client }); the store never connects or closes a client it did not create')
     }
   }
   assertKeyPrefix(keyPrefix)
@@ -168,10 +195,13 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     healthy = false
     if (role === 'command') markUnreachable()
   }
-  const target = { url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
+  const target = { duplicateOf: appClient, url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
   const openCommandConnection = (): OpenedRedisConnection & { attempted: boolean } => {
     // No per-command timeout from node-redis: guard() gives each operation its deadline.
-    const opened = openRedisConnection({ ...target, commandTimeout: undefined, offlineQueue: false, onError: reportError('command') })
+    const opened =
+      appClient === undefined
+        ? openRedisConnection({ ...target, commandTimeout: undefined, offlineQueue: false, onError: reportError('command') })
+        : borrowRedisConnection(appClient)
     const tracked = Object.assign(opened, { attempted: false })
     void opened.firstAttempt.then(() => {
       tracked.attempted = true
@@ -187,7 +217,8 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   // so the store recovers by itself; for a server that merely hangs, the new connection simply
   // waits for it like the old one would have.
   const replaceStuckConnection = (): void => {
-    if (closed || Date.now() - replacedAt < commandTimeout) return
+    // The app's own client is the app's to replace; the store only reports the failure.
+    if (closed || appClient !== undefined || Date.now() - replacedAt < commandTimeout) return
     replacedAt = Date.now()
     const stuck = command
     command = openCommandConnection()

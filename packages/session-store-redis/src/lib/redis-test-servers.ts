@@ -42,9 +42,21 @@ export interface TestCluster {
   stop(): Promise<void>
 }
 
+/** A test server process ended while it was awaited (for Redis: it could not bind its ports). */
+class NodeExited extends Error {
+  constructor(port: number) {
+    super(`redis-server on port ${port} exited while starting`)
+  }
+}
+
 async function waitFor(check: () => Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
   const deadline = Date.now() + timeout
-  while (!(await check().catch(() => false))) {
+  for (;;) {
+    const done = await check().catch((error: unknown) => {
+      if (error instanceof NodeExited) throw error
+      return false
+    })
+    if (done) return
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
@@ -52,23 +64,49 @@ async function waitFor(check: () => Promise<boolean>, what: string, timeout = 10
 
 export async function startTestCluster(): Promise<TestCluster> {
   const root = mkdtempSync(join(tmpdir(), 'pikku-redis-cluster-'))
-  const ports = [await freePort(), await freePort(), await freePort()]
+  const ports: number[] = []
+  // Each node's cluster bus port is chosen free as well and passed as --cluster-port. By default
+  // Redis uses port + 10000, which for a free port from the upper ephemeral range (above 55535)
+  // does not exist, and for any other may be taken: the node then refuses to start.
+  const busPorts: number[] = []
   const children: (ChildProcess | undefined)[] = []
 
   const start = async (index: number): Promise<void> => {
     const port = ports[index]!
     const dir = join(root, String(port))
     mkdirSync(dir, { recursive: true })
-    children[index] = spawn(
+    const child = spawn(
       serverBinary,
       [
-        '--port', String(port), '--bind', '127.0.0.1', '--dir', dir,
+        '--port', String(port), '--cluster-port', String(busPorts[index]!), '--bind', '127.0.0.1', '--dir', dir,
         '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000',
         '--save', '', '--appendonly', 'yes', '--appendfsync', 'always',
       ],
       { stdio: 'ignore' },
     )
-    await waitFor(async () => (await run(cliBinary, ['-p', String(port), 'ping'])).stdout.trim() === 'PONG', `node ${port}`)
+    children[index] = child
+    await waitFor(async () => {
+      // A node that could not bind its ports exits at once: say so rather than wait for it.
+      if (child.exitCode !== null || child.signalCode !== null) throw new NodeExited(port)
+      return (await run(cliBinary, ['-p', String(port), 'ping'])).stdout.trim() === 'PONG'
+    }, `node ${port}`)
+  }
+
+  /** Starts node `index` on free ports, choosing new ones when another process took them first. */
+  const startFresh = async (index: number): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      const taken = new Set([...ports, ...busPorts])
+      do ports[index] = await freePort()
+      while (taken.has(ports[index]!))
+      do busPorts[index] = await freePort()
+      while (taken.has(busPorts[index]!) || busPorts[index] === ports[index])
+      try {
+        await start(index)
+        return
+      } catch (error) {
+        if (!(error instanceof NodeExited) || attempt === 5) throw error
+      }
+    }
   }
 
   const kill = async (index: number): Promise<void> => {
@@ -89,11 +127,11 @@ export async function startTestCluster(): Promise<TestCluster> {
   }
 
   try {
-    for (let index = 0; index < ports.length; index++) await start(index)
+    for (let index = 0; index < 3; index++) await startFresh(index)
     await run(cliBinary, ['--cluster', 'create', ...ports.map((port) => `127.0.0.1:${port}`), '--cluster-replicas', '0', '--cluster-yes'])
     await waitFor(healthy, 'the cluster to be ready')
   } catch (error) {
-    await Promise.all(ports.map((_, index) => kill(index)))
+    await Promise.all(children.map((_, index) => kill(index)))
     rmSync(root, { recursive: true, force: true })
     throw error
   }

@@ -1,12 +1,17 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { CoreUserSession } from './register.js'
-import { createSessionManager } from './session-manager.js'
-import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
-import type { SessionMetadata } from './session-metadata.js'
-import { createTestClock, type TestClock } from './test-clock.js'
-import { generateSessionToken, hashSessionToken } from './session-token.js'
-import { isStorableKey } from './storable-key.js'
+import {
+  type CoreUserSession,
+  createSessionManager,
+  generateSessionToken,
+  hashSessionToken,
+  isStorableKey,
+  type SessionEvent,
+  type SessionMetadata,
+  type SessionRecord,
+  type SessionStore,
+} from '@pikku/core'
+import { createTestClock, type TestClock } from '@pikku/core/testing'
 
 interface ConformanceSession extends CoreUserSession {
   email?: string
@@ -35,6 +40,8 @@ export interface SessionStoreConformanceOptions {
 }
 
 const MINUTE = 60_000
+/** Time allowed for a property case (100 generated runs against a real backend). */
+const PROPERTY_TIMEOUT = 60_000
 
 function record(overrides: Partial<SessionRecord<ConformanceSession>> & { now: number }): SessionRecord<ConformanceSession> {
   const userId = overrides.userId ?? 'user-1'
@@ -366,7 +373,8 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         }),
         { numRuns: 100 },
       )
-    })
+      // 100 runs of several round trips each: on a busy machine, well past the default 5 s.
+    }, PROPERTY_TIMEOUT)
 
     it('round-trips lone surrogates and NUL characters inside session data', async () => {
       const stored = record({ now: clock.now(), data: { userId: 'alice', odd: '\uD800 \0 \uDFFF', ['\u0000key']: ['\uDBFF'] } })
@@ -387,7 +395,7 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
         }),
         { numRuns: 100 },
       )
-    })
+    }, PROPERTY_TIMEOUT)
 
     it('ends an idle session and an over-age active session under the session manager', async () => {
       const sessions = createSessionManager({ store, clock: clock.now, idleTimeout: 30 * MINUTE, absoluteTimeout: 120 * MINUTE, renewalInterval: MINUTE })

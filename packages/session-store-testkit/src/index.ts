@@ -1,0 +1,1 @@
+export { describeSessionStoreConformance, type SessionStoreConformanceOptions } from './lib/store-conformance.js'

@@ -1,0 +1,13 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: ['src/index.ts'],
+  format: ['esm'],
+  // Declarations come from tsc (tsconfig.build.json), which also writes declaration maps.
+  dts: false,
+  clean: true,
+  sourcemap: true,
+  target: 'node20',
+  // The app's own test runner and generator, never a copy of them.
+  external: ['vitest', 'fast-check'],
+})
