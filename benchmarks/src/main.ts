@@ -2,13 +2,14 @@
  * `pnpm bench`: every benchmark in one run, a table per section on stdout, raw results as JSON in
  * benchmarks/results/. Environment variables narrow a run while investigating:
  *
- *   BENCH_SECTIONS=http,handler,ws,stores,writes,memory   sections to run (default: all)
+ *   BENCH_SECTIONS=http,handler,ws,stores,writes,memory,revocation   sections to run (default: all)
  *   BENCH_ROUNDS=4  BENCH_WS_ROUNDS=8  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
  *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
  *   BENCH_PIN=0                                      no CPU pinning (default: load generator on CPU 0, servers on the last CPU)
  *   BENCH_STORE_SECONDS=1  BENCH_STORE_RECORDS=10000  BENCH_STORE_CONCURRENCY=32
+ *   BENCH_REVOCATIONS=100  BENCH_CUT_REVOCATIONS=20  BENCH_REVOCATION_LOAD=10   (section revocation)
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +22,9 @@ import { formatTable } from './report/table.js'
 import { runMemory, type MemoryResult } from './stores/run-memory.js'
 import { runStoreBench, type StoreBenchResult } from './stores/store-bench.js'
 import { runWriteCount, type WriteCountRow } from './stores/write-count.js'
+import { cacheTargets } from './report/cache-targets.js'
+import { revocationTable } from './revocation/table.js'
+import { runRevocation, type RevocationResult } from './revocation/run-revocation.js'
 
 const list = (name: string): string[] =>
   (process.env[name] ?? '')
@@ -58,6 +62,7 @@ const output: {
   writes?: WriteCountRow[]
   stores?: StoreBenchResult[]
   memory?: MemoryResult[]
+  revocation?: RevocationResult[]
   failures: { section: string; error: string }[]
 } = { startedAt: startedAt.toISOString(), machine: { ...machine, pinning: pinningNote() }, failures: [] }
 
@@ -204,6 +209,30 @@ await section('memory', async () => {
     ),
   )
 })
+
+await section('revocation', async () => {
+  const options = {
+    revocations: number('BENCH_REVOCATIONS', 100),
+    cutRevocations: number('BENCH_CUT_REVOCATIONS', 20),
+    loadConnections: number('BENCH_REVOCATION_LOAD', 10),
+  }
+  log(`\nRevocation latency: two servers with the read cache on one store, under load; ${options.revocations} logouts on B, how long A still answers 200; then A cut off from the store (${options.cutRevocations} logouts meanwhile)`)
+  output.revocation = []
+  for (const backend of ['redis', 'postgres'] as const) {
+    try {
+      output.revocation.push(await runRevocation(backend, options, log))
+    } catch (error) {
+      log(`  ${backend}: FAILED ${error instanceof Error ? error.message : String(error)}`)
+      output.failures.push({ section: `revocation ${backend}`, error: String(error) })
+    }
+  }
+  log(revocationTable(output.revocation))
+})
+
+if (output.http !== undefined || output.revocation !== undefined) {
+  log('\nTargets of issue 19 (read cache, writes in one round trip), from this run\'s medians')
+  log(formatTable(['target', 'measured', 'goal', 'met'], cacheTargets(output.http, output.revocation ?? []).map((row) => [row.target, row.measured, row.goal, row.met])))
+}
 
 output.finishedAt = new Date().toISOString()
 save()

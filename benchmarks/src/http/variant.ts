@@ -16,8 +16,8 @@ export interface VariantInfo {
   readonly credential: Credential
   /** Who made it: the ceiling, this project, or an established library. */
   readonly family: 'ceiling' | 'pikku' | 'library'
-  /** Needs a service that may not be running (Redis). */
-  readonly needs?: 'redis'
+  /** Needs a service that may not be running (Redis, PostgreSQL). */
+  readonly needs?: 'redis' | 'postgres'
 }
 
 /** In table order; `bare` first, since every ratio is to it. */
@@ -28,8 +28,14 @@ export const VARIANTS: readonly VariantInfo[] = [
   { name: 'pikku-cookie-memory', label: 'Pikku cookie sessions, memory store', credential: 'cookie', family: 'pikku' },
   { name: 'pikku-cookie-sqlite', label: 'Pikku cookie sessions, SQLite store', credential: 'cookie', family: 'pikku' },
   { name: 'pikku-cookie-redis', label: 'Pikku cookie sessions, Redis store', credential: 'cookie', family: 'pikku', needs: 'redis' },
+  { name: 'pikku-cookie-redis-cached', label: 'Pikku cookie sessions, Redis store + read cache', credential: 'cookie', family: 'pikku', needs: 'redis' },
+  { name: 'pikku-cookie-postgres', label: 'Pikku cookie sessions, PostgreSQL store', credential: 'cookie', family: 'pikku', needs: 'postgres' },
+  { name: 'pikku-cookie-postgres-cached', label: 'Pikku cookie sessions, PostgreSQL store + read cache', credential: 'cookie', family: 'pikku', needs: 'postgres' },
   { name: 'pikku-bearer-memory', label: 'Pikku bearer JWTs, memory store', credential: 'bearer', family: 'pikku' },
   { name: 'express-session', label: 'express 5 + express-session (MemoryStore)', credential: 'cookie', family: 'library' },
   { name: 'fastify-session', label: 'fastify 5 + @fastify/session', credential: 'cookie', family: 'library' },
+  { name: 'express-session-redis', label: 'express 5 + express-session + connect-redis', credential: 'cookie', family: 'library', needs: 'redis' },
+  { name: 'fastify-session-redis', label: 'fastify 5 + @fastify/session + connect-redis', credential: 'cookie', family: 'library', needs: 'redis' },
+  { name: 'express-session-postgres', label: 'express 5 + express-session + connect-pg-simple', credential: 'cookie', family: 'library', needs: 'postgres' },
   { name: 'iron-session', label: 'iron-session 8 on node:http', credential: 'cookie', family: 'library' },
 ]

@@ -39,4 +39,12 @@ export * from './lib/function.js'
 export * from './lib/runner.js'
 export * from './lib/session-lifetime.js'
 export * from './lib/namespaced-store.js'
+export {
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type CachedSessionStore,
+  type SessionCacheOptions,
+  type SessionCacheSetup,
+  type SessionCacheView,
+} from './lib/session-cache.js'
 export * from './lib/authenticator.js'

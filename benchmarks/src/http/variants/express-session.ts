@@ -16,6 +16,11 @@ declare module 'express-session' {
  * for login sessions: no resave of unchanged sessions, no storing of empty ones, a new id at login.
  */
 export function start(): RunningVariant {
+  return startExpressSession(new session.MemoryStore())
+}
+
+/** The same app over another express-session store (connect-redis, connect-pg-simple); `onClose` releases it. */
+export function startExpressSession(store: session.Store, onClose?: () => Promise<void>): RunningVariant {
   const app = express()
   app.disable('x-powered-by')
   app.disable('etag')
@@ -24,7 +29,7 @@ export function start(): RunningVariant {
       secret: BENCH_SECRET,
       resave: false,
       saveUninitialized: false,
-      store: new session.MemoryStore(),
+      store,
       cookie: { httpOnly: true, secure: false, sameSite: 'lax' },
     }),
   )
@@ -55,5 +60,11 @@ export function start(): RunningVariant {
     res.json(PUBLIC_BODY)
   })
   const server = createServer(app)
-  return { listen: (host) => listenOn(server, host), close: () => closeServer(server) }
+  return {
+    listen: (host) => listenOn(server, host),
+    async close() {
+      await closeServer(server)
+      await onClose?.()
+    },
+  }
 }

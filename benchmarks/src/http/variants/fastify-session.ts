@@ -1,5 +1,5 @@
 import fastifyCookie from '@fastify/cookie'
-import fastifySession from '@fastify/session'
+import fastifySession, { type FastifySessionOptions } from '@fastify/session'
 import Fastify from 'fastify'
 import { BENCH_SECRET, isLoginBody, isPreferences, newProfile, PUBLIC_BODY, type Profile } from '../app.js'
 import type { RunningVariant } from '../variant.js'
@@ -15,6 +15,14 @@ declare module 'fastify' {
  * empty sessions, no re-sending the cookie on every response, a new id at login.
  */
 export function start(): RunningVariant {
+  return startFastifySession(undefined)
+}
+
+/**
+ * The same app over another store (connect-redis, which @fastify/session accepts as it accepts any
+ * express-session store); `onClose` releases it.
+ */
+export function startFastifySession(store: FastifySessionOptions['store'], onClose?: () => Promise<void>): RunningVariant {
   const app = Fastify({ logger: false })
   app.register(fastifyCookie)
   app.register(fastifySession, {
@@ -22,6 +30,7 @@ export function start(): RunningVariant {
     saveUninitialized: false,
     rolling: false,
     cookie: { httpOnly: true, secure: false, sameSite: 'lax' },
+    ...(store === undefined ? {} : { store }),
   })
   app.post('/login', async (request, reply) => {
     const body: unknown = request.body
@@ -54,6 +63,7 @@ export function start(): RunningVariant {
     },
     async close() {
       await app.close()
+      await onClose?.()
     },
   }
 }

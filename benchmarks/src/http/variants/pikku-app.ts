@@ -58,6 +58,14 @@ const preferences = pikkuFunc<unknown, Preferences>({
   },
 })
 
+/** Ends the caller's session (the revocation benchmark logs out through it). */
+const logout = pikkuFunc<void, { loggedOut: true }>({
+  func: async (_services, _data, { session }) => {
+    await session.clear()
+    return { loggedOut: true }
+  },
+})
+
 const publicPage = pikkuSessionlessFunc<void, typeof PUBLIC_BODY>({ func: () => PUBLIC_BODY })
 
 // The session-less twins: same routes, same JSON, no session anywhere.
@@ -104,6 +112,7 @@ export function createPikkuHandler(options: Omit<PikkuVariantOptions, 'onClose'>
       wireHTTP({ method: 'GET', route: '/profile', func: sessionless ? profileNoSession : profile }),
       wireHTTP({ method: 'PUT', route: '/preferences', func: sessionless ? preferencesNoSession : preferences }),
       wireHTTP({ method: 'GET', route: '/public', func: publicPage }),
+      ...(sessionless ? [] : [wireHTTP({ method: 'POST', route: '/logout', func: logout })]),
     ],
   })
 }

@@ -9,7 +9,7 @@ import {
 } from '@pikku/core'
 import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
 import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
 import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
@@ -187,6 +187,34 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
       { type: 'changed', id: other.id, userId: 'bob', version: 1, expiresAt: other.expiresAt },
       { type: 'deleted', id: other.id, userId: 'bob', reason: 'revoked' },
     ])
+  })
+
+  it('writes a versioned update and notifies other servers in one statement', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const serverA = open(clock, table)
+    const serverB = open(clock, table)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    const stored = record(clock.now())
+    await serverA.set(stored)
+    // Every statement the stores send goes through a pool's query().
+    const queries = vi.spyOn(pg.Pool.prototype, 'query')
+    const change = { data: { userId: 'alice', theme: 'dark' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt + MINUTE }
+    try {
+      expect(await serverA.update(stored.id, 1, change)).toBe('ok')
+      expect(queries).toHaveBeenCalledTimes(1)
+      expect(await serverA.update(stored.id, 1, change)).toBe('conflict')
+      expect(queries).toHaveBeenCalledTimes(2)
+    } finally {
+      queries.mockRestore()
+    }
+    await expect
+      .poll(() => seenByB, { timeout: 1_000, interval: 5 })
+      .toContainEqual({ type: 'changed', id: stored.id, userId: 'alice', version: 2, expiresAt: stored.expiresAt + MINUTE })
+    expect(seenByB.filter((e) => e.type === 'changed' && e.version === 2)).toHaveLength(1)
+    expect((await serverB.get(stored.id))?.data).toEqual({ userId: 'alice', theme: 'dark' })
   })
 
   it('ignores malformed notifications on its channel', async () => {

@@ -11,6 +11,10 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type SessionCacheOptions,
+  type SessionCacheView,
   parseSessionMetadata,
   type SessionEventMessage,
   ServiceUnavailableError,
@@ -88,6 +92,16 @@ export interface PostgresStoreOptions {
    * @default createConsoleLogger()
    */
   logger?: Logger
+  /**
+   * A read cache of session records in this process, in front of PostgreSQL: a repeated read of a
+   * session is answered from memory while this store's LISTEN connection is confirmed, and every
+   * change or logout made through any process drops the cached record when its event arrives.
+   * Otherwise every read goes to the database (and fails with `ServiceUnavailableError` when it is
+   * unreachable); the cache is emptied on `resync`. Writes always go to the database. `false`
+   * turns it off.
+   * @default false
+   */
+  cache?: SessionCacheOptions | false
 }
 
 /** The PostgreSQL store plus the hooks operators and tests use. */
@@ -103,6 +117,8 @@ export interface PostgresStore<S extends CoreUserSession = UserSession> extends 
   ready(): Promise<void>
   /** Stops the sweep timer and closes the pool and the listener. */
   close(): Promise<void>
+  /** The read cache's counters, when `cache` is on. */
+  readonly cache?: SessionCacheView
 }
 
 interface Row {
@@ -156,6 +172,8 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     throw new RangeError(`sweepBatchSize must be a whole number, 1 or more; got ${sweepBatchSize}`)
   }
   if (!Number.isInteger(poolSize) || poolSize < 1) throw new RangeError(`poolSize must be a whole number, 1 or more; got ${poolSize}`)
+  const cache = options.cache ?? false
+  assertSessionCacheOption(cache)
 
   const table = `"${tableName}"`
   const channel = channelName(tableName)
@@ -215,6 +233,10 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
 
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> =>
     (await pool.query<R>(text, values)).rows
+  // The statements of every request, prepared once per pooled connection (by name) instead of
+  // parsed and planned on each call.
+  const prepared = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<R[]> =>
+    (await pool.query<R>({ name: `${tableName}_${name}`, text, values })).rows
 
   const toRecord = (row: Row): SessionRecord<S> => {
     const record: SessionRecord<S> = {
@@ -295,11 +317,11 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   // The sweep timer must never keep a process alive on its own.
   sweepTimer?.unref()
 
-  return {
+  const store: PostgresStore<S> = {
     get(id) {
       return guard(async () => {
         if (!isStorableKey(id)) return undefined
-        const [row] = await query<Row>(`SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
+        const [row] = await prepared<Row>('get', `SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
         return row === undefined ? undefined : toRecord(row)
       })
     },
@@ -347,22 +369,40 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         if (!isStorableKey(id)) return 'missing'
         const now = clock()
         const userId = change.data.userId
-        const written = await query(
-          `UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
-           WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version`,
-          [JSON.stringify(change.data), change.lastActiveAt, change.expiresAt, id, expectedVersion, now, userId],
+        const event = { type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt } as const
+        // One statement, one round trip: the compare-and-set, its NOTIFY (sent when the statement
+        // commits, so never without the change nor the change without it), and the row as it was
+        // before, which says why nothing was written. Every part sees the same snapshot.
+        const [outcome] = await prepared<{ written: string; user_id: string | null; version: number | null; expires_at: string | null }>(
+          'update',
+          `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
+           written AS (
+             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
+             WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
+           ),
+           notified AS (SELECT pg_notify($8, $9) FROM written)
+           SELECT (SELECT count(*) FROM notified) AS written, previous.user_id, previous.version, previous.expires_at
+           FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
+          [
+            JSON.stringify(change.data),
+            change.lastActiveAt,
+            change.expiresAt,
+            id,
+            expectedVersion,
+            now,
+            userId,
+            channel,
+            JSON.stringify({ origin, event } satisfies SessionEventMessage),
+          ],
         )
-        if (written.length === 1) {
-          await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
+        if (outcome !== undefined && Number(outcome.written) === 1) {
+          // Other servers hear the NOTIFY; this one's listeners hear it directly.
+          bus.publish(event)
           return 'ok'
         }
-        // Nothing written: find out why, for the caller (who re-reads and retries on 'conflict').
-        const [current] = await query<Pick<Row, 'user_id' | 'version' | 'expires_at'>>(
-          `SELECT user_id, version, expires_at FROM ${table} WHERE id = $1`,
-          [id],
-        )
-        if (current === undefined || Number(current.expires_at) <= now) return 'missing'
-        if (current.version === expectedVersion && current.user_id !== userId) {
+        // Nothing written: say why, for the caller (who re-reads and retries on 'conflict').
+        if (outcome?.user_id == null || Number(outcome.expires_at) <= now) return 'missing'
+        if (outcome.version === expectedVersion && outcome.user_id !== userId) {
           throw misuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
@@ -438,4 +478,6 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       await Promise.all([pool.end().catch(() => undefined), notifications?.close()])
     },
   }
+  if (cache === false) return store
+  return cacheSessionStore(store, cache, { clock, eventsConfirmed: () => notifications?.listening ?? Promise.reject(new Error('closed')) })
 }

@@ -94,11 +94,13 @@ return current[1]
 // The per-user index scores each id with an upper bound of its record's expiry. Members are
 // trimmed once their score has passed (ZREMRANGEBYSCORE), and the key's own TTL is its highest
 // score, so an index never outlives its newest session and never keeps stale members forever.
-const trimAndExpire = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if newest[2] then
-  redis.call('PEXPIRE', KEYS[1], math.max(1, math.floor(tonumber(newest[2]) - tonumber(ARGV[1]))))
+const trimIndex = `
+local function trimIndex(key, now)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  local newest = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if newest[2] then
+    redis.call('PEXPIRE', key, math.max(1, math.floor(tonumber(newest[2]) - tonumber(now))))
+  end
 end
 `
 
@@ -107,19 +109,37 @@ end
  * expiry ever written for an id, so the score stays an upper bound even when writes race; 'extend'
  * (XX) never adds an id that is not indexed yet.
  */
-export const indexAdd = lua(`
+export const indexAdd = lua(`${trimIndex}
 if ARGV[4] == 'extend' then
   redis.call('ZADD', KEYS[1], 'XX', 'GT', ARGV[3], ARGV[2])
 else
   redis.call('ZADD', KEYS[1], 'GT', ARGV[3], ARGV[2])
 end
-${trimAndExpire}
+trimIndex(KEYS[1], ARGV[1])
 return 1
 `)
 
 /** KEYS[1] user index. ARGV: now, then ids to remove. Returns the remaining live-scored ids. */
-export const indexList = lua(`
+export const indexList = lua(`${trimIndex}
 if #ARGV > 1 then redis.call('ZREM', KEYS[1], unpack(ARGV, 2)) end
-${trimAndExpire}
+trimIndex(KEYS[1], ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
+`)
+
+/**
+ * KEYS[1] record, KEYS[2] its user's index. ARGV: as updateRecord, then the record's id. The
+ * versioned update of a single Redis node in one round trip: the same checks as updateRecord, then
+ * the index entry extended (as indexAdd 'extend') and the record written, atomically, so the index
+ * never lags its record. Not for a Cluster, where the two keys live in different slots.
+ */
+export const updateIndexedRecord = lua(`${publishChanged}${trimIndex}
+local current = redis.call('HMGET', KEYS[1], 'u', 'v', 'e')
+if not current[1] or tonumber(current[3]) <= tonumber(ARGV[10]) then return {'missing'} end
+if current[2] ~= ARGV[4] then return {'conflict'} end
+if current[1] ~= ARGV[5] then return {'owner'} end
+redis.call('ZADD', KEYS[2], 'XX', 'GT', ARGV[8], ARGV[12])
+trimIndex(KEYS[2], ARGV[10])
+redis.call('HSET', KEYS[1], 'd', ARGV[6], 'v', ARGV[11], 'a', ARGV[7], 'e', ARGV[8])
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+return {'ok', publishChanged(ARGV[11])}
 `)

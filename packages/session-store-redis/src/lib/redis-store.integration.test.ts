@@ -233,7 +233,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
     expect(seenByA).toEqual(expected)
   })
 
-  it('sends 2 commands for a set or an update and 3 for a touch: the change event is published by the write script', async () => {
+  it('sends 2 commands for a set, 1 for an update (index, record and event in one script) and 3 for a touch', async () => {
     const clock = createTestClock()
     const prefix = freshPrefix()
     // Nobody subscribes, so no heartbeat or SUBSCRIBE mixes into what is counted.
@@ -282,15 +282,18 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       expect(set.byStore).toEqual(['EVALSHA', 'EVALSHA'])
       expect(set.inScripts.filter((c) => c === 'PUBLISH')).toHaveLength(1)
 
-      const update = await sentDuring(() => store.update(stored.id, 1, { data: { userId: 'alice', n: 1 }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }))
-      expect(update.byStore).toEqual(['EVALSHA', 'EVALSHA'])
-      // Published only after the write.
+      const update = await sentDuring(() => store.update(stored.id, 1, { data: { userId: 'alice', n: 1 }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt + MINUTE }))
+      expect(update.byStore).toEqual(['EVALSHA'])
+      // The index entry is extended before the record is written, and the event published after it.
+      expect(update.inScripts[0]).toBe('HMGET')
+      expect(update.inScripts[1]).toBe('ZADD')
       expect(update.inScripts.slice(-3)).toEqual(['HSET', 'PEXPIRE', 'PUBLISH'])
+      expect(await admin.zScore(`${prefix}:u:{alice}`, stored.id)).toBe(stored.expiresAt + MINUTE)
 
       const conflict = await sentDuring(() => store.update(stored.id, 1, { data: { userId: 'alice', n: 2 }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }))
-      expect(conflict.byStore).toEqual(['EVALSHA', 'EVALSHA'])
-      expect(conflict.inScripts).not.toContain('PUBLISH')
-      expect(conflict.inScripts.slice(-1)).toEqual(['HMGET'])
+      expect(conflict.byStore).toEqual(['EVALSHA'])
+      // Nothing written, the index included, and nothing published.
+      expect(conflict.inScripts).toEqual(['HMGET'])
 
       const touch = await sentDuring(() => store.touch(stored.id, clock.now(), stored.expiresAt + MINUTE))
       expect(touch.byStore).toEqual(['HGET', 'EVALSHA', 'EVALSHA'])

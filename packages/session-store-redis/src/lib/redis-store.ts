@@ -11,6 +11,10 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type SessionCacheOptions,
+  type SessionCacheView,
   parseSessionMetadata,
   type SessionEventMessage,
   ServiceUnavailableError,
@@ -21,7 +25,7 @@ import { misuse, translateRedisError } from './redis-errors.js'
 import { changedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
-import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateRecord } from './redis-scripts.js'
+import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateIndexedRecord, updateRecord } from './redis-scripts.js'
 
 export interface RedisStoreOptions {
   /**
@@ -77,6 +81,16 @@ export interface RedisStoreOptions {
    * @default createConsoleLogger()
    */
   logger?: Logger
+  /**
+   * A read cache of session records in this process, in front of Redis: a repeated read of a
+   * session is answered from memory while this store's event subscription is confirmed, and every
+   * change or logout made through any server drops the cached record when its event arrives.
+   * While the subscription is down or unconfirmed, every read goes to Redis (and fails with
+   * `ServiceUnavailableError` when Redis is down too); the cache is emptied on `resync`. Writes
+   * always go to Redis. `false` turns it off.
+   * @default false
+   */
+  cache?: SessionCacheOptions | false
 }
 
 /** The Redis store plus its lifecycle hooks. */
@@ -89,6 +103,8 @@ export interface RedisStore<S extends CoreUserSession = UserSession> extends Ses
   ready(): Promise<void>
   /** Closes both connections. */
   close(): Promise<void>
+  /** The read cache's counters, when `cache` is on. */
+  readonly cache?: SessionCacheView
 }
 
 function assertPositive(name: string, value: number): void {
@@ -130,6 +146,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     throw new RangeError(`subscriberCheckInterval must be 0 (off) or a positive number of ms; got ${String(subscriberCheckInterval)}`)
   }
 
+  const cache = options.cache ?? false
+  assertSessionCacheOption(cache)
+
   const keys = redisKeys(keyPrefix)
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
@@ -150,7 +169,15 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     if (role === 'command') markUnreachable()
   }
   const target = { url: cluster === undefined ? url : undefined, rootNodes: cluster, connectTimeout, commandTimeout, maxReconnectDelay }
-  const openCommandConnection = (): OpenedRedisConnection => openRedisConnection({ ...target, offlineQueue: false, onError: reportError('command') })
+  const openCommandConnection = (): OpenedRedisConnection & { attempted: boolean } => {
+    // No per-command timeout from node-redis: guard() gives each operation its deadline.
+    const opened = openRedisConnection({ ...target, commandTimeout: undefined, offlineQueue: false, onError: reportError('command') })
+    const tracked = Object.assign(opened, { attempted: false })
+    void opened.firstAttempt.then(() => {
+      tracked.attempted = true
+    })
+    return tracked
+  }
   let command = openCommandConnection()
   const client = (): OpenedRedisConnection['connection'] => command.connection
   let replacedAt = 0
@@ -168,46 +195,56 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   }
   let closed = false
 
-  const guard = async <T>(step: () => Promise<T>): Promise<T> => {
-    if (closed) throw new Error('This Redis session store was closed; create a new one')
-    let timer: NodeJS.Timeout | undefined
-    let connected = false
-    try {
-      // node-redis's own command timeout stops once a command is written; a server that accepted
-      // the command and then hangs would hold the request forever, so the whole call has a deadline.
-      const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Only a command that got no answer suggests a stuck connection, not a slow first connect.
-          if (connected) replaceStuckConnection()
-          reject(new Error(`no reply within ${commandTimeout} ms`))
-        }, commandTimeout)
-      })
-      const run = async (): Promise<T> => {
-        // Requests made while the application starts wait for the first connection attempt
-        // instead of failing at once.
-        await command.firstAttempt
+  // Every operation runs through here with one deadline for the whole call: a server that accepted
+  // a command and then hangs would otherwise hold the request forever. Written as one promise with
+  // one timer (no Promise.race, no async wrappers): this is the read of every request.
+  const guard = <T>(step: () => Promise<T>): Promise<T> => {
+    if (closed) return Promise.reject(new Error('This Redis session store was closed; create a new one'))
+    return new Promise<T>((resolve, reject) => {
+      let settled = false
+      let connected = false
+      const timer = setTimeout(() => {
+        // Only a command that got no answer suggests a stuck connection, not a slow first connect.
+        if (connected) replaceStuckConnection()
+        fail(new Error(`no reply within ${commandTimeout} ms`))
+      }, commandTimeout)
+      const succeed = (result: T): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        if (!healthy) logger.info('Redis session store: connection restored')
+        healthy = true
+        if (unreachable) {
+          unreachable = false
+          subscriber?.verify()
+        }
+        resolve(result)
+      }
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        clearTimeout(timer)
+        const translated = translateRedisError(error)
+        if (translated instanceof ServiceUnavailableError) markUnreachable()
+        reject(translated)
+      }
+      const run = (): void => {
         connected = true
-        return step()
+        try {
+          step().then(succeed, fail)
+        } catch (error) {
+          fail(error)
+        }
       }
-      const result = await Promise.race([run(), deadline])
-      if (!healthy) logger.info('Redis session store: connection restored')
-      healthy = true
-      if (unreachable) {
-        unreachable = false
-        subscriber?.verify()
-      }
-      return result
-    } catch (error) {
-      const translated = translateRedisError(error)
-      if (translated instanceof ServiceUnavailableError) markUnreachable()
-      throw translated
-    } finally {
-      clearTimeout(timer)
-    }
+      // Requests made while the application starts wait for the first connection attempt instead
+      // of failing at once.
+      if (command.attempted) run()
+      else void command.firstAttempt.then(run)
+    })
   }
 
-  const evalScript = async (script: LuaScript, key: string, args: readonly (string | number)[]): Promise<unknown> => {
-    const call = { keys: [key], arguments: args.map(String) }
+  const evalScript = async (script: LuaScript, key: string | string[], args: readonly (string | number)[]): Promise<unknown> => {
+    const call = { keys: typeof key === 'string' ? [key] : key, arguments: args.map(String) }
     try {
       return await client().evalSha(script.sha1, call)
     } catch (error) {
@@ -286,9 +323,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const indexedIds = async (userId: string, now: number, stale: readonly string[] = []): Promise<string[]> =>
     (await evalScript(indexList, keys.user(userId), [now, ...stale])) as string[]
 
-  return {
+  const store: RedisStore<S> = {
     get(id) {
-      return guard(async () => (isStorableKey(id) ? readLive(id, clock()) : undefined))
+      return guard(() => (isStorableKey(id) ? readLive(id, clock()) : Promise.resolve(undefined)))
     },
 
     set(record) {
@@ -333,11 +370,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         if (!isStorableKey(id) || !isStorableKey(change.data.userId)) return 'missing'
         const now = clock()
         const userId = change.data.userId
-        // Extend the index entry before the record, for the same reason as in set().
-        await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
         const version = expectedVersion + 1
         const message = changedMessage(id, userId, change.expiresAt)
-        const [result, publishError] = (await evalScript(updateRecord, keys.record(id), [
+        const args = [
           keys.channel,
           message.head,
           message.tail,
@@ -349,7 +384,18 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           ttlFor(change.expiresAt, now),
           now,
           version,
-        ])) as [SessionUpdateResult | 'owner', string?]
+        ]
+        let reply: unknown
+        if (cluster === undefined) {
+          // One round trip: the index entry and the record change together in one script.
+          reply = await evalScript(updateIndexedRecord, [keys.record(id), keys.user(userId)], [...args, id])
+        } else {
+          // On a Cluster the two keys live in different slots: extend the index entry first, then
+          // write the record, for the same reason as in set().
+          await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
+          reply = await evalScript(updateRecord, keys.record(id), args)
+        }
+        const [result, publishError] = reply as [SessionUpdateResult | 'owner', string?]
         if (result === 'owner') throw misuse('A session update cannot change userId; store a new session instead')
         if (result === 'ok') announced(id, userId, version, change.expiresAt, publishError)
         return result
@@ -445,4 +491,6 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       )
     },
   }
+  if (cache === false) return store
+  return cacheSessionStore(store, cache, { clock, eventsConfirmed: () => subscriber?.subscribed ?? Promise.reject(new Error('closed')) })
 }

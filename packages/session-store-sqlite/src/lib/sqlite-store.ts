@@ -14,6 +14,10 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  cacheSessionStore,
+  assertSessionCacheOption,
+  type SessionCacheOptions,
+  type SessionCacheView,
   parseSessionMetadata,
 } from '@pikku/core'
 import { assertSqliteDriver, defaultSqliteDriver, openSqliteConnection, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js'
@@ -83,6 +87,17 @@ export interface SqliteStoreOptions {
    * @default a console logger
    */
   logger?: Logger
+  /**
+   * A read cache of session records in this process, in front of the SQLite file: a repeated read of a
+   * session is answered from memory while this process reads the events table (every `eventPollInterval`; a
+   * cached change made by another process is seen at the next look), and every
+   * change or logout made through any process drops the cached record when its event arrives.
+   * Otherwise every read goes to the database (and fails with `ServiceUnavailableError` when it is
+   * unreachable); the cache is emptied on `resync`. Writes always go to the database. `false`
+   * turns it off.
+   * @default false
+   */
+  cache?: SessionCacheOptions | false
 }
 
 /** The SQLite store plus the hooks tests and operators use. */
@@ -93,6 +108,8 @@ export interface SqliteStore<S extends CoreUserSession = UserSession> extends Se
   sweep(): Promise<number>
   /** Closes the database and stops the timers. */
   close(): Promise<void>
+  /** The read cache's counters, when `cache` is on. */
+  readonly cache?: SessionCacheView
 }
 
 interface Row {
@@ -113,7 +130,7 @@ function assertNonNegative(name: string, value: number): void {
 }
 
 /** Every option resolved to its value, checked when `createSqliteStore` is called. */
-function resolveOptions(options: SqliteStoreOptions): Required<Omit<SqliteStoreOptions, 'logger'>> & { logger: Logger | undefined } {
+function resolveOptions(options: SqliteStoreOptions): Required<Omit<SqliteStoreOptions, 'logger' | 'cache'>> & { logger: Logger | undefined } {
   const resolved = {
     path: options.path ?? './.data/sessions.db',
     driver: options.driver ?? defaultSqliteDriver(),
@@ -186,6 +203,11 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
   const { clock, sweepInterval, sweepBatchSize, eventPollInterval, eventRetention } = resolved
   // A ':memory:' database belongs to this connection alone: nobody else could read its events.
   const shared = resolved.path !== ':memory:'
+  const cache = options.cache ?? false
+  assertSessionCacheOption(cache)
+  if (cache !== false && shared && eventPollInterval === 0) {
+    throw new RangeError('cache needs eventPollInterval above 0: without reading the events table, this process never hears of other processes’ logouts')
+  }
   const db = openDatabase(resolved, shared)
   const logger = resolved.logger ?? createConsoleLogger()
 
@@ -355,7 +377,7 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     pollTimer = undefined
   }
 
-  return {
+  const store: SqliteStore<S> = {
     driver: db.driver,
 
     get(id) {
@@ -471,4 +493,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
       db.close()
     },
   }
+  // The events table is read from the first subscription on (at once, then every
+  // eventPollInterval): nothing to wait for.
+  if (cache === false) return store
+  return cacheSessionStore(store, cache, { clock })
 }

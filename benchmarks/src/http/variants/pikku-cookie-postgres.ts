@@ -1,0 +1,7 @@
+import type { RunningVariant } from '../variant.js'
+import { startPikkuOnPostgres } from './pikku-postgres.js'
+
+/** Pikku cookie sessions on the local PostgreSQL (DATABASE_URL), no read cache. */
+export function start(): RunningVariant {
+  return startPikkuOnPostgres(false)
+}

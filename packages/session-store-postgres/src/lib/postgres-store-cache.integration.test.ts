@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto'
+import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
+import pg from 'pg'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.js'
+import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
+import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+
+type TestSession = CoreUserSession & Record<string, unknown>
+const MINUTE = 60_000
+const available = await postgresAvailable()
+
+const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 })
+admin.on('error', () => undefined)
+const tables: string[] = []
+const opened: PostgresStore<TestSession>[] = []
+const proxies: CuttableProxy[] = []
+
+function freshTable(): string {
+  const table = `pikku_test_${randomBytes(6).toString('hex')}`
+  tables.push(table)
+  return table
+}
+
+function open(clock: TestClock, tableName: string, extra: PostgresStoreOptions = {}): PostgresStore<TestSession> {
+  const store = createPostgresStore<TestSession>({
+    connectionString: databaseUrl,
+    tableName,
+    clock: clock.now,
+    logger: silentLogger,
+    sweepInterval: 0,
+    poolSize: 4,
+    connectTimeout: 1_000,
+    queryTimeout: 2_000,
+    ...extra,
+  })
+  opened.push(store)
+  return store
+}
+
+/** The same database, reached through the proxy. */
+function throughProxy(proxy: CuttableProxy): string {
+  const url = new URL(databaseUrl)
+  url.hostname = '127.0.0.1'
+  url.port = String(proxy.port)
+  return url.toString()
+}
+
+function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
+  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
+}
+
+describe.skipIf(!available)('PostgreSQL store with its read cache', () => {
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()))
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()))
+    await Promise.all(tables.splice(0).map((table) => admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)))
+  })
+
+  afterAll(async () => {
+    await admin.end()
+  })
+
+  describeSessionStoreConformance('PostgreSQL store with its read cache', {
+    create: (clock) => open(clock, freshTable(), { cache: { maxEntries: 100 } }),
+    destroy: async (store) => {
+      await store.close?.()
+    },
+    eventDelay: 50,
+  })
+
+  it('stops answering a session logged out on another server within a second', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const serverA = open(clock, table, { cache: {} })
+    const serverB = open(clock, table)
+    await serverA.ready()
+    const stored = record(clock.now())
+    await serverB.set(stored)
+    // The first read may be overtaken by the event of B's write, and is then not kept.
+    await expect.poll(async () => ((await serverA.get(stored.id)) === undefined ? -1 : serverA.cache!.hits), { timeout: 1_000, interval: 1 }).toBeGreaterThan(0)
+    const revokedAt = Date.now()
+    await serverB.delete(stored.id, 'revoked')
+    await expect.poll(() => serverA.get(stored.id), { timeout: 1_000, interval: 1 }).toBeUndefined()
+    expect(Date.now() - revokedAt).toBeLessThan(1_000)
+  })
+
+  it('serves nothing from memory once its LISTEN connection is cut, fails while the database is unreachable, and starts empty after the resync', async () => {
+    const target = new URL(databaseUrl)
+    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    proxies.push(proxy)
+    const clock = createTestClock()
+    const table = freshTable()
+    const other = open(clock, table)
+    await other.ready()
+    // One pooled connection (the migration's, opened first), then the cache's LISTEN connection.
+    const cached = open(clock, table, { connectionString: throughProxy(proxy), cache: {}, poolSize: 1, maxReconnectDelay: 50, listenerCheckInterval: 0 })
+    await cached.ready()
+    const listenerConnection = 1
+    const kept = record(clock.now())
+    const revoked = record(clock.now())
+    await other.set(kept)
+    await other.set(revoked)
+    await expect.poll(async () => (await cached.get(kept.id), await cached.get(revoked.id), cached.cache?.size), { timeout: 1_000, interval: 5 }).toBe(2)
+
+    proxy.refuseNew()
+    proxy.cutConnection(listenerConnection)
+    await expect.poll(() => cached.cache?.active, { timeout: 2_000, interval: 5 }).toBe(false)
+    expect(cached.cache?.size).toBe(0)
+    // A logout whose notification this server never hears: still seen, from the database, whose
+    // pooled connection (not the one cut) still answers.
+    await other.delete(revoked.id, 'revoked')
+    const hits = cached.cache!.hits
+    expect(await cached.get(revoked.id)).toBeUndefined()
+    expect(await cached.get(kept.id)).toBeDefined()
+    expect(await cached.get(kept.id)).toBeDefined()
+    expect(cached.cache?.hits).toBe(hits)
+    expect(cached.cache?.size).toBe(0)
+
+    // The database unreachable as well: an error (503), never an answer from memory.
+    await proxy.cut()
+    await expect(cached.get(kept.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
+
+    await proxy.restore()
+    await expect.poll(() => cached.cache?.active, { timeout: 5_000, interval: 10 }).toBe(true)
+    expect(await cached.get(revoked.id)).toBeUndefined()
+    const before = cached.cache!.hits
+    await expect.poll(async () => (await cached.get(kept.id), cached.cache!.hits), { timeout: 3_000, interval: 10 }).toBeGreaterThan(before)
+  })
+})
