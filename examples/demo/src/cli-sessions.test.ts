@@ -26,6 +26,8 @@ function cli(...args: string[]): Promise<CLIResult> {
     XDG_CONFIG_HOME: join(root, 'config'),
     DATA_DIR: join(root, 'data'),
     SESSION_SECRETS: 'cli-sessions-test-secret-0123456789abcdefghij',
+    // No D-Bus session, so no keychain: the credentials file keeps the token, as this setting allows.
+    PIKKU_DEMO_INSECURE_STORAGE: '1',
   })
 }
 
@@ -47,7 +49,7 @@ describe('pikku-demo sessions in local mode', () => {
     expect(after.code).toBe(3)
     expect(after.stderr).toContain('Your session has expired or was revoked.')
     expect((await cli('profile')).code).toBe(0)
-  })
+  }, 90_000)
 
   it('`sessions revoke` without a handle, or an unknown action, is a usage error naming what to change', async () => {
     await cli('login', '--email', 'alice@example.com', '--password', 'alice-password')
@@ -57,5 +59,5 @@ describe('pikku-demo sessions in local mode', () => {
     const unknown = await cli('sessions', 'purge')
     expect(unknown.code).toBe(2)
     expect(unknown.stderr).toMatch(/--action: .*"list"\|"revoke"\|"revoke-others"/)
-  })
+  }, 90_000)
 })

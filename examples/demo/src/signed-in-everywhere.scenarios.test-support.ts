@@ -40,6 +40,7 @@ async function revoke(base: string, cookie: string, handle: string): Promise<Res
   return withCookie(base, cookie, 'DELETE', `/sessions/${encodeURIComponent(handle)}`)
 }
 
+// Each case spawns several CLI processes: generous timeouts for a loaded machine.
 export function signedInEverywhereCases(servers: () => Servers): void {
   let signedIn: SignedIn | undefined
   let admin: string
@@ -87,7 +88,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     expect(currentOf(overSocket)).toBe(handles.socket)
     expect(currentOf(overCLI.sessions)).toBe(handles.cli)
     expect(currentOf(overMCP)).toBe(handles.mcp)
-  })
+  }, 90_000)
 
   it('revoking each session ends only that one, on its own protocol, within 1 s', async () => {
     const { placement, manage } = servers()
@@ -105,7 +106,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
       for (const other of live) expect(await stillSignedIn(signedIn, other), `${other} after revoking ${kind}`).toBe(true)
       if (kind !== 'cookie') expect((await listWithCookie(manage, signedIn.cookie)).map((session) => session.handle).sort()).toEqual([...live].map((k) => handles[k]).sort())
     }
-  })
+  }, 90_000)
 
   it('revoke-others leaves only the current session', async () => {
     const { placement, manage } = servers()
@@ -118,7 +119,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     for (const kind of ['bearer', 'socket', 'cli', 'mcp'] as const) await expectEnded(signedIn, kind, revokedAt)
     expect(await listWithCookie(manage, signedIn.cookie)).toEqual([expect.objectContaining({ handle: handles.cookie, current: true })])
     expect(await stillSignedIn(signedIn, 'cookie')).toBe(true)
-  })
+  }, 90_000)
 
   it("another user's session handle gets 404 and stays signed in; only an admin revokes another user's sessions", async () => {
     const { placement, manage } = servers()
@@ -144,7 +145,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     expect(await byAdmin.json()).toEqual({ revoked: 5 })
     for (const kind of SESSION_KINDS) await expectEnded(signedIn, kind, revokedAt)
     expect((await withCookie(manage, admin, 'GET', '/profile')).status).toBe(200)
-  })
+  }, 90_000)
 
   it('the session functions answer over WebSocket, the CLI and MCP as over HTTP', async () => {
     const { placement, manage } = servers()
@@ -179,5 +180,5 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     await expectEnded(signedIn, 'cookie', Date.now())
     const left = JSON.parse((await signedIn.cli(['sessions', '--json'])).stdout) as { sessions: { handle: string; current: boolean }[] }
     expect(left.sessions).toEqual([expect.objectContaining({ handle: handles.cli, current: true })])
-  })
+  }, 90_000)
 }

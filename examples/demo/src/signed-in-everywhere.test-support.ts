@@ -70,6 +70,8 @@ export async function signInEverywhere(placement: Placement, credentials = ALICE
     HOME: join(root, 'home'),
     XDG_CONFIG_HOME: join(root, 'config'),
     DATA_DIR: join(root, 'data'),
+    // No D-Bus session, so no keychain: the credentials file keeps the token, as this setting allows.
+    PIKKU_DEMO_INSECURE_STORAGE: '1',
   }
   const cli = (args: readonly string[]): Promise<CLIResult> => runDemoCLI(CLI, [...args, '--server', placement.cli], cliEnv)
 

@@ -104,27 +104,17 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
     entries.set(id, entry)
   }
 
-  const toRecord = (id: string, entry: Entry): SessionRecord<S> =>
-    entry.metadata === undefined
-      ? {
-          id,
-          userId: entry.userId,
-          data: entry.data as S,
-          version: entry.version,
-          createdAt: entry.createdAt,
-          lastActiveAt: entry.lastActiveAt,
-          expiresAt: entry.expiresAt,
-        }
-      : {
-          id,
-          userId: entry.userId,
-          data: entry.data as S,
-          version: entry.version,
-          createdAt: entry.createdAt,
-          lastActiveAt: entry.lastActiveAt,
-          expiresAt: entry.expiresAt,
-          metadata: entry.metadata,
-        }
+  // One object per read, the hot path: `metadata` is present (possibly undefined) on every record.
+  const toRecord = (id: string, entry: Entry): SessionRecord<S> => ({
+    id,
+    userId: entry.userId,
+    data: entry.data as S,
+    version: entry.version,
+    createdAt: entry.createdAt,
+    lastActiveAt: entry.lastActiveAt,
+    expiresAt: entry.expiresAt,
+    metadata: entry.metadata,
+  })
 
   const assertOpen = (): void => {
     if (closed) throw new Error('This memory session store was closed')
