@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { createRunner, pikkuSessionlessFunc, SessionState, silentLogger, UnauthorizedError, type PikkuWire } from '@pikku/core'
+import { createRunner, pikkuSessionlessFunc, silentLogger, UnauthorizedError, type PikkuWire } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoginThrottle } from './login-throttle.js'

@@ -9,20 +9,17 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import {
-  checkPermissions,
   ForbiddenError,
   type Logger,
   type PikkuClientInfo,
   type PikkuMiddleware,
   type PikkuWire,
-  type PublicError,
   type Runner,
-  type SessionCommitResult,
   type SessionManager,
   type SessionlessWire,
-  toPublicError,
   type UserSession,
 } from '@pikku/core'
+import { checkPermissions, type PublicError, type SessionCommitResult, toPublicError } from '@pikku/core/protocol'
 import { toolInput } from './argument-validation.js'
 import { clientLabel } from './client-label.js'
 import type { MCPIdentity } from './identity.js'

@@ -1,5 +1,6 @@
 import type { ChannelConnection } from '@pikku/channel'
-import type { SessionCommitResult, SessionManager, SessionRecord, SessionState, UserSession } from '@pikku/core'
+import type { SessionManager, SessionRecord, UserSession } from '@pikku/core'
+import type { SessionCommitResult, SessionState } from '@pikku/core/protocol'
 import type { Binding, ConnectionBindings } from './connection-bindings.js'
 import type { StoreEventFollower } from './store-events.js'
 import type { TransientSessions } from './transient-sessions.js'

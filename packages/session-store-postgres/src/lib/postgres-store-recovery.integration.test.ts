@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock } from '@pikku/core/testing'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'

@@ -1,12 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import {
-  type CoreUserSession,
-  generateSessionToken,
-  hashSessionToken,
-  type SessionEvent,
-  type SessionRecord,
-  silentLogger,
-} from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'

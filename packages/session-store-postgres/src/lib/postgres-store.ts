@@ -3,17 +3,15 @@ import {
   type Clock,
   type CoreUserSession,
   createConsoleLogger,
-  createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
-  isStorableKey,
-  type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
+import { createSessionEventBus, isStorableKey, type SessionEventMessage } from '@pikku/core/store'
 import pg from 'pg'
 import { misuse, translatePostgresError } from './postgres-errors.js'
 import { type PostgresListener, startPostgresListener } from './postgres-listener.js'

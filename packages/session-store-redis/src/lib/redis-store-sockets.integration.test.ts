@@ -5,8 +5,6 @@ import { connectTestClient, type TestChannelClient } from '@pikku/channel/testin
 import {
   createRunner,
   createSessionManager,
-  generateSessionToken,
-  hashSessionToken,
   noCredential,
   pikkuFunc,
   type SessionEvent,
@@ -14,6 +12,7 @@ import {
   silentLogger,
   type UserSession,
 } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'

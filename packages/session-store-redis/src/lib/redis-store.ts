@@ -3,17 +3,15 @@ import {
   type Clock,
   type CoreUserSession,
   createConsoleLogger,
-  createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
-  isStorableKey,
-  type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
+import { createSessionEventBus, isStorableKey, type SessionEventMessage } from '@pikku/core/store'
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
 import { misuse, translateRedisError } from './redis-errors.js'

@@ -1,0 +1,14 @@
+// @pikku/core/store: what a session store implementation uses besides the contract types (which
+// the main entry point exports). Apps do not need anything here.
+
+export { isStorableKey } from './lib/storable-key.js'
+export { createSessionEventBus, type SessionEventBus } from './lib/session-events.js'
+export {
+  heartbeatMessage,
+  isHeartbeatMessage,
+  isSessionEventMessage,
+  parseSessionEventMessage,
+  type SessionEventMessage,
+} from './lib/session-event-message.js'
+export { createEventDeliveryMonitor, type EventDeliveryMonitor, type EventDeliveryMonitorOptions } from './lib/event-delivery-monitor.js'
+export { generateSessionToken, hashSessionToken } from './lib/session-token.js'
