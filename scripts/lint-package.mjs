@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Checks the built package in the current directory the way a consumer receives it: publint on the
-// packed files, and are-the-types-wrong on the tarball npm would publish.
+// Checks the built package in the current directory the way a consumer receives it: its public
+// surface against the committed API report, publint on the packed files, and are-the-types-wrong
+// on the tarball npm would publish.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 const run = (command, args) => execFileSync(command, args, { stdio: 'inherit' })
+run(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'api-report.mjs')])
 run('publint', ['--strict', '--pack', 'npm'])
 const dir = mkdtempSync(join(tmpdir(), 'pikku-pack-'))
 try {
