@@ -1,3 +1,4 @@
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { describe, expect, it } from 'vitest'
 import {
   ALICE,
