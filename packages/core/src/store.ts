@@ -12,3 +12,6 @@ export {
 } from './lib/session-event-message.js'
 export { createEventDeliveryMonitor, type EventDeliveryMonitor, type EventDeliveryMonitorOptions } from './lib/event-delivery-monitor.js'
 export { generateSessionToken, hashSessionToken } from './lib/session-token.js'
+
+// Reporting failures: an outage is a 503 with a fixed message, a caller's mistake passes through.
+export { storeMisuse, storeUnavailable, translateStoreError } from './lib/store-errors.js'

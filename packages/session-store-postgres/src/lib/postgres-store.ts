@@ -11,9 +11,9 @@ import {
   type UserSession,
   ServiceUnavailableError,
 } from '@pikku/core'
-import { createSessionEventBus, isStorableKey, type SessionEventMessage } from '@pikku/core/store'
+import { createSessionEventBus, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
 import pg from 'pg'
-import { misuse, translatePostgresError } from './postgres-errors.js'
+import { translatePostgresError } from './postgres-errors.js'
 import { type PostgresListener, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { assertTableName, channelName } from './postgres-schema.js'
@@ -299,7 +299,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw misuse('Session id and userId must be well-formed strings without NUL characters')
+          throw storeMisuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         // Both parts of the statement see the same snapshot, so `previous` is the row as it was
@@ -345,7 +345,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         )
         if (current === undefined || Number(current.expires_at) <= now) return 'missing'
         if (current.version === expectedVersion && current.user_id !== userId) {
-          throw misuse('A session update cannot change userId; store a new session instead')
+          throw storeMisuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
       })

@@ -11,10 +11,10 @@ import {
   type UserSession,
   ServiceUnavailableError,
 } from '@pikku/core'
-import { createSessionEventBus, isStorableKey, type SessionEventMessage } from '@pikku/core/store'
+import { createSessionEventBus, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
 import { ErrorReply } from 'redis'
 import { type OpenedRedisConnection, openRedisConnection } from './redis-connection.js'
-import { misuse, translateRedisError } from './redis-errors.js'
+import { translateRedisError } from './redis-errors.js'
 import { changedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
@@ -289,7 +289,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw misuse('Session id and userId must be well-formed strings without NUL characters')
+          throw storeMisuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         const json = JSON.stringify(record.data)
@@ -344,7 +344,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           now,
           version,
         ])) as [SessionUpdateResult | 'owner', string?]
-        if (result === 'owner') throw misuse('A session update cannot change userId; store a new session instead')
+        if (result === 'owner') throw storeMisuse('A session update cannot change userId; store a new session instead')
         if (result === 'ok') announced(id, userId, version, change.expiresAt, publishError)
         return result
       })
