@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoginThrottle } from './login-throttle.js'
 import { createRedisThrottleBackend } from './redis-backend.js'
 import { describeThrottleBackend } from './throttle-backend-conformance.test-support.js'
-import { redisAvailable, redisUrl } from './test-services.test-support.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 

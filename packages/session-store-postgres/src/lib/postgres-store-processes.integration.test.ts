@@ -8,7 +8,7 @@ import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresStore, type PostgresStore } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 const available = await postgresAvailable()
 const fixture = fileURLToPath(new URL('./event-subscriber.fixture.mjs', import.meta.url))

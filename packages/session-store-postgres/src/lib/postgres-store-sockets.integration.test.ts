@@ -16,9 +16,9 @@ import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startCuttableProxy } from './cuttable-proxy.js'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { createPostgresStore, type PostgresStore } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 // Two servers share one database. Server A serves WebSockets and reaches PostgreSQL through a proxy
 // that can cut its connections; server B logs users out. What A's sockets answer while A cannot
@@ -85,7 +85,7 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
 
   it('never answer as a user who logged out on another server meanwhile: 401 while A can still query, 503 once it cannot, and live events again once the link is back', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     const common = { tableName: table, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 50 }
     const url = new URL(databaseUrl)
     url.hostname = '127.0.0.1'

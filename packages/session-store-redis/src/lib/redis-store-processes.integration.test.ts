@@ -7,7 +7,7 @@ import { type SessionEvent, silentLogger } from '@pikku/core'
 import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 const fixture = fileURLToPath(new URL('./event-subscriber.fixture.mjs', import.meta.url))

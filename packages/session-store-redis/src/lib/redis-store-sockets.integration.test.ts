@@ -17,8 +17,8 @@ import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-cha
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { startStallableProxy } from './stallable-proxy.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 // Two servers share one Redis. Server A serves WebSockets and reaches Redis through a proxy that
 // can cut its connections; server B logs users out. What A's sockets answer while A cannot hear
@@ -88,7 +88,7 @@ describe.skipIf(!available)('sockets on a server whose Redis connections are cut
 
   it('never answer as a user who logged out on another server meanwhile: 401 while A can still read Redis, 503 once it cannot, and live events again once the link is back', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     const common = { keyPrefix: prefix, logger: silentLogger, connectTimeout: 500, commandTimeout: 1_000, maxReconnectDelay: 50 }
     const storeA = createRedisStore({ ...common, url: `redis://127.0.0.1:${proxy.port}${target.pathname}` })
     const storeB = createRedisStore({ ...common, url: redisUrl })
@@ -116,7 +116,7 @@ describe.skipIf(!available)('sockets on a server whose Redis connections are cut
 
       // A's event connection drops and cannot come back; its command connection still works.
       await proxy.refuseNew()
-      proxy.cut(subscriberConnection)
+      proxy.cutConnection(subscriberConnection)
       await expect.poll(() => seenByA.some((e) => e.type === 'interrupted'), { timeout: 2_000, interval: 5 }).toBe(true)
       // Alice logs out on server B; A cannot hear it.
       expect(await sessionsB.revoke(alice.id)).toBe(true)
@@ -127,7 +127,7 @@ describe.skipIf(!available)('sockets on a server whose Redis connections are cut
       expect((await bobSocket.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
 
       // Now A cannot reach Redis at all: no answer can be vouched for.
-      proxy.cut(commandConnection)
+      proxy.cutConnection(commandConnection)
       const unavailable = await bobSocket.call('whoAmI')
       expect(unavailable.error?.code).toBe('SERVICE_UNAVAILABLE')
       // What failed, and where, goes to the log; the caller is told only that the store is unavailable.

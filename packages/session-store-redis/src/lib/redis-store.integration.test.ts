@@ -5,8 +5,8 @@ import { createTestClock, describeSessionStoreConformance, type TestClock } from
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { startStallableProxy } from './stallable-proxy.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
@@ -325,7 +325,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('notices a subscription that silently stopped delivering and opens a new one', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -343,7 +343,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       proxied.subscribe((event) => seen.push(event))
       await proxied.ready()
       // The subscriber's socket stays open but nothing passes any more: no error, no close.
-      proxy.stall(commandConnections)
+      proxy.stallConnection(commandConnections)
       const other = open(clock, prefix)
       await expect
         .poll(
@@ -369,7 +369,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers to resync once its dropped event connection is subscribed again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -396,7 +396,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       expect(seen).toEqual([expect.objectContaining({ type: 'changed', id: first.id })])
 
       // Only the subscriber's connection drops; the command connection stays up.
-      proxy.cut(commandConnections)
+      proxy.cutConnection(commandConnections)
       const missed = record(clock.now())
       await other.set(missed)
       await other.delete(missed.id, 'revoked')
@@ -417,7 +417,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers their events are interrupted as soon as its event connection drops, and resyncs only once it is subscribed again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -440,7 +440,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
       // The subscriber's connection drops and cannot come back; the command connection stays up.
       await proxy.refuseNew()
-      proxy.cut(subscriberConnection)
+      proxy.cutConnection(subscriberConnection)
       await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
       const missed = record(clock.now())
       await other.set(missed)
@@ -467,7 +467,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers their events are interrupted when its command connection fails, and resyncs once a heartbeat gets through again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -492,7 +492,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
       // Redis is unreachable for commands: the subscriber's idle socket would be the last to know.
       await proxy.refuseNew()
-      proxy.cut(commandConnection)
+      proxy.cutConnection(commandConnection)
       await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
       await expect(proxied.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
       // Events that still arrive are delivered; the gap stays open all the same.

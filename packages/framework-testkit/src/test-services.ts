@@ -1,8 +1,29 @@
 import { testServiceAvailable } from '@pikku/core/testing'
 import pg from 'pg'
+import { createClient } from 'redis'
 
-/** Where the integration tests find PostgreSQL. */
+/** Where integration tests find Redis and PostgreSQL. */
+export const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 export const databaseUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** Whether Redis answers at `redisUrl` (skip locally, fail under CI: core's test-service policy). */
+export function redisAvailable(): Promise<boolean> {
+  return testServiceAvailable({
+    name: 'Redis',
+    where: redisUrl,
+    hint: 'start one with `redis-server` (or .ci/run), or point REDIS_URL at one',
+    probe: async () => {
+      const client = createClient({ url: redisUrl, socket: { connectTimeout: 1_000, reconnectStrategy: false } })
+      client.on('error', () => undefined)
+      try {
+        await client.connect()
+        await client.ping()
+      } finally {
+        if (client.isOpen) client.destroy()
+      }
+    },
+  })
+}
 
 /** Whether PostgreSQL answers at `databaseUrl` (skip locally, fail under CI: core's test-service policy). */
 export function postgresAvailable(): Promise<boolean> {
