@@ -29,8 +29,8 @@ export interface TcpFaultProxy {
 }
 
 export async function startTcpFaultProxy(target: { host: string; port: number }): Promise<TcpFaultProxy> {
-  const open = new Set<Socket>()
   const pairs: [Socket, Socket][] = []
+  const sockets = (): Socket[] => pairs.flat()
   let server: Server | undefined
   let port = 0
   let stalled = false
@@ -38,8 +38,6 @@ export async function startTcpFaultProxy(target: { host: string; port: number })
   const accept = (client: Socket): void => {
     const upstream = connect(target.port, target.host)
     for (const socket of [client, upstream]) {
-      open.add(socket)
-      socket.on('close', () => open.delete(socket))
       socket.on('error', () => {
         client.destroy()
         upstream.destroy()
@@ -72,12 +70,11 @@ export async function startTcpFaultProxy(target: { host: string; port: number })
     server = undefined
     if (current === undefined) return
     const closed = new Promise((resolve) => current.close(resolve))
-    if (open.size === 0) await closed
+    if (sockets().every((socket) => socket.destroyed)) await closed
   }
 
   const cutAll = async (): Promise<void> => {
-    for (const socket of open) socket.destroy()
-    open.clear()
+    for (const socket of sockets()) socket.destroy()
     await stopListening()
   }
 
@@ -99,11 +96,11 @@ export async function startTcpFaultProxy(target: { host: string; port: number })
     restore: listen,
     stall() {
       stalled = true
-      for (const socket of open) socket.pause()
+      for (const socket of sockets()) socket.pause()
     },
     resume() {
       stalled = false
-      for (const socket of open) socket.resume()
+      for (const socket of sockets()) socket.resume()
     },
     stallConnection(connection) {
       for (const socket of pair(connection)) {
