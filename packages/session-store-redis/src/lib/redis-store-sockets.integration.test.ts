@@ -1,22 +1,10 @@
-import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
-import { createChannelServer, wireChannel } from '@pikku/channel'
-import { connectTestClient, type TestChannelClient } from '@pikku/channel/testing'
-import {
-  createRunner,
-  createSessionManager,
-  noCredential,
-  pikkuFunc,
-  type SessionEvent,
-  type SessionManager,
-  silentLogger,
-  type UserSession,
-} from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
-import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
+import type { TestChannelClient } from '@pikku/channel/testing'
+import { createSessionManager, type SessionEvent, silentLogger } from '@pikku/core'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
-import { createRedisStore, type RedisStore } from './redis-store.js'
+import { createRedisStore } from './redis-store.js'
+import { logInThroughStore, startBearerSocketServer } from '@pikku/framework-testkit/bearer-socket-server'
 import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
@@ -25,53 +13,6 @@ import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services
 // B's revocations is the point of this file.
 
 const available = await redisAvailable()
-const MINUTE = 60_000
-
-const whoAmI = pikkuFunc<void, UserSession>({ func: async (_services, _data, { session }) => session.get() })
-
-/** Server A's sockets: sessions from the store by bearer token, one function that says who the caller is. */
-async function startSocketServer(sessions: SessionManager): Promise<{ connect(token: string): Promise<TestChannelClient>; close(): Promise<void> }> {
-  const channelSessions = createChannelSessions({
-    sessions,
-    // Bearer tokens naming stored sessions, offered as the subprotocol token.
-    authenticator: {
-      async authenticate(input) {
-        if (input.token === undefined) return noCredential()
-        const record = await sessions.loadByToken(input.token)
-        return record === undefined ? { outcome: 'refused', credential: 'bearer', reason: 'unknown-session' } : { outcome: 'stored', credential: 'bearer', record }
-      },
-    },
-  })
-  const channels = createChannelServer({
-    runner: createRunner({ services: {}, logger: silentLogger }),
-    channels: [wireChannel({ route: '/ws', functions: { whoAmI }, session: channelSessions })],
-    heartbeatInterval: 0,
-  })
-  const server = await channels.listen({ port: 0, host: '127.0.0.1' })
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`
-  const clients: TestChannelClient[] = []
-  return {
-    async connect(token) {
-      const client = await connectTestClient(url, { protocols: bearerSubprotocols(token) })
-      clients.push(client)
-      return client
-    },
-    async close() {
-      await Promise.all(clients.map((client) => client.close()))
-      await channels.close({ timeout: 500 })
-      channelSessions.close()
-    },
-  }
-}
-
-/** Logs `userId` in through server B's store; returns the token a client would hold. */
-async function logIn(store: RedisStore, userId: string): Promise<{ token: string; id: string }> {
-  const token = generateSessionToken()
-  const id = hashSessionToken(token)
-  const now = Date.now()
-  await store.set({ id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE })
-  return { token, id }
-}
 
 describe.skipIf(!available)('sockets on a server whose Redis connections are cut', () => {
   const prefix = `pikku-test:${randomUUID()}`
@@ -101,14 +42,14 @@ describe.skipIf(!available)('sockets on a server whose Redis connections are cut
     })
     await storeA.ready()
     const commandConnection = proxy.connections - 1
-    const serverA = await startSocketServer(sessionsA)
+    const serverA = await startBearerSocketServer(sessionsA)
     const subscriberConnection = proxy.connections
     const seenByA: SessionEvent[] = []
     storeA.subscribe((event) => seenByA.push(event))
     await storeA.ready()
     try {
-      const alice = await logIn(storeB, 'alice')
-      const bob = await logIn(storeB, 'bob')
+      const alice = await logInThroughStore(storeB, 'alice')
+      const bob = await logInThroughStore(storeB, 'bob')
       const aliceSocket = await serverA.connect(alice.token)
       const bobSocket = await serverA.connect(bob.token)
       expect((await aliceSocket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })
