@@ -47,9 +47,30 @@ export {
 } from './lib/runner.js'
 
 // The session a function sees, and the manager that keeps sessions in a store.
-export type { AuthedUserSessionService, SessionSetOptions, UserSessionService } from './lib/session-state.js'
+export type { AuthedUserSessionService, SessionInventory, SessionSetOptions, UserSessionService } from './lib/session-state.js'
 export { createSessionManager, type SessionManager, type SessionManagerOptions } from './lib/session-manager.js'
 export type { SessionLifetimeOptions } from './lib/session-lifetime.js'
+
+// The session inventory: metadata, listing and revoking a user's sessions, lifecycle events.
+export {
+  cleanMetadataText,
+  parseSessionMetadata,
+  readSessionMetadata,
+  sessionHandle,
+  sessionMetadata,
+  type SessionHandle,
+  type SessionListEntry,
+  type SessionMetadata,
+  type SessionRevokeOptions,
+} from './lib/session-metadata.js'
+export type {
+  SessionEventClient,
+  SessionEventSubject,
+  SessionLifecycleEvent,
+  SessionLifecycleEventType,
+  SessionLifecycleListener,
+  SessionRefusal,
+} from './lib/session-lifecycle.js'
 
 // Credentials: one authenticator shape that every protocol accepts.
 export {

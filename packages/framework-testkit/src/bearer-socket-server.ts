@@ -1,7 +1,15 @@
 import type { AddressInfo } from 'node:net'
 import { createChannelServer, wireChannel } from '@pikku/channel'
 import { connectTestClient, type TestChannelClient } from '@pikku/channel/testing'
-import { createRunner, noCredential, pikkuFunc, type SessionManager, type SessionStore, silentLogger, type UserSession } from '@pikku/core'
+import {
+  createRunner,
+  noCredential,
+  pikkuFunc,
+  type SessionManager,
+  type SessionStore,
+  silentLogger,
+  type UserSession,
+} from '@pikku/core'
 import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
 

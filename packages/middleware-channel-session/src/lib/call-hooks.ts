@@ -1,6 +1,7 @@
 import type { ChannelConnection } from '@pikku/channel'
-import type { SessionManager, SessionRecord, UserSession } from '@pikku/core'
+import { sessionMetadata, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
 import type { SessionCommitResult, SessionState } from '@pikku/core/protocol'
+import { userAgentLabel } from '@pikku/http'
 import type { Binding, ConnectionBindings } from './connection-bindings.js'
 import type { StoreEventFollower } from './store-events.js'
 import type { TransientSessions } from './transient-sessions.js'
@@ -78,7 +79,8 @@ export function createCallHooks(
   const persist = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
     let result: SessionCommitResult
     try {
-      result = await sessions.commit(state)
+      // An in-band login records the socket's client: its browser (the upgrade's User-Agent) and address.
+      result = await sessions.commit(state, state.pending === undefined ? undefined : { metadata: channelMetadata(binding.connection) })
     } catch (error) {
       rollback(binding, state)
       // What is stored is unknown now (a conflict, an outage): read it again before the next message.
@@ -133,4 +135,10 @@ export function createCallHooks(
       if (binding !== undefined) rollback(binding, connection.session)
     },
   }
+}
+
+/** Who the client of a socket is, for a session it logs in to in-band. */
+function channelMetadata(connection: ChannelConnection) {
+  const request = connection.request
+  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.remoteAddress })
 }
