@@ -1,4 +1,5 @@
-import { type AnyPikkuFunction, type FunctionDocs, inputJsonSchema, type PikkuFunction } from '@pikku/core'
+import { type AnyPikkuFunction, type FunctionDocs, type PikkuFunction } from '@pikku/core'
+import { inputJsonSchema } from '@pikku/core/protocol'
 import { GLOBAL_FLAGS } from './cli-arguments.js'
 import { flagsFromSchema, type InputFlag, parseArgsOptions } from './input-flags.js'
 

@@ -3,10 +3,10 @@ import {
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
-  SessionState,
   UnauthorizedError,
   NotFoundError,
 } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { errorResponse, JSON_TYPE } from './error-response.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'

@@ -1,4 +1,5 @@
-import { type AnyPikkuFunction, inputJsonSchema } from '@pikku/core'
+import { type AnyPikkuFunction } from '@pikku/core'
+import { inputJsonSchema } from '@pikku/core/protocol'
 
 /** One function exposed as a tool, with overrides of what the function itself declares. */
 export interface MCPToolConfig {

@@ -1,4 +1,5 @@
-import { createMemoryStore, createSessionManager, hashSessionToken, silentLogger } from '@pikku/core'
+import { createMemoryStore, createSessionManager, silentLogger } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toFetchHandler } from '@pikku/http'

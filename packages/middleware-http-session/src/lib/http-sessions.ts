@@ -1,14 +1,13 @@
 import {
-  isSessionTokenShape,
   createConsoleLogger,
   type Logger,
   type PikkuMiddleware,
   type SessionAuthenticator,
   type SessionManager,
   type SessionRecord,
-  type SessionState,
   type UserSession,
 } from '@pikku/core'
+import { isSessionTokenShape, type SessionState } from '@pikku/core/protocol'
 import { resolveCsrfPolicy, type CsrfOptions } from './csrf.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
