@@ -52,4 +52,13 @@ describe("the getting-started app serves the page's functions", () => {
     expect((await call('POST', '/logout', { cookie })).body).toEqual({ success: true })
     expect((await call('GET', '/profile', { cookie })).status).toBe(401)
   })
+
+  it('answers input the functions have no schema for with 4xx, never a 500', async () => {
+    const array = await call('POST', '/login', { body: ['ada@example.com', 'ada-password'] })
+    expect(array.status).toBe(400)
+    expect(array.body).toMatchObject({ error: { code: 'BAD_REQUEST', message: expect.stringContaining('takes a JSON object') } })
+    expect((await call('POST', '/login', { body: { email: 'ada@example.com' } })).status).toBe(401)
+    expect((await call('POST', '/login', { body: { email: 'ada@example.com', password: 42 } })).status).toBe(401)
+    expect((await call('POST', '/login', { body: {} })).status).toBe(401)
+  })
 })
