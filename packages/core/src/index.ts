@@ -21,3 +21,6 @@ export * from './lib/runner.js'
 export * from './lib/session-lifetime.js'
 export * from './lib/namespaced-store.js'
 export * from './lib/authenticator.js'
+// Named, for the export list that replaces `export *` (issue 20: toLogger, the unregistered types).
+export { toLogger, type ObjectFirstLogger, type ToLoggerOptions } from './lib/logger.js'
+export type { UserSession_is_not_declared__add_declare_module_Register, Services_are_not_declared__add_declare_module_Register } from './lib/register.js'
