@@ -25,9 +25,10 @@ export function createBlockChecker(packageDir: string): (block: CodeBlock, index
       rootDir: undefined,
       noEmit: true,
       jsx: ts.JsxEmit.ReactJSX,
-      // Next.js apps import their own files as `@/name`.
+      // Next.js apps import their own files as `@/name`, resolved the bundler's way.
       baseUrl: dir,
       paths: { '@/*': ['./*'] },
+      ...(/from '@\//.test(block.code) ? { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler } : {}),
     }
     const host = ts.createCompilerHost(options)
     const getSourceFile = host.getSourceFile.bind(host)
