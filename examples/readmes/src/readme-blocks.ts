@@ -26,7 +26,7 @@ export interface CodeBlock {
   readonly skip: string | undefined
 }
 
-const FENCE = /^( {0,3})```(ts|typescript|tsx)([^\n`]*)\n([\s\S]*?)^ {0,3}```[ \t]*$/gm
+const FENCE = /^( {0,3})```(tsx|typescript|ts)(?![\w-])([^\n`]*)\n([\s\S]*?)^ {0,3}```[ \t]*$/gm
 const TRAILING_COMMENTS = /(?:<!--[\s\S]*?-->\s*)+$/
 const COMMENT = /<!--([\s\S]*?)-->/g
 
