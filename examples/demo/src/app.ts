@@ -11,6 +11,7 @@ import {
 } from '@pikku/core'
 import { createMemoryThrottleBackend } from '@pikku/login-throttle'
 import { createHTTPSessions, type HTTPSessions } from '@pikku/middleware-http-session'
+import type { SessionAudit } from '@pikku/session-audit'
 import { DemoDatabase } from './database.js'
 import type { DemoPreferences } from './preferences.js'
 import { functions as baseFunctions } from './functions.js'
@@ -48,6 +49,8 @@ export interface DemoAppOptions {
    * @default counters in memory, on `clock`
    */
   throttle?: DemoThrottleBackend
+  /** Where session events are recorded (`openDemoAudit`); closed (flushed) with the app. @default none */
+  audit?: SessionAudit
 }
 
 /** The demo's functions as every protocol serves them: `login` is throttled. */
@@ -66,6 +69,8 @@ export interface DemoApp {
   readonly allowedOrigins: readonly string[]
   /** The app's secrets (JWT keys; also the OAuth server's cookie and consent keys). */
   readonly secrets: readonly string[]
+  /** The audit trail, when the app keeps one (`GET /admin/audit` serves it). */
+  readonly audit: SessionAudit | undefined
   /** Closes the store (flushing what it holds), the login counters and the preferences. */
   close(): Promise<void>
 }
@@ -79,6 +84,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
     idleTimeout: options.idleTimeout,
     absoluteTimeout: options.absoluteTimeout,
+    onEvent: options.audit?.onEvent,
   })
   const allowedOrigins = options.allowedOrigins ?? []
   const httpSessions = createHTTPSessions({
@@ -93,6 +99,7 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
     // Replaced per call by wireServices below with a jwt bound to the call's session.
     jwt: httpSessions.jwtFor(),
+    sessions,
   } satisfies Services
   const throttle = options.throttle ?? { backend: createMemoryThrottleBackend({ clock: options.clock }), close: async () => {} }
   // One map for every protocol, so no protocol is handed the unthrottled login.
@@ -112,10 +119,12 @@ export function createDemoApp(options: DemoAppOptions): DemoApp {
     logger,
     allowedOrigins,
     secrets: options.secrets,
+    audit: options.audit,
     async close() {
       await store.close?.()
       await throttle.close()
       await services.database.close()
+      await options.audit?.close()
     },
   }
 }

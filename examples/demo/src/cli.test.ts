@@ -37,6 +37,8 @@ beforeEach(() => {
     XDG_CONFIG_HOME: join(root, 'config'),
     DATA_DIR: join(root, 'data'),
     SESSION_SECRETS: SECRET,
+    // No D-Bus session, so no keychain: the credentials file keeps the token, as this setting allows.
+    PIKKU_DEMO_INSECURE_STORAGE: '1',
   }
 })
 afterEach(() => {

@@ -4,9 +4,13 @@
 //   pikku-demo login --email alice@example.com --password alice-password
 //   pikku-demo profile
 //   pikku-demo preferences --theme dark
+//   pikku-demo sessions                                # where you're signed in
+//   pikku-demo sessions revoke <handle>                # sign one of them out
+//   pikku-demo sessions revoke-others                  # sign out everywhere else
 //   pikku-demo logout
 //   pikku-demo shell                                   # log in once, run many commands
 //   pikku-demo profile --server http://127.0.0.1:3000  # the same, against a running demo server
+//   pikku-demo login --web --server http://127.0.0.1:3000     # or --device: sign in without a password here
 //
 // Local mode runs the functions in this process against the demo's SQLite session store
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
@@ -16,9 +20,12 @@ import { join, resolve } from 'node:path'
 import { wireCLI } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoAudit } from './audit.js'
 import { openDemoData } from './demo-data.js'
 import { readSecretFile } from './secret-file.js'
 import { functions } from './functions.js'
+import { sessionsCommand, type SessionsCommandResult } from './session-functions.js'
+import { formatSessionTable } from './session-table.js'
 import { createDemoLoginThrottle, type DemoThrottleBackend } from './login-throttle.js'
 
 /** stdout carries results only; the app's own log lines go to stderr (warnings and errors). */
@@ -57,13 +64,26 @@ const login = createDemoLoginThrottle(() => {
   return throttle.backend
 }, stderrLogger).protect(functions.login)
 
+function formatSessionsResult(result: SessionsCommandResult): string {
+  switch (result.action) {
+    case 'list':
+      return formatSessionTable(result.sessions)
+    case 'revoke':
+      return `Signed out session ${result.handle}.`
+    case 'revoke-others':
+      return `Signed out ${result.revoked} other session${result.revoked === 1 ? '' : 's'}.`
+  }
+}
+
 const cli = wireCLI({
   program: {
     name: 'pikku-demo',
     summary: 'the Pikku Sessions demo from the command line',
     description:
       'Log in as alice@example.com / alice-password (or admin@example.com / admin-password). The login is kept between commands;\n' +
-      'add --server http://127.0.0.1:3000 to use a running demo server instead of this process.',
+      'add --server http://127.0.0.1:3000 to use a running demo server instead of this process.\n' +
+      'Against a server, `login` opens the browser (--web) or prints a code to enter on another device (--device);\n' +
+      'the secret goes to the OS keychain, or with --insecure-storage to the 0600 credentials file.',
   },
   commands: {
     login,
@@ -75,6 +95,8 @@ const cli = wireCLI({
     },
     // The CLI reports the logout itself (on stderr); `{ success: true }` adds nothing for people.
     logout: { func: functions.logout, format: () => '' },
+    // `sessions`, `sessions revoke <handle>`, `sessions revoke-others`.
+    sessions: { func: sessionsCommand, positionals: ['action', 'handle'], format: formatSessionsResult },
   },
   local: async () => {
     // The server's file: sessions, failed-login counts and preferences. The sweep timer is for
@@ -85,6 +107,8 @@ const cli = wireCLI({
       store: data.store,
       throttle: data.throttle,
       preferences: data.preferences,
+      // Local logins and logouts go to the server's audit file too.
+      audit: openDemoAudit(dataDir(), stderrLogger),
       secrets: loadSecrets(dataDir()),
       logger: stderrLogger,
     })

@@ -2,6 +2,7 @@ import { pikkuFunc, pikkuSessionlessFunc, UnauthorizedError } from '@pikku/core'
 import { z } from 'zod'
 import type { PublicData, UserProfile } from './database.js'
 import { DUMMY_PASSWORD_HASH, verifyPassword } from './passwords.js'
+import { listSessions, revokeOtherSessions, revokeSession, revokeUserSessions } from './session-functions.js'
 import type { Preferences, Role } from './types.js'
 
 // The five functions of the user-sessions documentation, written once and served over HTTP,
@@ -131,4 +132,15 @@ export const updatePreferences = pikkuFunc<Preferences, void>({
 })
 
 /** The functions by their stable names, as the channel, CLI and MCP protocols address them. */
-export const functions = { login, logout, getProfile, getPublicData, updatePreferences } as const
+export const functions = {
+  login,
+  logout,
+  getProfile,
+  getPublicData,
+  updatePreferences,
+  // Where you're signed in (src/session-functions.ts).
+  listSessions,
+  revokeSession,
+  revokeOtherSessions,
+  revokeUserSessions,
+} as const

@@ -149,6 +149,7 @@ describe('login throttling with the CLI', () => {
       XDG_CONFIG_HOME: join(root, 'config'),
       DATA_DIR: join(root, 'data'),
       SESSION_SECRETS: 'throttle-test-secret-0123456789abcdefghijklmnop',
+      PIKKU_DEMO_INSECURE_STORAGE: '1',
       ...extra,
     }
     return runDemoCLI(CLI, args, env)

@@ -1,5 +1,6 @@
 import { createConsoleLogger } from '@pikku/core'
 import { createDemoApp } from './app.js'
+import { openDemoAudit } from './audit.js'
 import { startDemoServer } from './server.js'
 import { prepareDemo, readDemoSettings } from './startup.js'
 
@@ -16,6 +17,8 @@ async function main(): Promise<void> {
     store: data.store,
     throttle: data.throttle,
     preferences: data.preferences,
+    // DATA_DIR/audit.jsonl; admins read the last events at GET /admin/audit.
+    audit: openDemoAudit(settings.dataDir, logger),
     secrets,
     secureCookies: settings.secureCookies,
     allowedOrigins: settings.allowedOrigins,

@@ -89,12 +89,13 @@ async function rpcCode(promise: Promise<unknown>): Promise<number | undefined> {
 }
 
 describe('the demo over MCP stdio', () => {
-  it('serves the same five tools; anonymous until the login tool is called', async () => {
+  it('serves the same tools as /mcp; anonymous until the login tool is called', async () => {
     const agent = await stdioAgent()
     expect((await agent.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['getPublicData', 'login'])
     expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
     await call(agent, 'login', ALICE)
-    expect((await agent.listTools()).tools).toHaveLength(5)
+    // The five functions and the three session tools; not the admin's revokeUserSessions.
+    expect((await agent.listTools()).tools).toHaveLength(8)
     expect((await call(agent, 'getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
   })
 
@@ -116,7 +117,8 @@ describe('the demo over MCP stdio', () => {
   })
 
   it('acts as the user who ran `pikku-demo login`, until `pikku-demo logout`', async () => {
-    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: home, SESSION_SECRETS: TEST_SECRET }
+    // No D-Bus session (never the user's keychain): the file keeps the token, as the setting allows.
+    const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: '', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: home, SESSION_SECRETS: TEST_SECRET, PIKKU_DEMO_INSECURE_STORAGE: '1' }
     const cli = (...args: string[]) => promisify(execFile)(process.execPath, [join(buildDir, 'cli.js'), ...args], { env, cwd: home })
     await cli('login', '--email', ADMIN.email, '--password', ADMIN.password)
     const agent = await stdioAgent()

@@ -3,7 +3,7 @@
 // stdout carries the protocol: everything else goes to stderr.
 import { randomBytes } from 'node:crypto'
 import { join, resolve } from 'node:path'
-import { createFileCredentialStore, defaultCredentialsDirectory, environmentNames, LOCAL_ORIGIN } from '@pikku/cli-session'
+import { defaultCredentialStore, environmentNames, LOCAL_ORIGIN } from '@pikku/cli-session'
 import type { Logger } from '@pikku/core'
 import { serveMCPStdio } from '@pikku/mcp-session'
 import { createDemoApp } from './app.js'
@@ -53,7 +53,8 @@ async function main(): Promise<void> {
     logger: stderrLogger,
   })
   const names = environmentNames(CLI_APP)
-  const credentials = createFileCredentialStore({ directory: defaultCredentialsDirectory(CLI_APP, env) })
+  // The CLI's own store: the secret in the OS keychain, or in the file where the CLI was told to keep it.
+  const credentials = defaultCredentialStore(CLI_APP, env)
   const profile = env[names.profile] || 'default'
 
   const served = await serveMCPStdio({

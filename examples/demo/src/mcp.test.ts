@@ -67,7 +67,7 @@ function tokenOf(result: CallToolResult): string {
 }
 
 describe('the demo over MCP (Streamable HTTP at /mcp)', () => {
-  it('exposes the five functions; an anonymous agent sees only login and getPublicData', async () => {
+  it('exposes the functions; an anonymous agent sees only login and getPublicData, a user not the admin tool', async () => {
     const anonymous = await agent()
     expect(await anonymous.tools()).toEqual(['getPublicData', 'login'])
     const { tools } = await anonymous.client.listTools()
@@ -76,7 +76,10 @@ describe('the demo over MCP (Streamable HTTP at /mcp)', () => {
     expect(login?.inputSchema.required).toEqual(['email', 'password'])
 
     await anonymous.call('login', ALICE)
-    expect(await anonymous.tools()).toEqual(['getProfile', 'getPublicData', 'login', 'logout', 'updatePreferences'])
+    expect(await anonymous.tools()).toEqual(['getProfile', 'getPublicData', 'listSessions', 'login', 'logout', 'revokeOtherSessions', 'revokeSession', 'updatePreferences'])
+    const admin = await agent()
+    await admin.call('login', ADMIN)
+    expect(await admin.tools()).toContain('revokeUserSessions')
   })
 
   it('logs in with the login tool, then reads and changes the profile in the same MCP session; HTTP sees the change', async () => {

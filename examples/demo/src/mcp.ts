@@ -3,14 +3,14 @@ import { readBearerToken } from '@pikku/http'
 import { createMCPHTTPHandler, wireMCP, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
 import type { DemoApp, DemoFunctions } from './app.js'
 
-/** The demo's five functions as MCP tools, named after the functions. */
+/** The demo's functions as MCP tools, named after the functions. */
 export function createDemoTools(functions: DemoFunctions): MCPTools {
   return wireMCP({
     tools: functions,
     name: 'pikku-demo',
     version: '0.0.0',
     instructions:
-      'Call login with an email and password to start a session in this MCP session, or send Authorization: Bearer <token> with a token from login. getProfile, updatePreferences and logout need a session.',
+      'Call login with an email and password to start a session in this MCP session, or send Authorization: Bearer <token> with a token from login. getProfile, updatePreferences, logout and the session tools (listSessions, revokeSession, revokeOtherSessions) need a session.',
   })
 }
 

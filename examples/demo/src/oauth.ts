@@ -11,7 +11,8 @@ export function createDemoOAuthServer(app: DemoApp, url: string): OAuthServer<Us
   try {
     return createOAuthServer<UserSession>({
       issuer: url,
-      resource: `${url}/mcp`,
+      // MCP clients' tokens are for /mcp; the CLI's browser and device logins get tokens for /rpc.
+      resource: [`${url}/mcp`, `${url}/rpc`],
       sessions: app.sessions,
       secrets: app.secrets,
       resourceName: 'the Pikku demo',

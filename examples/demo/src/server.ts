@@ -4,12 +4,15 @@ import type { AddressInfo } from 'node:net'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import type { DemoApp } from './app.js'
 import { attachChannel } from './channel.js'
-import { firstAuthenticated } from '@pikku/core'
+import { firstAuthenticated, noCredential, type SessionAuthenticator } from '@pikku/core'
+import { createAuthenticatorMiddleware } from '@pikku/middleware-http-session'
 import { createDemoMCPHandler, demoAuthenticator } from './mcp.js'
 import { createDemoOAuthServer } from './oauth.js'
 import type { OAuthServer } from '@pikku/oauth-server'
 import type { UserSession } from './types.js'
 import { demoRoutes } from './routes.js'
+import { auditRoutes } from './audit.js'
+import { sessionsCommand } from './session-functions.js'
 
 /** A handler mounted before the HTTP routes; returns true when it answered the request. */
 export type NodeMount = (req: IncomingMessage, res: ServerResponse) => boolean | Promise<boolean>
@@ -57,11 +60,18 @@ const servePage: NodeMount = (req, res) => {
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const { app } = options
   const log = options.log ?? ((line: string) => app.logger.info(line))
+  // The CLI's browser and device logins (`pikku-demo login --web`/`--device`) hold OAuth access
+  // tokens for the RPC endpoint; the authorization server exists once the URL is known.
+  let rpcTokens: SessionAuthenticator<UserSession> | undefined
+  const oauthOnRpc: SessionAuthenticator<UserSession> = {
+    authenticate: (input) => (rpcTokens === undefined ? Promise.resolve(noCredential()) : rpcTokens.authenticate(input)),
+  }
   const handler = createHTTPHandler({
     runner: app.runner,
-    routes: demoRoutes(app.functions),
-    rpc: { path: '/rpc', functions: app.functions },
-    middleware: [app.httpSessions.middleware],
+    routes: app.audit === undefined ? demoRoutes(app.functions) : [...demoRoutes(app.functions), ...auditRoutes(app.audit)],
+    // The CLI's `sessions` command calls POST /rpc/sessions in remote mode.
+    rpc: { path: '/rpc', functions: { ...app.functions, sessions: sessionsCommand } },
+    middleware: [createAuthenticatorMiddleware(oauthOnRpc as SessionAuthenticator, { sessions: app.sessions as never }), app.httpSessions.middleware],
     onResponse: (entry) => {
       const line = `${entry.method} ${entry.path} ${entry.status} ${entry.durationMs.toFixed(1)}ms${entry.error === undefined ? '' : ` ${entry.error}`}`
       // A client that went away mid-request is no server event: kept out of the request log.
@@ -110,7 +120,10 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
           authenticator: firstAuthenticated(oauth.authenticator, demoAuthenticator(app, { opaque: false })),
         },
   )
-  if (oauth !== undefined) mounts.push(oauth.handle)
+  if (oauth !== undefined) {
+    mounts.push(oauth.handle)
+    rpcTokens = oauth.authenticatorFor(`${url}/rpc`)
+  }
   mounts.push(mcp.handle)
   const closers: (() => Promise<void> | void)[] = [() => mcp.close()]
   // WebSocket channel on the same port: ws://<host>:<port>/ws

@@ -130,7 +130,7 @@ describe('a session store outage is "unavailable" with an error id on every prot
   it('CLI (remote mode): exit 9, the fixed message and the id on stderr', async () => {
     const root = mkdtempSync(join(tmpdir(), 'pikku-demo-outage-'))
     try {
-      const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'config'), DATA_DIR: join(root, 'data') }
+      const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: join(root, 'config'), DATA_DIR: join(root, 'data'), PIKKU_DEMO_INSECURE_STORAGE: '1' }
       const cli = (args: string[]) => runDemoCLI(CLI, [...args, '--server', harness.demo.url], env)
       expect((await cli(['login', '--email', ALICE.email, '--password', ALICE.password])).code).toBe(0)
       store.down = 'store error'

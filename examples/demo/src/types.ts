@@ -1,4 +1,4 @@
-import type { CoreUserSession, Logger } from '@pikku/core'
+import type { CoreUserSession, Logger, SessionManager } from '@pikku/core'
 import type { DemoDatabase } from './database.js'
 
 export type Role = 'user' | 'admin'
@@ -29,6 +29,8 @@ export interface Services {
   database: DemoDatabase
   jwt: JwtSigner
   logger: Logger
+  /** The session manager, for what concerns other users' sessions (an admin's revoke-all). */
+  sessions: SessionManager<UserSession>
 }
 
 declare module '@pikku/core' {

@@ -8,11 +8,14 @@ export { exitCodes, exitCodeFor, type CLIExitCode } from './lib/exit-codes.js'
 export {
   type CredentialStore,
   type StoredCredential,
+  type OAuthCredential,
   type CredentialLoadResult,
   type CredentialProblem,
   CredentialStoreError,
 } from './lib/credential-store.js'
 export { createFileCredentialStore, defaultCredentialsDirectory, type FileCredentialStoreOptions } from './lib/file-credential-store.js'
+export { defaultCredentialStore, createKeychainCredentialStore, type KeychainCredentialStoreOptions } from './lib/keychain-credential-store.js'
+export { osKeychain, KeychainUnavailableError, type SecretVault } from './lib/os-keychain.js'
 export { parseCredentials, serializeCredentials, CREDENTIALS_FORMAT_VERSION, type CredentialParseResult } from './lib/credential-format.js'
 export { environmentNames, type CLIEnvironmentNames } from './lib/app-name.js'
 export { flagsFromSchema, toFlagName, type InputFlag, type FlagKind } from './lib/input-flags.js'

@@ -10,6 +10,25 @@ export * from './lib/session-events.js'
 export * from './lib/session-event-message.js'
 export { createEventDeliveryMonitor, type EventDeliveryMonitor, type EventDeliveryMonitorOptions } from './lib/event-delivery-monitor.js'
 export * from './lib/session-state.js'
+export {
+  cleanMetadataText,
+  parseSessionMetadata,
+  readSessionMetadata,
+  sessionHandle,
+  sessionMetadata,
+  type SessionHandle,
+  type SessionListEntry,
+  type SessionMetadata,
+  type SessionRevokeOptions,
+} from './lib/session-metadata.js'
+export {
+  type SessionEventClient,
+  type SessionEventSubject,
+  type SessionLifecycleEvent,
+  type SessionLifecycleEventType,
+  type SessionLifecycleListener,
+  type SessionRefusal,
+} from './lib/session-lifecycle.js'
 export * from './lib/session-manager.js'
 export * from './lib/memory-store.js'
 export * from './lib/wire.js'

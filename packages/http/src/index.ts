@@ -31,3 +31,6 @@ export {
 export type { HTTPWireInfo } from './lib/http-wire.js'
 export { createOriginPolicy, type OriginCheckRequest, type OriginPolicy, type OriginPolicyOptions } from './lib/origin-policy.js'
 export { MAX_BEARER_LENGTH, readBearerToken } from './lib/bearer-token.js'
+
+// What a login records about its client (session metadata): the User-Agent's label, the CLI's name.
+export { CLIENT_NAME_HEADER, httpSessionMetadata, userAgentLabel } from './lib/client-label.js'

@@ -22,9 +22,11 @@ export interface CLIEnvironmentNames {
   readonly profile: string
   /** The default server (remote mode): `<APP>_SERVER`. */
   readonly server: string
+  /** `1`: keep secrets in the credentials file when no OS keychain is reachable: `<APP>_INSECURE_STORAGE`. */
+  readonly insecureStorage: string
 }
 
 export function environmentNames(app: string): CLIEnvironmentNames {
   const prefix = envPrefix(app)
-  return { token: `${prefix}_TOKEN`, profile: `${prefix}_PROFILE`, server: `${prefix}_SERVER` }
+  return { token: `${prefix}_TOKEN`, profile: `${prefix}_PROFILE`, server: `${prefix}_SERVER`, insecureStorage: `${prefix}_INSECURE_STORAGE` }
 }

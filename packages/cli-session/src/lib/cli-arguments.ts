@@ -8,9 +8,11 @@ export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   json: { type: 'boolean' },
   profile: { type: 'string' },
+  account: { type: 'string' },
   server: { type: 'string' },
   input: { type: 'string' },
   version: { type: 'boolean' },
+  'insecure-storage': { type: 'boolean' },
 } as const
 
 /** The global flags' names; an input field that would become one of them must be renamed. */
@@ -21,9 +23,12 @@ export interface GlobalValues {
   help?: boolean
   json?: boolean
   profile?: string
+  /** `--account`: the same as `--profile` (an account is a profile's login). */
+  account?: string
   server?: string
   input?: string
   version?: boolean
+  'insecure-storage'?: boolean
 }
 
 export interface ParsedArguments {

@@ -6,6 +6,8 @@ import type { LocalRuntime } from './local-call.js'
 import { isProfileName } from './profile-name.js'
 import { normalizeServerUrl, ServerUrlError, tryNormalizeServerUrl } from './server-url.js'
 import { SessionContext } from './session-context.js'
+import type { CredentialStore } from './credential-store.js'
+import { oauthRenewal } from './oauth-login.js'
 
 export const DEFAULT_PROFILE = 'default'
 
@@ -36,12 +38,18 @@ export interface OpenExecution {
  */
 export function openExecution(settings: CLISettings, io: CLIIO, globals: GlobalValues, interactive: boolean): OpenExecution {
   const mode = resolveMode(settings, io, globals)
-  const profile = resolveProfile(settings, io, globals)
+  const store = settings.credentialStore(io.env, {
+    insecureStorage: globals['insecure-storage'] === true,
+    // Said even with --json: a secret in plain text is never written silently.
+    warn: (line) => writeLine(io.stderr, line),
+  })
+  const profile = resolveProfile(settings, io, globals, store)
   const json = globals.json === true
   const { env } = settings
+  const flags = hintFlags(profile, mode)
   const context = new SessionContext({
     app: settings.app,
-    store: settings.credentialStore(io.env),
+    store,
     profile,
     origin: mode.kind === 'remote' ? mode.server : settings.localOrigin,
     remote: mode.kind === 'remote',
@@ -49,8 +57,9 @@ export function openExecution(settings: CLISettings, io: CLIIO, globals: GlobalV
     envToken: io.env[env.token],
     envServerName: env.server,
     envServer: tryNormalizeServerUrl(nonEmpty(io.env[env.server]) ?? ''),
-    hintFlags: hintFlags(profile, mode),
+    hintFlags: flags,
     clock: settings.clock,
+    ...(mode.kind === 'remote' ? { renew: oauthRenewal(settings, mode.server, mode.remote.fetch, mode.remote.timeout, flags) } : {}),
     note: (line) => {
       if (!json || interactive) writeLine(io.stderr, line)
     },
@@ -77,8 +86,12 @@ function resolveMode(settings: CLISettings, io: CLIIO, globals: GlobalValues): M
   }
 }
 
-function resolveProfile(settings: CLISettings, io: CLIIO, globals: GlobalValues): string {
-  const profile = globals.profile ?? nonEmpty(io.env[settings.env.profile]) ?? DEFAULT_PROFILE
+/** `--account`/`--profile`, then `<APP>_PROFILE`, then the account chosen with `switch`, then `default`. */
+export function resolveProfile(settings: CLISettings, io: CLIIO, globals: GlobalValues, store: CredentialStore): string {
+  if (globals.account !== undefined && globals.profile !== undefined && globals.account !== globals.profile) {
+    throw new CLIFailure('BAD_REQUEST', '--account and --profile name the same thing; give one of them')
+  }
+  const profile = globals.account ?? globals.profile ?? nonEmpty(io.env[settings.env.profile]) ?? store.active?.() ?? DEFAULT_PROFILE
   if (!isProfileName(profile)) {
     throw new CLIFailure('BAD_REQUEST', `Profile names use letters, digits, '-' and '_' (at most 64); got ${JSON.stringify(profile.slice(0, 80))}`)
   }

@@ -2,7 +2,7 @@ import type { PikkuErrorCode } from '@pikku/core'
 import { exitCodes } from './exit-codes.js'
 
 /** What a failed command reports: the code, a message for people and the process exit code. */
-export type CLIFailureCode = PikkuErrorCode | 'CREDENTIALS' | 'CANCELLED'
+export type CLIFailureCode = PikkuErrorCode | 'LOGIN_DENIED' | 'LOGIN_EXPIRED' | 'CREDENTIALS' | 'CANCELLED'
 
 /** A command failed in a way the CLI explains (never printed with a stack trace). */
 export class CLIFailure extends Error {

@@ -2,7 +2,7 @@ import { type AnyPikkuFunction, type Clock, systemClock } from '@pikku/core'
 import { assertAppName, type CLIEnvironmentNames, environmentNames } from './app-name.js'
 import { type CLICommandConfig, type CompiledCommand, compileCommand } from './cli-command.js'
 import type { CredentialStore } from './credential-store.js'
-import { createFileCredentialStore, defaultCredentialsDirectory } from './file-credential-store.js'
+import { defaultCredentialStore } from './keychain-credential-store.js'
 import type { LocalRuntime } from './local-call.js'
 import type { RemoteOptions } from './remote-call.js'
 import { LOCAL_ORIGIN } from './server-url.js'
@@ -45,7 +45,9 @@ export interface WireCLIOptions {
   remote?: RemoteOptions | false
   /**
    * Where logins are kept between commands.
-   * @default createFileCredentialStore({ directory: $XDG_CONFIG_HOME/<name> or ~/.config/<name> })
+   * @default the OS keychain for the secrets (service `<name>`, one entry per server and profile)
+   * and a file for the rest, `$XDG_CONFIG_HOME/<name>` or `~/.config/<name>`; without a reachable
+   * keychain, the file for everything only with `--insecure-storage` or `<APP>_INSECURE_STORAGE=1`
    */
   credentials?: CredentialStore
   /**
@@ -94,7 +96,7 @@ export interface CLISettings {
    * The store logins are kept in for a run with this environment: the one given, else the file
    * store under the run's `XDG_CONFIG_HOME` (another store, such as an OS keychain, plugs in here).
    */
-  credentialStore(env: CLIIO['env']): CredentialStore
+  credentialStore(env: CLIIO['env'], options?: { insecureStorage?: boolean; warn?: (line: string) => void }): CredentialStore
 }
 
 /** Checks `wireCLI`'s options (throwing what to change) and applies the defaults. */
@@ -128,7 +130,7 @@ export function resolveCLISettings(options: WireCLIOptions): CLISettings {
     localOrigin,
     clock: options.clock ?? systemClock,
     userAgent: `${app}${options.program.version === undefined ? '' : `/${options.program.version}`} (@pikku/cli-session)`,
-    credentialStore: (env) => credentials ?? createFileCredentialStore({ directory: defaultCredentialsDirectory(app, env) }),
+    credentialStore: (env, storeOptions = {}) => credentials ?? defaultCredentialStore(app, env, storeOptions),
   }
 }
 

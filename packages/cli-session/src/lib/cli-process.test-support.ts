@@ -38,7 +38,9 @@ export function createWorkspace(): Workspace {
     configHome,
     appDir,
     store,
-    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: configHome, FIXTURE_STORE: store },
+    // No D-Bus session, so no OS keychain: these tests are about the credentials file, which
+    // then keeps the secrets only because the setting says so (cli-keychain.test.ts has a keychain).
+    env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: join(root, 'home'), XDG_CONFIG_HOME: configHome, FIXTURE_STORE: store, FIXTURE_APP_INSECURE_STORAGE: '1' },
     credentialsFile: (profile = 'default') => join(appDir, `credentials.${profile}.json`),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   }

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createWorkspace, runCLI, type RunningServer, STACK_TRACE, startFixtureServer, stopServer, type Workspace } from './cli-process.test-support.js'
 import { startRecorder } from './recording-server.test-support.js'
@@ -85,6 +86,17 @@ describe('remote mode', () => {
     expect(logout.code).toBe(0)
     expect(logout.stderr).toContain('Your session had already ended')
     expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+  })
+
+  it('login names the terminal to the server as cli@<hostname>, and no other command sends it', async () => {
+    const recorder = await startRecorder()
+    try {
+      await runCLI(workspace, ['login', 'alice@example.com', '--password', 'alice-password', '--server', recorder.url])
+      await runCLI(workspace, ['public', '--server', recorder.url])
+      expect(recorder.requests.map((request) => request.headers['pikku-client'])).toEqual([`cli@${hostname()}`, undefined])
+    } finally {
+      await recorder.close()
+    }
   })
 
   it('a token issued by one server is never sent to another', async () => {

@@ -16,6 +16,42 @@ describe('credentials file format', () => {
     expect(JSON.parse(text)).toEqual({ version: CREDENTIALS_FORMAT_VERSION, origin: 'local', token: 'abc', savedAt: 1 })
   })
 
+  it('reads back the OAuth part of a browser or device login (client, refresh token, expiry, resource)', () => {
+    const credential = {
+      origin: 'http://127.0.0.1:3000',
+      token: 'a'.repeat(44),
+      savedAt: 5,
+      oauth: { clientId: 'client-1', refreshToken: 'r'.repeat(44), expiresAt: 3_600_005, resource: 'http://127.0.0.1:3000/rpc' },
+    }
+    expect(parseCredentials(encode(serializeCredentials(credential)))).toEqual({ ok: true, credential })
+  })
+
+  it('any "oauth" value is either a complete OAuth part or a clean malformed report, never an exception', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.record(
+            { clientId: fc.oneof(fc.string(), fc.anything()), refreshToken: fc.oneof(fc.string(), fc.anything()), expiresAt: fc.oneof(fc.double(), fc.anything()), resource: fc.oneof(fc.string(), fc.anything()) },
+            { requiredKeys: [] },
+          ),
+        ),
+        (oauth) => {
+          const result = parseCredentials(encode(JSON.stringify({ ...valid, oauth })))
+          if (result.ok) {
+            if (result.credential.oauth !== undefined) {
+              expect(typeof result.credential.oauth.clientId).toBe('string')
+              expect(Number.isFinite(result.credential.oauth.expiresAt)).toBe(true)
+              expect(result.credential.oauth.refreshToken).toMatch(/^[\x21-\x7e]+$/)
+            }
+          } else {
+            expect(result.problem).toBe('malformed')
+          }
+        },
+      ),
+    )
+  })
+
   it('refuses to write a token that could not be sent in a header', () => {
     expect(() => serializeCredentials({ origin: 'local', token: 'two words', savedAt: 1 })).toThrow(/printable ASCII/)
     expect(() => serializeCredentials({ origin: 'local', token: 'line\nbreak', savedAt: 1 })).toThrow(/printable ASCII/)

@@ -1,4 +1,4 @@
-import type { StoredCredential } from './credential-store.js'
+import type { OAuthCredential, StoredCredential } from './credential-store.js'
 
 /** The version written into every credentials file; files with another version are refused. */
 export const CREDENTIALS_FORMAT_VERSION = 1
@@ -21,6 +21,11 @@ export function isStorableToken(token: unknown): token is string {
  * ```json
  * { "version": 1, "origin": "http://127.0.0.1:3000", "token": "…", "savedAt": 1795000000000 }
  * ```
+ *
+ * An OAuth login adds `"oauth": { "clientId", "refreshToken", "expiresAt", "resource" }`; an
+ * older release reading such a file ignores it and uses the access token until it expires.
+ * `"storage": "keychain"` says the secrets are in the OS keychain; the file then holds the
+ * placeholder `keychain` where the token and the refresh token would be.
  *
  * Pure and total: any input gives a result, never an exception.
  */
@@ -61,7 +66,27 @@ export function parseCredentials(bytes: Uint8Array): CredentialParseResult {
   if (typeof savedAt !== 'number' || !Number.isFinite(savedAt)) {
     return { ok: false, problem: 'malformed', detail: 'the "savedAt" field is missing or not a number' }
   }
-  return { ok: true, credential: { origin, token, savedAt } }
+  const storage = document['storage']
+  if (storage !== undefined && storage !== 'keychain') return { ok: false, problem: 'malformed', detail: 'the "storage" field is not "keychain"' }
+  const user = document['user']
+  if (user !== undefined && (typeof user !== 'string' || user.length === 0 || user.length > 256)) return { ok: false, problem: 'malformed', detail: 'the "user" field is not a name' }
+  const where = { ...(storage === undefined ? {} : { storage: 'keychain' as const }), ...(user === undefined ? {} : { user }) }
+  const oauth = document['oauth']
+  if (oauth === undefined) return { ok: true, credential: { origin, token, savedAt, ...where } }
+  const parsedOAuth = parseOAuth(oauth)
+  if (parsedOAuth === undefined) return { ok: false, problem: 'malformed', detail: 'the "oauth" field is malformed' }
+  return { ok: true, credential: { origin, token, savedAt, oauth: parsedOAuth, ...where } }
+}
+
+function parseOAuth(value: unknown): OAuthCredential | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
+  const fields = value as Record<string, unknown>
+  const { clientId, refreshToken, expiresAt, resource } = fields
+  if (typeof clientId !== 'string' || clientId.length === 0 || clientId.length > 2048) return undefined
+  if (!isStorableToken(refreshToken)) return undefined
+  if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return undefined
+  if (typeof resource !== 'string' || resource.length === 0 || resource.length > 2048) return undefined
+  return { clientId, refreshToken, expiresAt, resource }
 }
 
 /** The file content for a credential (pretty-printed, so a person can inspect it). */
@@ -74,6 +99,11 @@ export function serializeCredentials(credential: StoredCredential): string {
     origin: credential.origin,
     token: credential.token,
     savedAt: credential.savedAt,
+    ...(credential.storage === undefined ? {} : { storage: credential.storage }),
+    ...(credential.user === undefined ? {} : { user: credential.user }),
+    ...(credential.oauth === undefined
+      ? {}
+      : { oauth: { clientId: credential.oauth.clientId, refreshToken: credential.oauth.refreshToken, expiresAt: credential.oauth.expiresAt, resource: credential.oauth.resource } }),
   }
   return `${JSON.stringify(document, null, 2)}\n`
 }

@@ -15,6 +15,18 @@ export interface CredentialStore {
   save(profile: string, credential: StoredCredential): Promise<void>
   /** Forgets the profile's credential; true when there was one. */
   remove(profile: string): Promise<boolean>
+  /**
+   * Runs `operation` while holding the profile's lock across processes, so that of several
+   * commands finding an expired access token at once only one renews it (refresh tokens rotate:
+   * a second renewal with the same refresh token would end the login). Stores without it renew
+   * without a lock.
+   */
+  withLock?<T>(profile: string, operation: () => Promise<T>): Promise<T>
+  /** The profiles (accounts) that have a saved login, for `<app> accounts`. */
+  list?(): Promise<string[]>
+  /** The account chosen with `<app> switch`, used when no `--account`/`--profile` is given. */
+  active?(): string | undefined
+  setActive?(profile: string): Promise<void>
 }
 
 /** One saved login. */
@@ -28,6 +40,31 @@ export interface StoredCredential {
   readonly token: string
   /** When it was saved (ms since the epoch). */
   readonly savedAt: number
+  /**
+   * For a login through the server's OAuth authorization server (`login --web`, `--device`):
+   * what is needed to renew `token` (an access token) when it expires. Absent for a password
+   * login, whose token is a session token that does not expire on its own.
+   */
+  readonly oauth?: OAuthCredential
+  /**
+   * Where the secrets (`token`, `oauth.refreshToken`) really are: `'keychain'` when the file holds
+   * only this metadata and the OS keychain holds the secrets. Absent: in the file itself.
+   */
+  readonly storage?: 'keychain'
+  /** Who logged in, when the CLI could tell (the login's email or user name), for `accounts` and `whoami`. */
+  readonly user?: string
+}
+
+/** The OAuth part of a saved login. */
+export interface OAuthCredential {
+  /** The client id the CLI registered as (RFC 7591). */
+  readonly clientId: string
+  /** The refresh token; rotated on every renewal. */
+  readonly refreshToken: string
+  /** When the access token expires (ms since the epoch). */
+  readonly expiresAt: number
+  /** The resource the tokens are for (RFC 8707). */
+  readonly resource: string
 }
 
 /** Why a stored credential cannot be used. */

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { constants, promises as fs } from 'node:fs'
+import { constants, promises as fs, readFileSync } from 'node:fs'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { parseCredentials, serializeCredentials } from './credential-format.js'
 import { type CredentialLoadResult, type CredentialStore, CredentialStoreError, type StoredCredential } from './credential-store.js'
-import { assertProfileName } from './profile-name.js'
+import { assertProfileName, isProfileName } from './profile-name.js'
 
 export interface FileCredentialStoreOptions {
   /**
@@ -18,6 +18,8 @@ export interface FileCredentialStoreOptions {
 const MAX_FILE_BYTES = 64 * 1024
 const DIRECTORY_MODE = 0o700
 const FILE_MODE = 0o600
+/** Names the account (profile) used when none is given: written by `<app> switch`. */
+const ACTIVE_FILE = 'active-account'
 
 /**
  * `$XDG_CONFIG_HOME/<app>`, or `~/.config/<app>`. A relative XDG_CONFIG_HOME is ignored, as the
@@ -83,6 +85,35 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
     return undefined
   }
 
+  /** Writes through a private temporary file (O_EXCL, 0600) renamed into place, then syncs the directory. */
+  const writeAtomically = async (path: string, temporaryPrefix: string, content: string, what: string): Promise<void> => {
+    try {
+      await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE })
+    } catch (error) {
+      throw new CredentialStoreError(`Cannot create ${directory} (${errorCode(error)})`, { cause: error })
+    }
+    const problem = await checkDirectory()
+    if (problem !== undefined && problem.kind === 'invalid') {
+      throw new CredentialStoreError(`Refusing to save ${what}: ${problem.detail}. Run \`chmod 700 ${directory}\` and try again.`)
+    }
+    const temporary = join(directory, `${temporaryPrefix}.${randomBytes(6).toString('hex')}.tmp`)
+    let handle: fs.FileHandle | undefined
+    try {
+      // O_EXCL + O_NOFOLLOW: never write through a file or link someone else placed here.
+      handle = await fs.open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE)
+      await handle.writeFile(content, 'utf8')
+      await handle.sync()
+      await handle.close()
+      handle = undefined
+      await fs.rename(temporary, path)
+    } catch (error) {
+      await handle?.close().catch(() => {})
+      await fs.rm(temporary, { force: true }).catch(() => {})
+      throw new CredentialStoreError(`Cannot write ${path} (${errorCode(error)})`, { cause: error })
+    }
+    await syncDirectory(directory)
+  }
+
   return {
     describe: fileFor,
 
@@ -132,33 +163,55 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
     },
 
     async save(profile, credential) {
+      await writeAtomically(fileFor(profile), `.credentials.${profile}`, serializeCredentials(credential), 'credentials')
+    },
+
+    async list() {
+      let names: string[]
+      try {
+        names = await fs.readdir(directory)
+      } catch {
+        return []
+      }
+      return names
+        .map((name) => /^credentials\.([A-Za-z0-9][A-Za-z0-9_-]{0,63})\.json$/.exec(name)?.[1])
+        .filter((profile): profile is string => profile !== undefined)
+        .sort()
+    },
+
+    active() {
+      // Read synchronously: the profile decides which file every later step reads.
+      try {
+        const name = readFileSync(join(directory, ACTIVE_FILE), 'utf8').trim()
+        return isProfileName(name) ? name : undefined
+      } catch {
+        return undefined
+      }
+    },
+
+    async setActive(profile) {
+      assertProfileName(profile)
+      await writeAtomically(join(directory, ACTIVE_FILE), '.active-account', `${profile}\n`, 'the active account')
+    },
+
+    async withLock(profile, operation) {
       const path = fileFor(profile)
-      const content = serializeCredentials(credential)
+      await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE })
+      let release: () => Promise<void>
       try {
-        await fs.mkdir(directory, { recursive: true, mode: DIRECTORY_MODE })
+        // A lock directory next to the file (mkdir is atomic); one left by a crashed process is
+        // taken over once it has not been touched for `stale` ms.
+        // Loaded only when a login is renewed: other commands do not pay for it at start-up.
+        const { default: lockfile } = await import('proper-lockfile')
+        release = await lockfile.lock(path, { realpath: false, stale: 15_000, update: 5_000, retries: { retries: 100, factor: 1.2, minTimeout: 25, maxTimeout: 250 } })
       } catch (error) {
-        throw new CredentialStoreError(`Cannot create ${directory} (${errorCode(error)})`, { cause: error })
+        throw new CredentialStoreError(`Could not lock ${path} to renew the login (${(error as { code?: string }).code ?? String(error)})`, { cause: error })
       }
-      const problem = await checkDirectory()
-      if (problem !== undefined && problem.kind === 'invalid') {
-        throw new CredentialStoreError(`Refusing to save credentials: ${problem.detail}. Run \`chmod 700 ${directory}\` and try again.`)
-      }
-      const temporary = join(directory, `.credentials.${profile}.${randomBytes(6).toString('hex')}.tmp`)
-      let handle: fs.FileHandle | undefined
       try {
-        // O_EXCL + O_NOFOLLOW: never write through a file or link someone else placed here.
-        handle = await fs.open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, FILE_MODE)
-        await handle.writeFile(content, 'utf8')
-        await handle.sync()
-        await handle.close()
-        handle = undefined
-        await fs.rename(temporary, path)
-      } catch (error) {
-        await handle?.close().catch(() => {})
-        await fs.rm(temporary, { force: true }).catch(() => {})
-        throw new CredentialStoreError(`Cannot write ${path} (${errorCode(error)})`, { cause: error })
+        return await operation()
+      } finally {
+        await release().catch(() => {})
       }
-      await syncDirectory(directory)
     },
 
     async remove(profile) {

@@ -19,7 +19,15 @@ const GLOBAL_FLAG_ROWS: readonly (readonly [string, string])[] = [
   ['--server <url>', 'call a running server instead of running functions in this process'],
   ['--json', 'print results (stdout) and errors (stderr) as JSON, for scripts'],
   ['--input <json>', 'the input as a JSON object; flags override its fields'],
+  ['--insecure-storage', 'no OS keychain: keep a login\'s secret in the 0600 credentials file (announced each time)'],
   ['-h, --help', 'show help'],
+]
+
+/** How a login command can sign in, for its help (remote mode). */
+const LOGIN_METHOD_ROWS: readonly (readonly [string, string])[] = [
+  ['--web', 'sign in in a browser (the default on a terminal when one can be opened); the URL is printed too'],
+  ['--device', 'sign in on another device: prints a URL and a code to enter there (SSH, containers)'],
+  ['--password', 'sign in with a password, asked for without echo when no value follows'],
 ]
 
 function table(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
@@ -59,6 +67,7 @@ export function programHelp(program: ProgramInfo, commands: readonly CompiledCom
       [program.env.profile, 'the profile to use when --profile is not given'],
       ...(program.hasRemote ? [[program.env.server, `the server to use when --server is not given, and the only one ${program.env.token} goes to`] as const] : []),
       ['XDG_CONFIG_HOME', `where credentials are kept (now: ${program.credentialsLocation})`],
+      [program.env.insecureStorage, '1: like --insecure-storage, for every command'],
     ]),
   )
   lines.push('', 'Exit codes:')
@@ -78,6 +87,8 @@ export function exitCodeRows(): string[] {
     [String(exitCodes.PAYLOAD_TOO_LARGE), 'input too large'],
     [String(exitCodes.TOO_MANY_REQUESTS), 'too many requests (for example failed logins): wait and try again'],
     [String(exitCodes.SERVICE_UNAVAILABLE), 'session store or server unreachable'],
+    [String(exitCodes.LOGIN_DENIED), 'a browser or device sign-in was denied'],
+    [String(exitCodes.LOGIN_EXPIRED), 'a browser or device sign-in was not completed in time'],
     [String(exitCodes.CREDENTIALS), 'the credentials cannot be used (damaged file, unknown version, unsafe permissions or directory)'],
     [String(exitCodes.CANCELLED), 'cancelled with Ctrl-C'],
   ])
@@ -117,6 +128,10 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
       'Pass each as --<field> <value> (a string; --<field> alone is true, --no-<field> false, --user-id sets userId),',
       'or the whole input as --input \'{"field": 1}\' for numbers and nested values.',
     )
+  }
+  if (command.role === 'login' && program.hasRemote) {
+    lines.push('', 'Ways to sign in (with --server):')
+    lines.push(...table(LOGIN_METHOD_ROWS))
   }
   lines.push('', 'Global flags:')
   lines.push(...table(GLOBAL_FLAG_ROWS.filter(([flag]) => program.hasRemote || !flag.startsWith('--server'))))

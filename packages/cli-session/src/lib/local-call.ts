@@ -1,9 +1,12 @@
+import { hostname } from 'node:os'
 import {
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
   type SessionCommitResult,
   type SessionManager,
+  type SessionMetadata,
+  sessionMetadata,
   type UserSession,
 } from '@pikku/core'
 import type { CLISessionRole, CompiledCommand } from './cli-command.js'
@@ -62,7 +65,7 @@ export async function callLocal(options: LocalCallOptions): Promise<CallOutcome>
     await next()
     // A cancelled command's session changes are dropped: the user asked for it not to happen.
     if (signal.aborted) return
-    commit = await sessions.commit(wire.session)
+    commit = await sessions.commit(wire.session, wire.session.pending === undefined ? undefined : { metadata: cliSessionMetadata() })
   }
   const wire: PikkuWire = {
     protocol: 'cli',
@@ -86,6 +89,16 @@ function loginChangeOf(commit: SessionCommitResult | undefined, role: CLISession
   // The function did not clear the session (or did not need to); the CLI logs out anyway.
   if (role === 'logout') return { kind: 'logged-out' }
   return { kind: 'unchanged' }
+}
+
+/** What a login from this terminal records: a `cli` session holding a token, labelled `cli@<hostname>`. */
+export function cliSessionMetadata(): SessionMetadata {
+  return sessionMetadata('cli', 'bearer', { label: cliClientName() })
+}
+
+/** How the CLI names itself to a server at login (the `pikku-client` header): `cli@<hostname>`. */
+export function cliClientName(): string {
+  return `cli@${hostname()}`
 }
 
 /** The user pressed Ctrl-C. */

@@ -3,7 +3,10 @@ import { CLIFailure } from './cli-failure.js'
 import type { CompiledCommand } from './cli-command.js'
 import { isStorableToken } from './credential-format.js'
 import { isPikkuErrorCode } from './exit-codes.js'
-import { CancelledError } from './local-call.js'
+import { CancelledError, cliClientName } from './local-call.js'
+
+/** The header @pikku/http reads at login to record a CLI session (its `CLIENT_NAME_HEADER`). */
+const CLIENT_NAME_HEADER = 'pikku-client'
 import type { CallOutcome, LoginChange } from './saved-login.js'
 
 export interface RemoteOptions {
@@ -58,6 +61,8 @@ export async function callRemote(options: RemoteCallOptions): Promise<unknown> {
   const headers: Record<string, string> = { accept: 'application/json', 'user-agent': options.userAgent }
   if (options.data !== undefined) headers['content-type'] = 'application/json'
   if (options.token !== undefined) headers['authorization'] = `Bearer ${options.token}`
+  // Only at login: the server records the session as this terminal's (`cli@<hostname>`).
+  if (options.command.role === 'login') headers[CLIENT_NAME_HEADER] = cliClientName()
   const timeout = AbortSignal.timeout(options.timeout)
   let response: Response
   try {

@@ -14,6 +14,7 @@ import { callLocal } from './local-call.js'
 import { runRemotely } from './remote-call.js'
 import { applyCallOutcome, type CallOutcome, logoutOfEndedSession, logoutWithoutSession, type Note } from './saved-login.js'
 import { isCleartextToRemote, tryNormalizeServerUrl } from './server-url.js'
+import { loginPasswordField, type LoginMethod, loginWithOAuth, revokeOAuthLogin, takeLoginMethod } from './oauth-login.js'
 
 /**
  * Runs one command line (`args` without the command word) with the execution's login and
@@ -31,15 +32,25 @@ export async function runCommand(
   const { io } = execution
   let json = false
   try {
+    let method: LoginMethod = 'password'
+    if (command.role === 'login') ({ method, args } = takeLoginMethod(args, loginPasswordField(command)))
     const { values, positionals } = parseArguments(settings.app, command, args)
     json = values['json'] === true
     if (values['help'] === true) return showCommandHelp(settings, io, command)
     if (execution.interactive) checkShellFlags(execution, values)
-    const data = buildCommandInput(settings.app, command, values, positionals)
-    await askForSecrets(execution, command, data, readSecret)
     const note: Note = (line) => {
       if (!json) writeLine(io.stderr, line)
     }
+    if (method !== 'password') {
+      const change = await loginWithOAuth(settings, execution, method, signal, note)
+      if (change !== undefined) {
+        await applyCallOutcome(execution.context, 'login', { result: null, change, staleToken: false }, note)
+        if (json) writeLine(io.stdout, 'null')
+        return exitCodes.OK
+      }
+    }
+    const data = buildCommandInput(settings.app, command, values, positionals)
+    await askForSecrets(execution, command, data, readSecret)
     return await callWithLogin(settings, execution, command, data, signal, json, note)
   } catch (error) {
     return reportFailure(io, json, error, command)
@@ -92,6 +103,14 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
       if (json) writeLine(io.stdout, 'null')
       return exitCodes.OK
     }
+    if (plan.oauth !== undefined && mode.kind === 'remote') {
+      // A browser or device login: revoking its grant at the authorization server ends the
+      // session there (the login function's logout would need a fresh access token first).
+      await revokeOAuthLogin(execution, plan.token, plan.oauth)
+      await applyCallOutcome(context, role, { result: null, change: { kind: 'logged-out', server: mode.server }, staleToken: false }, note)
+      if (json) writeLine(io.stdout, 'null')
+      return exitCodes.OK
+    }
     token = plan.token
   } else {
     ;({ token, notice } = await context.credentialFor(role))
@@ -121,7 +140,7 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
     }
     throw failure
   }
-  await applyCallOutcome(context, role, outcome, note)
+  await applyCallOutcome(context, role, withLoginUser(outcome, data), note)
 
   // The command ran without the saved login (it belongs elsewhere): say so, after the result.
   if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
@@ -145,4 +164,12 @@ async function call(settings: CLISettings, execution: Execution, command: Compil
     signal,
     userAgent: settings.userAgent,
   })
+}
+
+/** A password login names its user in its input (`email`, `username`): kept with the login for `accounts`. */
+function withLoginUser(outcome: CallOutcome, data: unknown): CallOutcome {
+  if (outcome.change.kind !== 'logged-in' || typeof data !== 'object' || data === null) return outcome
+  const input = data as Record<string, unknown>
+  const user = ['email', 'username', 'user', 'login'].map((field) => input[field]).find((value): value is string => typeof value === 'string' && value.length > 0 && value.length <= 256)
+  return user === undefined ? outcome : { ...outcome, change: { ...outcome.change, user } }
 }

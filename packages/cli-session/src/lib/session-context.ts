@@ -1,7 +1,7 @@
 import type { Clock } from '@pikku/core'
 import { CLIFailure } from './cli-failure.js'
 import type { CLISessionRole } from './cli-command.js'
-import { type CredentialLoadResult, type CredentialProblem, type CredentialStore, CredentialStoreError } from './credential-store.js'
+import { type CredentialLoadResult, type CredentialProblem, type CredentialStore, CredentialStoreError, type OAuthCredential, type StoredCredential } from './credential-store.js'
 import { isStorableToken } from './credential-format.js'
 
 /** Where the token of a call came from. */
@@ -28,7 +28,15 @@ export interface SessionContextOptions {
   readonly clock: Clock
   /** Informational lines for people (stderr). */
   readonly note: (line: string) => void
+  /**
+   * Renews an OAuth login whose access token has expired (remote mode): the refresh token grant
+   * against the server's authorization server. Throws UNAUTHORIZED when the server refuses.
+   */
+  readonly renew?: (credential: StoredCredential & { oauth: OAuthCredential }) => Promise<StoredCredential>
 }
+
+/** An access token this close to its expiry is renewed first, so it does not expire on the way. */
+const RENEW_MARGIN_MS = 30_000
 
 /** The credential a call uses, and what is known about it. */
 export interface CallCredential {
@@ -48,6 +56,8 @@ export class SessionContext {
   readonly #options: SessionContextOptions
   #loaded = false
   #token: string | undefined
+  /** The OAuth part of the saved login, when it came from a browser or device sign-in. */
+  #oauth: OAuthCredential | undefined
   #source: TokenSource | undefined
   #invalid: (CredentialLoadResult & { kind: 'invalid' }) | undefined
   #mismatchOrigin: string | undefined
@@ -110,7 +120,41 @@ export class SessionContext {
       return
     }
     this.#token = result.credential.token
+    this.#oauth = result.credential.oauth
     this.#source = 'file'
+  }
+
+  /**
+   * An OAuth access token about to expire is renewed before use, under the store's lock: the
+   * first command renews, and the others, finding a fresh token in the store once they hold the
+   * lock, use it instead of renewing again with a refresh token that has been rotated away.
+   */
+  async #renewIfExpired(): Promise<void> {
+    const { renew, store, profile, origin, clock } = this.#options
+    const current = this.#oauth
+    if (renew === undefined || current === undefined || this.#source !== 'file' || current.expiresAt - RENEW_MARGIN_MS > clock()) return
+    const renewOnce = async (): Promise<StoredCredential> => {
+      const latest = await store.load(profile)
+      if (latest.kind === 'ok' && latest.credential.origin === origin && latest.credential.oauth !== undefined) {
+        if (latest.credential.oauth.expiresAt - RENEW_MARGIN_MS > clock()) return latest.credential
+        const renewed = await renew({ ...latest.credential, oauth: latest.credential.oauth })
+        const kept = latest.credential.user === undefined ? renewed : { ...renewed, user: latest.credential.user }
+        await store.save(profile, kept)
+        return kept
+      }
+      // Logged out (or replaced) by another command meanwhile: renew what this one holds, once.
+      const renewed = await renew({ origin, token: this.#token as string, savedAt: clock(), oauth: current })
+      await store.save(profile, renewed)
+      return renewed
+    }
+    const renewed = await this.#write(() => (store.withLock === undefined ? renewOnce() : store.withLock(profile, renewOnce)))
+    this.#token = renewed.token
+    this.#oauth = renewed.oauth
+  }
+
+  /** The OAuth part of the login in use (undefined for a password login or `<APP>_TOKEN`). */
+  get oauth(): OAuthCredential | undefined {
+    return this.#source === 'file' ? this.#oauth : undefined
   }
 
   /**
@@ -123,6 +167,7 @@ export class SessionContext {
     // A directory someone else controls is refused whatever the command: a login would leave its
     // new token where they can read or replace it.
     if (this.#invalid !== undefined && (role === undefined || isDirectoryProblem(this.#invalid.problem))) throw this.invalidFailure()
+    if (this.#token !== undefined && role !== 'login') await this.#renewIfExpired()
     if (this.#token !== undefined) return { token: this.#token, source: this.#source, notice: undefined }
     if (this.#envTokenElsewhere) return { token: undefined, source: undefined, notice: this.envTokenNotice() }
     if (this.#mismatchOrigin !== undefined) return { token: undefined, source: undefined, notice: this.mismatchNotice() }
@@ -144,7 +189,7 @@ export class SessionContext {
    * file with unsafe permissions, so a leaked session stops working), or just delete a file that
    * holds nothing usable.
    */
-  async logoutPlan(): Promise<{ token: string | undefined; source: TokenSource | undefined; damaged: boolean }> {
+  async logoutPlan(): Promise<{ token: string | undefined; source: TokenSource | undefined; damaged: boolean; oauth?: OAuthCredential }> {
     await this.#load()
     if (this.#invalid !== undefined && isDirectoryProblem(this.#invalid.problem)) throw this.invalidFailure()
     if (this.#mismatchOrigin !== undefined) {
@@ -156,22 +201,26 @@ export class SessionContext {
     }
     if (this.#invalid !== undefined) {
       const leaked = this.#invalid.credential
-      if (leaked !== undefined && leaked.origin === this.#options.origin) return { token: leaked.token, source: 'file', damaged: true }
+      if (leaked !== undefined && leaked.origin === this.#options.origin) {
+        return { token: leaked.token, source: 'file', damaged: true, ...(leaked.oauth === undefined ? {} : { oauth: leaked.oauth }) }
+      }
       return { token: undefined, source: 'file', damaged: true }
     }
-    return { token: this.#token, source: this.#source, damaged: false }
+    const oauth = this.oauth
+    return { token: this.#token, source: this.#source, damaged: false, ...(oauth === undefined ? {} : { oauth }) }
   }
 
   /** Keeps a new login: in memory and in the store. */
-  async saveLogin(token: string): Promise<void> {
+  async saveLogin(token: string, oauth?: OAuthCredential, user?: string): Promise<void> {
     const { store, profile, origin, clock, envToken, envTokenName } = this.#options
     const envTokenHere = envToken !== undefined && envToken !== '' && !this.#envTokenElsewhere
     this.#loaded = true
     this.#token = token
+    this.#oauth = oauth
     this.#source = 'file'
     this.#invalid = undefined
     this.#mismatchOrigin = undefined
-    await this.#write(() => store.save(profile, { origin, token, savedAt: clock() }))
+    await this.#write(() => store.save(profile, { origin, token, savedAt: clock(), ...(oauth === undefined ? {} : { oauth }), ...(user === undefined ? {} : { user }) }))
     if (envTokenHere) {
       this.#options.note(`Note: ${envTokenName} is set; one-shot commands keep using it instead of this login until it is unset.`)
     }
@@ -182,6 +231,7 @@ export class SessionContext {
     const source = this.#source
     this.#loaded = true
     this.#token = undefined
+    this.#oauth = undefined
     this.#source = undefined
     if (source === 'env') {
       this.#options.note(`Note: the session from ${this.#options.envTokenName} was ended; unset the variable too.`)

@@ -151,7 +151,7 @@ describe('a credential store other than the file (the keychain extension point)'
 
   it('the environment names derive from the program name', () => {
     const cli = wireCLI({ program: { name: 'my-app.cli' }, commands: { whoami }, local: createApp() })
-    expect(cli.environment).toEqual({ token: 'MY_APP_CLI_TOKEN', profile: 'MY_APP_CLI_PROFILE', server: 'MY_APP_CLI_SERVER' })
+    expect(cli.environment).toEqual({ token: 'MY_APP_CLI_TOKEN', profile: 'MY_APP_CLI_PROFILE', server: 'MY_APP_CLI_SERVER', insecureStorage: 'MY_APP_CLI_INSECURE_STORAGE' })
   })
 })
 

@@ -9,6 +9,8 @@ import { programInfo, showCommandHelp, showHelp, unknownCommand } from './help-c
 import { programHelp } from './help-text.js'
 import { runCommand } from './run-command.js'
 import { runShell } from './shell-command.js'
+import { withoutLoginFlags } from './oauth-login.js'
+import { ACCOUNT_COMMANDS, runAccountCommand } from './accounts-command.js'
 
 export interface PikkuCLI {
   readonly name: string
@@ -80,9 +82,12 @@ async function runInvocation(settings: CLISettings, argv: readonly string[], io:
       return await runShell(settings, io, values as GlobalValues)
     }
     const command = settings.commands.get(name)
+    if (command === undefined && (ACCOUNT_COMMANDS as readonly string[]).includes(name)) {
+      return await runAccountCommand(settings, io, name as (typeof ACCOUNT_COMMANDS)[number], rest)
+    }
     if (command === undefined) throw unknownCommand(settings, name)
     // Parsed once here for the mode and profile; runCommand() parses again (it also serves the shell).
-    const globals = parseArguments(settings.app, command, rest).values as GlobalValues
+    const globals = parseArguments(settings.app, command, withoutLoginFlags(command, rest)).values as GlobalValues
     if (globals.help === true) return showCommandHelp(settings, io, command)
     const { execution, close } = openExecution(settings, io, globals, false)
     try {

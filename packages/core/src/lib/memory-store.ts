@@ -1,6 +1,7 @@
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
 import { jsonCopy, jsonCopyFrozenReusing } from './session-data-copy.js'
 import { createSessionEventBus } from './session-events.js'
+import type { SessionMetadata } from './session-metadata.js'
 import type {
   SessionDeleteReason,
   SessionRecord,
@@ -50,6 +51,8 @@ interface Entry {
   createdAt: number
   lastActiveAt: number
   expiresAt: number
+  // Frozen at write time, shared by every reader like `data`.
+  metadata: SessionMetadata | undefined
 }
 
 /**
@@ -101,15 +104,27 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
     entries.set(id, entry)
   }
 
-  const toRecord = (id: string, entry: Entry): SessionRecord<S> => ({
-    id,
-    userId: entry.userId,
-    data: entry.data as S,
-    version: entry.version,
-    createdAt: entry.createdAt,
-    lastActiveAt: entry.lastActiveAt,
-    expiresAt: entry.expiresAt,
-  })
+  const toRecord = (id: string, entry: Entry): SessionRecord<S> =>
+    entry.metadata === undefined
+      ? {
+          id,
+          userId: entry.userId,
+          data: entry.data as S,
+          version: entry.version,
+          createdAt: entry.createdAt,
+          lastActiveAt: entry.lastActiveAt,
+          expiresAt: entry.expiresAt,
+        }
+      : {
+          id,
+          userId: entry.userId,
+          data: entry.data as S,
+          version: entry.version,
+          createdAt: entry.createdAt,
+          lastActiveAt: entry.lastActiveAt,
+          expiresAt: entry.expiresAt,
+          metadata: entry.metadata,
+        }
 
   const assertOpen = (): void => {
     if (closed) throw new Error('This memory session store was closed')
@@ -168,6 +183,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
         createdAt: record.createdAt,
         lastActiveAt: record.lastActiveAt,
         expiresAt: record.expiresAt,
+        metadata: frozenMetadata(record.metadata),
       })
       let ids = byUser.get(record.userId)
       if (ids === undefined) byUser.set(record.userId, (ids = new Set()))
@@ -257,4 +273,9 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       if (timer !== undefined) clearInterval(timer)
     },
   }
+}
+
+/** The store's own frozen copy of a record's metadata (what a persistent store would give back). */
+function frozenMetadata(metadata: SessionMetadata | undefined): SessionMetadata | undefined {
+  return metadata === undefined ? undefined : jsonCopy(metadata, true)
 }

@@ -4,6 +4,14 @@ import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
 import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
+import {
+  createSessionLifecycleEmitter,
+  eventClient,
+  type SessionLifecycleListener,
+  type SessionRefusal,
+} from './session-lifecycle.js'
+import { sessionHandle, type SessionHandle, type SessionListEntry, type SessionMetadata, type SessionRevokeOptions } from './session-metadata.js'
+import type { SessionInventory } from './session-state.js'
 import { sessionBytesOver } from './session-size.js'
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeOptions } from './session-lifetime.js'
@@ -48,6 +56,13 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
   clock?: Clock
   /** @default silentLogger */
   logger?: Logger
+  /**
+   * Receives every session lifecycle event (`created`, `rotated`, `updated`, `renewed`, `cleared`,
+   * `revoked`, `expired`, `refused`) after the call that caused it; more subscribers can be added
+   * with `manager.onEvent`. A subscriber that throws or rejects is logged and never affects a call.
+   * @default undefined (no subscriber: events are not even built)
+   */
+  onEvent?: SessionLifecycleListener
 }
 
 /** How `commit` writes one call's changes. */
@@ -62,6 +77,12 @@ export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
    * @default undefined (no rule)
    */
   readonly precondition?: (stored: Readonly<S>) => void
+  /**
+   * Who the client is, stored with the session when this commit is a login (`sessionMetadata(…)`).
+   * A re-login without it keeps the metadata of the session it replaces. Ignored for other commits.
+   * @default undefined
+   */
+  readonly metadata?: SessionMetadata
 }
 
 /** What persisting a call's session did, for the protocol to reflect to its client. */
@@ -85,7 +106,7 @@ export type SessionCommitResult =
   /** The session was deleted elsewhere while the call ran; drop the credential. */
   | { readonly kind: 'revoked' }
 
-export interface SessionManager<S extends CoreUserSession = UserSession> {
+export interface SessionManager<S extends CoreUserSession = UserSession> extends SessionInventory {
   readonly store: SessionStore<S>
   /** The lifetime rules this manager applies: protocol code asks these instead of re-deriving them. */
   readonly lifetime: SessionLifetime
@@ -113,11 +134,19 @@ export interface SessionManager<S extends CoreUserSession = UserSession> {
    * whose renewal is not due, so protocol code can skip the commit of a read-only call.
    */
   needsCommit(state: SessionState<S>): boolean
-  /** Ends one session by id. */
-  revoke(id: string): Promise<boolean>
-  /** "Log out everywhere" (optionally keeping the current session). */
-  revokeUser(userId: string, options?: { except?: string }): Promise<number>
+  /** Ends one session by storage id (a `revoked` event records `by` and `reason`). */
+  revoke(id: string, options?: SessionRevokeOptions): Promise<boolean>
+  /** The user's live records, with their data (for server code; `list` is the public view). */
   listUserSessions(userId: string): Promise<SessionRecord<S>[]>
+  /** The public handle of the session stored under `id`. */
+  handleOf(id: string): SessionHandle
+  /**
+   * Records a credential that failed verification as a `refused` event. Called by authenticators
+   * and protocol packages; costs nothing when no one subscribes.
+   */
+  refused(refusal: SessionRefusal): void
+  /** Adds a lifecycle event subscriber (see the `onEvent` option); returns its removal. */
+  onEvent(listener: SessionLifecycleListener): () => void
   /** Revocation events from the store. */
   subscribe(listener: SessionEventListener): () => void
 }
@@ -136,6 +165,29 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   const maxSessionBytes = options.maxSessionBytes ?? 64 * 1024
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
+  if (options.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError(`onEvent must be a function called with each session event; got ${typeof options.onEvent}`)
+  }
+  const events = createSessionLifecycleEmitter(logger, options.onEvent)
+  /** Emits an event about the session in `record` (built only when someone listens). */
+  const emitAbout = (
+    type: 'created' | 'updated' | 'renewed' | 'cleared' | 'expired',
+    record: Pick<SessionRecord<S>, 'id' | 'userId' | 'metadata'>,
+  ): void => {
+    if (!events.active) return
+    events.emit({ type, handle: sessionHandle(record.id), userId: record.userId, ...eventClient(clock(), record.metadata) })
+  }
+  const emitRevoked = (record: SessionRecord<S>, revokeOptions: SessionRevokeOptions | undefined): void => {
+    if (!events.active) return
+    events.emit({
+      type: 'revoked',
+      handle: sessionHandle(record.id),
+      userId: record.userId,
+      by: revokeOptions?.by ?? 'system',
+      reason: revokeOptions?.reason ?? 'revoked',
+      ...eventClient(clock(), record.metadata),
+    })
+  }
   if (!Number.isFinite(maxUpdateAttempts) || maxUpdateAttempts <= 0) {
     throw new RangeError(`maxUpdateAttempts must be a positive number; got ${maxUpdateAttempts}`)
   }
@@ -208,7 +260,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
     // configuration takes effect for sessions stored under the old values.
     if (lifetime.isExpired(record, now)) {
-      await guard('delete', () => store.delete(id, 'expired'))
+      if (await guard('delete', () => store.delete(id, 'expired'))) emitAbout('expired', record)
       return undefined
     }
     return record
@@ -249,8 +301,10 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           createdAt: current.createdAt,
           lastActiveAt: now,
           expiresAt,
+          ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
         }
         state.resume(record)
+        emitAbout('updated', record)
         return { kind: 'updated', record }
       }
       if (result === 'missing') {
@@ -274,6 +328,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // Before any write: a refused login keeps the client's previous session as it was.
       assertFits(data)
       const now = clock()
+      const metadata = options?.metadata ?? (baseline?.userId === data.userId ? baseline.metadata : undefined)
       const record: SessionRecord<S> = {
         id: pending.id,
         userId: data.userId,
@@ -282,13 +337,30 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         createdAt: now,
         lastActiveAt: now,
         expiresAt: expiryFor(now, now),
+        ...(metadata === undefined ? {} : { metadata }),
       }
       await guard('set', () => store.set(record))
       // Fixation defence: the session this client had before the login is destroyed.
+      let replaced = false
       if (baseline !== undefined && state.dropsBaseline) {
-        await guard('delete', () => store.delete(baseline.id, 'cleared'))
+        replaced = await guard('delete', () => store.delete(baseline.id, 'cleared'))
       }
       state.resume(record)
+      if (events.active) {
+        if (replaced && baseline!.userId === record.userId) {
+          events.emit({
+            type: 'rotated',
+            handle: sessionHandle(record.id),
+            userId: record.userId,
+            previousHandle: sessionHandle(baseline!.id),
+            ...eventClient(now, record.metadata),
+          })
+        } else {
+          // Another user's session ended by this login is a logout of that user.
+          if (replaced) emitAbout('cleared', baseline!)
+          emitAbout('created', record)
+        }
+      }
       // The client's next request brings this token: no hash then, and the id it finds is the
       // very string the store was given.
       rememberToken(pending.token, pending.id)
@@ -303,7 +375,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (baseline === undefined) return UNCHANGED
 
     if (state.dropsBaseline) {
-      await guard('delete', () => store.delete(baseline.id, 'cleared'))
+      if (await guard('delete', () => store.delete(baseline.id, 'cleared'))) emitAbout('cleared', baseline)
       state.reset()
       return { kind: 'cleared' }
     }
@@ -319,10 +391,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return { kind: 'revoked' }
     }
     state.resume({ ...baseline, lastActiveAt: now, expiresAt })
+    emitAbout('renewed', baseline)
     return { kind: 'renewed', expiresAt }
   }
 
-  return {
+  const manager: SessionManager<S> = {
     store,
     lifetime,
     idleTimeout,
@@ -342,11 +415,13 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
 
     createState(record) {
       const state = new SessionState<S>()
+      state.useInventory(manager)
       if (record !== undefined) state.resume(record)
       return state
     },
 
     commit(state, options) {
+      state.useInventory(manager)
       // Not an async function itself: the common write (a change to a stored session) returns
       // commitPatch's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
@@ -365,20 +440,91 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return lifetime.renewalDue(baseline.lastActiveAt, clock())
     },
 
-    revoke(id) {
-      return guard('delete', () => store.delete(id, 'revoked'))
+    async revoke(id, revokeOptions) {
+      // Read first only when someone listens: the event names the session's user and client.
+      const record = events.active ? await guard('get', () => store.get(id)) : undefined
+      const deleted = await guard('delete', () => store.delete(id, 'revoked'))
+      if (deleted && record !== undefined) emitRevoked(record, revokeOptions)
+      return deleted
     },
 
-    revokeUser(userId, revokeOptions) {
-      return guard('deleteByUser', () => store.deleteByUser(userId, revokeOptions))
+    async revokeHandle(userId, handle, revokeOptions) {
+      if (typeof handle !== 'string' || typeof userId !== 'string') return false
+      const records = await guard('listByUser', () => store.listByUser(userId))
+      const record = records.find((candidate) => sessionHandle(candidate.id) === handle)
+      if (record === undefined) return false
+      const deleted = await guard('delete', () => store.delete(record.id, 'revoked'))
+      if (deleted) emitRevoked(record, revokeOptions)
+      return deleted
+    },
+
+    revokeOthers(current, revokeOptions) {
+      return manager.revokeUser(current.userId, { ...revokeOptions, except: current.id })
+    },
+
+    async revokeUser(userId, revokeOptions) {
+      const except = revokeOptions?.except
+      // The listing names each revoked session in its event; a session created between the two
+      // calls is still revoked (deleteByUser is the store's one atomic step) but gets no event.
+      const listed = events.active ? await guard('listByUser', () => store.listByUser(userId)) : []
+      const removed = await guard('deleteByUser', () => store.deleteByUser(userId, except === undefined ? undefined : { except }))
+      for (const record of listed) if (record.id !== except) emitRevoked(record, revokeOptions)
+      return removed
     },
 
     listUserSessions(userId) {
       return guard('listByUser', () => store.listByUser(userId))
     },
 
+    async list(userId, listOptions) {
+      const records = await guard('listByUser', () => store.listByUser(userId))
+      const now = clock()
+      const entries: SessionListEntry[] = []
+      for (const record of records) {
+        if (lifetime.isExpired(record, now)) continue
+        entries.push(listEntry(record, record.id === listOptions?.current))
+      }
+      // Most recently used first: the order a "where you're signed in" page shows.
+      return entries.sort((a, b) => b.lastSeenAt - a.lastSeenAt || b.createdAt - a.createdAt)
+    },
+
+    handleOf: sessionHandle,
+
+    refused(refusal) {
+      if (!events.active) return
+      events.emit({
+        type: 'refused',
+        at: clock(),
+        credential: refusal.credential,
+        reason: refusal.reason,
+        protocol: refusal.protocol,
+        label: refusal.label,
+        address: refusal.address,
+      })
+    },
+
+    onEvent(listener) {
+      return events.subscribe(listener)
+    },
+
     subscribe(listener) {
       return store.subscribe(listener)
     },
+  }
+  return manager
+}
+
+function listEntry(record: SessionRecord<CoreUserSession>, current: boolean): SessionListEntry {
+  const metadata = record.metadata
+  return {
+    handle: sessionHandle(record.id),
+    protocol: metadata?.protocol,
+    credential: metadata?.credential,
+    client: metadata?.label,
+    address: metadata?.address,
+    createdAt: record.createdAt,
+    lastSeenAt: record.lastActiveAt,
+    expiresAt: record.expiresAt,
+    current,
   }
 }

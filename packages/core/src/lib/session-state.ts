@@ -1,9 +1,10 @@
-import { UnauthorizedError } from './errors.js'
+import { NotFoundError, UnauthorizedError } from './errors.js'
 import { jsonEqual, ownField } from './json-equal.js'
 import { assertNoForbiddenKeys, copySessionData, copySessionInput, setField } from './session-data-copy.js'
 import { LOGIN_SCOPE } from './session-login-scope.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
+import type { SessionHandle, SessionListEntry, SessionRevokeOptions } from './session-metadata.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
 
 /**
@@ -28,6 +29,33 @@ export interface UserSessionService<S extends CoreUserSession = UserSession> {
   update(patch: Partial<Omit<S, 'userId'>>): Promise<S>
   /** Ends the session; the stored session is deleted when the call is persisted. */
   clear(): Promise<void>
+  /**
+   * The live sessions of this session's user, on every protocol, most recently used first; the
+   * session of this call has `current: true`. `UnauthorizedError` without a session.
+   */
+  list(): Promise<SessionListEntry[]>
+  /**
+   * Ends one of this user's sessions by its handle (from `list()`), on whatever protocol it lives.
+   * A handle that is not one of this user's live sessions is a `NotFoundError`.
+   */
+  revoke(handle: SessionHandle): Promise<void>
+  /** Ends every other session of this user ("sign out everywhere else"); resolves how many ended. */
+  revokeOthers(): Promise<number>
+}
+
+/**
+ * Listing and revoking a user's sessions: what the session manager offers and the session
+ * service of a call uses (`session.list()`, `session.revoke(handle)`, `session.revokeOthers()`).
+ */
+export interface SessionInventory {
+  /** The user's live sessions with their metadata and handle; `current` marks the storage id given. */
+  list(userId: string, options?: { readonly current?: string }): Promise<SessionListEntry[]>
+  /** Ends the user's session named by `handle`; false when it is not one of the user's live sessions. */
+  revokeHandle(userId: string, handle: SessionHandle, options?: SessionRevokeOptions): Promise<boolean>
+  /** Ends every session of `current.userId` but `current.id`; resolves how many ended. */
+  revokeOthers(current: { readonly id: string; readonly userId: string }, options?: SessionRevokeOptions): Promise<number>
+  /** "Log out everywhere" (optionally keeping the session stored under `except`); resolves how many ended. */
+  revokeUser(userId: string, options?: SessionRevokeOptions & { readonly except?: string }): Promise<number>
 }
 
 /** How `session.set()` treats a value of the same user as the live session. */
@@ -87,6 +115,15 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   #dropBaseline = false
   #patch: Map<string, unknown> | undefined
   #changed = false
+  #inventory: SessionInventory | undefined
+
+  /**
+   * Where `list()`, `revoke()` and `revokeOthers()` look: the session manager. The manager sets
+   * itself on states it creates or commits; protocol middleware that builds its own state calls this.
+   */
+  useInventory(inventory: SessionInventory): void {
+    this.#inventory = inventory
+  }
 
   /** Adopts a stored session loaded from a credential. Not a change: nothing will be written. */
   resume(record: SessionRecord<S>): void {
@@ -245,6 +282,40 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     this.#patch = undefined
     if (this.#baseline !== undefined) this.#dropBaseline = true
     this.#changed = true
+  }
+
+  async list(): Promise<SessionListEntry[]> {
+    const { inventory, userId } = this.#forInventory('session.list()')
+    return inventory.list(userId, this.#currentId())
+  }
+
+  async revoke(handle: SessionHandle): Promise<void> {
+    const { inventory, userId } = this.#forInventory('session.revoke()')
+    // Only the user's own sessions are found: someone else's handle is as unknown as a made-up one.
+    const ended = typeof handle === 'string' && (await inventory.revokeHandle(userId, handle, { by: userId, reason: 'user' }))
+    if (!ended) throw new NotFoundError('No live session of yours has this handle')
+  }
+
+  async revokeOthers(): Promise<number> {
+    const { inventory, userId } = this.#forInventory('session.revokeOthers()')
+    const current = this.sessionId
+    // A session no store backs (an API key) is not among the stored ones: all of them are "others".
+    if (current === undefined) return inventory.revokeUser(userId, { by: userId, reason: 'user' })
+    return inventory.revokeOthers({ id: current, userId }, { by: userId, reason: 'user' })
+  }
+
+  #forInventory(where: string): { inventory: SessionInventory; userId: string } {
+    const userId = this.#value?.userId
+    if (userId === undefined) throw new UnauthorizedError('There is no session')
+    if (this.#inventory === undefined) {
+      throw new Error(`${where} needs the session manager: this session was not loaded through one (stateless sessions cannot be listed or revoked)`)
+    }
+    return { inventory: this.#inventory, userId }
+  }
+
+  #currentId(): { current: string } | undefined {
+    const id = this.sessionId
+    return id === undefined ? undefined : { current: id }
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { CoreUserSession, UserSession } from './register.js'
+import type { SessionMetadata } from './session-metadata.js'
 
 /** One stored session, keyed by the hash of its token. All times are ms since the epoch. */
 export interface SessionRecord<S extends CoreUserSession = UserSession> {
@@ -13,6 +14,12 @@ export interface SessionRecord<S extends CoreUserSession = UserSession> {
   readonly lastActiveAt: number
   /** Absolute instant after which the store must behave as if the record did not exist. */
   readonly expiresAt: number
+  /**
+   * Who the client is (protocol, credential kind, label, address), recorded at login and kept by
+   * `set`; `update` and `touch` leave it as it is. Absent on records written without it. Stores
+   * keep it beside `data`, never inside it.
+   */
+  readonly metadata?: SessionMetadata
 }
 
 /** The part of a record an `update` replaces. */

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager } from './session-manager.js'
 import type { SessionEvent, SessionRecord, SessionStore } from './session-store.js'
+import type { SessionMetadata } from './session-metadata.js'
 import { createTestClock, type TestClock } from './test-clock.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
 import { isStorableKey } from './storable-key.js'
@@ -45,6 +46,7 @@ function record(overrides: Partial<SessionRecord<ConformanceSession>> & { now: n
     createdAt: overrides.createdAt ?? overrides.now,
     lastActiveAt: overrides.lastActiveAt ?? overrides.now,
     expiresAt: overrides.expiresAt ?? overrides.now + 30 * MINUTE,
+    ...(overrides.metadata === undefined ? {} : { metadata: overrides.metadata }),
   }
 }
 
@@ -102,6 +104,55 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
       expect((await store.listByUser('alice')).map((r) => r.id)).toEqual([alice.id])
       expect((await store.listByUser('bob')).map((r) => r.id)).toEqual([bob.id])
       expect(await store.listByUser('carol')).toEqual([])
+    })
+
+    it('keeps session metadata beside the data, through updates and renewals', async () => {
+      const metadata = { protocol: 'http', credential: 'cookie', label: 'Firefox 133 on Linux ü', address: '2001:db8::1' }
+      const stored = record({ now: clock.now(), userId: 'alice', metadata })
+      await store.set(stored)
+      expect(await store.get(stored.id)).toEqual(stored)
+      expect((await store.get(stored.id))?.data).not.toHaveProperty('label')
+      await store.update(stored.id, 1, { data: { ...stored.data, role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })
+      clock.advance(MINUTE)
+      await store.touch(stored.id, clock.now(), clock.now() + 30 * MINUTE)
+      expect((await store.get(stored.id))?.metadata).toEqual(metadata)
+      const [listed] = await store.listByUser('alice')
+      expect(listed?.metadata).toEqual(metadata)
+      expect(listed?.lastActiveAt).toBe(clock.now())
+    })
+
+    it('stores a session without metadata as one without it', async () => {
+      const stored = record({ now: clock.now() })
+      await store.set(stored)
+      expect((await store.get(stored.id))?.metadata).toBeUndefined()
+      // Stored again by a login with metadata, it has it; the next one without, it has none.
+      await store.set({ ...stored, metadata: { protocol: 'cli', credential: 'bearer', label: 'cli@host' } })
+      expect((await store.get(stored.id))?.metadata).toEqual({ protocol: 'cli', credential: 'bearer', label: 'cli@host' })
+      await store.set(stored)
+      expect((await store.get(stored.id))?.metadata).toBeUndefined()
+    })
+
+    it('lists every live session of a user with its metadata for the session inventory', async () => {
+      const sessions = createSessionManager({ store, clock: clock.now })
+      const login = async (userId: string, metadata: SessionMetadata): Promise<string> => {
+        const state = sessions.createState()
+        await state.set({ userId })
+        const result = await sessions.commit(state, { metadata })
+        if (result.kind !== 'created') throw new Error('expected a new session')
+        return result.record.id
+      }
+      const browser = await login('alice', { protocol: 'http', credential: 'cookie', label: 'Safari on iOS', address: '192.0.2.10' })
+      clock.advance(MINUTE)
+      const mcp = await login('alice', { protocol: 'mcp', credential: 'bearer', label: 'claude-code/1.2' })
+      await login('bob', { protocol: 'channel', credential: 'in-band' })
+      const listed = await sessions.list('alice', { current: browser })
+      expect(listed.map((entry) => [entry.handle, entry.protocol, entry.client, entry.current])).toEqual([
+        [sessions.handleOf(mcp), 'mcp', 'claude-code/1.2', false],
+        [sessions.handleOf(browser), 'http', 'Safari on iOS', true],
+      ])
+      expect(await sessions.revokeHandle('bob', sessions.handleOf(browser))).toBe(false)
+      expect(await sessions.revokeHandle('alice', sessions.handleOf(browser))).toBe(true)
+      expect((await sessions.list('alice')).map((entry) => entry.handle)).toEqual([sessions.handleOf(mcp)])
     })
 
     it('replaces a session stored again under the same id', async () => {

@@ -51,6 +51,9 @@ function routeFacing(session: RequestSession): UserSessionService<UserSession> {
     set: (value, options) => session.set(value, options).catch(withStatusCode),
     update: (patch) => session.update(patch).catch(withStatusCode),
     clear: () => session.clear().catch(withStatusCode),
+    list: () => session.list().catch(withStatusCode),
+    revoke: (handle) => session.revoke(handle).catch(withStatusCode),
+    revokeOthers: () => session.revokeOthers().catch(withStatusCode),
   }
 }
 

@@ -51,6 +51,9 @@ export function pikkuSession(options: PikkuSessionOptions): MiddlewareHandler<Pi
       set: (value, setOptions) => session().set(value, setOptions),
       update: (patch) => session().update(patch),
       clear: () => session().clear(),
+      list: () => session().list(),
+      revoke: (handle) => session().revoke(handle),
+      revokeOthers: () => session().revokeOthers(),
     })
     await next()
     if (opened === undefined) return

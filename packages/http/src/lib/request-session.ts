@@ -5,6 +5,8 @@ import {
   type PikkuMiddleware,
   type PikkuWire,
   type Services,
+  type SessionHandle,
+  type SessionListEntry,
   type SessionSetOptions,
   type UserSession,
   type UserSessionService,
@@ -183,6 +185,18 @@ class HostRequestSession<S extends CoreUserSession> implements RequestSession<S>
     return this.#serial(async () => (await this.#state()).clear())
   }
 
+  list(): Promise<SessionListEntry[]> {
+    return this.#serial(async () => (await this.#state()).list())
+  }
+
+  revoke(handle: SessionHandle): Promise<void> {
+    return this.#serial(async () => (await this.#state()).revoke(handle))
+  }
+
+  revokeOthers(): Promise<number> {
+    return this.#serial(async () => (await this.#state()).revokeOthers())
+  }
+
   commit(): Promise<SessionHeaders> {
     return this.#serial(async () => {
       const pending = this.#run
@@ -267,5 +281,9 @@ export function commitEachOperation<S extends CoreUserSession = UserSession>(
     set: (value, options) => committed((opened) => opened.set(value, options), true),
     update: (patch) => committed((opened) => opened.update(patch), true),
     clear: () => committed((opened) => opened.clear(), true),
+    // Listing and revoking act on the store at once; the commit stores a due renewal, as a read does.
+    list: () => committed((opened) => opened.list(), false),
+    revoke: (handle) => committed((opened) => opened.revoke(handle), false),
+    revokeOthers: () => committed((opened) => opened.revokeOthers(), false),
   }
 }

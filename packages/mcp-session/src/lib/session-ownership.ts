@@ -36,7 +36,10 @@ export function createCallerResolver(options: CallerResolverOptions): (header: H
   return async (header, session) => {
     const owner = session?.data.boundUserId
     const found = await authenticator.authenticate({ header })
-    if (found.outcome === 'refused') return unauthorized('invalid_token', 'The credential is invalid, expired or revoked')
+    if (found.outcome === 'refused') {
+      sessions.refused({ credential: found.credential, reason: found.reason, protocol: 'mcp' })
+      return unauthorized('invalid_token', 'The credential is invalid, expired or revoked')
+    }
     const identity = identityOf(found)
     if (identity !== undefined) {
       if (owner !== undefined && owner !== userIdOf(identity)) return { kind: 'not-yours' }

@@ -94,6 +94,7 @@ export async function serveMCPStdio(options: MCPStdioOptions): Promise<MCPStdioS
   const server = createToolServer(runtime, {
     transport: 'stdio',
     identity,
+    loginCredential: IN_BAND,
     committed: async (result, before) => {
       if (result.kind === 'created') bound = result.record.id
       else if ((result.kind === 'cleared' || result.kind === 'revoked') && before.via === IN_BAND) bound = undefined

@@ -92,6 +92,7 @@ function sessionContext(options: ToolExchangeOptions, exchange: ToolExchange): T
     identity: async () => current,
     // An in-band login binds the MCP session to its user: only the owner may log in again in it.
     loginUser: () => (inBandLogin ? session?.data.boundUserId : undefined),
+    loginCredential: inBandLogin ? IN_BAND : 'bearer',
     committed: async (result: SessionCommitResult, before: MCPIdentity) => {
       if (result.kind === 'created') {
         const record = result.record as SessionRecord<UserSession>

@@ -10,6 +10,7 @@ import {
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import {
   checkPermissions,
+  type CredentialKind,
   ForbiddenError,
   type Logger,
   type PikkuClientInfo,
@@ -20,6 +21,7 @@ import {
   type SessionCommitResult,
   type SessionManager,
   type SessionlessWire,
+  sessionMetadata,
   toPublicError,
   type UserSession,
 } from '@pikku/core'
@@ -59,6 +61,12 @@ export interface ToolServerContext {
   loginUser?(): string | undefined
   /** Called after a tool call's session changes were persisted (login, logout, renewal…). */
   committed?(result: SessionCommitResult, before: MCPIdentity): Promise<void>
+  /**
+   * How a session a login tool starts is presented afterwards, recorded in its metadata:
+   * `in-band` when the login binds it to the MCP session, `bearer` when the client sends the token
+   * the tool returned. @default 'bearer'
+   */
+  readonly loginCredential?: CredentialKind
   /**
    * Who the client is, for `wire.client`. @default the label of the client that initialized this
    * server (stdio), no address
@@ -215,7 +223,13 @@ export function createToolServer(runtime: ToolRuntime, context: ToolServerContex
         // Nothing is stored: the login's session (and its token in the result) is dropped.
         throw new ForbiddenError('This MCP session belongs to another user: start a new MCP session (initialize) to log in as someone else')
       }
-      const result = await runtime.sessions.commit(callWire.session)
+      // A login records the MCP client (its clientInfo name/version) and address.
+      const result = await runtime.sessions.commit(
+        callWire.session,
+        callWire.session.pending === undefined
+          ? undefined
+          : { metadata: sessionMetadata('mcp', context.loginCredential ?? 'bearer', callWire.client ?? {}) },
+      )
       await context.committed?.(result, identity)
     }
     try {

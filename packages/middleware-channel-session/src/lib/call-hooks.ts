@@ -1,5 +1,6 @@
 import type { ChannelConnection } from '@pikku/channel'
-import type { SessionCommitResult, SessionManager, SessionRecord, SessionState, UserSession } from '@pikku/core'
+import { sessionMetadata, type SessionCommitResult, type SessionManager, type SessionRecord, type SessionState, type UserSession } from '@pikku/core'
+import { userAgentLabel } from '@pikku/http'
 import type { Binding, ConnectionBindings } from './connection-bindings.js'
 import type { StoreEventFollower } from './store-events.js'
 import type { TransientSessions } from './transient-sessions.js'
@@ -77,7 +78,8 @@ export function createCallHooks(
   const persist = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
     let result: SessionCommitResult
     try {
-      result = await sessions.commit(state)
+      // An in-band login records the socket's client: its browser (the upgrade's User-Agent) and address.
+      result = await sessions.commit(state, state.pending === undefined ? undefined : { metadata: channelMetadata(binding.connection) })
     } catch (error) {
       rollback(binding, state)
       // What is stored is unknown now (a conflict, an outage): read it again before the next message.
@@ -132,4 +134,10 @@ export function createCallHooks(
       if (binding !== undefined) rollback(binding, connection.session)
     },
   }
+}
+
+/** Who the client of a socket is, for a session it logs in to in-band. */
+function channelMetadata(connection: ChannelConnection) {
+  const request = connection.request
+  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.remoteAddress })
 }

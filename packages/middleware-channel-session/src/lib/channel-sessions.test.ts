@@ -246,7 +246,7 @@ describe('revocation while connected', () => {
     const b = await app.connect({ headers: { cookie: bob.cookie }, origin: app.origin })
     expect((await app.http('POST', '/logout-everywhere', { cookie: second.cookie })).body).toBe(2)
     for (const client of [a1, a2, a3]) {
-      expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+      expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
       expect((await client.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
     }
     expect((await b.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
@@ -259,7 +259,7 @@ describe('revocation while connected', () => {
     await client.call('login', { userId: 'erin' })
     const [record] = await app.sessions.listUserSessions('erin')
     await app.sessions.revoke(record!.id)
-    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
     expect((await client.call('maybeMe')).result).toBeNull()
   })
 
@@ -367,7 +367,7 @@ describe('re-login as another user on the same socket', () => {
     expect(client.events).toEqual([])
     expect((await client.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
     await app.sessions.revokeUser('bob')
-    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+    expect((await client.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
     expect(app.channelSessions.boundSessionCount).toBe(0)
   })
 })

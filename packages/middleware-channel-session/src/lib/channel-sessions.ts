@@ -78,6 +78,9 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     const grant = upgrades.begin()
     try {
       const { found, input } = await upgradeAuthentication.authenticate(request)
+      if (found.outcome === 'refused') {
+        sessions.refused({ credential: found.credential, reason: found.reason, protocol: 'channel', address: request.remoteAddress })
+      }
       grant.authentication = found
       grant.credential = input
     } finally {
@@ -89,6 +92,8 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
   }
 
   const connected = (connection: ChannelConnection, given: ChannelSessionGrant): void => {
+    // For session.list() and session.revoke() in the socket's functions.
+    connection.session.useInventory(sessions)
     const binding = bindings.add(connection)
     const grant = given as UpgradeGrant | undefined
     if (grant?.authentication === undefined) return

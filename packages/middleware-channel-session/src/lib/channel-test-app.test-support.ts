@@ -13,6 +13,7 @@ import {
   type MemoryStore,
   type SessionAuthenticator,
   type SessionManager,
+  type SessionListEntry,
   type SessionRecord,
   type SessionStore,
   type UserSession,
@@ -71,7 +72,15 @@ const logoutEverywhere = pikkuFunc<void, number>({
   },
 })
 
-export const functions = { login, logout, whoAmI, maybeMe, rename, setTheme, logoutEverywhere }
+const listSessions = pikkuFunc<void, SessionListEntry[]>({ func: async (_services, _data, { session }) => session.list() })
+const revokeSession = pikkuFunc<{ handle: string }, { success: true }>({
+  func: async (_services, data, { session }) => {
+    await session.revoke(data.handle)
+    return { success: true }
+  },
+})
+
+export const functions = { login, logout, whoAmI, maybeMe, rename, setTheme, logoutEverywhere, listSessions, revokeSession }
 
 /** Timers driven by the test clock: `advance` moves the clock and fires what came due. */
 export interface ManualTimers extends ChannelSessionTimers {
@@ -191,6 +200,8 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       wireHTTP({ method: 'GET', route: '/me', func: whoAmI }),
       wireHTTP({ method: 'POST', route: '/rename', func: rename }),
       wireHTTP({ method: 'POST', route: '/logout-everywhere', func: logoutEverywhere }),
+      wireHTTP({ method: 'GET', route: '/sessions', func: listSessions }),
+      wireHTTP({ method: 'POST', route: '/sessions/revoke', func: revokeSession }),
     ],
   })
   const server = createServer(toNodeListener(handler))

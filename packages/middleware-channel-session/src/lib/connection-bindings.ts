@@ -4,6 +4,10 @@ import { MAX_TIMER_DELAY, type ChannelSessionTimers } from './session-timers.js'
 
 /** The `{ "event": "session" }` payload a connection receives when its session ends elsewhere. */
 export const SESSION_CLEARED_EVENT = { state: 'cleared' } as const
+/** The payload when the store says the session was revoked (`sessions.revoke…`, "sign out that device"). */
+export const SESSION_REVOKED_EVENT = { state: 'revoked' } as const
+
+export type SessionEndedEvent = typeof SESSION_CLEARED_EVENT | typeof SESSION_REVOKED_EVENT
 
 /** What this package tracks for one connection; the session itself is the connection's state. */
 export class Binding {
@@ -147,12 +151,12 @@ export class ConnectionBindings {
     }
   }
 
-  /** The connection's session ended elsewhere: empty it and tell the client. */
-  end(binding: Binding): void {
+  /** The connection's session ended elsewhere: empty it and tell the client (how, when known). */
+  end(binding: Binding, ended: SessionEndedEvent = SESSION_CLEARED_EVENT): void {
     this.unbind(binding)
     this.forgetTransient(binding)
     binding.connection.session.reset()
-    if (binding.connection.isOpen) binding.connection.send('session', SESSION_CLEARED_EVENT)
+    if (binding.connection.isOpen) binding.connection.send('session', ended)
   }
 
   /** Arms (or keeps) the timer for `binding.expiresAt`. */

@@ -1,5 +1,5 @@
 import type { Logger, SessionEvent, SessionManager, UserSession } from '@pikku/core'
-import type { ConnectionBindings } from './connection-bindings.js'
+import { SESSION_CLEARED_EVENT, SESSION_REVOKED_EVENT, type ConnectionBindings, type SessionEndedEvent } from './connection-bindings.js'
 import type { PendingUpgrades } from './upgrade-grants.js'
 
 /**
@@ -35,7 +35,7 @@ export class StoreEventFollower {
   recheck(id: string): void {
     this.#sessions.loadById(id).then(
       (record) => {
-        if (record === undefined) this.#sessionDeleted(id)
+        if (record === undefined) this.#sessionDeleted(id, SESSION_CLEARED_EVENT)
         else this.#sessionChanged(id, record.version, record.expiresAt)
       },
       (error: unknown) => {
@@ -51,7 +51,7 @@ export class StoreEventFollower {
     switch (event.type) {
       case 'deleted':
         this.#upgrades.sessionDeleted(event.id)
-        this.#sessionDeleted(event.id)
+        this.#sessionDeleted(event.id, event.reason === 'revoked' ? SESSION_REVOKED_EVENT : SESSION_CLEARED_EVENT)
         return
       case 'changed':
         this.#sessionChanged(event.id, event.version, event.expiresAt)
@@ -74,7 +74,7 @@ export class StoreEventFollower {
   }
 
   /** The stored session `id` is gone: its connections end it. */
-  #sessionDeleted(id: string): void {
+  #sessionDeleted(id: string, ended: SessionEndedEvent): void {
     const set = this.#bindings.boundTo(id)
     if (set === undefined) return
     for (const binding of [...set]) {
@@ -85,7 +85,7 @@ export class StoreEventFollower {
         binding.stale = true
         continue
       }
-      this.#bindings.end(binding)
+      this.#bindings.end(binding, ended)
     }
   }
 

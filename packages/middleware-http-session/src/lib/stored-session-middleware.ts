@@ -1,6 +1,6 @@
 import { hashSessionToken, type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
-import type {} from '@pikku/http'
+import { httpSessionMetadata } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized } from './bearer-header.js'
 import { someValue, type CookieValues } from './cookie-header.js'
 import { UNSAFE_METHODS, type CsrfPolicy } from './csrf.js'
@@ -31,6 +31,8 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
   return async (_services, wire, next) => {
     const http = wire.http
     const state = wire.session
+    // For session.list() and session.revoke() in the function.
+    state.useInventory(sessions)
     // Not an HTTP call, or an earlier middleware already settled the session: nothing to load.
     if (http === undefined || state.current !== undefined || state.baseline !== undefined) {
       await next()
@@ -52,9 +54,11 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         offered = 'bearer'
         const found = await credentials.verifyBearer(offer.bearer)
         if (found.outcome === 'stored') record = found.record
+        else if (found.outcome === 'refused') sessions.refused({ credential: 'bearer', reason: found.reason, protocol: wire.protocol, address: wire.client?.address })
       } else {
         offered = 'cookie'
         record = await credentials.loadCookie(offer)
+        if (record === undefined) sessions.refused({ credential: 'cookie', reason: 'unknown-session', protocol: wire.protocol, address: wire.client?.address })
       }
     }
     // How the session was loaded: 'cookie' or 'bearer'.
@@ -95,7 +99,13 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
     // read-only call with no renewal due skips the commit too.
     if ((via === undefined && !state.changed) || !sessions.needsCommit(state)) return
     // Persist before the response is written: a client acting on the response finds the session.
-    const result = await sessions.commit(state)
+    // A login records who the client is (built only then: reads and changes parse no User-Agent).
+    const result = await sessions.commit(
+      state,
+      state.pending === undefined
+        ? undefined
+        : { metadata: httpSessionMetadata((name) => http.header(name), cookie !== undefined && !otherCredential ? 'cookie' : 'bearer', wire.client?.address) },
+    )
     switch (result.kind) {
       case 'created':
         if (offered === undefined) http.setHeader('cache-control', 'no-store')

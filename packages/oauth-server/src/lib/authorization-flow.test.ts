@@ -52,6 +52,13 @@ describe('an MCP client that knows only the URL', () => {
     expect(listed.map((record) => record.id)).toContain(sessionId)
     expect(listed).toHaveLength(2)
     expect(await app.oauth.clientOfSession(sessionId as string)).toEqual({ clientId: provider.clientInformation()?.client_id, clientName: 'Test MCP Client' })
+    // In the user's session list it is an OAuth session named after the client's registration.
+    const entries = await app!.sessions.list('u-alice')
+    expect(entries.find((entry) => entry.handle === app!.sessions.handleOf(sessionId as string))).toMatchObject({
+      protocol: 'mcp',
+      credential: 'oauth',
+      client: 'Test MCP Client',
+    })
     await client.close()
   })
 })

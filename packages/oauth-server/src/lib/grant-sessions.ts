@@ -1,4 +1,4 @@
-import type { CoreUserSession, SessionManager, SessionRecord, SessionStore } from '@pikku/core'
+import { sessionMetadata, type CoreUserSession, type SessionManager, type SessionRecord, type SessionStore } from '@pikku/core'
 
 /** Who a grant was given to, for an inventory label. */
 export interface GrantClient {
@@ -62,7 +62,9 @@ export function createGrantSessions<S extends CoreUserSession>(sessions: Session
       if (user === undefined) return undefined
       const state = sessions.createState()
       await state.set(user as S, { login: true })
-      const result = await sessions.commit(state)
+      // Listed among the user's sessions under the name the client registered with.
+      const label = current.data.clientName === '' ? current.data.clientId : current.data.clientName
+      const result = await sessions.commit(state, { metadata: sessionMetadata('mcp', 'oauth', { label }) })
       if (result.kind !== 'created') throw new Error(`starting a grant session did not create a session (${result.kind})`)
       const session = result.record
       // As long as the session could live; the session's own expiry is checked on every use.
@@ -76,7 +78,7 @@ export function createGrantSessions<S extends CoreUserSession>(sessions: Session
         expiresAt,
       })
       if (written !== 'ok') {
-        await sessions.revoke(session.id)
+        await sessions.revoke(session.id, { reason: 'superseded' })
         continue
       }
       await store.set(record(sessionKey(session.id), { ...client, sessionId: session.id }, session.createdAt, expiresAt))
@@ -102,7 +104,7 @@ export function createGrantSessions<S extends CoreUserSession>(sessions: Session
       const bookkeeping = await store.get(grantKey(grantId))
       if (bookkeeping === undefined) return
       const sessionId = bookkeeping.data.sessionId
-      if (sessionId !== undefined) await sessions.revoke(sessionId)
+      if (sessionId !== undefined) await sessions.revoke(sessionId, { reason: 'grant-ended' })
       await store.delete(grantKey(grantId), 'revoked')
       if (sessionId !== undefined) await store.delete(sessionKey(sessionId), 'revoked')
     },

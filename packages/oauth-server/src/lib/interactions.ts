@@ -151,8 +151,10 @@ function headerOf(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value
 }
 
-function redirectHost(uri: string | undefined): string {
-  if (uri === undefined || !URL.canParse(uri)) return 'an unknown address'
+function redirectHost(uri: string | undefined): string | undefined {
+  // The device flow has no redirect: the client polls for its tokens.
+  if (uri === undefined) return undefined
+  if (!URL.canParse(uri)) return 'an unknown address'
   const url = new URL(uri)
   return url.host === '' ? `${url.protocol}` : url.host
 }

@@ -13,6 +13,7 @@ import {
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAccessTokenAuthenticator } from './access-token-authenticator.js'
 import { createClientResolver } from './client-resolver.js'
+import { deviceFlowFeature } from './device-flow.js'
 import { createGrantSessions } from './grant-sessions.js'
 import { asProviderOutage, guardStoreErrors, TEMPORARILY_UNAVAILABLE } from './guarded-store.js'
 import { createInteractions, INTERACTION_PATH } from './interactions.js'
@@ -139,6 +140,8 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     ttl: {
       AccessToken: resolved.accessTokenTtl,
       AuthorizationCode: 60,
+      // Ten minutes to walk to another device, sign in and type the code (RFC 8628 leaves it to the server).
+      DeviceCode: 600,
       Interaction: 600,
       Session: 600,
       Grant: absoluteSeconds,
@@ -164,6 +167,8 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       introspection: { enabled: false },
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
+      // RFC 8628, for CLIs on machines without a browser (`app login --device`).
+      deviceFlow: resolved.deviceFlow ? deviceFlowFeature() : { enabled: false },
       resourceIndicators: {
         enabled: true,
         // RFC 8707 as MCP asks for it: both requests name the resource, and it must be ours.
@@ -238,8 +243,14 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       }
       // The provider also answers below two routes: the authorization resume after the consent
       // step (`/oauth/authorize/<uid>`) and registration management.
-      if (!ownPaths.has(path) && !path.startsWith(`${ROUTES.authorization}/`) && !path.startsWith(`${ROUTES.registration}/`)) return false
+      if (!ownPaths.has(path) && !path.startsWith(`${ROUTES.authorization}/`) && !path.startsWith(`${ROUTES.registration}/`) && !path.startsWith(`${ROUTES.code_verification}/`)) return false
       if (path === ROUTES.authorization && req.method === 'GET') req.url = withDefaultScope(req.url ?? path)
+      // The code-entry and confirmation forms: the provider checks its own CSRF token; a post
+      // from another site is refused before that, as the consent form's is.
+      if (path === ROUTES.code_verification && req.method === 'POST' && isCrossSite(req, resolved.issuer.origin)) {
+        sendPage(res, 403, 'Refused', errorPageHtml('access_denied', 'This code was not entered on this site'))
+        return true
+      }
       await new Promise<void>((resolve) => {
         res.once('close', resolve)
         res.once('finish', resolve)
@@ -248,6 +259,12 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
       return true
     },
   }
+}
+
+function isCrossSite(req: IncomingMessage, ownOrigin: string): boolean {
+  const origin = req.headers['origin']
+  const fetchSite = req.headers['sec-fetch-site']
+  return (origin !== undefined && origin !== ownOrigin) || (fetchSite !== undefined && fetchSite !== 'same-origin')
 }
 
 /**

@@ -57,6 +57,13 @@ export interface OAuthServerOptions<S extends CoreUserSession = UserSession> {
    */
   registrationTtl?: number
   /**
+   * The device authorization grant (RFC 8628) for CLIs without a browser: `/oauth/device/auth`
+   * hands out a user code, which the user enters at `/oauth/device`, then signs in and approves
+   * as in the code flow.
+   * @default true
+   */
+  deviceFlow?: boolean
+  /**
    * Access-token lifetime in seconds. Short, because clients refresh; the grant's session is
    * checked on every use anyway.
    * @default 3600
@@ -109,6 +116,7 @@ export interface ResolvedOAuthServerOptions {
   readonly documents: Required<ClientMetadataDocumentOptions>
   readonly accessTokenTtl: number
   readonly registrationTtl: number
+  readonly deviceFlow: boolean
 }
 
 const WHERE = 'createOAuthServer'
@@ -180,6 +188,7 @@ export function resolveOAuthServerOptions<S extends CoreUserSession>(options: OA
     documents,
     accessTokenTtl,
     registrationTtl,
+    deviceFlow: options.deviceFlow ?? true,
   }
 }
 

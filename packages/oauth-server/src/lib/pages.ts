@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http'
  * `same-origin` rather than `no-referrer`: under `no-referrer` a browser sends `Origin: null` with
  * the consent form's POST, which the CSRF check must refuse.
  */
-const PAGE_HEADERS = {
+export const PAGE_HEADERS = {
   'content-type': 'text/html; charset=utf-8',
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'",
   'x-frame-options': 'DENY',
@@ -19,7 +19,7 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 }
 
-function layout(title: string, body: string): string {
+export function layout(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -49,7 +49,8 @@ export interface ConsentPage {
   readonly csrf: string
   readonly clientName: string
   readonly clientId: string
-  readonly redirectHost: string
+  /** Where the browser goes back to; undefined for the device flow (the device polls). */
+  readonly redirectHost: string | undefined
   readonly userLabel: string
   readonly resourceName: string
   readonly scopes: readonly { readonly name: string; readonly description: string }[]
@@ -64,7 +65,9 @@ export function consentPageHtml(page: ConsentPage): string {
     : `<p>This client registered itself; its name is not verified.</p>`
   return `<h1>Allow ${escapeHtml(page.clientName)} to use ${escapeHtml(page.resourceName)}?</h1>
 <p>Signed in as <strong>${escapeHtml(page.userLabel)}</strong>.</p>
-<p><strong>${escapeHtml(page.clientName)}</strong> will act as you, and will be sent back to <strong>${escapeHtml(page.redirectHost)}</strong>.</p>
+<p><strong>${escapeHtml(page.clientName)}</strong> will act as you, ${
+    page.redirectHost === undefined ? 'on the device that showed you the code' : `and will be sent back to <strong>${escapeHtml(page.redirectHost)}</strong>`
+  }.</p>
 ${origin}
 <ul>
 ${scopes}
@@ -81,4 +84,30 @@ export function errorPageHtml(error: string, description: string | undefined): s
   return `<h1>This sign-in request cannot continue</h1>
 <p><code>${escapeHtml(error)}</code>${description === undefined ? '' : `: ${escapeHtml(description)}`}</p>
 <p>Nothing was sent back to the application that asked. Close this page and try again from the application.</p>`
+}
+
+/** The page `/oauth/device` shows: the user code of a device (a CLI on another machine) is typed here. */
+export function deviceCodePageHtml(form: string, problem: string | undefined): string {
+  const message = problem === undefined ? '<p>Enter the code your device shows.</p>' : `<p role="alert"><strong>${escapeHtml(problem)}</strong></p>`
+  return `<h1>Sign a device in</h1>
+${message}
+${form}
+<p><button type="submit" form="op.deviceInputForm" id="device-continue">Continue</button></p>
+<p>Only enter a code you started yourself, on a device you control.</p>`
+}
+
+/** The page after a code was entered: which client asks, and the code to compare with the device's. */
+export function deviceConfirmPageHtml(form: string, clientName: string, userCode: string): string {
+  return `<h1>Is this your device?</h1>
+<p><strong>${escapeHtml(clientName)}</strong> asks to sign in as you.</p>
+<p>Check that your device shows this code: <code>${escapeHtml(userCode)}</code></p>
+${form}
+<p><button type="submit" form="op.deviceConfirmForm" id="device-confirm">Continue</button>
+<button type="submit" form="op.deviceConfirmForm" name="abort" value="yes" id="device-abort">Cancel</button></p>
+<p>If you did not start this, or the code differs, cancel.</p>`
+}
+
+export function deviceSuccessPageHtml(clientName: string): string {
+  return `<h1>Device signed in</h1>
+<p><strong>${escapeHtml(clientName)}</strong> is signed in. You can close this page and go back to it.</p>`
 }

@@ -36,6 +36,11 @@ export function migrations(tableName: string): readonly Migration[] {
         `CREATE INDEX IF NOT EXISTS "${tableName}_expires_at" ON ${table} (expires_at)`,
       ],
     },
+    {
+      // Who the client is (protocol, credential kind, label, address) as JSON text, beside the data.
+      version: 2,
+      statements: [`ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS metadata text`],
+    },
   ]
 }
 

@@ -11,6 +11,7 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  parseSessionMetadata,
   type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
@@ -112,6 +113,7 @@ interface Row {
   created_at: string
   last_active_at: string
   expires_at: string
+  metadata: string | null
 }
 
 function assertNumber(name: string, value: number, minimum: number, unit: string): void {
@@ -214,15 +216,19 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> =>
     (await pool.query<R>(text, values)).rows
 
-  const toRecord = (row: Row): SessionRecord<S> => ({
-    id: row.id,
-    userId: row.user_id,
-    data: JSON.parse(row.data) as S,
-    version: row.version,
-    createdAt: Number(row.created_at),
-    lastActiveAt: Number(row.last_active_at),
-    expiresAt: Number(row.expires_at),
-  })
+  const toRecord = (row: Row): SessionRecord<S> => {
+    const record: SessionRecord<S> = {
+      id: row.id,
+      userId: row.user_id,
+      data: JSON.parse(row.data) as S,
+      version: row.version,
+      createdAt: Number(row.created_at),
+      lastActiveAt: Number(row.last_active_at),
+      expiresAt: Number(row.expires_at),
+    }
+    const metadata = row.metadata === null || row.metadata === undefined ? undefined : parseSessionMetadata(row.metadata)
+    return metadata === undefined ? record : { ...record, metadata }
+  }
 
   const announce = async (events: readonly SessionEventMessage['event'][]): Promise<void> => {
     if (events.length === 0) return
@@ -309,13 +315,23 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         const [previous] = await query<Pick<Row, 'user_id' | 'expires_at'>>(
           `WITH previous AS (SELECT user_id, expires_at FROM ${table} WHERE id = $1),
            written AS (
-             INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, version = excluded.version,
-               created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at
+               created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at,
+               metadata = excluded.metadata
            )
            SELECT user_id, expires_at FROM previous`,
-          [record.id, record.userId, JSON.stringify(record.data), record.version, record.createdAt, record.lastActiveAt, record.expiresAt],
+          [
+            record.id,
+            record.userId,
+            JSON.stringify(record.data),
+            record.version,
+            record.createdAt,
+            record.lastActiveAt,
+            record.expiresAt,
+            record.metadata === undefined ? null : JSON.stringify(record.metadata),
+          ],
         )
         const events: SessionEventMessage['event'][] = []
         if (previous !== undefined && previous.user_id !== record.userId && Number(previous.expires_at) > now) {

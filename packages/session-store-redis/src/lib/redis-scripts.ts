@@ -11,7 +11,7 @@ function lua(source: string): LuaScript {
 }
 
 // Record hash fields: u = userId, d = data JSON, v = version, c = createdAt, a = lastActiveAt,
-// e = expiresAt. Every script receives the caller's clock as `now`, so expiry follows the store's
+// e = expiresAt, m = metadata JSON (absent for a session stored without it). Every script receives the caller's clock as `now`, so expiry follows the store's
 // clock (the Redis TTL only reclaims memory) and tests can move time without sleeping.
 
 // The scripts that write a record also publish its `changed` event, in the same round trip and
@@ -31,7 +31,7 @@ end
 
 /**
  * KEYS[1] record. ARGV: channel, messageHead, messageTail, userId, json, version, createdAt,
- * lastActiveAt, expiresAt, ttlMs, now. Writes the whole record and returns `{publishError}`, or
+ * lastActiveAt, expiresAt, ttlMs, now, metadata JSON ('' for none). Writes the whole record and returns `{publishError}`, or
  * `{publishError, previousOwner, 0}` when an expired record of another user was replaced (the
  * caller drops it from that user's index). When a live record of another user was replaced it
  * returns `{'', previousOwner, 1}` and publishes nothing: that user's `deleted` event must reach
@@ -40,6 +40,7 @@ end
 export const setRecord = lua(`${publishChanged}
 local previous = redis.call('HMGET', KEYS[1], 'u', 'e')
 redis.call('HSET', KEYS[1], 'u', ARGV[4], 'd', ARGV[5], 'v', ARGV[6], 'c', ARGV[7], 'a', ARGV[8], 'e', ARGV[9])
+if ARGV[12] == '' then redis.call('HDEL', KEYS[1], 'm') else redis.call('HSET', KEYS[1], 'm', ARGV[12]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[10])
 if previous[1] and previous[1] ~= ARGV[4] then
   if (tonumber(previous[2]) or 0) > tonumber(ARGV[11]) then return {'', previous[1], 1} end

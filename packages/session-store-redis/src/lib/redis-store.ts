@@ -11,6 +11,7 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  parseSessionMetadata,
   type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
@@ -269,9 +270,11 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   const ttlFor = (expiresAt: number, now: number): number => Math.floor(expiresAt - now)
 
   const parseRecord = (id: string, hash: Record<string, string>): SessionRecord<S> | undefined => {
-    const { u, d, v, c, a, e } = hash
+    const { u, d, v, c, a, e, m } = hash
     if (u === undefined || d === undefined || v === undefined || c === undefined || a === undefined || e === undefined) return undefined
-    return { id, userId: u, data: JSON.parse(d) as S, version: Number(v), createdAt: Number(c), lastActiveAt: Number(a), expiresAt: Number(e) }
+    const record: SessionRecord<S> = { id, userId: u, data: JSON.parse(d) as S, version: Number(v), createdAt: Number(c), lastActiveAt: Number(a), expiresAt: Number(e) }
+    const metadata = m === undefined ? undefined : parseSessionMetadata(m)
+    return metadata === undefined ? record : { ...record, metadata }
   }
 
   const readLive = async (id: string, now: number): Promise<SessionRecord<S> | undefined> => {
@@ -312,6 +315,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           record.expiresAt,
           ttlFor(record.expiresAt, now),
           now,
+          record.metadata === undefined ? '' : JSON.stringify(record.metadata),
         ])) as [string, string?, number?]
         if (previousOwner !== undefined) await indexedIds(previousOwner, now, [record.id])
         if (replacedLive === 1 && previousOwner !== undefined) {

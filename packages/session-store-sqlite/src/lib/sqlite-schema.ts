@@ -38,7 +38,8 @@ export function schemaStatements(tableName: string, options: { events: boolean }
       version INTEGER NOT NULL,
       created_at INTEGER NOT NULL,
       last_active_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL
+      expires_at INTEGER NOT NULL,
+      metadata TEXT
     )`,
     },
     { name: `${tableName}_user_id`, sql: `CREATE INDEX IF NOT EXISTS "${tableName}_user_id" ON "${tableName}" (user_id, expires_at)` },
@@ -58,6 +59,20 @@ export function schemaStatements(tableName: string, options: { events: boolean }
     })
   }
   return statements
+}
+
+/**
+ * Adds the `metadata` column (who the client is, JSON) to a sessions table made before it existed.
+ * Another process may add it at the same moment: its "duplicate column" is success here.
+ */
+export function addMetadataColumn(connection: SqliteConnection, tableName: string): void {
+  const columns = connection.prepare<[], { name: string }>(`PRAGMA table_info("${tableName}")`).all()
+  if (columns.some((column) => column.name === 'metadata')) return
+  try {
+    connection.exec(`ALTER TABLE "${tableName}" ADD COLUMN metadata TEXT`)
+  } catch (error) {
+    if (!/duplicate column/i.test(error instanceof Error ? error.message : String(error))) throw error
+  }
 }
 
 /** Ends the open transaction, if SQLite has not already ended it after a failed statement. */

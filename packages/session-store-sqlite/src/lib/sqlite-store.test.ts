@@ -102,6 +102,34 @@ describe('SQLite store', () => {
     expect(await store.sweep()).toBe(0)
   })
 
+  it('opens a file made before session metadata existed: old sessions load, new ones keep their metadata', async () => {
+    const path = freshPath()
+    const probe = openProbe(path)
+    const old = record(Date.now())
+    try {
+      // The table as version 1 of this package created it, with one session in it.
+      probe.exec(`CREATE TABLE pikku_sessions (
+        id TEXT PRIMARY KEY NOT NULL, user_id TEXT NOT NULL, data TEXT NOT NULL, version INTEGER NOT NULL,
+        created_at INTEGER NOT NULL, last_active_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`)
+      probe
+        .prepare<[string, string, string, number, number, number, number]>('INSERT INTO pikku_sessions VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(old.id, old.userId, JSON.stringify(old.data), 1, old.createdAt, old.lastActiveAt, old.expiresAt)
+    } finally {
+      probe.close()
+    }
+    const store = createSqliteStore<TestSession>({ path, driver: testDriver, sweepInterval: 0 })
+    opened.push(store)
+    expect(await store.get(old.id)).toEqual(old)
+    const metadata = { protocol: 'http', credential: 'cookie', label: 'Firefox on Linux' }
+    const fresh = { ...record(Date.now()), metadata }
+    await store.set(fresh)
+    expect((await store.get(fresh.id))?.metadata).toEqual(metadata)
+    // A second process opening the same file finds the column there already.
+    const again = createSqliteStore<TestSession>({ path, driver: testDriver, sweepInterval: 0 })
+    opened.push(again)
+    expect((await again.get(fresh.id))?.metadata).toEqual(metadata)
+  })
+
   it('sweeps on its timer without being asked', async () => {
     const path = freshPath()
     const store = createSqliteStore<TestSession>({ path, driver: testDriver, sweepInterval: 20 })

@@ -14,10 +14,11 @@ import {
   type SessionUpdateResult,
   type UserSession,
   isStorableKey,
+  parseSessionMetadata,
 } from '@pikku/core'
 import { assertSqliteDriver, defaultSqliteDriver, openSqliteConnection, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js'
 import { type CarriedEvent, createSqliteEventLog, type SqliteEventLog } from './sqlite-events.js'
-import { assertTableName, eventsTableName, prepareSchema, rollback, schemaStatements } from './sqlite-schema.js'
+import { addMetadataColumn, assertTableName, eventsTableName, prepareSchema, rollback, schemaStatements } from './sqlite-schema.js'
 import { translateSqliteError } from './sqlite-errors.js'
 
 export interface SqliteStoreOptions {
@@ -102,6 +103,7 @@ interface Row {
   created_at: number
   last_active_at: number
   expires_at: number
+  metadata: string | null
 }
 
 function assertNonNegative(name: string, value: number): void {
@@ -165,6 +167,7 @@ function openDatabase(options: ReturnType<typeof resolveOptions>, events: boolea
   try {
     connection = openSqliteConnection(options.driver, path, busyTimeout)
     prepareSchema(connection, schemaStatements(options.tableName, { events }), { wal: !inMemory, busyTimeout })
+    addMetadataColumn(connection, options.tableName)
     return connection
   } catch (error) {
     connection?.close()
@@ -192,11 +195,12 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     commit: db.prepare('COMMIT'),
     get: db.prepare<[string, number], Row>(`SELECT * FROM ${table} WHERE id = ? AND expires_at > ?`),
     userOf: db.prepare<[string], Pick<Row, 'user_id' | 'version' | 'expires_at'>>(`SELECT user_id, version, expires_at FROM ${table} WHERE id = ?`),
-    upsert: db.prepare<[string, string, string, number, number, number, number]>(
-      `INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
+    upsert: db.prepare<[string, string, string, number, number, number, number, string | null]>(
+      `INSERT INTO ${table} (id, user_id, data, version, created_at, last_active_at, expires_at, metadata)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET user_id = excluded.user_id, data = excluded.data, version = excluded.version,
-         created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at`,
+         created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at,
+         metadata = excluded.metadata`,
     ),
     update: db.prepare<[string, number, number, string, number, number]>(
       `UPDATE ${table} SET data = ?, version = version + 1, last_active_at = ?, expires_at = ?
@@ -222,15 +226,19 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
   const log: SqliteEventLog | undefined = shared ? createSqliteEventLog(db, eventsTableName(resolved.tableName), origin, clock) : undefined
   let closed = false
 
-  const toRecord = (row: Row): SessionRecord<S> => ({
-    id: row.id,
-    userId: row.user_id,
-    data: JSON.parse(row.data) as S,
-    version: row.version,
-    createdAt: row.created_at,
-    lastActiveAt: row.last_active_at,
-    expiresAt: row.expires_at,
-  })
+  const toRecord = (row: Row): SessionRecord<S> => {
+    const record: SessionRecord<S> = {
+      id: row.id,
+      userId: row.user_id,
+      data: JSON.parse(row.data) as S,
+      version: row.version,
+      createdAt: row.created_at,
+      lastActiveAt: row.last_active_at,
+      expiresAt: row.expires_at,
+    }
+    const metadata = row.metadata === null ? undefined : parseSessionMetadata(row.metadata)
+    return metadata === undefined ? record : { ...record, metadata }
+  }
 
   // Every public operation runs through here: closed stores fail loudly, transient SQLite
   // conditions become ServiceUnavailableError.
@@ -364,9 +372,10 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
           throw new TypeError('Session id and userId must be well-formed strings without NUL characters')
         }
         const json = JSON.stringify(record.data)
+        const metadataJson = record.metadata === undefined ? null : JSON.stringify(record.metadata)
         transaction((events) => {
           const previous = statements.userOf.get(record.id)
-          statements.upsert.run(record.id, record.userId, json, record.version, record.createdAt, record.lastActiveAt, record.expiresAt)
+          statements.upsert.run(record.id, record.userId, json, record.version, record.createdAt, record.lastActiveAt, record.expiresAt, metadataJson)
           if (previous !== undefined && previous.user_id !== record.userId && previous.expires_at > clock()) {
             events.push({ type: 'deleted', id: record.id, userId: previous.user_id, reason: 'cleared' })
           }

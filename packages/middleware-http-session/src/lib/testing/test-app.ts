@@ -16,6 +16,7 @@ import {
   type SessionState,
   type SessionStore,
   type UserSession,
+  type SessionListEntry,
 } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
@@ -103,6 +104,22 @@ export const revokedMidCall = pikkuFunc<void, { ok: boolean }>({
   },
 })
 
+/** The caller's sessions on every protocol ("where you're signed in"). */
+export const listSessions = pikkuFunc<void, SessionListEntry[]>({
+  func: async (_services, _data, { session }) => session.list(),
+})
+
+export const revokeSession = pikkuFunc<{ handle: string }, { success: true }>({
+  func: async (_services, data, { session }) => {
+    await session.revoke(data.handle)
+    return { success: true }
+  },
+})
+
+export const revokeOtherSessions = pikkuFunc<void, { revoked: number }>({
+  func: async (_services, _data, { session }) => ({ revoked: await session.revokeOthers() }),
+})
+
 export const getProfile = pikkuFunc<void, TestSession>({
   func: async (_services, _data, { session }) => session.get(),
 })
@@ -134,6 +151,9 @@ export const routes = [
   wireHTTP({ method: 'PUT', route: '/preferences', func: updatePreferences }),
   wireHTTP({ method: 'GET', route: '/token', func: issueToken }),
   wireHTTP({ method: 'POST', route: '/echo', func: echo }),
+  wireHTTP({ method: 'GET', route: '/sessions', func: listSessions }),
+  wireHTTP({ method: 'POST', route: '/sessions/revoke', func: revokeSession }),
+  wireHTTP({ method: 'POST', route: '/sessions/revoke-others', func: revokeOtherSessions }),
   // Session changes on a safe method, as some apps wire them (a "log out" link, a guest login).
   wireHTTP({ method: 'GET', route: '/logout-link', func: logout }),
   wireHTTP({ method: 'GET', route: '/guest', func: guestLogin }),

@@ -1,0 +1,128 @@
+import type { CredentialKind } from './authenticator.js'
+import type { Logger } from './logger.js'
+import type { SessionHandle, SessionMetadata } from './session-metadata.js'
+import type { PikkuProtocol } from './wire.js'
+
+/**
+ * Fields every session lifecycle event carries. `protocol`, `credential`, `label` and `address` are
+ * the session's recorded metadata (for `refused`, the failed request's); undefined where unknown.
+ * Never a token, a password or session data.
+ */
+export interface SessionEventClient {
+  /** When it happened, ms since the epoch (the manager's clock). */
+  readonly at: number
+  readonly protocol: PikkuProtocol | undefined
+  readonly credential: CredentialKind | undefined
+  readonly label: string | undefined
+  readonly address: string | undefined
+}
+
+/** Fields of an event about one session. */
+export interface SessionEventSubject extends SessionEventClient {
+  readonly handle: SessionHandle
+  readonly userId: string
+}
+
+/**
+ * What happened to a session, emitted by the session manager (the one place every protocol
+ * passes) to `onEvent` subscribers after the call that caused it:
+ *
+ * - `created`: a login started a session.
+ * - `rotated`: a login replaced the same user's session with a new id (`previousHandle` ended).
+ * - `updated`: the session's data changed in place.
+ * - `renewed`: a read-only call renewed the idle timer (at most once per renewal interval).
+ * - `cleared`: a logout.
+ * - `revoked`: ended by `revoke`/`revokeHandle`/`revokeOthers`/`revokeUser`, with who and why.
+ * - `expired`: found past its idle or absolute timeout when used.
+ * - `refused`: a credential failed verification (its kind and a short reason only).
+ */
+export type SessionLifecycleEvent =
+  | (SessionEventSubject & { readonly type: 'created' })
+  | (SessionEventSubject & { readonly type: 'rotated'; readonly previousHandle: SessionHandle })
+  | (SessionEventSubject & { readonly type: 'updated' })
+  | (SessionEventSubject & { readonly type: 'renewed' })
+  | (SessionEventSubject & { readonly type: 'cleared' })
+  | (SessionEventSubject & { readonly type: 'revoked'; readonly by: string; readonly reason: string })
+  | (SessionEventSubject & { readonly type: 'expired' })
+  | (SessionEventClient & { readonly type: 'refused'; readonly credential: CredentialKind; readonly reason: string })
+
+export type SessionLifecycleEventType = SessionLifecycleEvent['type']
+
+/**
+ * A subscriber. Runs after the call that caused the event has been answered, never inside it: what
+ * it throws or rejects with is logged and dropped, and a slow promise delays nothing.
+ */
+export type SessionLifecycleListener = (event: SessionLifecycleEvent) => void | Promise<void>
+
+/** What the protocol knew about a refused credential, for `sessions.refused(…)`. */
+export interface SessionRefusal {
+  readonly credential: CredentialKind
+  /** A short code (`'invalid'`, `'expired'`, `'unknown-session'`), never the credential. */
+  readonly reason: string
+  readonly protocol?: PikkuProtocol
+  readonly label?: string
+  readonly address?: string
+}
+
+/** Fan-out of lifecycle events to subscribers, off the request path. */
+export interface SessionLifecycleEmitter {
+  /** Whether anyone listens: callers skip building an event when nobody does. */
+  readonly active: boolean
+  emit(event: SessionLifecycleEvent): void
+  subscribe(listener: SessionLifecycleListener): () => void
+}
+
+export function createSessionLifecycleEmitter(logger: Logger, initial?: SessionLifecycleListener): SessionLifecycleEmitter {
+  const listeners = new Set<SessionLifecycleListener>()
+  if (initial !== undefined) listeners.add(initial)
+  let queue: SessionLifecycleEvent[] = []
+  const failed = (error: unknown, event: SessionLifecycleEvent): void => {
+    logger.error('a session event subscriber failed', { error, event: event.type })
+  }
+  const flush = (): void => {
+    const events = queue
+    queue = []
+    for (const event of events) {
+      for (const listener of listeners) {
+        try {
+          const result = listener(event)
+          if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+            ;(result as Promise<void>).then(undefined, (error: unknown) => failed(error, event))
+          }
+        } catch (error) {
+          failed(error, event)
+        }
+      }
+    }
+  }
+  return {
+    get active() {
+      return listeners.size > 0
+    },
+    emit(event) {
+      if (listeners.size === 0) return
+      // setImmediate runs after the I/O callbacks and microtasks that write the call's response,
+      // so no subscriber delays or breaks a response.
+      if (queue.length === 0) setImmediate(flush)
+      queue.push(event)
+    },
+    subscribe(listener) {
+      if (typeof listener !== 'function') throw new TypeError('a session event subscriber must be a function')
+      listeners.add(listener)
+      return () => {
+        listeners.delete(listener)
+      }
+    },
+  }
+}
+
+/** The client fields of an event from a session's metadata. */
+export function eventClient(at: number, metadata: SessionMetadata | undefined): SessionEventClient {
+  return {
+    at,
+    protocol: metadata?.protocol,
+    credential: metadata?.credential,
+    label: metadata?.label,
+    address: metadata?.address,
+  }
+}
