@@ -21,7 +21,7 @@ export {
 
 // The app's types, logging and time.
 export { systemClock, type Clock, type CoreUserSession, type Register, type Services, type UserSession } from './lib/register.js'
-export { createConsoleLogger, silentLogger, type LogMeta, type Logger } from './lib/logger.js'
+export { createConsoleLogger, silentLogger, toLogger, type LogMeta, type Logger, type ObjectFirstLogger, type ToLoggerOptions } from './lib/logger.js'
 
 // Functions, their guards and middleware, and the runner that calls them.
 export {
