@@ -124,7 +124,7 @@ describe('the demo audit trail', () => {
     const start = trail().length
     const home = mkdtempSync(join(tmpdir(), 'pikku-demo-audit-cli-'))
     // Local mode: the CLI process runs the functions itself, on the server's data folder.
-    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: dataDir }
+    const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), DATA_DIR: dataDir, PIKKU_DEMO_INSECURE_STORAGE: '1' }
     const cli = fileURLToPath(new URL('../dist/cli.js', import.meta.url))
     try {
       const loggedIn = await runDemoCLI(cli, ['login', '--email', ALICE.email, '--password', ALICE.password], env)

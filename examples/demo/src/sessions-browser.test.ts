@@ -74,6 +74,8 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
     // Sign out everywhere else: only this device is left; the tablet and the socket are signed out.
     await page.click('#revoke-others')
     await expect.poll(() => page.textContent('#sessions-status')).toBe('Signed out of 2 other sessions.')
+    // The status is shown as soon as the server answers; the list follows once it is fetched again.
+    await expect.poll(async () => (await rows(page)).length).toBe(1)
     expect(await rows(page)).toEqual([expect.objectContaining({ handle: own!.handle, current: true })])
     expect(await page.isDisabled('#revoke-others')).toBe(true)
     expect((await harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${tablet}` }, cookies: false })).status).toBe(401)

@@ -33,7 +33,9 @@ const keyPrefix = `pikku-test:packed-install:${randomBytes(6).toString('hex')}`
 /** pnpm itself: the one running this test when it runs under `pnpm test`, else the one on PATH. */
 function pnpm(): [string, string[]] {
   const execPath = process.env['npm_execpath']
-  return execPath !== undefined && /pnpm/.test(execPath) ? [process.execPath, [execPath]] : ['pnpm', []]
+  if (execPath === undefined || !/pnpm/.test(execPath)) return ['pnpm', []]
+  // pnpm's npm package is a JavaScript file up to v10 and a native executable from v11 on.
+  return /\.[cm]?js$/.test(execPath) ? [process.execPath, [execPath]] : [execPath, []]
 }
 
 async function redisUp(): Promise<boolean> {
