@@ -55,10 +55,6 @@ export function programHelp(program: ProgramInfo, commands: readonly CompiledCom
       ['shell', 'start the interactive shell (also: no arguments on a terminal)'] as const,
     ]),
   )
-  if (command.role === 'logout') {
-    lines.push('', 'Ending sessions:')
-    lines.push(...table(LOGOUT_ROWS))
-  }
   lines.push('', 'Global flags:')
   lines.push(...table(GLOBAL_FLAG_ROWS.filter(([flag]) => program.hasRemote || !flag.startsWith('--server'))))
   lines.push('', 'Modes:')
