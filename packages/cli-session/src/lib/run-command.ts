@@ -103,6 +103,7 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
   if (role === 'logout') {
     const plan = await context.logoutPlan()
     if (plan.token === undefined) {
+      if (all) throw new CLIFailure('UNAUTHORIZED', 'You are not logged in, so there is no user whose sessions `logout --all` could end.', { hint: context.loginHint })
       await logoutWithoutSession(context, plan.damaged, note)
       if (json) writeLine(io.stdout, 'null')
       return exitCodes.OK
