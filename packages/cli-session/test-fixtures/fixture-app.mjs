@@ -205,11 +205,11 @@ export function createJsonFileStore(path, clock) {
     async listByUser(userId) {
       return Object.values(read()).filter((record) => record.userId === userId && live(record))
     },
-    async deleteByUser(userId) {
+    async deleteByUser(userId, options) {
       const records = read()
       let count = 0
       for (const [id, record] of Object.entries(records)) {
-        if (record.userId === userId) {
+        if (record.userId === userId && id !== options?.except) {
           delete records[id]
           count++
         }
