@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Checks the built package in the current directory the way a consumer receives it: its metadata
-// (check-package-metadata.mjs), publint on the packed files, and are-the-types-wrong on the
-// tarball npm would publish.
+// (check-package-metadata.mjs), its public surface against the committed API report, publint on
+// the packed files, and are-the-types-wrong on the tarball npm would publish.
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 
 import { packageMetadataProblems } from './check-package-metadata.mjs'
 
@@ -15,6 +16,7 @@ if (problems.length > 0) {
   process.exit(1)
 }
 const run = (command, args) => execFileSync(command, args, { stdio: 'inherit' })
+run(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), 'api-report.mjs')])
 run('publint', ['--strict', '--pack', 'npm'])
 const dir = mkdtempSync(join(tmpdir(), 'pikku-pack-'))
 try {

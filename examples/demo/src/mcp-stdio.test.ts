@@ -1,3 +1,4 @@
+import { JSON_RPC_CODE } from '@pikku/mcp-session'
 import { execFile } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
 import { createFileCredentialStore } from '@pikku/cli-session'
-import { errorTable, silentLogger } from '@pikku/core'
+import { silentLogger } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp, type DemoApp } from './app.js'
@@ -92,7 +93,7 @@ describe('the demo over MCP stdio', () => {
   it('serves the same tools as /mcp; anonymous until the login tool is called', async () => {
     const agent = await stdioAgent()
     expect((await agent.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['getPublicData', 'login'])
-    expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(call(agent, 'getProfile'))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     await call(agent, 'login', ALICE)
     // The five functions and the three session tools; not the admin's revokeUserSessions.
     expect((await agent.listTools()).tools).toHaveLength(8)
@@ -112,7 +113,7 @@ describe('the demo over MCP stdio', () => {
     expect((await call(agent, 'getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
 
     await app.sessions.revokeUser('user-alice')
-    expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(call(agent, 'getProfile'))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     await credentials.remove('default')
   })
 
@@ -124,14 +125,14 @@ describe('the demo over MCP stdio', () => {
     const agent = await stdioAgent()
     expect((await call(agent, 'getProfile')).structuredContent).toMatchObject({ id: 'user-admin' })
     await cli('logout')
-    expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(call(agent, 'getProfile'))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
   })
 
   it('never uses a stored credential that was issued for a remote server', async () => {
     const credentials = createFileCredentialStore({ directory: join(home, 'config', 'pikku-demo') })
     await credentials.save('default', { origin: 'http://127.0.0.1:3000', token: await localLogin(), savedAt: Date.now() })
     const agent = await stdioAgent()
-    expect(await rpcCode(call(agent, 'getProfile'))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(call(agent, 'getProfile'))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     await credentials.remove('default')
   })
 })

@@ -1,8 +1,9 @@
+import { JSON_RPC_CODE } from '@pikku/mcp-session'
 import { request } from 'node:http'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport, StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { type CallToolResult, McpError } from '@modelcontextprotocol/sdk/types.js'
-import { createMemoryStore, errorTable, type SessionStore } from '@pikku/core'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ADMIN, ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
 import type { UserSession } from './types.js'
@@ -196,7 +197,7 @@ describe('an MCP session is its owner’s alone', () => {
       (error: unknown) => error,
     )
     expect(refused).toBeInstanceOf(McpError)
-    expect((refused as McpError).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect((refused as McpError).code).toBe(JSON_RPC_CODE.FORBIDDEN)
     expect((await alice.call('getProfile')).structuredContent).toMatchObject({ id: 'user-alice' })
     const admin = await agent()
     await admin.call('login', ADMIN)

@@ -1,4 +1,5 @@
-import { type Authentication, isSessionTokenShape, noCredential, type SessionAuthenticator } from '@pikku/core'
+import { type Authentication, noCredential, type SessionAuthenticator } from '@pikku/core'
+import { isSessionTokenShape } from '@pikku/core/protocol'
 import { readBearerToken } from '@pikku/http'
 import { createMCPHTTPHandler, wireMCP, type MCPHTTPHandler, type MCPHTTPHandlerOptions, type MCPTools } from '@pikku/mcp-session'
 import type { DemoApp, DemoFunctions } from './app.js'

@@ -1,5 +1,13 @@
 // Your Pikku app: functions, routes and sessions, shared by every host below.
-import { createMemoryStore, createRunner, createSessionManager, pikkuFunc, pikkuSessionlessFunc, UnauthorizedError, type SessionStore } from '@pikku/core'
+import {
+  createMemoryStore,
+  createRunner,
+  createSessionManager,
+  pikkuFunc,
+  pikkuSessionlessFunc,
+  UnauthorizedError,
+  type SessionStore,
+} from '@pikku/core'
 import { createHTTPHandler, wireHTTP } from '@pikku/http'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 

@@ -4,12 +4,12 @@ import { readFileSync, writeFileSync, renameSync } from 'node:fs'
 import {
   createRunner,
   createSessionManager,
-  createSessionEventBus,
   pikkuFunc,
   pikkuSessionlessFunc,
   silentLogger,
   UnauthorizedError,
 } from '@pikku/core'
+import { createSessionEventBus } from '@pikku/core/store'
 
 /** A Standard Schema for a flat object, written by hand so the fixture needs no schema library. */
 function objectSchema(properties, required = []) {

@@ -3,11 +3,11 @@ import {
   createMemoryStore,
   createRunner,
   createSessionManager,
-  hashSessionToken,
   type MemoryStore,
   type SessionManager,
   silentLogger,
 } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 import { createTestClock } from '@pikku/core/testing'
 import { createTokenProtocol } from '../src/lib/token-protocol.test-support.js'
 import type { Database, PreferencesInput, Services, UserRow, UserSession } from './app-types.js'

@@ -1,4 +1,5 @@
-import { functionName, UnauthorizedError, type AnyPikkuFunction, type PikkuMiddleware } from '@pikku/core'
+import { UnauthorizedError, type AnyPikkuFunction, type PikkuMiddleware } from '@pikku/core'
+import { functionName } from '@pikku/core/protocol'
 import type { ChannelConnection } from './channel-wire.js'
 import type { ChannelUpgradeRequest } from './upgrade-request.js'
 

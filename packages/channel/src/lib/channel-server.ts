@@ -1,15 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Server as HTTPSServer } from 'node:https'
 import type { Duplex } from 'node:stream'
-import {
-  BadRequestError,
-  NotFoundError,
-  PikkuError,
-  ServiceUnavailableError,
-  toPublicError,
-  type Logger,
-  type Runner,
-} from '@pikku/core'
+import { BadRequestError, NotFoundError, PikkuError, ServiceUnavailableError, type Logger, type Runner } from '@pikku/core'
+import { toPublicError } from '@pikku/core/protocol'
 import { httpStatusOf } from '@pikku/http'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { WiredChannel } from './channel-route.js'

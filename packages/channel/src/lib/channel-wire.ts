@@ -1,4 +1,5 @@
-import type { SessionState, UserSession } from '@pikku/core'
+import type { UserSession } from '@pikku/core'
+import type { SessionState } from '@pikku/core/protocol'
 import type { ChannelUpgradeRequest } from './upgrade-request.js'
 
 /**

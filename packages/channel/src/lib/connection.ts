@@ -4,15 +4,14 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   PikkuError,
-  SessionState,
   TooManyRequestsError,
-  toPublicError,
   type Logger,
   type PikkuWire,
   type RunOptions,
   type Runner,
   type UserSession,
 } from '@pikku/core'
+import { SessionState, toPublicError } from '@pikku/core/protocol'
 import WebSocket, { type RawData } from 'ws'
 import type { WiredChannel } from './channel-route.js'
 import type { ChannelConnection } from './channel-wire.js'

@@ -1,4 +1,5 @@
-import { BadRequestError, type PikkuError, type PublicError } from '@pikku/core'
+import { BadRequestError, type PikkuError } from '@pikku/core'
+import { type PublicError } from '@pikku/core/protocol'
 import { CHANNEL_ERROR_CODE } from './channel-error-table.js'
 
 /**

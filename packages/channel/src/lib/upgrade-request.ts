@@ -1,7 +1,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import type { TLSSocket } from 'node:tls'
-import type { PublicError } from '@pikku/core'
+import type { PublicError } from '@pikku/core/protocol'
 
 /**
  * The subprotocol a Pikku channel speaks. A client that offers any subprotocol must offer this

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util'
 import type { CompiledCommand } from './cli-command.js'
 import { CLIFailure } from './cli-failure.js'
+import { parseGenericArguments } from './generic-flags.js'
 
 /** Flags every command understands, as `node:util` parseArgs options. */
 export const GLOBAL_OPTIONS = {
@@ -31,7 +32,10 @@ export interface GlobalValues {
 }
 
 export interface ParsedArguments {
-  /** Flags by name (without dashes), global and the command's own. */
+  /**
+   * Flags by name (without dashes), global and the command's own; for a command without an input
+   * schema, its generic flags by field name (`--user-id` as `userId`).
+   */
   readonly values: Record<string, unknown>
   readonly positionals: string[]
 }
@@ -60,6 +64,10 @@ export function splitCommand(argv: readonly string[]): { name: string | undefine
  * An unknown flag or a missing value is a usage failure pointing at the right `--help`.
  */
 export function parseArguments(app: string, command: CompiledCommand | undefined, args: string[]): ParsedArguments {
+  if (command?.genericInput === true) {
+    const generic = parseGenericArguments(app, command.name, args)
+    return { values: { ...generic.fields, ...generic.values }, positionals: generic.positionals }
+  }
   try {
     const parsed = parseArgs({
       args,

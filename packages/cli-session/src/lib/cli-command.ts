@@ -1,4 +1,5 @@
-import { type AnyPikkuFunction, type FunctionDocs, inputJsonSchema, type PikkuFunction } from '@pikku/core'
+import { type AnyPikkuFunction, type FunctionDocs, type PikkuFunction } from '@pikku/core'
+import { inputJsonSchema } from '@pikku/core/protocol'
 import { GLOBAL_FLAGS } from './cli-arguments.js'
 import { flagsFromSchema, type InputFlag, parseArgsOptions } from './input-flags.js'
 
@@ -33,7 +34,9 @@ export interface CLICommandConfig<In = unknown, Out = unknown> {
   prompt?: readonly string[]
   /**
    * The function's name on the server's RPC endpoint (`POST <server><rpcPath>/<remoteName>`).
-   * @default func.name, else the command name
+   * Required in remote mode when the function has no `name`: the server serves an unnamed function
+   * under its key in `rpc.functions`, which the CLI cannot know, so `wireCLI` refuses to guess.
+   * @default func.name
    */
   remoteName?: string
   /**
@@ -65,6 +68,11 @@ export interface CompiledCommand {
   readonly promptFields: readonly string[]
   /** True when the input schema could not be described: only `--input <json>` sets its fields. */
   readonly opaqueInput: boolean
+  /**
+   * True when the function declares no input schema: any `--<field> <value>` is taken as a field
+   * (see generic-flags.ts), since the CLI cannot know the fields.
+   */
+  readonly genericInput: boolean
 }
 
 const SECRET_FIELD = /password|passphrase|secret/i
@@ -72,7 +80,11 @@ const COMMAND_PATTERN = /^[a-z][a-z0-9-]{0,63}$/
 /** Names the CLI itself answers. */
 export const BUILTIN_COMMANDS = ['shell', 'help'] as const
 
-export function compileCommand(name: string, entry: AnyPikkuFunction | CLICommandConfig<any, any>): CompiledCommand {
+/**
+ * Compiles one entry of `wireCLI`'s `commands`. `remote` says whether remote mode is on: then the
+ * command must know the name the server serves its function under.
+ */
+export function compileCommand(name: string, entry: AnyPikkuFunction | CLICommandConfig<any, any>, remote = false): CompiledCommand {
   if (!COMMAND_PATTERN.test(name)) {
     throw new TypeError(`wireCLI: command names are lower-case letters, digits and '-'; got ${JSON.stringify(name)}`)
   }
@@ -98,6 +110,15 @@ export function compileCommand(name: string, entry: AnyPikkuFunction | CLIComman
     }
   }
   const role = config.session === 'none' ? undefined : (config.session ?? (name === 'login' ? 'login' : name === 'logout' ? 'logout' : undefined))
+  if (remote && config.remoteName === undefined && func.name === undefined) {
+    // A server's `rpc.functions` serves an unnamed function under its own map key, which the CLI
+    // cannot see: guessing the command name would fail only later, as a 404 on every remote call.
+    throw new TypeError(
+      `wireCLI: command '${name}' has a function without a name, so in remote mode (--server) the CLI cannot know ` +
+        `the name the server serves it under. Give the function a name (pikkuFunc({ name: '${name}', … })) and serve it ` +
+        `under that name, set { func, remoteName: '<its key in the server's rpc functions>' }, or pass remote: false for a local-only CLI.`,
+    )
+  }
   const remoteName = config.remoteName ?? func.name ?? name
   const promptFields =
     config.prompt ??
@@ -120,6 +141,7 @@ export function compileCommand(name: string, entry: AnyPikkuFunction | CLIComman
     tokenField: config.tokenField ?? 'token',
     format: config.format as ((result: unknown) => string) | undefined,
     opaqueInput: func.input !== undefined && schema === undefined,
+    genericInput: func.input === undefined,
   }
 }
 

@@ -146,7 +146,8 @@ describe('one-shot commands in local mode', () => {
   })
 
   it('bad usage is exit 2, distinct from unauthorized (3) and internal errors (1)', async () => {
-    const unknownFlag = await runCLI(workspace, ['whoami', '--bogus'])
+    // A command with an input schema knows its flags (one without takes any: generic-flags.test.ts).
+    const unknownFlag = await runCLI(workspace, ['preferences', '--bogus'])
     expect(unknownFlag.code).toBe(2)
     expect(unknownFlag.stderr).toContain("Unknown option '--bogus'")
     const unknownCommand = await runCLI(workspace, ['whoamj'])

@@ -109,9 +109,9 @@ export function resolveCLISettings(options: WireCLIOptions): CLISettings {
   if (options.commands === null || typeof options.commands !== 'object' || Object.keys(options.commands).length === 0) {
     throw new TypeError('wireCLI needs at least one command: { commands: { profile: getProfile } }')
   }
-  const commands = new Map<string, CompiledCommand>()
-  for (const [name, entry] of Object.entries(options.commands)) commands.set(name, compileCommand(name, entry))
   const remote = options.remote === false ? undefined : resolveRemote(options.remote ?? {})
+  const commands = new Map<string, CompiledCommand>()
+  for (const [name, entry] of Object.entries(options.commands)) commands.set(name, compileCommand(name, entry, remote !== undefined))
   if (options.local === undefined && remote === undefined) {
     throw new TypeError('wireCLI needs local (the app runtime), remote, or both')
   }

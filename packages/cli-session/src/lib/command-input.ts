@@ -1,3 +1,4 @@
+import { GLOBAL_FLAGS } from './cli-arguments.js'
 import type { CompiledCommand } from './cli-command.js'
 import { CLIFailure } from './cli-failure.js'
 import { convertFlag } from './input-flags.js'
@@ -5,8 +6,8 @@ import { convertFlag } from './input-flags.js'
 const INPUT_EXAMPLE = '\'{"theme":"dark"}\''
 
 /**
- * The function's input from parsed arguments: `--input <json>` first, then flags, then
- * positionals. Nothing is validated here beyond the shape of the arguments; the function's schema
+ * The function's input from parsed arguments: `--input <json>` first, then flags (a command
+ * without an input schema takes any `--<field> <value>`), then positionals. Nothing is validated here beyond the shape of the arguments; the function's schema
  * does that when the runner calls it.
  */
 export function buildCommandInput(app: string, command: CompiledCommand, values: Readonly<Record<string, unknown>>, positionals: readonly string[]): unknown {
@@ -22,6 +23,12 @@ export function buildCommandInput(app: string, command: CompiledCommand, values:
       throw new CLIFailure('BAD_REQUEST', `--input must be a JSON object, such as ${INPUT_EXAMPLE}`)
     }
     data = { ...(parsed as Record<string, unknown>) }
+  }
+  if (command.genericInput) {
+    // No schema, so no known flags: every non-global flag is a field (see generic-flags.ts).
+    for (const [field, value] of Object.entries(values)) {
+      if (!(GLOBAL_FLAGS as readonly string[]).includes(field)) (data ??= {})[field] = value
+    }
   }
   for (const flag of command.flags) {
     const value = values[flag.flag]

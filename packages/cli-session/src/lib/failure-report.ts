@@ -1,4 +1,5 @@
-import { BadRequestError, PikkuError, silentLogger, toPublicError } from '@pikku/core'
+import { BadRequestError, PikkuError, silentLogger } from '@pikku/core'
+import { toPublicError } from '@pikku/core/protocol'
 import type { CLISessionRole, CompiledCommand } from './cli-command.js'
 import { CLIFailure } from './cli-failure.js'
 import { CancelledError, LocalCallError } from './local-call.js'

@@ -116,7 +116,7 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
     const flag = command.flags.find((candidate) => candidate.field === field)
     usageParts.push(flag?.required ? `<${field}>` : `[${field}]`)
   }
-  if (command.flags.length > 0 || command.opaqueInput) usageParts.push('[flags]')
+  if (command.flags.length > 0 || command.opaqueInput || command.genericInput) usageParts.push('[flags]')
   lines.push(command.docs === undefined ? command.name : `${command.name} - ${command.docs.summary}`)
   if (command.docs?.description !== undefined) lines.push('', command.docs.description)
   lines.push('', 'Usage:', `  ${usageParts.join(' ')}`)
@@ -128,6 +128,13 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
     lines.push(...table(flags.map((flag) => flagRow(flag, command.positionals.includes(flag.field)))))
   } else if (command.opaqueInput) {
     lines.push('', 'Input: pass it as --input \'{"field": "value"}\' (its schema cannot be listed as flags).')
+  } else if (command.genericInput) {
+    lines.push(
+      '',
+      'Input: this function declares no input schema, so its fields cannot be listed or checked here.',
+      'Pass each as --<field> <value> (a string; --<field> alone is true, --no-<field> false, --user-id sets userId),',
+      'or the whole input as --input \'{"field": 1}\' for numbers and nested values.',
+    )
   }
   if (command.role === 'login' && program.hasRemote) {
     lines.push('', 'Ways to sign in (with --server):')

@@ -3,12 +3,12 @@ import {
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
-  type SessionCommitResult,
   type SessionManager,
   type SessionMetadata,
   sessionMetadata,
   type UserSession,
 } from '@pikku/core'
+import { type SessionCommitResult } from '@pikku/core/protocol'
 import type { CLISessionRole, CompiledCommand } from './cli-command.js'
 import type { CallOutcome, LoginChange } from './saved-login.js'
 

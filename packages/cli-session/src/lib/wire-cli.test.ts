@@ -21,6 +21,7 @@ import { wireCLI } from './wire-cli.js'
 // than the file (the keychain extension point), and a property test over the credentials file.
 
 const login = pikkuSessionlessFunc<{ user: string }, { token: string; ok: boolean }>({
+  name: 'login',
   input: {
     '~standard': {
       version: 1,
@@ -41,10 +42,12 @@ const login = pikkuSessionlessFunc<{ user: string }, { token: string; ok: boolea
   docs: { summary: 'Log in' },
 })
 const whoami = pikkuFunc<void, { userId: string }>({
+  name: 'whoami',
   func: async (_services, _data, { session }) => ({ userId: (await session.get()).userId }),
   docs: { summary: 'Who am I' },
 })
 const logout = pikkuFunc<void, void>({
+  name: 'logout',
   func: async (_services, _data, { session }) => {
     await session.clear()
   },
@@ -100,6 +103,15 @@ describe('wiring mistakes are reported when the CLI is wired', () => {
     expect(() => wireCLI(options as never)).toThrow(message)
   })
 
+  it('a function without a name needs a remoteName in remote mode, since the CLI cannot know its name on the server', () => {
+    const unnamed = pikkuFunc<void, void>({ func: async () => {} })
+    expect(() => wireCLI({ program: { name: 'app' }, commands: { profile: unnamed }, local })).toThrow(
+      /command 'profile' has a function without a name, so in remote mode \(--server\) the CLI cannot know the name the server serves it under\. Give the function a name/,
+    )
+    expect(() => wireCLI({ program: { name: 'app' }, commands: { profile: { func: unnamed, remoteName: 'getProfile' } }, local })).not.toThrow()
+    expect(() => wireCLI({ program: { name: 'app' }, commands: { profile: unnamed }, local, remote: false })).not.toThrow()
+  })
+
   it('an input field named like a global flag must be renamed', () => {
     const clash = pikkuSessionlessFunc<{ json: string }, void>({
       input: {
@@ -110,6 +122,7 @@ describe('wiring mistakes are reported when the CLI is wired', () => {
           jsonSchema: { input: () => ({ type: 'object', properties: { json: { type: 'string' } } }), output: () => ({}) },
         },
       } as never,
+      name: 'clash',
       func: async () => {},
     })
     expect(() => wireCLI({ program: { name: 'app' }, commands: { clash }, local })).toThrow(/--json, which the CLI reserves/)

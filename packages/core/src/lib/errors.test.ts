@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { errorTable, toPikkuError, toPublicError } from './error-table.js'
+import { toPikkuError, toPublicError } from './public-error.js'
 import {
   BadRequestError,
   ConflictError,
@@ -47,28 +47,6 @@ describe('errors', () => {
       expect(error.code).toBe(code)
       expect(error.name).toBe(name)
     }
-  })
-
-  it('the error table maps every code to an HTTP status, a channel code, a CLI exit code and a JSON-RPC code', () => {
-    expect(errorTable).toEqual({
-      BAD_REQUEST: { http: 400, channel: 'BAD_REQUEST', exitCode: 2, jsonRpc: -32602 },
-      UNAUTHORIZED: { http: 401, channel: 'UNAUTHORIZED', exitCode: 3, jsonRpc: -32001 },
-      FORBIDDEN: { http: 403, channel: 'FORBIDDEN', exitCode: 4, jsonRpc: -32003 },
-      NOT_FOUND: { http: 404, channel: 'NOT_FOUND', exitCode: 5, jsonRpc: -32004 },
-      CONFLICT: { http: 409, channel: 'CONFLICT', exitCode: 6, jsonRpc: -32009 },
-      PAYLOAD_TOO_LARGE: { http: 413, channel: 'PAYLOAD_TOO_LARGE', exitCode: 7, jsonRpc: -32013 },
-      TOO_MANY_REQUESTS: { http: 429, channel: 'TOO_MANY_REQUESTS', exitCode: 8, jsonRpc: -32029 },
-      SERVICE_UNAVAILABLE: { http: 503, channel: 'SERVICE_UNAVAILABLE', exitCode: 9, jsonRpc: -32050 },
-      INTERNAL: { http: 500, channel: 'INTERNAL', exitCode: 1, jsonRpc: -32603 },
-    })
-  })
-
-  it('error table codes are distinct per protocol, and no failure exits 0', () => {
-    const rows = Object.values(errorTable)
-    expect(new Set(rows.map((row) => row.http)).size).toBe(rows.length)
-    expect(new Set(rows.map((row) => row.exitCode)).size).toBe(rows.length)
-    expect(new Set(rows.map((row) => row.jsonRpc)).size).toBe(rows.length)
-    for (const row of rows) expect(row.exitCode).toBeGreaterThan(0)
   })
 
   it('a function throwing a non-Pikku error gives the caller a generic internal error with an id; the logger gets the detail under that id', async () => {

@@ -1,6 +1,6 @@
 /**
  * Every runtime condition a caller can handle is a `PikkuError` with a stable, machine-readable
- * code. Protocol packages never invent statuses: they look the code up in `errorTable`.
+ * code. Each protocol package maps codes to its own statuses in its own table.
  */
 export type PikkuErrorCode =
   | 'BAD_REQUEST'

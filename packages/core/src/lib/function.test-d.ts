@@ -3,7 +3,13 @@ import { type PikkuFunction, pikkuFunc, pikkuSessionlessFunc } from './function.
 import { createMemoryStore } from './memory-store.js'
 import { pikkuMiddleware } from './middleware.js'
 import { type PermissionSpec, pikkuPermission } from './permission.js'
-import type { CoreUserSession, Services, UserSession } from './register.js'
+import type {
+  CoreUserSession,
+  Services,
+  Services_are_not_declared__add_declare_module_Register,
+  UserSession,
+  UserSession_is_not_declared__add_declare_module_Register,
+} from './register.js'
 import { createSessionManager } from './session-manager.js'
 import type { SessionRecord } from './session-store.js'
 
@@ -11,9 +17,12 @@ import type { SessionRecord } from './session-store.js'
 // declared its own types sees. The registered case is in type-tests/.
 
 describe('without a registration', () => {
-  test('UserSession is CoreUserSession and services are an empty object', () => {
+  test('UserSession is a CoreUserSession and services are empty, both named after the missing Register', () => {
+    expectTypeOf<UserSession>().toEqualTypeOf<UserSession_is_not_declared__add_declare_module_Register>()
     expectTypeOf<UserSession>().toEqualTypeOf<CoreUserSession>()
-    expectTypeOf<Services>().toEqualTypeOf<object>()
+    expectTypeOf<Services>().toEqualTypeOf<Services_are_not_declared__add_declare_module_Register>()
+    // @ts-expect-error: an app that uses a service declares it through Register
+    expectTypeOf<Services>().toHaveProperty('database')
   })
 
   test('a pikkuFunc session is present and a sessionless one may be undefined', () => {

@@ -22,13 +22,35 @@ export interface CoreUserSession {
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface Register {}
 
-/** The app's session type, from `Register['userSession']`, or `CoreUserSession`. */
+/**
+ * The session type of an app that has not declared `Register`: a `CoreUserSession` under a name
+ * that says what to do, so that `Property 'email' does not exist on type
+ * 'UserSession_is_not_declared__add_declare_module_Register'` points at the fix.
+ */
+export interface UserSession_is_not_declared__add_declare_module_Register extends CoreUserSession {}
+
+/**
+ * The services type of an app that has not declared `Register`: no known services, under a name
+ * that says what to do when a function destructures one (`{ database }`).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface, @typescript-eslint/no-empty-object-type
+export interface Services_are_not_declared__add_declare_module_Register {}
+
+/**
+ * The app's session type, from `Register['userSession']`; without a registration, a
+ * `CoreUserSession` named after the missing declaration.
+ */
 export type UserSession = Register extends { userSession: infer S extends CoreUserSession }
   ? S
-  : CoreUserSession
+  : UserSession_is_not_declared__add_declare_module_Register
 
-/** The app's services type, from `Register['services']`, or an empty object. */
-export type Services = Register extends { services: infer T extends object } ? T : object
+/**
+ * The app's services type, from `Register['services']`; without a registration, an empty object
+ * type named after the missing declaration.
+ */
+export type Services = Register extends { services: infer T extends object }
+  ? T
+  : Services_are_not_declared__add_declare_module_Register
 
 /** Milliseconds since the epoch; injected so that tests never sleep for an expiry. */
 export type Clock = () => number

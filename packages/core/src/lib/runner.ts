@@ -1,5 +1,5 @@
 import { UnauthorizedError, ForbiddenError } from './errors.js'
-import { toPikkuError } from './error-table.js'
+import { toPikkuError } from './public-error.js'
 import type { AnyPikkuFunction, PikkuFunction } from './function.js'
 import { validateInput } from './input-schema.js'
 import { createConsoleLogger, type Logger } from './logger.js'

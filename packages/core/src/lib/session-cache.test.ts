@@ -6,19 +6,9 @@ import { cacheSessionStore } from './session-cache.js'
 import { createSessionManager } from './session-manager.js'
 import type { SessionEvent, SessionEventListener, SessionRecord, SessionStore } from './session-store.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
-import { describeSessionStoreConformance, type SessionStoreConformanceOptions } from './store-conformance.js'
 import { createTestClock, type TestClock } from './test-clock.js'
 
-/** The store type the conformance suite works with. */
-type ConformanceStore = Awaited<ReturnType<SessionStoreConformanceOptions['create']>>
-
-describeSessionStoreConformance('the read cache in front of the memory store', {
-  create: (clock) => {
-    const memory: ConformanceStore = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
-    return cacheSessionStore(memory, { maxEntries: 50 }, { clock: clock.now })
-  },
-  destroy: (store) => store.close?.(),
-})
+// The conformance suite around the cache is in @pikku/session-store-testkit's reference-stores test.
 
 const MINUTE = 60_000
 

@@ -1,4 +1,11 @@
-import { createConsoleLogger, PikkuError, type Logger, type Services, type UserSession, type UserSessionService } from '@pikku/core'
+import {
+  createConsoleLogger,
+  PikkuError,
+  type Logger,
+  type Services,
+  type UserSession,
+  type UserSessionService,
+} from '@pikku/core'
 import { createRequestSessions, errorResponse, httpStatusOf, type HTTPSessionStrategy, type RequestSession } from '@pikku/http'
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fastifyPlugin from 'fastify-plugin'

@@ -1,4 +1,5 @@
-import { TooManyRequestsError, toPublicError, type Logger } from '@pikku/core'
+import { TooManyRequestsError, type Logger } from '@pikku/core'
+import { toPublicError } from '@pikku/core/protocol'
 import { httpStatusOf } from './http-status.js'
 import type { OutgoingHTTP } from './incoming.js'
 

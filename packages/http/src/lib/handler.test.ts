@@ -295,8 +295,20 @@ describe('HTTP runtime on node:http', () => {
   })
 
   it('serves every RPC function at POST /rpc/<name>', async () => {
-    expect(await (await post('/rpc/echo', JSON.stringify([1, 2]))).json()).toEqual({ data: [1, 2] })
+    expect(await (await post('/rpc/echo', JSON.stringify({ a: [1, 2] }))).json()).toEqual({ data: { a: [1, 2] } })
     expect((await post('/rpc/whoAmI', '')).status).toBe(401)
+  })
+
+  it('refuses a body that is not a JSON object for a function without an input schema, with a 400 that says so', async () => {
+    for (const body of ['[1,2]', '"alice"', '42', 'true', 'null']) {
+      const response = await post('/rpc/echo', body)
+      expect(response.status).toBe(400)
+      const { error } = (await response.json()) as { error: { code: string; message: string } }
+      expect(error.code).toBe('BAD_REQUEST')
+      expect(error.message).toMatch(/^POST \/rpc\/echo takes a JSON object as its body; got (an array|a string|a number|a boolean|null)\. \(The function declares no input schema/)
+    }
+    // No body at all is still no data.
+    expect(await (await post('/rpc/echo', '')).json()).toEqual({})
   })
 
   it('never answers random requests with a 5xx or crashes', async () => {

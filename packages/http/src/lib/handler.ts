@@ -3,14 +3,14 @@ import {
   type PikkuMiddleware,
   type PikkuWire,
   type Runner,
-  SessionState,
   UnauthorizedError,
   NotFoundError,
 } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { errorResponse, JSON_TYPE } from './error-response.js'
 import type { IncomingHTTP, OutgoingHTTP } from './incoming.js'
 import { isRequestAborted } from './request-aborted.js'
-import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery } from './request-data.js'
+import { acceptQuery, mergeRequestData, parseJSONBody, parseQuery, requireObjectData } from './request-data.js'
 import { wireHTTP, type HTTPMethod, type HTTPRoute } from './route.js'
 import { Router } from './router.js'
 import { WireInfo } from './wire-info.js'
@@ -145,6 +145,7 @@ export function createHTTPHandler(options: HTTPHandlerOptions): RoutedHTTPHandle
         body = parsed === undefined ? parseJSONBody(await request.readBody(bodyLimit), request.header('content-type')) : parsed.value
       }
       const data = mergeRequestData(params, query, body)
+      if (route.func.input === undefined) requireObjectData(data, `${route.method} ${route.route}`)
       const clientAddress = request.clientAddress
       const wire: PikkuWire =
         clientAddress === undefined

@@ -84,3 +84,23 @@ export function mergeRequestData(
   }
   return { ...query, ...(body as Record<string, unknown> | undefined), ...params }
 }
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return typeof value === 'string' ? 'a string' : typeof value === 'number' ? 'a number' : typeof value === 'boolean' ? 'a boolean' : typeof value
+}
+
+/**
+ * A function without an `input` schema is typed in TypeScript only, which every caller can ignore:
+ * its data must at least be a JSON object (or absent), so that `data.email` is a missing field
+ * rather than a crash in the function. Functions with a schema are checked by the schema instead.
+ * `route` names the route in the message (`POST /login`).
+ */
+export function requireObjectData(data: unknown, route: string): void {
+  if (data === undefined || isPlainObject(data)) return
+  throw new BadRequestError(
+    `${route} takes a JSON object as its body; got ${jsonKind(data)}. ` +
+      '(The function declares no input schema; give it an `input` schema to have its fields checked too.)',
+  )
+}

@@ -1,6 +1,4 @@
 import {
-  runMiddleware,
-  SessionState,
   type CoreUserSession,
   type PikkuMiddleware,
   type PikkuWire,
@@ -11,6 +9,7 @@ import {
   type UserSession,
   type UserSessionService,
 } from '@pikku/core'
+import { runMiddleware, SessionState } from '@pikku/core/protocol'
 import { applyCookieOverrides, recordSetCookie, type CookieOverrides } from './cookie-overrides.js'
 import type { IncomingHTTP } from './incoming.js'
 import { WireInfo } from './wire-info.js'

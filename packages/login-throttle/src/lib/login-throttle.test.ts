@@ -7,11 +7,11 @@ import {
   type PikkuWire,
   pikkuMiddleware,
   pikkuSessionlessFunc,
-  SessionState,
   silentLogger,
   TooManyRequestsError,
   UnauthorizedError,
 } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'

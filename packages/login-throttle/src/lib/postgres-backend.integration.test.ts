@@ -3,7 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { createPostgresThrottleBackend } from './postgres-backend.js'
 import { describeThrottleBackend } from './throttle-backend-conformance.test-support.js'
-import { databaseUrl, postgresAvailable } from './test-services.test-support.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 const available = await postgresAvailable()
 

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { createRunner, pikkuSessionlessFunc, SessionState, silentLogger, UnauthorizedError, type PikkuWire } from '@pikku/core'
+import { createRunner, pikkuSessionlessFunc, silentLogger, UnauthorizedError, type PikkuWire } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLoginThrottle } from './login-throttle.js'
 import { createRedisThrottleBackend } from './redis-backend.js'
 import { describeThrottleBackend } from './throttle-backend-conformance.test-support.js'
-import { redisAvailable, redisUrl } from './test-services.test-support.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 

@@ -1,4 +1,5 @@
-import { createMemoryStore, resolveSessionLifetime, type SessionStore } from '@pikku/core'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { resolveSessionLifetime } from '@pikku/core/protocol'
 import { createTestClock } from '@pikku/core/testing'
 import { describe, expect, it } from 'vitest'
 import { mcpSessionStorageId } from '../index.js'

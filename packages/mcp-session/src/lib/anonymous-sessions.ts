@@ -1,4 +1,5 @@
-import type { Clock, SessionLifetime } from '@pikku/core'
+import type { Clock } from '@pikku/core'
+import type { SessionLifetime } from '@pikku/core/protocol'
 
 /** What the map needs of an entry: its id and the times its lifetime is judged by. */
 export interface AnonymousEntry {

@@ -8,7 +8,8 @@ import {
   ListToolsRequestSchema,
   PingRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js'
-import { BadRequestError, type InputIssue, type PublicError, validateInput } from '@pikku/core'
+import { BadRequestError, type InputIssue } from '@pikku/core'
+import { type PublicError, validateInput } from '@pikku/core/protocol'
 import { ProtocolError } from './protocol-error.js'
 import type { MCPTool } from './tools.js'
 

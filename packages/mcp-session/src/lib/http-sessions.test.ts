@@ -1,6 +1,7 @@
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { request } from 'node:http'
 import { McpError } from '@modelcontextprotocol/sdk/types.js'
-import { createSessionManager, errorTable, pikkuPermission, type SessionStore } from '@pikku/core'
+import { createSessionManager, pikkuPermission, type SessionStore } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import { createHTTPSessions } from '@pikku/middleware-http-session'
 import { describe, expect, it } from 'vitest'
@@ -74,7 +75,7 @@ describe('tools from functions', () => {
     const { server } = await setup()
     const agent = await client(server.mcpUrl)
     const error = await rpcErrorOf(agent.call('login', { ...ALICE, password: 'wrong' }))
-    expect(error.code).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(error.code).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     expect(error.code).not.toBe(-32603)
     expect(error.data).toMatchObject({ code: 'UNAUTHORIZED', message: 'Invalid credentials' })
   })
@@ -138,7 +139,7 @@ describe('who the caller is', () => {
     expect(response.status).toBe(401)
     const metadataUrl = `${server.url}/.well-known/oauth-protected-resource`
     expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${metadataUrl}"`)
-    expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: errorTable.UNAUTHORIZED.jsonRpc } })
+    expect(await response.json()).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: JSON_RPC_CODE.UNAUTHORIZED } })
 
     const metadata = await fetch(metadataUrl)
     expect(metadata.status).toBe(200)
@@ -241,7 +242,7 @@ describe('permissions', () => {
     await alice.call('login', ALICE)
     expect(await alice.toolNames()).not.toContain('adminReport')
     const error = await rpcErrorOf(alice.call('adminReport'))
-    expect(error.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect(error.code).toBe(JSON_RPC_CODE.FORBIDDEN)
 
     const root = await client(server.mcpUrl)
     await root.call('login', ROOT)
@@ -257,7 +258,7 @@ describe('permissions', () => {
     const alice = await client(server.mcpUrl)
     await alice.call('login', ALICE)
     expect(await alice.toolNames()).toEqual([])
-    expect((await rpcErrorOf(alice.call('getProfile'))).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect((await rpcErrorOf(alice.call('getProfile'))).code).toBe(JSON_RPC_CODE.FORBIDDEN)
     const root = await client(server.mcpUrl)
     await root.call('login', ROOT)
     expect(await root.toolNames()).toContain('getProfile')
@@ -269,7 +270,7 @@ describe('permissions', () => {
     await alice.call('login', ALICE)
     expect(await alice.toolNames()).toContain('readDocument')
     expect((await alice.call('readDocument', { ownerId: 'u-alice' })).structuredContent).toMatchObject({ ownerId: 'u-alice' })
-    expect((await rpcErrorOf(alice.call('readDocument', { ownerId: 'u-bob' }))).code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect((await rpcErrorOf(alice.call('readDocument', { ownerId: 'u-bob' }))).code).toBe(JSON_RPC_CODE.FORBIDDEN)
   })
 })
 
@@ -290,7 +291,7 @@ describe('store outages', () => {
       'mcp-session-id': agent.transport.sessionId!,
     })
     expect(response.status).toBe(503)
-    expect(await response.json()).toMatchObject({ error: { code: errorTable.SERVICE_UNAVAILABLE.jsonRpc } })
+    expect(await response.json()).toMatchObject({ error: { code: JSON_RPC_CODE.SERVICE_UNAVAILABLE } })
     failing = false
     expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
   })
@@ -325,7 +326,7 @@ describe('ending sessions', () => {
 
     const response = await rawPost(server.mcpUrl, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }), { 'mcp-session-id': sessionId })
     expect(response.status).toBe(404)
-    expect(await response.json()).toMatchObject({ error: { code: errorTable.NOT_FOUND.jsonRpc } })
+    expect(await response.json()).toMatchObject({ error: { code: JSON_RPC_CODE.NOT_FOUND } })
     expect((await fetch(server.mcpUrl, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } })).status).toBe(404)
     // The user session started in it is gone too: its token no longer authenticates.
     expect(await httpStatusOf(client(server.mcpUrl, { token }))).toBe(401)
@@ -397,7 +398,7 @@ describe('ending sessions', () => {
     expect(await server.handler.sweep()).toBe(1)
     expect(server.handler.openTransports).toBe(0)
     const outcome = await pending
-    expect('error' in outcome && outcome.error instanceof McpError && outcome.error.code).toBe(errorTable.NOT_FOUND.jsonRpc)
+    expect('error' in outcome && outcome.error instanceof McpError && outcome.error.code).toBe(JSON_RPC_CODE.NOT_FOUND)
     app.gate.open()
   })
 
@@ -461,7 +462,7 @@ describe('the HTTP endpoint', () => {
     })
     const evil = await rawPost(server.mcpUrl, init, { origin: 'http://evil.example' })
     expect(evil.status).toBe(403)
-    expect(await evil.json()).toMatchObject({ error: { code: errorTable.FORBIDDEN.jsonRpc } })
+    expect(await evil.json()).toMatchObject({ error: { code: JSON_RPC_CODE.FORBIDDEN } })
     expect((await rawPost(server.mcpUrl, init, { origin: 'https://app.example.com' })).status).toBe(200)
     expect((await rawPost(server.mcpUrl, init)).status).toBe(200)
     // A rebinding page on another host name is refused whatever its Host header says.

@@ -1,4 +1,4 @@
-import type { PublicError } from '@pikku/core'
+import type { PublicError } from '@pikku/core/protocol'
 import { httpStatusOf, type OutgoingHTTP } from '@pikku/http'
 import { JSON_RPC_CODE } from './json-rpc-codes.js'
 

@@ -1,4 +1,5 @@
-import { type Logger, toPublicError } from '@pikku/core'
+import { type Logger } from '@pikku/core'
+import { toPublicError } from '@pikku/core/protocol'
 import { type HTTPHandler, type IncomingHTTP, type OutgoingHTTP, RequestAbortedError } from '@pikku/http'
 import { INVALID_REQUEST } from './json-rpc-body.js'
 import { JSON_RPC_CODE } from './json-rpc-codes.js'

@@ -1,4 +1,5 @@
-import { createMemoryStore, generateSessionToken, hashSessionToken, type SessionStore } from '@pikku/core'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describe, expect, it } from 'vitest'
 import { mcpSessionStorageId } from '../index.js'

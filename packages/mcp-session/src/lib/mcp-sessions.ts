@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto'
 import {
   type Clock,
   type CoreUserSession,
-  createNamespacedStore,
   createSessionManager,
-  hashSessionToken,
-  isSessionTokenShape,
   type Logger,
   type SessionEventListener,
-  type SessionLifetime,
   type SessionManager,
   type SessionRecord,
-  type SessionState,
   type SessionStore,
 } from '@pikku/core'
+import {
+  createNamespacedStore,
+  hashSessionToken,
+  isSessionTokenShape,
+  type SessionLifetime,
+  type SessionState,
+} from '@pikku/core/protocol'
 import { type AnonymousEntry, createAnonymousSessions } from './anonymous-sessions.js'
 
 /** The store namespace of MCP sessions: their records never appear among user sessions. */

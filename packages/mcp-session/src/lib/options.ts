@@ -2,16 +2,14 @@ import {
   type Clock,
   type CoreUserSession,
   type Logger,
-  resolveSessionLifetime,
   type Runner,
   type SessionAuthenticator,
-  type SessionLifetime,
-  type SessionLifetimeDefaults,
   type SessionLifetimeOptions,
   type SessionManager,
   type SessionStore,
   type UserSession,
 } from '@pikku/core'
+import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeDefaults } from '@pikku/core/protocol'
 import type { AuthenticateToken } from './credentials.js'
 import type { MCPTools } from './tools.js'
 

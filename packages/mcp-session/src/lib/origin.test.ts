@@ -1,4 +1,4 @@
-import { errorTable } from '@pikku/core'
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { describe, expect, it } from 'vitest'
 import {
   connectClient,
@@ -54,7 +54,7 @@ describe('origins on a server listening on a loopback address', () => {
     for (const headers of attempts) {
       const answer = await initialize(server, headers)
       expect(answer.status).toBe(403)
-      expect(jsonRpcOf(answer.body).error?.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+      expect(jsonRpcOf(answer.body).error?.code).toBe(JSON_RPC_CODE.FORBIDDEN)
       expect(answer.body).not.toContain('evil.example')
     }
   })

@@ -2,7 +2,14 @@
 // SQLite file named by FIXTURE_DB, which the test process opens too.
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createSessionManager, createRunner, firstAuthenticated, silentLogger, type SessionAuthenticator, type SessionStore } from '@pikku/core'
+import {
+  createSessionManager,
+  createRunner,
+  firstAuthenticated,
+  silentLogger,
+  type SessionAuthenticator,
+  type SessionStore,
+} from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { createMCPHTTPHandler } from './http-handler.js'
 import { serveMCPStdio } from './stdio-server.js'

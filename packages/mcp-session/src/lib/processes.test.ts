@@ -1,3 +1,4 @@
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -8,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js'
-import { type CoreUserSession, createSessionManager, errorTable, type SessionManager, type SessionStore } from '@pikku/core'
+import { type CoreUserSession, createSessionManager, type SessionManager, type SessionStore } from '@pikku/core'
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { build } from 'tsup'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -92,14 +93,14 @@ describe('stdio', () => {
 
     // Revoked from another process (this one): the next request is anonymous.
     await sessions.revokeUser('u-carol')
-    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     expect(await names(client)).not.toContain('getProfile')
   })
 
   it('starts anonymous without a token; the login tool authenticates the connection until logout', async () => {
     const client = await stdioClient({})
     expect(await names(client)).not.toContain('getProfile')
-    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     const login = (await client.callTool({ name: 'login', arguments: ALICE })) as CallToolResult
     // The session is in the shared store: this process can load it by the token login returned.
     expect((await sessions.loadByToken(tokenOf(login)))?.userId).toBe('u-alice')
@@ -107,7 +108,7 @@ describe('stdio', () => {
     expect(profile.structuredContent).toMatchObject({ userId: 'u-alice' })
     await client.callTool({ name: 'logout', arguments: {} })
     expect(await sessions.loadByToken(tokenOf(login))).toBeUndefined()
-    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(client.callTool({ name: 'getProfile', arguments: {} }))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
   })
 
   it('answers the last requests of a client that closes stdin right after writing them, then exits', async () => {
@@ -140,7 +141,7 @@ describe('stdio', () => {
     expect(await sessions.listUserSessions('u-ops-bot')).toEqual([])
     // A key the authenticator refuses is no session; a session token still works through it.
     const unknown = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: 'pk_unknown_0123456789' })
-    expect(await rpcCode(unknown.callTool({ name: 'getProfile', arguments: {} }))).toBe(errorTable.UNAUTHORIZED.jsonRpc)
+    expect(await rpcCode(unknown.callTool({ name: 'getProfile', arguments: {} }))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     const token = await loginDirectly('u-dave', 'Dave')
     const withToken = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: token })
     expect(((await withToken.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult).structuredContent).toMatchObject({ userId: 'u-dave' })

@@ -1,4 +1,10 @@
-import { createMemoryStore, ForbiddenError, type PikkuMiddleware, type PikkuPermission, type SessionAuthenticator } from '@pikku/core'
+import {
+  createMemoryStore,
+  ForbiddenError,
+  type PikkuMiddleware,
+  type PikkuPermission,
+  type SessionAuthenticator,
+} from '@pikku/core'
 import { describe, expect, it } from 'vitest'
 import { createTestApp, jsonRpcOf, perTest, rawPost, type TestSession } from './test-app.test-support.js'
 

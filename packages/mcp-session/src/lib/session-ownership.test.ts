@@ -1,4 +1,4 @@
-import { errorTable } from '@pikku/core'
+import { JSON_RPC_CODE } from './json-rpc-codes.js'
 import { describe, expect, it } from 'vitest'
 import {
   ALICE,
@@ -33,7 +33,7 @@ describe('an MCP session started with a bearer token', () => {
     const response = await rawPost(server.mcpUrl, LIST, { 'mcp-session-id': alice.transport.sessionId! })
     expect(response.status).toBe(401)
     expect(response.headers.get('www-authenticate')).toBe(`Bearer resource_metadata="${server.url}/.well-known/oauth-protected-resource"`)
-    expect(await response.json()).toMatchObject({ id: 3, error: { code: errorTable.UNAUTHORIZED.jsonRpc, message: expect.stringContaining('belongs to a user') } })
+    expect(await response.json()).toMatchObject({ id: 3, error: { code: JSON_RPC_CODE.UNAUTHORIZED, message: expect.stringContaining('belongs to a user') } })
   })
 
   it('cannot be ended by a DELETE without its owner’s token: 401, and the owner keeps using it', async () => {
@@ -63,7 +63,7 @@ describe('an MCP session started with a bearer token', () => {
     const alice = await client(server.mcpUrl, { token: await tokenFor(server, ALICE) })
     const before = (await app.sessions.listUserSessions('u-bob')).length
     const error = await rpcErrorOf(alice.call('login', BOB))
-    expect(error.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect(error.code).toBe(JSON_RPC_CODE.FORBIDDEN)
     expect(error.message).toContain('start a new MCP session')
     expect(await app.sessions.listUserSessions('u-bob')).toHaveLength(before)
     expect((await alice.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
@@ -135,7 +135,7 @@ describe('an MCP session bound by an in-band login', () => {
     const aliceToken = tokenOf(await agent.call('login', ALICE))
     const before = (await app.sessions.listUserSessions('u-bob')).length
     const error = await rpcErrorOf(agent.call('login', BOB))
-    expect(error.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect(error.code).toBe(JSON_RPC_CODE.FORBIDDEN)
     expect(await app.sessions.listUserSessions('u-bob')).toHaveLength(before)
     expect((await agent.call('getProfile')).structuredContent).toMatchObject({ userId: 'u-alice' })
     expect(await app.sessions.loadByToken(aliceToken)).toBeDefined()
@@ -155,7 +155,7 @@ describe('an MCP session bound by an in-band login', () => {
     const won = outcomes.filter((outcome) => 'ok' in outcome)
     expect(won).toHaveLength(1)
     const lost = outcomes.find((outcome) => 'error' in outcome) as { error: { code?: number } }
-    expect(lost.error.code).toBe(errorTable.FORBIDDEN.jsonRpc)
+    expect(lost.error.code).toBe(JSON_RPC_CODE.FORBIDDEN)
     const owner = ((await agent.call('getProfile')).structuredContent as { userId: string }).userId
     const loser = owner === 'u-alice' ? 'u-bob' : 'u-alice'
     expect(await app.sessions.listUserSessions(loser)).toHaveLength(0)

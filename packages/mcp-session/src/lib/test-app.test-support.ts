@@ -18,11 +18,11 @@ import {
   type Runner,
   type SessionAuthenticator,
   type SessionManager,
-  type SessionState,
   type SessionStore,
   silentLogger,
   UnauthorizedError,
 } from '@pikku/core'
+import { type SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import { afterEach } from 'vitest'

@@ -1,6 +1,14 @@
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { isJSONRPCRequest, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js'
-import { BadRequestError, ForbiddenError, type Logger, type PikkuClientInfo, type SessionCommitResult, type SessionRecord, type UserSession } from '@pikku/core'
+import {
+  BadRequestError,
+  ForbiddenError,
+  type Logger,
+  type PikkuClientInfo,
+  type SessionRecord,
+  type UserSession,
+} from '@pikku/core'
+import { type SessionCommitResult } from '@pikku/core/protocol'
 import type { IncomingHTTP, OutgoingHTTP } from '@pikku/http'
 import { guardRequestParams } from './argument-validation.js'
 import { ANONYMOUS, IN_BAND, type MCPIdentity, storedIdentity } from './identity.js'

@@ -9,22 +9,19 @@ import {
 } from '@modelcontextprotocol/sdk/types.js'
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import {
-  checkPermissions,
   type CredentialKind,
   ForbiddenError,
   type Logger,
   type PikkuClientInfo,
   type PikkuMiddleware,
   type PikkuWire,
-  type PublicError,
   type Runner,
-  type SessionCommitResult,
   type SessionManager,
   type SessionlessWire,
   sessionMetadata,
-  toPublicError,
   type UserSession,
 } from '@pikku/core'
+import { checkPermissions, type PublicError, type SessionCommitResult, toPublicError } from '@pikku/core/protocol'
 import { toolInput } from './argument-validation.js'
 import { clientLabel } from './client-label.js'
 import type { MCPIdentity } from './identity.js'

@@ -22,7 +22,8 @@ describe('wireMCP', () => {
     const mcp = wireMCP({ tools: { hello, secret } })
     expect(mcp.tools.get('hello')).toMatchObject({ title: 'Say hello', description: 'Say hello\n\nGreets someone by name.' })
     expect(mcp.tools.get('secret')?.description).toBe('Requires a logged-in session.')
-    expect(mcp.tools.get('secret')?.inputSchema).toEqual({ type: 'object', properties: {} })
+    // No input schema: any object, said outright rather than as an empty property list.
+    expect(mcp.tools.get('secret')?.inputSchema).toEqual({ type: 'object', additionalProperties: true })
     expect(mcp.tools.get('hello')?.inputSchema).toMatchObject({
       type: 'object',
       properties: { name: { type: 'string', description: 'Who to greet' } },

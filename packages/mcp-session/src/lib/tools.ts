@@ -1,4 +1,5 @@
-import { type AnyPikkuFunction, inputJsonSchema } from '@pikku/core'
+import { type AnyPikkuFunction } from '@pikku/core'
+import { inputJsonSchema } from '@pikku/core/protocol'
 
 /** One function exposed as a tool, with overrides of what the function itself declares. */
 export interface MCPToolConfig {
@@ -101,10 +102,12 @@ function describe(func: AnyPikkuFunction): string {
 }
 
 function toolInputSchema(func: AnyPikkuFunction): { schema: ToolInputSchema; wraps: boolean } {
-  if (func.input === undefined) return { schema: { type: 'object', properties: {} }, wraps: false }
+  // No schema (the input is a TypeScript type only), or a schema library without JSON Schema
+  // output: say "any object" outright, since an empty `properties` reads as "takes nothing" to
+  // agents and to validating clients. The runner validates when there is a schema.
+  if (func.input === undefined) return { schema: { type: 'object', additionalProperties: true }, wraps: false }
   const json = inputJsonSchema(func.input)
-  // A schema library without JSON Schema output: accept any object and let the runner validate.
-  if (json === undefined) return { schema: { type: 'object' }, wraps: false }
+  if (json === undefined) return { schema: { type: 'object', additionalProperties: true }, wraps: false }
   if (json['type'] === 'object') return { schema: json as ToolInputSchema, wraps: false }
   const { $schema, ...inner } = json
   return {

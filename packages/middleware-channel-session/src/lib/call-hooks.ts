@@ -1,5 +1,6 @@
 import type { ChannelConnection } from '@pikku/channel'
-import { sessionMetadata, type SessionCommitResult, type SessionManager, type SessionRecord, type SessionState, type UserSession } from '@pikku/core'
+import { sessionMetadata, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
+import type { SessionCommitResult, SessionState } from '@pikku/core/protocol'
 import { userAgentLabel } from '@pikku/http'
 import type { Binding, ConnectionBindings } from './connection-bindings.js'
 import type { StoreEventFollower } from './store-events.js'

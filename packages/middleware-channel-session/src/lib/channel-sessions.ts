@@ -1,5 +1,6 @@
 import type { ChannelConnection, ChannelSessionHandler, ChannelUpgradeRequest } from '@pikku/channel'
-import { adoptAuthentication, silentLogger, type Logger, type SessionAuthenticator, type SessionManager, type UserSession } from '@pikku/core'
+import { silentLogger, type Logger, type SessionAuthenticator, type SessionManager, type UserSession } from '@pikku/core'
+import { adoptAuthentication } from '@pikku/core/protocol'
 import { createCallHooks } from './call-hooks.js'
 import { ConnectionBindings } from './connection-bindings.js'
 import { authenticatorFromCredentials, type ChannelCredentials } from './legacy-credentials.js'

@@ -1,5 +1,6 @@
 import type { ChannelConnection } from '@pikku/channel'
-import type { CredentialInput, Logger, SessionManager, SessionRecord, SessionState, UserSession } from '@pikku/core'
+import type { CredentialInput, Logger, SessionManager, SessionRecord, UserSession } from '@pikku/core'
+import type { SessionState } from '@pikku/core/protocol'
 import { MAX_TIMER_DELAY, type ChannelSessionTimers } from './session-timers.js'
 
 /** The `{ "event": "session" }` payload a connection receives when its session ends elsewhere. */

@@ -1,4 +1,5 @@
-import { createMemoryStore, createSessionEventBus, type SessionStore } from '@pikku/core'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { createSessionEventBus } from '@pikku/core/store'
 import type { TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { afterAuthenticating, httpAuthenticator, startTestApp, waitFor, type TestApp, type TestAppOptions } from './channel-test-app.test-support.js'

@@ -3,11 +3,11 @@ import {
   firstAuthenticated,
   noCredential,
   ServiceUnavailableError,
-  SessionState,
   silentLogger,
   type SessionAuthenticator,
   type UserSession,
 } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { createStatelessJwtSessions } from '@pikku/middleware-http-session'
 import { afterEach, describe, expect, it } from 'vitest'
 import { httpAuthenticator, startTestApp, type TestApp } from './channel-test-app.test-support.js'

@@ -1,4 +1,11 @@
-import { createMemoryStore, createSessionManager, firstAuthenticated, noCredential, type SessionAuthenticator, type UserSession } from '@pikku/core'
+import {
+  createMemoryStore,
+  createSessionManager,
+  firstAuthenticated,
+  noCredential,
+  type SessionAuthenticator,
+  type UserSession,
+} from '@pikku/core'
 import type { UpgradeRefusedError } from '@pikku/channel/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createChannelSessions, type ChannelSessionsOptions } from './channel-sessions.js'

@@ -1,5 +1,12 @@
 import type { ChannelUpgradeRequest } from '@pikku/channel'
-import { ForbiddenError, type Authentication, type CredentialInput, type Logger, type SessionAuthenticator, type UserSession } from '@pikku/core'
+import {
+  ForbiddenError,
+  type Authentication,
+  type CredentialInput,
+  type Logger,
+  type SessionAuthenticator,
+  type UserSession,
+} from '@pikku/core'
 import { carriesCookie, createUpgradeOriginPolicy } from './origin-policy.js'
 import { readSubprotocolToken } from './subprotocol-token.js'
 

@@ -1,4 +1,11 @@
-import { createMemoryStore, createSessionManager, type Logger, type SessionAuthenticator, silentLogger, type UserSession } from '@pikku/core'
+import {
+  createMemoryStore,
+  createSessionManager,
+  type Logger,
+  type SessionAuthenticator,
+  silentLogger,
+  type UserSession,
+} from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'

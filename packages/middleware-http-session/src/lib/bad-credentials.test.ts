@@ -1,4 +1,4 @@
-import { hashSessionToken } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 import { EncryptJWT, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { forgeToken, tamper, unsignedToken } from './testing/forge-token.js'

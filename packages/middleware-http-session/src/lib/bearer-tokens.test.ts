@@ -1,4 +1,5 @@
-import { hashSessionToken, ServiceUnavailableError, SessionState } from '@pikku/core'
+import { ServiceUnavailableError } from '@pikku/core'
+import { hashSessionToken, SessionState } from '@pikku/core/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHTTPSessions } from './http-sessions.js'
 import { decodePart, forgeToken } from './testing/forge-token.js'

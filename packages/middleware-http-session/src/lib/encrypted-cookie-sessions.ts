@@ -1,8 +1,6 @@
 import {
   createConsoleLogger,
-  resolveSessionLifetime,
   systemClock,
-  USER_SESSION_DEFAULTS,
   type Authentication,
   type Clock,
   type Logger,
@@ -11,6 +9,7 @@ import {
   type SessionLifetimeOptions,
   type UserSession,
 } from '@pikku/core'
+import { resolveSessionLifetime, USER_SESSION_DEFAULTS } from '@pikku/core/protocol'
 import type { HTTPWireInfo } from '@pikku/http'
 import { EncryptJWT, jwtDecrypt, type JWTDecryptOptions } from 'jose'
 import { firstVerified } from './cookie-header.js'

@@ -1,14 +1,13 @@
 import {
-  isSessionTokenShape,
   createConsoleLogger,
   type Logger,
   type PikkuMiddleware,
   type SessionAuthenticator,
   type SessionManager,
   type SessionRecord,
-  type SessionState,
   type UserSession,
 } from '@pikku/core'
+import { isSessionTokenShape, type SessionState } from '@pikku/core/protocol'
 import { resolveCsrfPolicy, type CsrfOptions } from './csrf.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
@@ -116,9 +115,9 @@ export function createHTTPSessions(options: HTTPSessionsOptions): HTTPSessions {
   }
   if (cookie !== undefined) {
     // A token is always 43 characters; only a very long name or path could push the cookie over.
-    const longest = cookie.serialize('x'.repeat(43), 400 * 24 * 3600)
-    if (longest.length > COOKIE_SIZE_LIMIT) {
-      throw new RangeError(`cookie: the session cookie would be ${longest.length} bytes, over the ${COOKIE_SIZE_LIMIT}-byte limit; shorten cookie.name or cookie.path`)
+    const longest = cookie.serializedLength('x'.repeat(43), 400 * 24 * 3600)
+    if (longest > COOKIE_SIZE_LIMIT) {
+      throw new RangeError(`cookie: the session cookie would be ${longest} bytes, over the ${COOKIE_SIZE_LIMIT}-byte limit; shorten cookie.name or cookie.path`)
     }
   }
   const csrf = options.csrf === false ? undefined : resolveCsrfPolicy(options.csrf ?? {}, 'csrf')

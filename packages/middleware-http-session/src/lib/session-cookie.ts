@@ -30,7 +30,7 @@ export interface CookieSessionOptions {
   hostPrefix?: boolean
   /**
    * Send the cookie over HTTPS only. Turn off only for development on http://localhost; doing so
-   * logs a warning when the strategy is created.
+   * logs a warning when the first cookie is sent.
    * @default true
    */
   secure?: boolean
@@ -72,6 +72,8 @@ export interface SessionCookie {
   read(cookieHeader: string | undefined): CookieValues | undefined
   /** A `Set-Cookie` value storing `value`; `maxAge` in seconds, or undefined for a browser-session cookie. */
   serialize(value: string, maxAge: number | undefined): string
+  /** The length of that `Set-Cookie` value, for checks at creation (nothing is sent, nothing logged). */
+  serializedLength(value: string, maxAge: number | undefined): number
   /** A `Set-Cookie` value that makes the browser delete the cookie. */
   readonly expired: string
 }
@@ -124,12 +126,10 @@ export function resolveSessionCookie(
   if (sameSite === 'none' && !secure) {
     throw new TypeError(`${where}: sameSite 'none' needs secure: true (browsers reject it otherwise)`)
   }
-  if (!secure) {
-    // Once, here at creation: per request it would drown the log.
-    logger.warn(
-      `${where}.secure is false: the session cookie will be sent over plain HTTP. Use this only for development on http://localhost.`,
-    )
-  }
+  // Warned once, when the first cookie is sent: not at creation, since the same strategy also
+  // serves processes that never send a cookie (a CLI, an MCP stdio server), whose output it would
+  // clutter; and not per request, which would drown the log.
+  let insecureWarned = secure
   const name = hostPrefix ? `${HOST_PREFIX}${baseName}` : baseName
   // A browser never keeps more than 4096 bytes per cookie; a larger value is not ours.
   const accept = (value: string): boolean => value.length > 0 && value.length <= COOKIE_SIZE_LIMIT && wellFormed(value)
@@ -148,7 +148,16 @@ export function resolveSessionCookie(
       if (typeof values !== 'string') return values
       return values.length === 0 || values.length > COOKIE_SIZE_LIMIT ? undefined : values
     },
+    serializedLength(value, maxAge) {
+      return stringifySetCookie(name, value, maxAge === undefined ? attributes : { ...attributes, maxAge }).length
+    },
     serialize(value, maxAge) {
+      if (!insecureWarned) {
+        insecureWarned = true
+        logger.warn(
+          `${where}.secure is false: the session cookie is being sent over plain HTTP. Use this only for development on http://localhost.`,
+        )
+      }
       return stringifySetCookie(name, value, maxAge === undefined ? attributes : { ...attributes, maxAge })
     },
     expired: stringifySetCookie(name, '', { ...attributes, maxAge: 0, expires: new Date(0) }),

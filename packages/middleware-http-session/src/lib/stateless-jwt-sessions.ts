@@ -6,9 +6,9 @@ import {
   type Logger,
   type PikkuMiddleware,
   type SessionAuthenticator,
-  type SessionState,
   type UserSession,
 } from '@pikku/core'
+import { type SessionState } from '@pikku/core/protocol'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import type {} from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerToken } from './bearer-header.js'

@@ -1,5 +1,4 @@
 import {
-  isSessionTokenShape,
   noCredential,
   type Authentication,
   type SessionAuthenticator,
@@ -7,6 +6,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '@pikku/core'
+import { isSessionTokenShape } from '@pikku/core/protocol'
 import { readBearerToken } from './bearer-header.js'
 import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
 import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource } from './credential-input.js'

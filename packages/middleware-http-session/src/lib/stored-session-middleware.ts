@@ -1,4 +1,5 @@
-import { hashSessionToken, type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
+import { type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import { httpSessionMetadata } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized } from './bearer-header.js'

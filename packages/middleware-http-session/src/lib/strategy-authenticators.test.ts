@@ -1,4 +1,11 @@
-import { type Authentication, type CredentialInput, createSessionManager, createMemoryStore, ServiceUnavailableError, type UserSession } from '@pikku/core'
+import {
+  type Authentication,
+  type CredentialInput,
+  createSessionManager,
+  createMemoryStore,
+  ServiceUnavailableError,
+  type UserSession,
+} from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'

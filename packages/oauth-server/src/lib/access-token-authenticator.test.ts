@@ -1,4 +1,10 @@
-import { createMemoryStore, firstAuthenticated, ServiceUnavailableError, STORE_UNAVAILABLE_MESSAGE, type SessionStore } from '@pikku/core'
+import {
+  createMemoryStore,
+  firstAuthenticated,
+  ServiceUnavailableError,
+  STORE_UNAVAILABLE_MESSAGE,
+  type SessionStore,
+} from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { authorizationUrl, registerClient, startTestApp, TestBrowser, tokenRequest, type TestApp, type TestUser } from './test-app.test-support.js'
 

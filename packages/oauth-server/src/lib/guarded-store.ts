@@ -1,4 +1,11 @@
-import { type CoreUserSession, type Logger, PikkuError, ServiceUnavailableError, type SessionStore, STORE_UNAVAILABLE_MESSAGE } from '@pikku/core'
+import {
+  type CoreUserSession,
+  type Logger,
+  PikkuError,
+  ServiceUnavailableError,
+  type SessionStore,
+  STORE_UNAVAILABLE_MESSAGE,
+} from '@pikku/core'
 import { errors } from 'oidc-provider'
 
 /** The OAuth error code of a store outage at the provider's endpoints (503, RFC 6749 4.1.2.1). */

@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import {
   type CoreUserSession,
-  createNamespacedStore,
   type Logger,
   type SessionAuthenticator,
   ServiceUnavailableError,
@@ -10,6 +9,7 @@ import {
   STORE_UNAVAILABLE_MESSAGE,
   type UserSession,
 } from '@pikku/core'
+import { createNamespacedStore } from '@pikku/core/protocol'
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider'
 import { createAccessTokenAuthenticator } from './access-token-authenticator.js'
 import { createClientResolver } from './client-resolver.js'

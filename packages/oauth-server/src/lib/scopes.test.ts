@@ -1,4 +1,5 @@
-import { ForbiddenError, SessionState, type SessionlessWire } from '@pikku/core'
+import { ForbiddenError, type SessionlessWire } from '@pikku/core'
+import { SessionState } from '@pikku/core/protocol'
 import { describe, expect, it } from 'vitest'
 import { requireScope } from './scopes.js'
 

@@ -1,4 +1,5 @@
-import { type Clock, type CoreUserSession, hashSessionToken, type SessionRecord, type SessionStore } from '@pikku/core'
+import { type Clock, type CoreUserSession, type SessionRecord, type SessionStore } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 import type { Adapter, AdapterPayload } from 'oidc-provider'
 import { asProviderOutage } from './guarded-store.js'
 

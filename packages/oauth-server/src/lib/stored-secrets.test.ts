@@ -1,4 +1,5 @@
-import { createMemoryStore, hashSessionToken, type SessionStore } from '@pikku/core'
+import { createMemoryStore, type SessionStore } from '@pikku/core'
+import { hashSessionToken } from '@pikku/core/protocol'
 import { afterEach, expect, it } from 'vitest'
 import { authorizationUrl, exchangeCode, registerClient, startTestApp, TestBrowser, tokenRequest, type TestApp, type TestUser } from './test-app.test-support.js'
 

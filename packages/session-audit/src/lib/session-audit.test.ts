@@ -1,7 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type CoreUserSession, createMemoryStore, createSessionManager, type Logger, sessionMetadata, type SessionManager } from '@pikku/core'
+import {
+  type CoreUserSession,
+  createMemoryStore,
+  createSessionManager,
+  type Logger,
+  sessionMetadata,
+  type SessionManager,
+} from '@pikku/core'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { AuditRecord } from './audit-record.js'
 import type { AuditSink } from './audit-sink.js'

@@ -1,7 +1,14 @@
 import * as otel from '@opentelemetry/api'
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics'
 import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { type CoreUserSession, createMemoryStore, createSessionManager, type SessionManager, sessionMetadata, type SessionStore } from '@pikku/core'
+import {
+  type CoreUserSession,
+  createMemoryStore,
+  createSessionManager,
+  type SessionManager,
+  sessionMetadata,
+  type SessionStore,
+} from '@pikku/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { instrumentSessionManager } from './session-telemetry.js'
 

@@ -1,4 +1,12 @@
-import { type CoreUserSession, PikkuError, type SessionCommitResult, type SessionLifecycleEvent, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
+import {
+  type CoreUserSession,
+  PikkuError,
+  type SessionLifecycleEvent,
+  type SessionManager,
+  type SessionRecord,
+  type UserSession,
+} from '@pikku/core'
+import { type SessionCommitResult } from '@pikku/core/protocol'
 import { loadOpenTelemetryApi, type OpenTelemetryApi, SPAN_STATUS_ERROR, type TelemetryAttributes, type TelemetryCounter, type TelemetryMeter, type TelemetrySpan, type TelemetryTracer } from './opentelemetry-api.js'
 
 export interface SessionTelemetryOptions {

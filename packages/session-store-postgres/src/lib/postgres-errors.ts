@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@pikku/core'
+import { translateStoreError } from '@pikku/core/store'
 import pg from 'pg'
 
 // SQLSTATE classes and codes that mean "try again later": connection exceptions (08),
@@ -7,36 +7,19 @@ import pg from 'pg'
 const TRANSIENT_CLASSES = new Set(['08', '53', '57', '58'])
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03'])
 
-// Errors the store raises for a caller's mistake. Only these (and a session's unparseable JSON)
-// pass through unchanged besides non-transient server errors: anything else thrown while talking
-// to the database, even a TypeError from inside the driver, is treated as an outage.
-const misuseErrors = new WeakSet<Error>()
-
-/** A programming mistake by the caller (a plain `TypeError`, never turned into a 503). */
-export function misuse(message: string): TypeError {
-  const error = new TypeError(message)
-  misuseErrors.add(error)
-  return error
+/** An error the server reported about the command itself (not a transient state): a bug, passed on unchanged. */
+function isServerBug(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return false
+  const code = error.code ?? ''
+  return !TRANSIENT_CLASSES.has(code.slice(0, 2)) && !TRANSIENT_CODES.has(code)
 }
 
 /**
  * Lost connections, timeouts and transient server states become `ServiceUnavailableError` (a 503,
- * never "no session"); other database errors are bugs and are passed on unchanged.
- *
- * The message is fixed: callers see it (core passes a store's `ServiceUnavailableError` through),
- * and a driver's message can name hosts, databases, users or tables. The driver's error is the
- * `cause`, which loggers record and responses never include.
+ * never "no session"), with core's fixed message and the driver's error as `cause`; other database
+ * errors are bugs and are passed on unchanged. Anything that is not an error reported by the
+ * server (a refused or reset socket, "Connection terminated unexpectedly") is an outage.
  */
 export function translatePostgresError(error: unknown): unknown {
-  if (error instanceof SyntaxError || (error instanceof Error && misuseErrors.has(error))) return error
-  // Anything that is not an error reported by the server (a refused or reset socket, a timeout,
-  // "Connection terminated unexpectedly") means the database could not be reached.
-  if (error instanceof pg.DatabaseError) {
-    const code = error.code ?? ''
-    if (!TRANSIENT_CLASSES.has(code.slice(0, 2)) && !TRANSIENT_CODES.has(code)) return error
-  }
-  return new ServiceUnavailableError(STORE_UNAVAILABLE, { cause: error })
+  return translateStoreError(error, isServerBug)
 }
-
-/** What every outage of the store says to callers, whatever the driver reported. */
-export const STORE_UNAVAILABLE = 'The session store is unavailable; try again shortly'

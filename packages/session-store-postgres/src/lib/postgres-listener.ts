@@ -1,4 +1,5 @@
-import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { type Logger, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, parseSessionEventMessage } from '@pikku/core/store'
 import pg from 'pg'
 
 /** A connection held for LISTEN, and how to let go of it. */

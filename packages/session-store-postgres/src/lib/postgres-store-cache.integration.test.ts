@@ -3,9 +3,9 @@ import { type CoreUserSession, generateSessionToken, hashSessionToken, type Sess
 import { createTestClock, describeSessionStoreConformance, type TestClock } from '@pikku/core/testing'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.js'
+import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
@@ -15,7 +15,7 @@ const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 })
 admin.on('error', () => undefined)
 const tables: string[] = []
 const opened: PostgresStore<TestSession>[] = []
-const proxies: CuttableProxy[] = []
+const proxies: TcpFaultProxy[] = []
 
 function freshTable(): string {
   const table = `pikku_test_${randomBytes(6).toString('hex')}`
@@ -40,7 +40,7 @@ function open(clock: TestClock, tableName: string, extra: PostgresStoreOptions =
 }
 
 /** The same database, reached through the proxy. */
-function throughProxy(proxy: CuttableProxy): string {
+function throughProxy(proxy: TcpFaultProxy): string {
   const url = new URL(databaseUrl)
   url.hostname = '127.0.0.1'
   url.port = String(proxy.port)
@@ -88,7 +88,7 @@ describe.skipIf(!available)('PostgreSQL store with its read cache', () => {
 
   it('serves nothing from memory once its LISTEN connection is cut, fails while the database is unreachable, and starts empty after the resync', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const table = freshTable()
@@ -104,7 +104,7 @@ describe.skipIf(!available)('PostgreSQL store with its read cache', () => {
     await other.set(revoked)
     await expect.poll(async () => (await cached.get(kept.id), await cached.get(revoked.id), cached.cache?.size), { timeout: 1_000, interval: 5 }).toBe(2)
 
-    proxy.refuseNew()
+    await proxy.refuseNew()
     proxy.cutConnection(listenerConnection)
     await expect.poll(() => cached.cache?.active, { timeout: 2_000, interval: 5 }).toBe(false)
     expect(cached.cache?.size).toBe(0)

@@ -6,7 +6,7 @@ import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const available = await postgresAvailable()

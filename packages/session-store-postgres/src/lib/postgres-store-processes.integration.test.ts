@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { generateSessionToken, hashSessionToken, type SessionEvent, silentLogger } from '@pikku/core'
+import { type SessionEvent, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createPostgresStore, type PostgresStore } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 const available = await postgresAvailable()
 const fixture = fileURLToPath(new URL('./event-subscriber.fixture.mjs', import.meta.url))

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto'
-import { generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock } from '@pikku/core/testing'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { type CuttableProxy, startCuttableProxy } from './cuttable-proxy.js'
+import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { createPostgresStore, type PostgresStore } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 const MINUTE = 60_000
 const available = await postgresAvailable()
@@ -20,7 +21,7 @@ function gaps(events: readonly SessionEvent[]): SessionEvent[] {
 }
 
 /** The same database, reached through the proxy. */
-function throughProxy(proxy: CuttableProxy): string {
+function throughProxy(proxy: TcpFaultProxy): string {
   const url = new URL(databaseUrl)
   url.hostname = '127.0.0.1'
   url.port = String(proxy.port)
@@ -32,7 +33,7 @@ function throughProxy(proxy: CuttableProxy): string {
 describe.skipIf(!available)('PostgreSQL store when the connection is cut and comes back', () => {
   const table = `pikku_test_${randomBytes(6).toString('hex')}`
   const stores: PostgresStore[] = []
-  const proxies: CuttableProxy[] = []
+  const proxies: TcpFaultProxy[] = []
   const admin = new pg.Pool({ connectionString: databaseUrl, max: 1 })
 
   afterAll(async () => {
@@ -44,7 +45,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
 
   it('fails with ServiceUnavailableError while cut off, then recovers by itself without losing acknowledged writes', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 100 }
@@ -98,7 +99,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
 
   it('answers ServiceUnavailableError within its query timeout when the database hangs, and carries on when it resumes', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const store = createPostgresStore({
@@ -130,7 +131,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
 
   it('notices a listener that silently stopped delivering and opens a new one', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0 }
@@ -198,7 +199,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
 
   it('tells subscribers their events are interrupted as soon as its listener connection drops, and resyncs only once it listens again', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
@@ -237,7 +238,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
 
   it('tells subscribers their events are interrupted when its pool cannot reach the database, and resyncs once a heartbeat gets through again', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }

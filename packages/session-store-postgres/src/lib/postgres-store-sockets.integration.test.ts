@@ -1,78 +1,18 @@
-import type { AddressInfo } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { createChannelServer, wireChannel } from '@pikku/channel'
-import { connectTestClient, type TestChannelClient } from '@pikku/channel/testing'
-import {
-  createRunner,
-  createSessionManager,
-  generateSessionToken,
-  hashSessionToken,
-  noCredential,
-  pikkuFunc,
-  type SessionEvent,
-  type SessionManager,
-  silentLogger,
-  type UserSession,
-} from '@pikku/core'
-import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-channel-session'
+import type { TestChannelClient } from '@pikku/channel/testing'
+import { createSessionManager, type SessionEvent, silentLogger } from '@pikku/core'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startCuttableProxy } from './cuttable-proxy.js'
-import { createPostgresStore, type PostgresStore } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { logInThroughStore, startBearerSocketServer } from '@pikku/framework-testkit/bearer-socket-server'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import { createPostgresStore } from './postgres-store.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 // Two servers share one database. Server A serves WebSockets and reaches PostgreSQL through a proxy
 // that can cut its connections; server B logs users out. What A's sockets answer while A cannot
 // hear B's revocations is the point of this file.
 
 const available = await postgresAvailable()
-const MINUTE = 60_000
-
-const whoAmI = pikkuFunc<void, UserSession>({ func: async (_services, _data, { session }) => session.get() })
-
-/** Server A's sockets: sessions from the store by bearer token, one function that says who the caller is. */
-async function startSocketServer(sessions: SessionManager): Promise<{ connect(token: string): Promise<TestChannelClient>; close(): Promise<void> }> {
-  const channelSessions = createChannelSessions({
-    sessions,
-    // Bearer tokens naming stored sessions, offered as the subprotocol token.
-    authenticator: {
-      async authenticate(input) {
-        if (input.token === undefined) return noCredential()
-        const record = await sessions.loadByToken(input.token)
-        return record === undefined ? { outcome: 'refused', credential: 'bearer', reason: 'unknown-session' } : { outcome: 'stored', credential: 'bearer', record }
-      },
-    },
-  })
-  const channels = createChannelServer({
-    runner: createRunner({ services: {}, logger: silentLogger }),
-    channels: [wireChannel({ route: '/ws', functions: { whoAmI }, session: channelSessions })],
-    heartbeatInterval: 0,
-  })
-  const server = await channels.listen({ port: 0, host: '127.0.0.1' })
-  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`
-  const clients: TestChannelClient[] = []
-  return {
-    async connect(token) {
-      const client = await connectTestClient(url, { protocols: bearerSubprotocols(token) })
-      clients.push(client)
-      return client
-    },
-    async close() {
-      await Promise.all(clients.map((client) => client.close()))
-      await channels.close({ timeout: 500 })
-      channelSessions.close()
-    },
-  }
-}
-
-/** Logs `userId` in through server B's store; returns the token a client would hold. */
-async function logIn(store: PostgresStore, userId: string): Promise<{ token: string; id: string }> {
-  const token = generateSessionToken()
-  const id = hashSessionToken(token)
-  const now = Date.now()
-  await store.set({ id, userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE })
-  return { token, id }
-}
 
 describe.skipIf(!available)('sockets on a server whose PostgreSQL connections are cut', () => {
   const table = `pikku_test_${randomBytes(6).toString('hex')}`
@@ -86,7 +26,7 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
 
   it('never answer as a user who logged out on another server meanwhile: 401 while A can still query, 503 once it cannot, and live events again once the link is back', async () => {
     const target = new URL(databaseUrl)
-    const proxy = await startCuttableProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
     const common = { tableName: table, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 50 }
     const url = new URL(databaseUrl)
     url.hostname = '127.0.0.1'
@@ -103,14 +43,14 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
     })
     await storeA.ready()
     const poolConnection = proxy.connections - 1
-    const serverA = await startSocketServer(sessionsA)
+    const serverA = await startBearerSocketServer(sessionsA)
     const listenerConnection = proxy.connections
     const seenByA: SessionEvent[] = []
     storeA.subscribe((event) => seenByA.push(event))
     await storeA.ready()
     try {
-      const alice = await logIn(storeB, 'alice')
-      const bob = await logIn(storeB, 'bob')
+      const alice = await logInThroughStore(storeB, 'alice')
+      const bob = await logInThroughStore(storeB, 'bob')
       const aliceSocket = await serverA.connect(alice.token)
       const bobSocket = await serverA.connect(bob.token)
       expect((await aliceSocket.call('whoAmI')).result).toMatchObject({ userId: 'alice' })

@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto'
-import {
-  type CoreUserSession,
-  generateSessionToken,
-  hashSessionToken,
-  type SessionEvent,
-  type SessionRecord,
-  silentLogger,
-} from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
 import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from './postgres-test-service.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000

@@ -3,24 +3,21 @@ import {
   type Clock,
   type CoreUserSession,
   createConsoleLogger,
-  createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
-  isStorableKey,
   cacheSessionStore,
-  assertSessionCacheOption,
   type SessionCacheOptions,
   type SessionCacheView,
   parseSessionMetadata,
-  type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
+import { assertSessionCacheOption, createSessionEventBus, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
 import pg from 'pg'
-import { misuse, translatePostgresError } from './postgres-errors.js'
+import { translatePostgresError } from './postgres-errors.js'
 import { ownListenerConnection, type PostgresListener, pooledListenerConnection, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
 import { sessionTableNames } from './postgres-schema.js'
@@ -359,7 +356,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw misuse('Session id and userId must be well-formed strings without NUL characters')
+          throw storeMisuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         // Both parts of the statement see the same snapshot, so `previous` is the row as it was
@@ -433,7 +430,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         // Nothing written: say why, for the caller (who re-reads and retries on 'conflict').
         if (outcome?.user_id == null || Number(outcome.expires_at) <= now) return 'missing'
         if (outcome.version === expectedVersion && outcome.user_id !== userId) {
-          throw misuse('A session update cannot change userId; store a new session instead')
+          throw storeMisuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
       })

@@ -1,4 +1,4 @@
-import { parseSessionEventMessage, type SessionEventMessage } from '@pikku/core'
+import { parseSessionEventMessage, type SessionEventMessage } from '@pikku/core/store'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { changedMessageBuilder } from './redis-event-message.js'

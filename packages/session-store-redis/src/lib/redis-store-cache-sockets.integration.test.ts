@@ -7,7 +7,7 @@ import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-cha
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore } from './redis-store.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 const MINUTE = 60_000

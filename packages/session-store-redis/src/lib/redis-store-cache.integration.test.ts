@@ -4,8 +4,8 @@ import { createTestClock, describeSessionStoreConformance, type TestClock } from
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore, type RedisStoreOptions } from './redis-store.js'
-import { startStallableProxy } from './stallable-proxy.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
@@ -90,7 +90,7 @@ describe.skipIf(!available)('Redis store with its read cache', () => {
 
   it('serves nothing from memory once its event connection is cut, fails while Redis is unreachable, and starts empty after the resync', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -116,7 +116,7 @@ describe.skipIf(!available)('Redis store with its read cache', () => {
 
       // The event connection drops and cannot come back; commands still reach Redis.
       await proxy.refuseNew()
-      proxy.cut(subscriberConnection)
+      proxy.cutConnection(subscriberConnection)
       await expect.poll(() => cached.cache?.active, { timeout: 2_000, interval: 5 }).toBe(false)
       expect(cached.cache?.size).toBe(0)
       // A logout whose event this server never hears: it is still seen, from Redis.
@@ -129,7 +129,7 @@ describe.skipIf(!available)('Redis store with its read cache', () => {
       expect(cached.cache?.size).toBe(0)
 
       // Redis unreachable as well: an error (503), never an answer from memory.
-      proxy.cut(commandConnection)
+      proxy.cutConnection(commandConnection)
       await expect(cached.get(kept.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
 
       await proxy.acceptNew()

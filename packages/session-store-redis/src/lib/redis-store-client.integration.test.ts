@@ -5,7 +5,7 @@ import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const available = await redisAvailable()

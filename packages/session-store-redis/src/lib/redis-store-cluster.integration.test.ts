@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient, createCluster } from 'redis'

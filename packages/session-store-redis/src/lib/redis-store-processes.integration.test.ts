@@ -3,10 +3,11 @@ import { randomUUID } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { createInterface } from 'node:readline'
-import { generateSessionToken, hashSessionToken, type SessionEvent, silentLogger } from '@pikku/core'
+import { type SessionEvent, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 const fixture = fileURLToPath(new URL('./event-subscriber.fixture.mjs', import.meta.url))

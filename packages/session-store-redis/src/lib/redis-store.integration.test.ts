@@ -1,20 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import {
-  type CoreUserSession,
-  generateSessionToken,
-  hashSessionToken,
-  type SessionEvent,
-  type SessionRecord,
-  ServiceUnavailableError,
-  silentLogger,
-} from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { startStallableProxy } from './stallable-proxy.js'
-import { redisAvailable, redisUrl } from './redis-test-service.js'
+import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 type TestSession = CoreUserSession & Record<string, unknown>
 const MINUTE = 60_000
@@ -336,7 +329,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('notices a subscription that silently stopped delivering and opens a new one', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -354,7 +347,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       proxied.subscribe((event) => seen.push(event))
       await proxied.ready()
       // The subscriber's socket stays open but nothing passes any more: no error, no close.
-      proxy.stall(commandConnections)
+      proxy.stallConnection(commandConnections)
       const other = open(clock, prefix)
       await expect
         .poll(
@@ -380,7 +373,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers to resync once its dropped event connection is subscribed again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -407,7 +400,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       expect(seen).toEqual([expect.objectContaining({ type: 'changed', id: first.id })])
 
       // Only the subscriber's connection drops; the command connection stays up.
-      proxy.cut(commandConnections)
+      proxy.cutConnection(commandConnections)
       const missed = record(clock.now())
       await other.set(missed)
       await other.delete(missed.id, 'revoked')
@@ -428,7 +421,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers their events are interrupted as soon as its event connection drops, and resyncs only once it is subscribed again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -451,7 +444,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
       // The subscriber's connection drops and cannot come back; the command connection stays up.
       await proxy.refuseNew()
-      proxy.cut(subscriberConnection)
+      proxy.cutConnection(subscriberConnection)
       await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
       const missed = record(clock.now())
       await other.set(missed)
@@ -478,7 +471,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
   it('tells subscribers their events are interrupted when its command connection fails, and resyncs once a heartbeat gets through again', async () => {
     const target = new URL(redisUrl)
-    const proxy = await startStallableProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
@@ -503,7 +496,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
 
       // Redis is unreachable for commands: the subscriber's idle socket would be the last to know.
       await proxy.refuseNew()
-      proxy.cut(commandConnection)
+      proxy.cutConnection(commandConnection)
       await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
       await expect(proxied.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
       // Events that still arrive are delivered; the gap stays open all the same.

@@ -3,22 +3,19 @@ import {
   type Clock,
   type CoreUserSession,
   createConsoleLogger,
-  createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
-  isStorableKey,
   cacheSessionStore,
-  assertSessionCacheOption,
   type SessionCacheOptions,
   type SessionCacheView,
   parseSessionMetadata,
-  type SessionEventMessage,
   ServiceUnavailableError,
 } from '@pikku/core'
+import { assertSessionCacheOption, createSessionEventBus, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
 import { ErrorReply } from 'redis'
 import {
   borrowRedisConnection,
@@ -27,7 +24,7 @@ import {
   openRedisConnection,
   type RedisStoreClient,
 } from './redis-connection.js'
-import { misuse, translateRedisError } from './redis-errors.js'
+import { translateRedisError } from './redis-errors.js'
 import { changedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
@@ -362,7 +359,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     set(record) {
       return guard(async () => {
         if (!isStorableKey(record.id) || !isStorableKey(record.userId)) {
-          throw misuse('Session id and userId must be well-formed strings without NUL characters')
+          throw storeMisuse('Session id and userId must be well-formed strings without NUL characters')
         }
         const now = clock()
         const json = JSON.stringify(record.data)
@@ -427,7 +424,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           reply = await evalScript(updateRecord, keys.record(id), args)
         }
         const [result, publishError] = reply as [SessionUpdateResult | 'owner', string?]
-        if (result === 'owner') throw misuse('A session update cannot change userId; store a new session instead')
+        if (result === 'owner') throw storeMisuse('A session update cannot change userId; store a new session instead')
         if (result === 'ok') announced(id, userId, version, change.expiresAt, publishError)
         return result
       })

@@ -1,4 +1,5 @@
-import { createEventDeliveryMonitor, type Logger, parseSessionEventMessage, type SessionEvent } from '@pikku/core'
+import { type Logger, type SessionEvent } from '@pikku/core'
+import { createEventDeliveryMonitor, parseSessionEventMessage } from '@pikku/core/store'
 import type { OpenedRedisConnection } from './redis-connection.js'
 
 /** What a subscription connection tells the subscriber about its own health. */

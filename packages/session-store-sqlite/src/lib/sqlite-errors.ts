@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '@pikku/core'
+import { storeUnavailable } from '@pikku/core/store'
 
 // SQLite's primary result codes for conditions that pass when the other writer, the disk or the
 // file system recovers: a caller should retry later, so they are "unavailable" (503), never "no
@@ -39,10 +39,8 @@ export function isSqliteBusy(error: unknown): boolean {
 export function translateSqliteError(error: unknown): unknown {
   const code = sqliteErrorCode(error)
   if (code !== undefined && TRANSIENT_NAMES.some((prefix) => code.startsWith(prefix))) {
-    return new ServiceUnavailableError(STORE_UNAVAILABLE, { cause: error })
+    return storeUnavailable(error)
   }
   return error
 }
 
-/** What every outage of the store says to callers, whatever SQLite reported. */
-export const STORE_UNAVAILABLE = 'The session store is unavailable; try again shortly'

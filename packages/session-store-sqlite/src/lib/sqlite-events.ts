@@ -1,4 +1,4 @@
-import { parseSessionEventMessage, type SessionEventMessage } from '@pikku/core'
+import { parseSessionEventMessage, type SessionEventMessage } from '@pikku/core/store'
 import type { SqliteConnection } from './sqlite-driver.js'
 
 /** A change or deletion, as stores carry them between processes. */

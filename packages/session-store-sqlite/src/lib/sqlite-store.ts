@@ -5,7 +5,6 @@ import {
   type Clock,
   type CoreUserSession,
   createConsoleLogger,
-  createSessionEventBus,
   type Logger,
   type SessionDeleteReason,
   type SessionRecord,
@@ -13,13 +12,12 @@ import {
   type SessionStore,
   type SessionUpdateResult,
   type UserSession,
-  isStorableKey,
   cacheSessionStore,
-  assertSessionCacheOption,
   type SessionCacheOptions,
   type SessionCacheView,
   parseSessionMetadata,
 } from '@pikku/core'
+import { assertSessionCacheOption, createSessionEventBus, isStorableKey } from '@pikku/core/store'
 import { assertSqliteDriver, defaultSqliteDriver, openSqliteConnection, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js'
 import { type CarriedEvent, createSqliteEventLog, type SqliteEventLog } from './sqlite-events.js'
 import { addMetadataColumn, assertTableName, eventsTableName, prepareSchema, rollback, schemaStatements } from './sqlite-schema.js'

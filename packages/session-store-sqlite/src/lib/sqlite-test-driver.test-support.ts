@@ -1,4 +1,5 @@
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionRecord } from '@pikku/core'
+import { type CoreUserSession, type SessionRecord } from '@pikku/core'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { type SqliteConnection, type SqliteDriverName, assertSqliteDriver, defaultSqliteDriver, openSqliteConnection } from './sqlite-driver.js'
 
 /**

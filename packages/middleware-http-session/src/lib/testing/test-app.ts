@@ -13,11 +13,11 @@ import {
   type SessionManager,
   type SessionManagerOptions,
   type SessionRecord,
-  type SessionState,
   type SessionStore,
   type UserSession,
   type SessionListEntry,
 } from '@pikku/core'
+import { type SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'

@@ -2,33 +2,9 @@ import { randomUUID } from 'node:crypto'
 import { InternalServerError, PikkuError, type PikkuErrorCode, ServiceUnavailableError } from './errors.js'
 import type { Logger } from './logger.js'
 
-/** How one error code appears on each protocol. */
-export interface ErrorMapping {
-  /** HTTP status code. */
-  readonly http: number
-  /** The `error.code` a WebSocket channel reply carries. */
-  readonly channel: PikkuErrorCode
-  /** Process exit code of a CLI command that failed this way. */
-  readonly exitCode: number
-  /** JSON-RPC error code (MCP). Server-defined codes sit in -32000..-32099. */
-  readonly jsonRpc: number
-}
-
-/**
- * The single table every protocol uses. `satisfies Record<PikkuErrorCode, …>` makes a new code a
- * compile error here, and protocol packages that switch on codes fail to compile too.
- */
-export const errorTable = {
-  BAD_REQUEST: { http: 400, channel: 'BAD_REQUEST', exitCode: 2, jsonRpc: -32602 },
-  UNAUTHORIZED: { http: 401, channel: 'UNAUTHORIZED', exitCode: 3, jsonRpc: -32001 },
-  FORBIDDEN: { http: 403, channel: 'FORBIDDEN', exitCode: 4, jsonRpc: -32003 },
-  NOT_FOUND: { http: 404, channel: 'NOT_FOUND', exitCode: 5, jsonRpc: -32004 },
-  CONFLICT: { http: 409, channel: 'CONFLICT', exitCode: 6, jsonRpc: -32009 },
-  PAYLOAD_TOO_LARGE: { http: 413, channel: 'PAYLOAD_TOO_LARGE', exitCode: 7, jsonRpc: -32013 },
-  TOO_MANY_REQUESTS: { http: 429, channel: 'TOO_MANY_REQUESTS', exitCode: 8, jsonRpc: -32029 },
-  SERVICE_UNAVAILABLE: { http: 503, channel: 'SERVICE_UNAVAILABLE', exitCode: 9, jsonRpc: -32050 },
-  INTERNAL: { http: 500, channel: 'INTERNAL', exitCode: 1, jsonRpc: -32603 },
-} as const satisfies Record<PikkuErrorCode, ErrorMapping>
+// How a protocol shows an error code (an HTTP status, an exit code, a JSON-RPC code) is the
+// protocol package's own table (`… as const satisfies Record<PikkuErrorCode, …>`), never core's:
+// a new protocol must not need a core release. Core only decides what a caller may see.
 
 /** What a caller may see of an error: safe to serialise on any protocol. */
 export interface PublicError {

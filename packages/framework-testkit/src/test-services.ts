@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto'
 import { testServiceAvailable } from '@pikku/core/testing'
 import pg from 'pg'
+import { createClient } from 'redis'
 import { afterAll } from 'vitest'
+
+/** Where integration tests find Redis. */
+export const redisUrl = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379'
 
 /** The PostgreSQL server the integration tests use. */
 const serverUrl = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test'
 
 /**
- * A schema of the importing test file's own (each test file loads this module afresh): created by
- * `postgresAvailable()`, dropped with everything in it after the file's tests.
+ * A schema of the importing test file's own (vitest loads this module afresh for each test file):
+ * created by `postgresAvailable()`, dropped with everything in it after the file's tests.
  */
 export const testSchema = `pikku_test_${randomBytes(6).toString('hex')}`
 
@@ -21,6 +25,25 @@ export const databaseUrl = ((): string => {
   url.searchParams.set('options', `-c search_path=${testSchema}`)
   return url.toString()
 })()
+
+/** Whether Redis answers at `redisUrl` (skip locally, fail under CI: core's test-service policy). */
+export function redisAvailable(): Promise<boolean> {
+  return testServiceAvailable({
+    name: 'Redis',
+    where: redisUrl,
+    hint: 'start one with `redis-server` (or .ci/run), or point REDIS_URL at one',
+    probe: async () => {
+      const client = createClient({ url: redisUrl, socket: { connectTimeout: 1_000, reconnectStrategy: false } })
+      client.on('error', () => undefined)
+      try {
+        await client.connect()
+        await client.ping()
+      } finally {
+        if (client.isOpen) client.destroy()
+      }
+    },
+  })
+}
 
 /**
  * Whether PostgreSQL answers (skip locally, fail under CI: core's test-service policy). When it
@@ -43,7 +66,7 @@ export async function postgresAvailable(): Promise<boolean> {
     },
   })
   if (available) {
-    await onServer(`CREATE SCHEMA "${testSchema}"`)
+    await onServer(`CREATE SCHEMA IF NOT EXISTS "${testSchema}"`)
     afterAll(async () => {
       await onServer(`DROP SCHEMA IF EXISTS "${testSchema}" CASCADE`)
     })
