@@ -40,7 +40,7 @@ const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/
 export class Connection implements ChannelConnection {
   readonly connectionId = randomUUID()
   readonly state = new Map<string, unknown>()
-  readonly session = new SessionState<UserSession>()
+  readonly session: SessionState<UserSession> = new SessionState<UserSession>()
   /** Set by the heartbeat; cleared when the client shows it is alive. */
   awaitingPong = false
   readonly #ws: WebSocket

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'

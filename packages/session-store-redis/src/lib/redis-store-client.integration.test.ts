@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, generateSessionToken, hashSessionToken, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
+import { type CoreUserSession, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient } from 'redis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'

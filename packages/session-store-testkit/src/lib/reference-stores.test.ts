@@ -1,5 +1,9 @@
-import { cacheSessionStore, createMemoryStore, createNamespacedStore } from '@pikku/core'
-import { describeSessionStoreConformance } from './store-conformance.js'
+import { cacheSessionStore, createMemoryStore } from '@pikku/core'
+import { createNamespacedStore } from '@pikku/core/protocol'
+import { describeSessionStoreConformance, type SessionStoreConformanceOptions } from './store-conformance.js'
+
+/** The store type the suite works with. */
+type ConformanceStore = Awaited<ReturnType<SessionStoreConformanceOptions['create']>>
 
 // Core's own stores are the reference: the suite passes against them, as against every store.
 describeSessionStoreConformance('memory store', { create: (clock) => createMemoryStore({ clock: clock.now, sweepInterval: 0 }) })
@@ -9,6 +13,9 @@ describeSessionStoreConformance('a namespaced view of the memory store', {
 })
 
 describeSessionStoreConformance('the read cache in front of the memory store', {
-  create: (clock) => cacheSessionStore(createMemoryStore({ clock: clock.now, sweepInterval: 0 }), { maxEntries: 50 }, { clock: clock.now }),
+  create: (clock) => {
+    const memory: ConformanceStore = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
+    return cacheSessionStore(memory, { maxEntries: 50 }, { clock: clock.now })
+  },
   destroy: (store) => store.close?.(),
 })

@@ -3,14 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   type CoreUserSession,
   createSessionManager,
-  generateSessionToken,
-  hashSessionToken,
-  isStorableKey,
   type SessionEvent,
   type SessionMetadata,
   type SessionRecord,
   type SessionStore,
 } from '@pikku/core'
+import { generateSessionToken, hashSessionToken, isStorableKey } from '@pikku/core/store'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 
 interface ConformanceSession extends CoreUserSession {
