@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { runDemoCLI } from './demo-cli.test-support.js'
-import { chromiumAvailable, launchChromium, startHarness, type Harness } from './demo-harness.test-support.js'
+import { ALICE, chromiumAvailable, launchChromium, startHarness, type Harness } from './demo-harness.test-support.js'
 
 // `pikku-demo login --web` and `--device` against a running demo, with Chromium as the user's
 // browser: the spawned CLI prints a URL (and a code), Chromium signs in on the demo's login page
@@ -216,5 +216,21 @@ describe.skipIf(!available)('pikku-demo login with a browser or another device',
     expect(await rpcStatus(token)).toBe(401)
     expect(() => saved()).toThrow()
     expect((await cli(['profile'])).code).toBe(3)
+  }, 60_000)
+
+  it('logout --all with an expired access token renews it, ends alice\'s cookie session, then revokes the grant', async () => {
+    const browserUser = harness.client()
+    expect((await browserUser.request('POST', '/login', { body: ALICE })).status).toBe(200)
+    expect((await browserUser.request('GET', '/profile')).status).toBe(200)
+    await loginWithBrowser()
+    const before = saved()
+    writeFileSync(credentialsFile(), JSON.stringify({ ...before, version: 1, oauth: { ...before.oauth, expiresAt: Date.now() - 1000 } }), { mode: 0o600 })
+
+    const logout = await cli(['logout', '--all'])
+    expect(logout.code, logout.stderr).toBe(0)
+    expect(logout.stderr).toMatch(/Ended \d+ other sessions? of yours\./)
+    expect((await browserUser.request('GET', '/profile')).status).toBe(401)
+    expect(await rpcStatus(before.token)).toBe(401)
+    expect(() => saved()).toThrow()
   }, 60_000)
 })

@@ -55,15 +55,19 @@ export const login = pikkuSessionlessFunc<LoginInput, LoginResult>({
   },
 })
 
-export const logout = pikkuFunc<void, { success: boolean }>({
+export const logout = pikkuFunc<{ all?: boolean } | undefined, { success: boolean; revokedOthers?: number }>({
   name: 'logout',
-  func: async (_services, _data, { session }) => {
+  input: z.object({ all: z.boolean().optional().describe('Also end every other session of yours (other browsers, devices, CLIs)') }).optional(),
+  func: async (_services, data, { session }) => {
+    // `all` (the CLI's `logout --all`): the other sessions end first, while this one still names
+    // the user; `revokedOthers` tells the caller the app understood `all`.
+    const revokedOthers = data?.all === true ? await session.revokeOthers() : undefined
     await session?.clear()
-    return { success: true }
+    return revokedOthers === undefined ? { success: true } : { success: true, revokedOthers }
   },
   docs: {
     summary: 'Logout user',
-    description: 'Ends the session on the server: the cookie and every token that referenced it stop working.',
+    description: 'Ends the session on the server: the cookie and every token that referenced it stop working. With `all`, every other session of yours ends too.',
     tags: ['auth'],
   },
 })

@@ -47,6 +47,12 @@ function objectSchema(properties, required = []) {
   }
 }
 
+/** The schema, with no input at all accepted as `{}` (a logout called without a body). */
+function optional(schema) {
+  const standard = schema['~standard']
+  return { '~standard': { ...standard, validate: (value) => (value === undefined ? { value: {} } : standard.validate(value)) } }
+}
+
 const users = {
   'alice@example.com': { id: 'u-alice', password: 'alice-password', name: 'Alice' },
   'bob@example.com': { id: 'u-bob', password: 'bob-password', name: 'Bob' },
@@ -69,11 +75,24 @@ export const login = pikkuSessionlessFunc({
 
 export const logout = pikkuFunc({
   name: 'logout',
+  input: optional(objectSchema({ all: { type: 'boolean', description: 'Also end every other session of yours' } })),
+  func: async (_services, data, { session }) => {
+    // `all`: the other sessions end first, while this one still says who the user is.
+    const revokedOthers = data?.all === true ? await session.revokeOthers() : undefined
+    await session.clear()
+    return revokedOthers === undefined ? { success: true } : { success: true, revokedOthers }
+  },
+  docs: { summary: 'Log out' },
+})
+
+/** A logout from before `all` existed: it ignores the field (the server of an older app version). */
+export const legacyLogout = pikkuFunc({
+  name: 'legacyLogout',
   func: async (_services, _data, { session }) => {
     await session.clear()
     return { success: true }
   },
-  docs: { summary: 'Log out' },
+  docs: { summary: 'Log out (without all)' },
 })
 
 export const whoami = pikkuFunc({
@@ -133,7 +152,7 @@ export const crash = pikkuSessionlessFunc({
   docs: { summary: 'Fail with an internal error' },
 })
 
-export const functions = { login, logout, whoami, publicData, preferences, wait, crash }
+export const functions = { login, logout, legacyLogout, whoami, publicData, preferences, wait, crash }
 
 /** A session store kept in one JSON file, rewritten atomically on every change. */
 export function createJsonFileStore(path, clock) {
@@ -186,11 +205,11 @@ export function createJsonFileStore(path, clock) {
     async listByUser(userId) {
       return Object.values(read()).filter((record) => record.userId === userId && live(record))
     },
-    async deleteByUser(userId) {
+    async deleteByUser(userId, options) {
       const records = read()
       let count = 0
       for (const [id, record] of Object.entries(records)) {
-        if (record.userId === userId) {
+        if (record.userId === userId && id !== options?.except) {
           delete records[id]
           count++
         }

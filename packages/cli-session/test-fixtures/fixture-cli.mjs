@@ -11,6 +11,9 @@ const cli = wireCLI({
   commands: {
     login: { func: functions.login, positionals: ['email'] },
     logout: functions.logout,
+    // The CLI knows `all`, the server's function (remoteName) does not: an older server.
+    'stale-logout': { func: functions.logout, session: 'logout', remoteName: 'legacyLogout' },
+    'old-logout': { func: functions.legacyLogout, session: 'logout' },
     whoami: functions.whoami,
     public: { func: functions.publicData, format: (result) => result.greeting },
     preferences: functions.preferences,

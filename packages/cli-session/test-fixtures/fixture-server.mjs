@@ -14,6 +14,8 @@ const bearer = async (_services, wire, next) => {
   if (header !== undefined) {
     const token = readBearerToken(header)
     const record = token ? await sessions.loadByToken(token) : undefined
+    // The state the runner made is not the manager's: tell it where `session.revokeOthers()` looks.
+    wire.session.useInventory(sessions)
     if (record !== undefined) wire.session.resume(record)
     else wire.http.setHeader('www-authenticate', 'Bearer error="invalid_token"')
   }

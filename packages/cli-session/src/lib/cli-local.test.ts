@@ -57,6 +57,30 @@ describe('one-shot commands in local mode', () => {
     expect(replay.stderr).toContain('Your session has expired or was revoked.')
   })
 
+  it('logout --all ends every session of the user in the store, and no one else\'s', async () => {
+    await login()
+    await login('alice@example.com', 'alice-password', ['--profile', 'laptop'])
+    await login('bob@example.com', 'bob-password', ['--profile', 'bob'])
+    const laptop = savedToken('laptop')
+
+    const loggedOut = await runCLI(workspace, ['logout', '--all'])
+    expect(loggedOut.code).toBe(0)
+    expect(loggedOut.stderr).toContain('Ended 1 other session of yours.')
+    expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+    const replay = await runCLI(workspace, ['whoami'], { env: { FIXTURE_APP_TOKEN: laptop } })
+    expect(replay.code).toBe(3)
+    expect((await runCLI(workspace, ['whoami', '--profile', 'bob'])).code).toBe(0)
+  })
+
+  it('logout --all with a logout function that does not take `all` changes nothing and says why', async () => {
+    await login()
+    const result = await runCLI(workspace, ['old-logout', '--all'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain('does not take `all`')
+    expect(result.stderr).toContain('Run `fixture-app old-logout` to log out here only.')
+    expect((await runCLI(workspace, ['whoami'])).code).toBe(0)
+  })
+
   it('the credentials file is 0600 in a 0700 directory, set at creation even with umask 000', async () => {
     const result = await runCLI(workspace, ['login', 'alice@example.com', '--password', 'alice-password'], {
       umask000: true,
@@ -224,7 +248,7 @@ describe('one-shot commands in local mode', () => {
   it('--help is generated from the docs; --version prints the version', async () => {
     const program = await runCLI(workspace, ['--help'])
     expect(program.code).toBe(0)
-    expect(program.stdout).toContain('whoami       Show the logged-in user')
+    expect(program.stdout).toMatch(/^ {2}whoami +Show the logged-in user$/m)
     expect(program.stdout).toContain('FIXTURE_APP_TOKEN')
     expect(program.stdout).toMatch(/^ {2}3 +not logged in, or the session expired or was revoked$/m)
     const command = await runCLI(workspace, ['preferences', '--help'])

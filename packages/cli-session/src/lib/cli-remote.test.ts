@@ -34,6 +34,16 @@ async function rpc(name: string, token: string | undefined): Promise<number> {
   return response.status
 }
 
+async function rpcLogin(email: string, password: string): Promise<string> {
+  const response = await fetch(`${server.url}/rpc/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  })
+  expect(response.status).toBe(200)
+  return ((await response.json()) as { token: string }).token
+}
+
 describe('remote mode', () => {
   it('login stores the server-issued token bound to that server; commands use it', async () => {
     const loggedIn = await remote(['login', 'alice@example.com', '--password', 'alice-password'])
@@ -50,6 +60,44 @@ describe('remote mode', () => {
     const prefs = await remote(['preferences', '--theme', 'dark', '--json'])
     expect(JSON.parse(prefs.stdout)).toMatchObject({ theme: 'dark' })
     expect((await remote(['public'])).stdout).toBe('Hello, Alice\n')
+  })
+
+  it('logout --all ends the user\'s other sessions on the server, then this login', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const cliToken = savedToken()
+    const elsewhere = await rpcLogin('alice@example.com', 'alice-password')
+    const bob = await rpcLogin('bob@example.com', 'bob-password')
+    expect(await rpc('whoami', elsewhere)).toBe(200)
+
+    const loggedOut = await remote(['logout', '--all'])
+    expect(loggedOut.code).toBe(0)
+    // The server is shared by this file's tests: earlier ones left sessions of alice's too.
+    expect(loggedOut.stderr).toMatch(/Ended \d+ other sessions? of yours\./)
+    expect(await rpc('whoami', elsewhere)).toBe(401)
+    expect(await rpc('whoami', cliToken)).toBe(401)
+    expect(await rpc('whoami', bob)).toBe(200)
+    expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+  })
+
+  it('logout --all against a server whose logout ignores `all` says the other sessions may remain', async () => {
+    await remote(['login', 'alice@example.com', '--password', 'alice-password'])
+    const cliToken = savedToken()
+    const elsewhere = await rpcLogin('alice@example.com', 'alice-password')
+
+    const result = await remote(['stale-logout', '--all'])
+    expect(result.code).toBe(2)
+    expect(result.stderr).toContain("The server's logout function does not support `all`: your other sessions may still be signed in.")
+    // This login did end (the call cleared it), so it is forgotten; the other one is untouched.
+    expect(await rpc('whoami', cliToken)).toBe(401)
+    expect(() => statSync(workspace.credentialsFile())).toThrow(/ENOENT/)
+    expect(await rpc('whoami', elsewhere)).toBe(200)
+  })
+
+  it('logout --help documents --all', async () => {
+    const help = await remote(['logout', '--help'])
+    expect(help.code).toBe(0)
+    expect(help.stdout).toMatch(/Ending sessions:\n\s+--all\s+end every session of yours/)
+    expect(help.stdout).not.toMatch(/Flags:/)
   })
 
   it('logout revokes the session on the server, then removes the file', async () => {
@@ -120,6 +168,21 @@ describe('remote mode', () => {
       const local = await runCLI(workspace, ['whoami'])
       expect(local.code).toBe(3)
       expect(local.stderr).toContain('it is not used in local mode')
+    } finally {
+      await recorder.close()
+    }
+  })
+
+  it('logout --all sends `all: true` to the logout function and reports a refused token instead of calling it done', async () => {
+    const recorder = await startRecorder()
+    try {
+      const result = await runCLI(workspace, ['logout', '--all', '--server', recorder.url], { env: { FIXTURE_APP_TOKEN: 'stale-token', FIXTURE_APP_SERVER: recorder.url } })
+      expect(result.code).toBe(3)
+      expect(recorder.requests).toHaveLength(1)
+      expect(recorder.requests[0]!.url).toBe('/rpc/logout')
+      expect(recorder.requests[0]!.headers.authorization).toBe('Bearer stale-token')
+      expect(JSON.parse(recorder.requests[0]!.body)).toEqual({ all: true })
+      expect(result.stderr).not.toContain('already ended')
     } finally {
       await recorder.close()
     }

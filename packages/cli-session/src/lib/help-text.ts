@@ -30,6 +30,11 @@ const LOGIN_METHOD_ROWS: readonly (readonly [string, string])[] = [
   ['--password', 'sign in with a password, asked for without echo when no value follows'],
 ]
 
+/** What a logout command can end, for its help. */
+const LOGOUT_ROWS: readonly (readonly [string, string])[] = [
+  ['--all', 'end every session of yours (other devices, browsers, CLIs), then this login; needs the app\'s logout function to take `all`'],
+]
+
 function table(rows: readonly (readonly [string, string])[], indent = '  '): string[] {
   const width = Math.max(...rows.map(([left]) => left.length))
   return rows.map(([left, right]) => (right === '' ? `${indent}${left}` : `${indent}${left.padEnd(width)}  ${right}`))
@@ -116,9 +121,11 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
   if (command.docs?.description !== undefined) lines.push('', command.docs.description)
   lines.push('', 'Usage:', `  ${usageParts.join(' ')}`)
   if (command.func.auth) lines.push('', `Requires a login (\`${program.name} login\`).`)
-  if (command.flags.length > 0) {
+  // A logout's `all` field is filled by the CLI's own --all, listed below.
+  const flags = command.role === 'logout' ? command.flags.filter((flag) => flag.field !== 'all') : command.flags
+  if (flags.length > 0) {
     lines.push('', 'Flags:')
-    lines.push(...table(command.flags.map((flag) => flagRow(flag, command.positionals.includes(flag.field)))))
+    lines.push(...table(flags.map((flag) => flagRow(flag, command.positionals.includes(flag.field)))))
   } else if (command.opaqueInput) {
     lines.push('', 'Input: pass it as --input \'{"field": "value"}\' (its schema cannot be listed as flags).')
   } else if (command.genericInput) {
@@ -132,6 +139,10 @@ export function commandHelp(program: ProgramInfo, command: CompiledCommand): str
   if (command.role === 'login' && program.hasRemote) {
     lines.push('', 'Ways to sign in (with --server):')
     lines.push(...table(LOGIN_METHOD_ROWS))
+  }
+  if (command.role === 'logout') {
+    lines.push('', 'Ending sessions:')
+    lines.push(...table(LOGOUT_ROWS))
   }
   lines.push('', 'Global flags:')
   lines.push(...table(GLOBAL_FLAG_ROWS.filter(([flag]) => program.hasRemote || !flag.startsWith('--server'))))

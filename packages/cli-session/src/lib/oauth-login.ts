@@ -7,6 +7,7 @@ import type { OAuthCredential, StoredCredential } from './credential-store.js'
 import { loginWithDevice } from './device-login.js'
 import { discoverOAuth, type OAuthEndpoint, refreshCredential, registerCLIClient, revokeCredential } from './oauth-client.js'
 import type { LoginChange, Note } from './saved-login.js'
+import { takeLogoutAll } from './logout-all.js'
 import { loginWithBrowser } from './web-login.js'
 
 /** How `login` signs in: chosen by `--web`, `--device`, `--password`, or left to the CLI. */
@@ -38,8 +39,9 @@ export function takeLoginMethod(args: readonly string[], passwordField: string |
   return { method: rest.length > 0 ? 'password' : 'auto', args: rest }
 }
 
-/** A command's arguments without the flags the CLI itself reads for it (`login --web`, …). */
+/** A command's arguments without the flags the CLI itself reads for it (`login --web`, `logout --all`, …). */
 export function withoutLoginFlags(command: CompiledCommand, args: string[]): string[] {
+  if (command.role === 'logout') return takeLogoutAll(args).args
   return command.role === 'login' ? takeLoginMethod(args, loginPasswordField(command)).args : args
 }
 

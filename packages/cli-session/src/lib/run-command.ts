@@ -15,6 +15,7 @@ import { runRemotely } from './remote-call.js'
 import { applyCallOutcome, type CallOutcome, logoutOfEndedSession, logoutWithoutSession, type Note } from './saved-login.js'
 import { isCleartextToRemote, tryNormalizeServerUrl } from './server-url.js'
 import { loginPasswordField, type LoginMethod, loginWithOAuth, revokeOAuthLogin, takeLoginMethod } from './oauth-login.js'
+import { allUnsupported, confirmOthersEnded, logoutAllInput, takeLogoutAll } from './logout-all.js'
 
 /**
  * Runs one command line (`args` without the command word) with the execution's login and
@@ -33,7 +34,9 @@ export async function runCommand(
   let json = false
   try {
     let method: LoginMethod = 'password'
+    let all = false
     if (command.role === 'login') ({ method, args } = takeLoginMethod(args, loginPasswordField(command)))
+    if (command.role === 'logout') ({ all, args } = takeLogoutAll(args))
     const { values, positionals } = parseArguments(settings.app, command, args)
     json = values['json'] === true
     if (values['help'] === true) return showCommandHelp(settings, io, command)
@@ -49,9 +52,10 @@ export async function runCommand(
         return exitCodes.OK
       }
     }
-    const data = buildCommandInput(settings.app, command, values, positionals)
+    let data = buildCommandInput(settings.app, command, values, positionals)
+    if (all) data = logoutAllInput(settings.app, command, data)
     await askForSecrets(execution, command, data, readSecret)
-    return await callWithLogin(settings, execution, command, data, signal, json, note)
+    return await callWithLogin(settings, execution, command, data, signal, json, note, all)
   } catch (error) {
     return reportFailure(io, json, error, command)
   }
@@ -91,7 +95,7 @@ async function askForSecrets(execution: Execution, command: CompiledCommand, dat
  * The call with the saved login: pick the token, make the call, bring the saved login in line
  * with what the call did, then print the result.
  */
-async function callWithLogin(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, signal: AbortSignal, json: boolean, note: Note): Promise<number> {
+async function callWithLogin(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, signal: AbortSignal, json: boolean, note: Note, all: boolean): Promise<number> {
   const { io, context, mode } = execution
   const role = command.role
   let token: string | undefined
@@ -99,14 +103,26 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
   if (role === 'logout') {
     const plan = await context.logoutPlan()
     if (plan.token === undefined) {
+      if (all) throw new CLIFailure('UNAUTHORIZED', 'You are not logged in, so there is no user whose sessions `logout --all` could end.', { hint: context.loginHint })
       await logoutWithoutSession(context, plan.damaged, note)
       if (json) writeLine(io.stdout, 'null')
       return exitCodes.OK
     }
     if (plan.oauth !== undefined && mode.kind === 'remote') {
+      let { token: current, oauth } = plan
+      if (all) {
+        // The other sessions end through the app's logout function, which needs a live access
+        // token: renewed first when it has expired (the refresh rotates the saved login).
+        if (!plan.damaged) {
+          current = (await context.credentialFor(role)).token ?? current
+          oauth = context.oauth ?? oauth
+        }
+        const outcome = await callForAll(settings, execution, command, data, current, signal, context)
+        reportOthersEnded(settings.app, outcome.result, note)
+      }
       // A browser or device login: revoking its grant at the authorization server ends the
       // session there (the login function's logout would need a fresh access token first).
-      await revokeOAuthLogin(execution, plan.token, plan.oauth)
+      await revokeOAuthLogin(execution, current, oauth)
       await applyCallOutcome(context, role, { result: null, change: { kind: 'logged-out', server: mode.server }, staleToken: false }, note)
       if (json) writeLine(io.stdout, 'null')
       return exitCodes.OK
@@ -132,6 +148,7 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
       hint: context.loginHint,
       reloginHint: context.reloginHint,
     })
+    if (all) throw allFailure(failure, settings.app)
     if (failure.code === 'UNAUTHORIZED' && role === 'logout') {
       // The server no longer knows the session: logging out is already done, bar the file.
       await logoutOfEndedSession(context, note)
@@ -141,11 +158,33 @@ async function callWithLogin(settings: CLISettings, execution: Execution, comman
     throw failure
   }
   await applyCallOutcome(context, role, withLoginUser(outcome, data), note)
+  // This login has ended whatever the answer says; the others only when the function knew `all`.
+  if (all) reportOthersEnded(settings.app, outcome.result, note)
 
   // The command ran without the saved login (it belongs elsewhere): say so, after the result.
   if (notice !== undefined && role === undefined) note(`Note: ${notice}.`)
   printResult(io, json, command, outcome.result)
   return exitCodes.OK
+}
+
+/** The logout function's call for `--all` with an OAuth login's access token. */
+async function callForAll(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, token: string, signal: AbortSignal, context: Execution['context']): Promise<CallOutcome> {
+  try {
+    return await call(settings, execution, command, data, token, signal)
+  } catch (error) {
+    const failure = explainCallFailure(error, { role: command.role, token, notice: undefined, remote: true, hint: context.loginHint, reloginHint: context.reloginHint })
+    throw allFailure(failure, settings.app)
+  }
+}
+
+/** A logout function whose input schema refuses `all` answers 400: say what that means. */
+function allFailure(failure: CLIFailure, app: string): CLIFailure {
+  return failure.code === 'BAD_REQUEST' ? allUnsupported(app, failure.details) : failure
+}
+
+function reportOthersEnded(app: string, result: unknown, note: Note): void {
+  const revoked = confirmOthersEnded(app, result)
+  note(`Ended ${revoked} other session${revoked === 1 ? '' : 's'} of yours.`)
 }
 
 async function call(settings: CLISettings, execution: Execution, command: CompiledCommand, data: unknown, token: string | undefined, signal: AbortSignal): Promise<CallOutcome> {
