@@ -138,9 +138,10 @@ describe('pikku-demo in local mode', () => {
 describe('pikku-demo in remote mode against the demo server', () => {
   let server: ChildProcess
   let url: string
+  let dataDir: string | undefined
 
   beforeAll(async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'pikku-demo-cli-server-'))
+    dataDir = mkdtempSync(join(tmpdir(), 'pikku-demo-cli-server-'))
     server = spawn(process.execPath, [SERVER], {
       env: { PATH: process.env['PATH'] ?? '', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, SESSION_STORE: 'sqlite', SESSION_SECRETS: SECRET },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -163,6 +164,7 @@ describe('pikku-demo in remote mode against the demo server', () => {
       server.kill('SIGTERM')
       await exited
     }
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true })
   })
 
   async function rpc(name: string, token: string): Promise<number> {
