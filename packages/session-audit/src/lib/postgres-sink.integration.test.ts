@@ -3,7 +3,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditRecord } from './audit-record.js'
 import { createPostgresAuditSink } from './postgres-sink.js'
-import { databaseUrl, postgresAvailable } from './test-services.test-support.js'
+import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 
 const available = await postgresAvailable()
 

@@ -3,7 +3,7 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { AuditRecord } from './audit-record.js'
 import { createRedisAuditSink } from './redis-sink.js'
-import { redisAvailable, redisUrl } from './test-services.test-support.js'
+import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
 
 const available = await redisAvailable()
 
