@@ -16,6 +16,12 @@
  * of percent. With the defaults two counts of the same server agree within about 0.5 %. The
  * batching of requests per event-loop turn depends on how fast the client runs, so compare
  * variants counted under the same conditions (one after the other, or side by side).
+ *
+ * With `KEEP_CALLGRIND=1` the two callgrind output files are kept (their folder is printed) for
+ * `callgrind_annotate`, for example to compare two builds function by function. `COUNT_NODE_FLAGS`
+ * adds flags to the counted server's `node` (space-separated), for example
+ * `--min-semi-space-size=16 --max-semi-space-size=16` to fix V8's young generation: V8 resizes it
+ * from what it measures while running, which changes how many scavenges a window holds.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -45,6 +51,7 @@ const low = Number(lowArg ?? (wsConnections === undefined ? 5000 : 20000))
 const high = Number(highArg ?? (wsConnections === undefined ? 25000 : 100000))
 if (!(Number.isInteger(low) && Number.isInteger(high) && low > 0 && high > low)) throw new Error(`low and high must be whole numbers with 0 < low < high; got ${low} and ${high}`)
 
+const nodeFlags = (process.env.COUNT_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '')
 const serverEntry = fileURLToPath(new URL('../http/server-process.js', import.meta.url))
 const workDir = mkdtempSync(join(tmpdir(), 'pikku-instructions-'))
 
@@ -52,7 +59,7 @@ const workDir = mkdtempSync(join(tmpdir(), 'pikku-instructions-'))
 async function startCounted(tag: string): Promise<{ port: number; stop: () => Promise<number> }> {
   const outFile = join(workDir, `callgrind.${tag}`)
   // --single-threaded: V8 compiles and collects garbage on the main thread, so one count covers it.
-  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', serverEntry, variantName!], {
+  const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', ...nodeFlags, serverEntry, variantName!], {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
@@ -157,5 +164,6 @@ try {
   const per = Math.round((highCount - lowCount) / (wsConnections === undefined ? high - low : Math.ceil(high / wsConnections) * wsConnections - Math.ceil(low / wsConnections) * wsConnections))
   console.log(`${variantName} ${load}: ${per.toLocaleString('en-US')} instructions per ${wsConnections === undefined ? 'request' : 'message'} (callgrind, user space, ${low} and ${high})`)
 } finally {
-  rmSync(workDir, { recursive: true, force: true })
+  if (process.env.KEEP_CALLGRIND === '1') console.log(`callgrind output kept in ${workDir}`)
+  else rmSync(workDir, { recursive: true, force: true })
 }
