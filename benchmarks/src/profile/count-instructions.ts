@@ -93,6 +93,9 @@ async function httpLoad(port: number, variant: VariantInfo, load: Scenario, requ
     url: `http://127.0.0.1:${port}`,
     connections: 10,
     amount: requests,
+    // Under callgrind on a loaded machine one answer can take longer than autocannon's default 10 s;
+    // a timeout would reset the connection and spoil the count.
+    timeout: 300,
     requests: requestsWith(baseHeaders),
     setupClient: (client) => {
       if (!load.authenticated || credentials.length === 0) return
