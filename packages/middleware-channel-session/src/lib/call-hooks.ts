@@ -140,5 +140,5 @@ export function createCallHooks(
 /** Who the client of a socket is, for a session it logs in to in-band. */
 function channelMetadata(connection: ChannelConnection) {
   const request = connection.request
-  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.remoteAddress })
+  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.clientAddress })
 }
