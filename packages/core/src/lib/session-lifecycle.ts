@@ -116,6 +116,19 @@ export function createSessionLifecycleEmitter(logger: Logger, initial?: SessionL
   }
 }
 
+/** The `refused` event for a refusal at `at` (the manager's `refused` and stateless strategies build it here). */
+export function refusedEvent(at: number, refusal: SessionRefusal): SessionLifecycleEvent {
+  return {
+    type: 'refused',
+    at,
+    credential: refusal.credential,
+    reason: refusal.reason,
+    protocol: refusal.protocol,
+    label: refusal.label,
+    address: refusal.address,
+  }
+}
+
 /** The client fields of an event from a session's metadata. */
 export function eventClient(at: number, metadata: SessionMetadata | undefined): SessionEventClient {
   return {

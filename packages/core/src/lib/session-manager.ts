@@ -7,6 +7,7 @@ import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateRe
 import {
   createSessionLifecycleEmitter,
   eventClient,
+  refusedEvent,
   type SessionLifecycleListener,
   type SessionRefusal,
 } from './session-lifecycle.js'
@@ -491,16 +492,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     handleOf: sessionHandle,
 
     refused(refusal) {
-      if (!events.active) return
-      events.emit({
-        type: 'refused',
-        at: clock(),
-        credential: refusal.credential,
-        reason: refusal.reason,
-        protocol: refusal.protocol,
-        label: refusal.label,
-        address: refusal.address,
-      })
+      if (events.active) events.emit(refusedEvent(clock(), refusal))
     },
 
     onEvent(listener) {
