@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, UnauthorizedError } from './errors.js'
 import type { Logger } from './logger.js'
+import { pikkuFunc } from './function.js'
+import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
+import { createRunner } from './runner.js'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager, type SessionManager } from './session-manager.js'
 import type { SessionLifecycleEvent } from './session-lifecycle.js'
@@ -157,7 +160,8 @@ describe('session lifecycle events', () => {
     await manager.commit(relogin)
     expect(events).toEqual([])
     await afterResponse()
-    const client = { protocol: 'http', credential: 'cookie', label: 'Chrome on macOS', address: '198.51.100.7' }
+    // A login's protocol is its own; these commits ran outside a runner, so the later ones name none.
+    const client = { protocol: 'http', createdProtocol: 'http', credential: 'cookie', label: 'Chrome on macOS', address: '198.51.100.7' }
     expect(events.map((event) => event.type)).toEqual(['created', 'updated', 'renewed', 'rotated', 'cleared'])
     expect(events[0]).toEqual({ type: 'created', handle: sessionHandle(id), userId: 'alice', at: clock.now() - 6 * MINUTE, ...client })
     expect(events[3]).toEqual({
@@ -168,8 +172,46 @@ describe('session lifecycle events', () => {
       at: clock.now(),
       ...client,
     })
-    expect(events[4]).toMatchObject({ type: 'cleared', handle: sessionHandle(rotated.record.id), ...client })
+    expect(events[4]).toMatchObject({ type: 'cleared', handle: sessionHandle(rotated.record.id), ...client, protocol: undefined })
     expect(JSON.stringify(events)).not.toContain(token)
+  })
+
+  it('names the protocol of the call that acted, and the one the session was created on apart', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const { manager, clock } = setup((event) => {
+      events.push(event)
+    })
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const browser = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'Chrome on macOS' }))
+    const terminal = await logIn(manager, 'alice', sessionMetadata('cli', 'bearer', { label: 'cli@box' }))
+    // From the terminal: a change, then the browser's session revoked.
+    const cliCall = manager.createState(await manager.loadByToken(terminal.token))
+    await runner.run(
+      pikkuFunc<void, void>({
+        func: async (_services, _data, { session }) => {
+          await session.update({ theme: 'dark' } as never)
+          await session.revoke(sessionHandle(browser.id))
+        },
+      }),
+      undefined,
+      { protocol: 'cli', session: cliCall },
+    )
+    await manager.commit(cliCall)
+    // Over a socket, the terminal's session is renewed, then found expired by a load made for a channel.
+    clock.advance(6 * MINUTE)
+    const socketCall = manager.createState(await manager.loadByToken(terminal.token))
+    await runner.run(pikkuFunc<void, void>({ func: () => undefined }), undefined, { protocol: 'channel', session: socketCall })
+    await manager.commit(socketCall)
+    const stricter = createSessionManager<CoreUserSession>({ store: manager.store, clock: clock.now, idleTimeout: 1 * MINUTE, onEvent: (event) => void events.push(event) })
+    clock.advance(2 * MINUTE)
+    expect(await stricter.loadByToken(terminal.token, { protocol: 'mcp' })).toBeUndefined()
+    await afterResponse()
+    expect(events.filter((event) => event.type !== 'created').map((event) => [event.type, event.protocol, event.createdProtocol])).toEqual([
+      ['revoked', 'cli', 'http'],
+      ['updated', 'cli', 'cli'],
+      ['renewed', 'channel', 'cli'],
+      ['expired', 'mcp', 'cli'],
+    ])
   })
 
   it('reports revocations with who and why, and expiries', async () => {

@@ -2,6 +2,7 @@ import { ConflictError, PayloadTooLargeError, PikkuError, ServiceUnavailableErro
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
+import type { PikkuProtocol } from './wire.js'
 import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
 import {
@@ -66,6 +67,16 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
   onEvent?: SessionLifecycleListener
 }
 
+/** What a load knows about the call it is made for. */
+export interface SessionLoadOptions {
+  /**
+   * The protocol of the call that loads (`wire.protocol`): the `expired` event of a session this
+   * load finds past a timeout names it, and telemetry records it on the load.
+   * @default undefined (not told)
+   */
+  readonly protocol?: PikkuProtocol
+}
+
 /** How `commit` writes one call's changes. */
 export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
   /**
@@ -120,9 +131,9 @@ export interface SessionManager<S extends CoreUserSession = UserSession> extends
    * The live session for a client token, or undefined for a missing, malformed, unknown, expired
    * or revoked one. A store failure rejects with `ServiceUnavailableError`, never "no session".
    */
-  loadByToken(token: string | undefined): Promise<SessionRecord<S> | undefined>
+  loadByToken(token: string | undefined, options?: SessionLoadOptions): Promise<SessionRecord<S> | undefined>
   /** Same as `loadByToken` for a storage id (for example the `sid` of a signed token). */
-  loadById(id: string): Promise<SessionRecord<S> | undefined>
+  loadById(id: string, options?: SessionLoadOptions): Promise<SessionRecord<S> | undefined>
   /** A fresh session state, resumed from `record` when given. */
   createState(record?: SessionRecord<S>): SessionState<S>
   /**
@@ -170,13 +181,17 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     throw new TypeError(`onEvent must be a function called with each session event; got ${typeof options.onEvent}`)
   }
   const events = createSessionLifecycleEmitter(logger, options.onEvent)
-  /** Emits an event about the session in `record` (built only when someone listens). */
+  /**
+   * Emits an event about the session in `record`, caused by a call on `protocol` (built only when
+   * someone listens).
+   */
   const emitAbout = (
     type: 'created' | 'updated' | 'renewed' | 'cleared' | 'expired',
     record: Pick<SessionRecord<S>, 'id' | 'userId' | 'metadata'>,
+    protocol: PikkuProtocol | undefined,
   ): void => {
     if (!events.active) return
-    events.emit({ type, handle: sessionHandle(record.id), userId: record.userId, ...eventClient(clock(), record.metadata) })
+    events.emit({ type, handle: sessionHandle(record.id), userId: record.userId, ...eventClient(clock(), record.metadata, protocol) })
   }
   const emitRevoked = (record: SessionRecord<S>, revokeOptions: SessionRevokeOptions | undefined): void => {
     if (!events.active) return
@@ -186,7 +201,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       userId: record.userId,
       by: revokeOptions?.by ?? 'system',
       reason: revokeOptions?.reason ?? 'revoked',
-      ...eventClient(clock(), record.metadata),
+      ...eventClient(clock(), record.metadata, revokeOptions?.protocol),
     })
   }
   if (!Number.isFinite(maxUpdateAttempts) || maxUpdateAttempts <= 0) {
@@ -247,7 +262,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     }
   }
 
-  const loadById = async (id: string): Promise<SessionRecord<S> | undefined> => {
+  const loadById = async (id: string, loadOptions?: SessionLoadOptions): Promise<SessionRecord<S> | undefined> => {
     // The read on every request: called directly rather than through guard(), which would cost a
     // closure and an extra promise per request.
     let record: SessionRecord<S> | undefined
@@ -261,7 +276,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
     // configuration takes effect for sessions stored under the old values.
     if (lifetime.isExpired(record, now)) {
-      if (await guard('delete', () => store.delete(id, 'expired'))) emitAbout('expired', record)
+      if (await guard('delete', () => store.delete(id, 'expired'))) emitAbout('expired', record, loadOptions?.protocol)
       return undefined
     }
     return record
@@ -305,7 +320,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
         }
         state.resume(record)
-        emitAbout('updated', record)
+        emitAbout('updated', record, state.callProtocol)
         return { kind: 'updated', record }
       }
       if (result === 'missing') {
@@ -313,7 +328,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         return { kind: 'revoked' }
       }
       // Someone else wrote first: re-read and re-apply only our fields on top of theirs.
-      current = await loadById(baseline.id)
+      current = await loadById(baseline.id, { protocol: state.callProtocol })
     }
     throw new ConflictError('The session kept changing concurrently; the update was not saved')
   }
@@ -348,18 +363,20 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       }
       state.resume(record)
       if (events.active) {
+        // A login's protocol is the one it was recorded on, when the state was not run by a runner.
+        const protocol = state.callProtocol ?? record.metadata?.protocol
         if (replaced && baseline!.userId === record.userId) {
           events.emit({
             type: 'rotated',
             handle: sessionHandle(record.id),
             userId: record.userId,
             previousHandle: sessionHandle(baseline!.id),
-            ...eventClient(now, record.metadata),
+            ...eventClient(now, record.metadata, protocol),
           })
         } else {
           // Another user's session ended by this login is a logout of that user.
-          if (replaced) emitAbout('cleared', baseline!)
-          emitAbout('created', record)
+          if (replaced) emitAbout('cleared', baseline!, protocol)
+          emitAbout('created', record, protocol)
         }
       }
       // The client's next request brings this token: no hash then, and the id it finds is the
@@ -376,7 +393,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (baseline === undefined) return UNCHANGED
 
     if (state.dropsBaseline) {
-      if (await guard('delete', () => store.delete(baseline.id, 'cleared'))) emitAbout('cleared', baseline)
+      if (await guard('delete', () => store.delete(baseline.id, 'cleared'))) emitAbout('cleared', baseline, state.callProtocol)
       state.reset()
       return { kind: 'cleared' }
     }
@@ -392,7 +409,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return { kind: 'revoked' }
     }
     state.resume({ ...baseline, lastActiveAt: now, expiresAt })
-    emitAbout('renewed', baseline)
+    emitAbout('renewed', baseline, state.callProtocol)
     return { kind: 'renewed', expiresAt }
   }
 
@@ -405,11 +422,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     maxSessionBytes,
     clock,
 
-    loadByToken(token) {
+    loadByToken(token, loadOptions) {
       // Credentials come from untrusted input, which is not always a string at runtime.
       if (typeof token !== 'string') return Promise.resolve(undefined)
       const id = idForToken(token)
-      return id === undefined ? Promise.resolve(undefined) : loadById(id)
+      return id === undefined ? Promise.resolve(undefined) : loadById(id, loadOptions)
     },
 
     loadById,

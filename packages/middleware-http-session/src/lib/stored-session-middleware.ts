@@ -1,5 +1,5 @@
 import { type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
-import { hashSessionToken } from '@pikku/core/protocol'
+import { hashSessionToken, type SessionLoadOptions } from '@pikku/core/protocol'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import { httpSessionMetadata } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized } from './bearer-header.js'
@@ -53,12 +53,12 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         offered = undefined
       } else if (isBearerOffer(offer)) {
         offered = 'bearer'
-        const found = await credentials.verifyBearer(offer.bearer)
+        const found = await credentials.verifyBearer(offer.bearer, loadOptions(wire.protocol))
         if (found.outcome === 'stored') record = found.record
         else if (found.outcome === 'refused') sessions.refused({ credential: 'bearer', reason: found.reason, protocol: wire.protocol, address: wire.client?.address })
       } else {
         offered = 'cookie'
-        record = await credentials.loadCookie(offer)
+        record = await credentials.loadCookie(offer, loadOptions(wire.protocol))
         if (record === undefined) sessions.refused({ credential: 'cookie', reason: 'unknown-session', protocol: wire.protocol, address: wire.client?.address })
       }
     }
@@ -132,6 +132,17 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         break
     }
   }
+}
+
+// One options object per protocol, so telling the manager the call's protocol allocates nothing per request.
+const LOAD_OPTIONS = new Map<string, SessionLoadOptions>()
+function loadOptions(protocol: string): SessionLoadOptions {
+  let options = LOAD_OPTIONS.get(protocol)
+  if (options === undefined) {
+    options = Object.freeze({ protocol })
+    LOAD_OPTIONS.set(protocol, options)
+  }
+  return options
 }
 
 /** Whether a cookie token names the session a bearer token loaded (only checked at logout). */

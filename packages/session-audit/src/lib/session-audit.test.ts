@@ -78,16 +78,18 @@ describe('session audit', () => {
     const second = await logIn(manager, 'alice', 'second-session-secret')
     await first.state.clear()
     await manager.commit(first.state)
-    await manager.revoke(second.id, { by: 'user-admin', reason: 'admin' })
+    // An admin's revocation from a command line: the call's protocol, beside the session's own.
+    await manager.revoke(second.id, { by: 'user-admin', reason: 'admin', protocol: 'cli' })
     await settle()
     await audit.flush()
 
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditRecord)
-    expect(lines.map((line) => [line.type, line.userId, line.protocol, line.credential, line.label, line.address])).toEqual([
-      ['created', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['created', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['cleared', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['revoked', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+    // The logout's commit ran outside a runner here, so it names no call protocol.
+    expect(lines.map((line) => [line.type, line.userId, line.protocol, line.createdProtocol, line.credential, line.label, line.address])).toEqual([
+      ['created', 'alice', 'http', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['created', 'alice', 'http', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['cleared', 'alice', undefined, 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['revoked', 'alice', 'cli', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
     ])
     expect(lines[3]).toMatchObject({ by: 'user-admin', reason: 'admin', handle: manager.handleOf(second.id) })
     const text = readFileSync(path, 'utf8')
