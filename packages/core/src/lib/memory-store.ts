@@ -197,6 +197,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt
+      if (change.metadata !== undefined) entry.metadata = frozenMetadata(change.metadata)
       recentlyUsed(id, entry)
       if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
       return 'ok'

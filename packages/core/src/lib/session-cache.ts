@@ -339,8 +339,8 @@ function updatedRecord(base: SessionRecord<CoreUserSession>, change: SessionReco
     createdAt: base.createdAt,
     lastActiveAt: change.lastActiveAt,
     expiresAt: change.expiresAt,
-    // An update leaves the login's metadata as it is.
-    ...(base.metadata === undefined ? {} : { metadata: base.metadata }),
+    // An update leaves the login's metadata as it is unless it carries new metadata.
+    ...(change.metadata !== undefined ? { metadata: Object.freeze({ ...change.metadata }) } : base.metadata === undefined ? {} : { metadata: base.metadata }),
   })
 }
 

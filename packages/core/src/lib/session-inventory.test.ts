@@ -140,6 +140,28 @@ describe('revoking sessions', () => {
   })
 })
 
+describe('recording the credential a session turned out to be used with', () => {
+  it('a commit told another credential records it once, keeps data and token, and is then a no-op', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const { manager, store } = setup((event) => void events.push(event))
+    const { token, id } = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'PhoneApp/2.1' }))
+    const state = manager.createState(await manager.loadByToken(token))
+    expect(manager.needsCommit(state)).toBe(false)
+    expect(manager.needsCommit(state, { credential: 'bearer' })).toBe(true)
+    expect((await manager.commit(state, { credential: 'bearer' })).kind).toBe('updated')
+    expect(await store.get(id)).toMatchObject({ version: 2, data: { userId: 'alice' }, metadata: { protocol: 'http', credential: 'bearer', label: 'PhoneApp/2.1' } })
+    const next = manager.createState(await manager.loadByToken(token))
+    expect(manager.needsCommit(next, { credential: 'bearer' })).toBe(false)
+    expect((await manager.commit(next, { credential: 'bearer' })).kind).toBe('unchanged')
+    // A session stored without metadata stays without: nothing to correct.
+    const bare = await logIn(manager, 'bob')
+    expect(manager.needsCommit(manager.createState(await manager.loadByToken(bare.token)), { credential: 'bearer' })).toBe(false)
+    await afterResponse()
+    // Not a change of the session's data: no `updated` event.
+    expect(events.map((event) => event.type)).toEqual(['created', 'created'])
+  })
+})
+
 describe('session lifecycle events', () => {
   it('reports a login, a change, a renewal, a rotation and a logout with handle, user and client', async () => {
     const events: SessionLifecycleEvent[] = []

@@ -3,6 +3,7 @@ import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
 import type { PikkuProtocol } from './wire.js'
+import type { CredentialKind } from './authenticator.js'
 import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
 import {
@@ -95,6 +96,15 @@ export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
    * @default undefined
    */
   readonly metadata?: SessionMetadata
+  /**
+   * The credential this call's client used, for a stored session whose recorded credential says
+   * otherwise: the record's metadata takes it, written with the call's change or as one versioned
+   * write of its own (so at most once per session). For a login that handed out two credentials (a
+   * cookie and a bearer token) and learns from the first use which one the client keeps. Ignored
+   * for logins, logouts, transient sessions and sessions stored without metadata.
+   * @default undefined
+   */
+  readonly credential?: CredentialKind
 }
 
 /** What persisting a call's session did, for the protocol to reflect to its client. */
@@ -142,10 +152,11 @@ export interface SessionManager<S extends CoreUserSession = UserSession> extends
    */
   commit(state: SessionState<S>, options?: SessionCommitOptions<S>): Promise<SessionCommitResult>
   /**
-   * Whether `commit(state)` would do anything now. False for a call that changed nothing and
-   * whose renewal is not due, so protocol code can skip the commit of a read-only call.
+   * Whether `commit(state, options)` would do anything now. False for a call that changed nothing,
+   * whose renewal is not due and whose `credential` is the recorded one, so protocol code can skip
+   * the commit of a read-only call.
    */
-  needsCommit(state: SessionState<S>): boolean
+  needsCommit(state: SessionState<S>, options?: Pick<SessionCommitOptions<S>, 'credential'>): boolean
   /** Ends one session by storage id (a `revoked` event records `by` and `reason`). */
   revoke(id: string, options?: SessionRevokeOptions): Promise<boolean>
   /** The user's live records, with their data (for server code; `list` is the public view). */
@@ -286,9 +297,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     state: SessionState<S>,
     baseline: SessionRecord<S>,
     precondition: ((stored: Readonly<S>) => void) | undefined,
+    credential: CredentialKind | undefined,
   ): Promise<SessionCommitResult> => {
     const patch = state.patch
-    if (patch === undefined || patch.size === 0) return UNCHANGED
+    const changesData = patch !== undefined && patch.size > 0
+    if (!changesData && recordedCredential(baseline, credential) === undefined) return UNCHANGED
     let current: SessionRecord<S> | undefined = baseline
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
@@ -298,13 +311,19 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // Checked on the very data the write replaces: a rule a concurrent writer broke is never overwritten.
       precondition?.(current.data)
       const now = clock()
-      const data = applySessionPatch(current.data, patch)
-      assertFits(data)
+      const data = changesData ? applySessionPatch(current.data, patch) : current.data
+      if (changesData) assertFits(data)
       const expiresAt = expiryFor(current.createdAt, now)
+      // Checked on the record this write replaces: another server may have recorded it already.
+      const metadata = recordedCredential(current, credential)
+      if (!changesData && metadata === undefined) {
+        state.resume(current)
+        return UNCHANGED
+      }
       let result: SessionUpdateResult
       // Not through guard(): this is the write of every changing request.
       try {
-        result = await store.update(current.id, current.version, { data, lastActiveAt: now, expiresAt })
+        result = await store.update(current.id, current.version, metadata === undefined ? { data, lastActiveAt: now, expiresAt } : { data, lastActiveAt: now, expiresAt, metadata })
       } catch (error) {
         throw unavailable('update', error)
       }
@@ -317,10 +336,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           createdAt: current.createdAt,
           lastActiveAt: now,
           expiresAt,
-          ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
+          ...((metadata ?? current.metadata) === undefined ? {} : { metadata: metadata ?? current.metadata }),
         }
         state.resume(record)
-        emitAbout('updated', record, state.callProtocol)
+        // A credential recorded alone changes no data: not an update of the session.
+        if (changesData) emitAbout('updated', record, state.callProtocol)
         return { kind: 'updated', record }
       }
       if (result === 'missing') {
@@ -398,7 +418,9 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return { kind: 'cleared' }
     }
 
-    if (state.changed) return await commitPatch(state, baseline, options?.precondition)
+    if (state.changed || recordedCredential(baseline, options?.credential) !== undefined) {
+      return await commitPatch(state, baseline, options?.precondition, options?.credential)
+    }
 
     const now = clock()
     if (!lifetime.renewalDue(baseline.lastActiveAt, now)) return UNCHANGED
@@ -444,17 +466,18 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // commitPatch's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
       if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
-        return commitPatch(state, baseline, options?.precondition)
+        return commitPatch(state, baseline, options?.precondition, options?.credential)
       }
       return commitOther(state, options)
     },
 
-    needsCommit(state) {
+    needsCommit(state, commitOptions) {
       if (state.transient) return false
       if (state.pending !== undefined) return true
       const baseline = state.baseline
       if (baseline === undefined) return false
       if (state.dropsBaseline || state.changed) return true
+      if (recordedCredential(baseline, commitOptions?.credential) !== undefined) return true
       return lifetime.renewalDue(baseline.lastActiveAt, clock())
     },
 
@@ -521,6 +544,13 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     },
   }
   return manager
+}
+
+/** The metadata `record` should store once its client used `credential`, or undefined when nothing changes. */
+function recordedCredential(record: SessionRecord<CoreUserSession>, credential: CredentialKind | undefined): SessionMetadata | undefined {
+  const metadata = record.metadata
+  if (credential === undefined || metadata === undefined || metadata.credential === credential) return undefined
+  return { ...metadata, credential }
 }
 
 function listEntry(record: SessionRecord<CoreUserSession>, current: boolean): SessionListEntry {

@@ -16,7 +16,7 @@ export interface SessionRecord<S extends CoreUserSession = UserSession> {
   readonly expiresAt: number
   /**
    * Who the client is (protocol, credential kind, label, address), recorded at login and kept by
-   * `set`; `update` and `touch` leave it as it is. Absent on records written without it. Stores
+   * `set`; `touch` leaves it as it is, and `update` unless its change carries `metadata`. Absent on records written without it. Stores
    * keep it beside `data`, never inside it.
    */
   readonly metadata?: SessionMetadata
@@ -27,6 +27,11 @@ export interface SessionRecordChange<S extends CoreUserSession = UserSession> {
   readonly data: S
   readonly lastActiveAt: number
   readonly expiresAt: number
+  /**
+   * New metadata for the record, written with the change (the credential a session turned out to
+   * be used with); absent, the record's metadata stays as it is.
+   */
+  readonly metadata?: SessionMetadata
 }
 
 export type SessionUpdateResult =

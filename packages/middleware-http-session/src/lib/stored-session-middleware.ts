@@ -96,15 +96,19 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
       throw error
     }
 
+    // A login answered with the cookie (and perhaps a bearer token from jwt.sign(): it cannot know
+    // which one its client keeps) is recorded as `cookie`; the first request that brings the bearer
+    // token records `bearer` instead, once. Never the other way: a bearer client does not get a cookie.
+    const used = via === 'bearer' && record!.metadata?.credential === 'cookie' ? BEARER_USED : undefined
     // Nothing loaded and nothing set: nothing to persist (the common anonymous request). A
     // read-only call with no renewal due skips the commit too.
-    if ((via === undefined && !state.changed) || !sessions.needsCommit(state)) return
+    if ((via === undefined && !state.changed) || !sessions.needsCommit(state, used)) return
     // Persist before the response is written: a client acting on the response finds the session.
     // A login records who the client is (built only then: reads and changes parse no User-Agent).
     const result = await sessions.commit(
       state,
       state.pending === undefined
-        ? undefined
+        ? used
         : { metadata: httpSessionMetadata((name) => http.header(name), cookie !== undefined && !otherCredential ? 'cookie' : 'bearer', wire.client?.address) },
     )
     switch (result.kind) {
@@ -133,6 +137,8 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
     }
   }
 }
+
+const BEARER_USED = Object.freeze({ credential: 'bearer' })
 
 // One options object per protocol, so telling the manager the call's protocol allocates nothing per request.
 const LOAD_OPTIONS = new Map<string, SessionLoadOptions>()

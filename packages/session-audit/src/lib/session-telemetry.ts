@@ -158,7 +158,7 @@ export function instrumentSessionManager<S extends CoreUserSession = UserSession
       return traced('pikku.session.load', 'load', () => manager.loadById(id, loadOptions), loaded(loadOptions?.protocol))
     },
     commit(state: Parameters<SessionManager<S>['commit']>[0], commitOptions?: Parameters<SessionManager<S>['commit']>[1]) {
-      if (!manager.needsCommit(state)) return manager.commit(state, commitOptions)
+      if (!manager.needsCommit(state, commitOptions)) return manager.commit(state, commitOptions)
       // Read before the commit: a logout resets the state.
       const before = state.baseline
       return traced('pikku.session.commit', 'commit', () => manager.commit(state, commitOptions), (span, result: SessionCommitResult) => {

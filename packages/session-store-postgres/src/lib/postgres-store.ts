@@ -404,7 +404,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
           'update',
           `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
            written AS (
-             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
+             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3, metadata = COALESCE($10, metadata)
              WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
            ),
            notified AS (SELECT pg_notify($8, $9) FROM written)
@@ -420,6 +420,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
             userId,
             channel,
             JSON.stringify({ origin, event } satisfies SessionEventMessage),
+            change.metadata === undefined ? null : JSON.stringify(change.metadata),
           ],
         )
         if (outcome !== undefined && Number(outcome.written) === 1) {

@@ -222,8 +222,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
          created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at,
          metadata = excluded.metadata`,
     ),
-    update: db.prepare<[string, number, number, string, number, number]>(
-      `UPDATE ${table} SET data = ?, version = version + 1, last_active_at = ?, expires_at = ?
+    update: db.prepare<[string, number, number, string | null, string, number, number]>(
+      `UPDATE ${table} SET data = ?, version = version + 1, last_active_at = ?, expires_at = ?, metadata = COALESCE(?, metadata)
        WHERE id = ? AND version = ? AND expires_at > ?`,
     ),
     touch: db.prepare<[number, number, string, number], Pick<Row, 'user_id' | 'version'>>(
@@ -416,7 +416,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
           if (change.data.userId !== current.user_id) {
             throw new TypeError('A session update cannot change userId; store a new session instead')
           }
-          const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, id, expectedVersion, now)
+          const metadata = change.metadata === undefined ? null : JSON.stringify(change.metadata)
+          const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, metadata, id, expectedVersion, now)
           if (result.changes !== 1) return 'conflict'
           events.push({ type: 'changed', id, userId: change.data.userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
           return 'ok'

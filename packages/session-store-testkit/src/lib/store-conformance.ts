@@ -126,6 +126,21 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
       expect(listed?.lastActiveAt).toBe(clock.now())
     })
 
+    it('replaces the metadata when an update carries it, with the data and version, and keeps it when the next does not', async () => {
+      const metadata = { protocol: 'http', credential: 'cookie', label: 'PhoneApp/2.1', address: '192.0.2.4' }
+      const stored = record({ now: clock.now(), userId: 'alice', metadata })
+      await store.set(stored)
+      const used = { ...metadata, credential: 'bearer' }
+      expect(await store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt, metadata: used })).toBe('ok')
+      expect(await store.get(stored.id)).toMatchObject({ version: 2, data: stored.data, metadata: used })
+      expect(await store.update(stored.id, 2, { data: { ...stored.data, role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).toBe('ok')
+      expect(await store.get(stored.id)).toMatchObject({ version: 3, metadata: used })
+      expect((await store.listByUser('alice'))[0]?.metadata).toEqual(used)
+      // A conflicting update writes nothing, metadata included.
+      expect(await store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt, metadata })).toBe('conflict')
+      expect((await store.get(stored.id))?.metadata).toEqual(used)
+    })
+
     it('stores a session without metadata as one without it', async () => {
       const stored = record({ now: clock.now() })
       await store.set(stored)
