@@ -275,6 +275,9 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
       return store.subscribe(listener)
     },
 
+    // Swept records are announced as deleted events too, which drop them from the cache.
+    ...(store.onSweep === undefined ? {} : { onSweep: store.onSweep.bind(store) }),
+
     async close() {
       closed = true
       unsubscribe()

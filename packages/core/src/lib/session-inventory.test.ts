@@ -4,6 +4,7 @@ import type { Logger } from './logger.js'
 import { pikkuFunc } from './function.js'
 import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
+import { createNamespacedStore } from './namespaced-store.js'
 import { createRunner } from './runner.js'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager, type SessionManager } from './session-manager.js'
@@ -258,6 +259,22 @@ describe('session lifecycle events', () => {
       expect.objectContaining({ type: 'revoked', handle: sessionHandle(two.id), by: 'alice', reason: 'password-change' }),
       expect.objectContaining({ type: 'expired', handle: sessionHandle(three.id), userId: 'alice' }),
     ])
+  })
+
+  it('reports sessions the store’s sweep removed as expired, each to the manager of its own namespace', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const mcpEvents: SessionLifecycleEvent[] = []
+    const { manager, clock, store } = setup((event) => void events.push(event))
+    const mcp = createSessionManager<CoreUserSession>({ store: createNamespacedStore(store, 'mcp'), clock: clock.now, idleTimeout: 60 * MINUTE, onEvent: (event) => void mcpEvents.push(event) })
+    const browser = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'Firefox on Linux' }))
+    const agent = await logIn(mcp, 'mcp-client-1')
+    clock.advance(61 * MINUTE)
+    expect(await store.sweep()).toBe(2)
+    await afterResponse()
+    expect(events.filter((event) => event.type === 'expired')).toEqual([
+      { type: 'expired', handle: sessionHandle(browser.id), userId: 'alice', at: clock.now(), protocol: undefined, createdProtocol: 'http', credential: 'cookie', label: 'Firefox on Linux', address: undefined },
+    ])
+    expect(mcpEvents.filter((event) => event.type === 'expired')).toEqual([expect.objectContaining({ handle: sessionHandle(agent.id), userId: 'mcp-client-1' })])
   })
 
   it('reports a refused credential with its kind and reason only', async () => {

@@ -41,7 +41,8 @@ export interface SessionEventSubject extends SessionEventClient {
  * - `renewed`: a read-only call renewed the idle timer (at most once per renewal interval).
  * - `cleared`: a logout.
  * - `revoked`: ended by `revoke`/`revokeHandle`/`revokeOthers`/`revokeUser`, with who and why.
- * - `expired`: found past its idle or absolute timeout when used.
+ * - `expired`: found past its idle or absolute timeout when loaded, or removed by the store's sweep
+ *   (`onSweep`; Redis key TTL is not observed).
  * - `refused`: a credential failed verification (its kind and a short reason only).
  */
 export type SessionLifecycleEvent =

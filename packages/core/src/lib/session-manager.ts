@@ -215,6 +215,17 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       ...eventClient(clock(), record.metadata, revokeOptions?.protocol),
     })
   }
+  // Sessions the store's own sweep removed in this process (other servers' sweeps are theirs to
+  // report): `expired`, from no call. Records of other namespaces (MCP, OAuth: ids with ':') are not
+  // user sessions; their own manager hears them through its namespaced view.
+  store.onSweep?.((swept) => {
+    if (!events.active) return
+    const at = clock()
+    for (const session of swept) {
+      if (session.id.includes(':')) continue
+      events.emit({ type: 'expired', handle: sessionHandle(session.id), userId: session.userId, ...eventClient(at, session.metadata, undefined) })
+    }
+  })
   if (!Number.isFinite(maxUpdateAttempts) || maxUpdateAttempts <= 0) {
     throw new RangeError(`maxUpdateAttempts must be a positive number; got ${maxUpdateAttempts}`)
   }

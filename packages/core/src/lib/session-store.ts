@@ -108,6 +108,23 @@ export interface SessionStore<S extends CoreUserSession = UserSession> {
    * In-process for the memory store; distributed stores deliver other servers' events too.
    */
   subscribe(listener: SessionEventListener): () => void
+  /**
+   * For stores that delete expired records in a sweep of their own (memory, SQLite, PostgreSQL):
+   * tells `listener` what each sweep step removed, in the process that swept, after the deletion.
+   * The session manager reports them as `expired` events. Absent for a store that cannot observe
+   * its expiries (Redis key TTL). Returns the removal of the listener.
+   */
+  onSweep?(listener: SessionSweepListener): () => void
   /** Releases timers and connections. */
   close?(): Promise<void>
 }
+
+/** A session a store's sweep removed at its expiry: what the manager's `expired` event needs. */
+export interface SweptSession {
+  readonly id: string
+  readonly userId: string
+  readonly metadata?: SessionMetadata
+}
+
+/** Receives the sessions one sweep step removed (never an empty list). */
+export type SessionSweepListener = (swept: readonly SweptSession[]) => void

@@ -74,6 +74,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
       await store.close?.()
     },
     eventDelay: 20,
+    sweep: (store) => (store as PostgresStore<TestSession>).sweep(),
   })
 
   it('ships an idempotent migration that concurrent starts apply once', async () => {
