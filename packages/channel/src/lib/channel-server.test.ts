@@ -14,6 +14,7 @@ import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { wireChannel, type ChannelSessionHandler, type WiredChannel } from './channel-route.js'
+import type { ChannelConnection } from './channel-wire.js'
 import { createChannelServer, type ChannelServer, type ChannelServerOptions } from './channel-server.js'
 import { connectTestClient, UpgradeRefusedError, type TestChannelClient } from './test-client.js'
 
@@ -61,7 +62,7 @@ const adminOnly = pikkuFunc<void, string>({
 })
 const unserialisable = pikkuSessionlessFunc<void, bigint>({ func: () => 10n })
 const whereFrom = pikkuSessionlessFunc<void, { address: string | null; secure: boolean }>({
-  func: (_services, _data, wire) => ({ address: wire.client?.address ?? null, secure: wire.channel?.request.secure ?? false }),
+  func: (_services, _data, wire) => ({ address: wire.client?.address ?? null, secure: (wire.channel as ChannelConnection | undefined)?.request.secure ?? false }),
 })
 
 const functions = { whereFrom, echo, nothing, whoAmI, becomeUser, logout, crash, refuse, remember, recall, push, slow, adminOnly, unserialisable }

@@ -139,7 +139,7 @@ describe('session audit', () => {
     const logger = recordingLogger()
     sink.failing = true
     audit = createSessionAudit({ sinks: [sink], logger, maxQueued: 5, maxBatch: 5, retryDelay: 60_000 })
-    for (let i = 0; i < 8; i++) audit.onEvent({ type: 'refused', at: i, credential: 'bearer', reason: 'invalid', protocol: 'http', label: undefined, address: undefined })
+    for (let i = 0; i < 8; i++) audit.onEvent({ type: 'refused', at: i, credential: 'bearer', reason: 'invalid', protocol: 'http', createdProtocol: undefined, label: undefined, address: undefined })
     await settle()
     expect(logger.errors).toContain('audit sink memory is behind by 5 records; the oldest waiting are dropped')
   })
