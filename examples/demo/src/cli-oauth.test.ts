@@ -107,6 +107,8 @@ async function approveInBrowser(url: string, user: { email: string; password: st
 async function loginWithBrowser(extraArgs: string[] = [], user: { email: string; password: string } = ALICE): Promise<Running> {
   const running = start(['login', '--web', ...extraArgs])
   const [, url] = await running.waitFor(/Open this URL in a browser to log in:\s+(\S+)/)
+  // The CLI's default scope, and the OpenID Connect scopes the demo's server offers.
+  expect(new URL(url as string).searchParams.get('scope')).toBe('openid profile mcp:tools')
   await approveInBrowser(url as string, user)
   expect(await running.exit, running.stderr()).toBe(0)
   expect(running.stderr()).toContain(`Logged in to ${harness.demo.url}`)
