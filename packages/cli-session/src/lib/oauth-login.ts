@@ -116,14 +116,17 @@ export async function loginWithOAuth(settings: CLISettings, execution: Execution
       ...(credential.userId === undefined ? {} : { userId: credential.userId }),
     },
     async abandon(failure) {
-      if (oauth === undefined || !(failure instanceof CLIFailure)) return failure
+      if (oauth === undefined) return failure
+      let outcome: string
       try {
         await revokeCredential(endpoint, { ...credential, oauth })
+        outcome = `The new session was ended on ${endpoint.server}, so nothing is left open there.`
       } catch (error) {
-        const why = error instanceof Error ? error.message : String(error)
-        return new CLIFailure(failure.code, `${failure.message} Ending the new session on ${endpoint.server} failed too (${why}); it stays open there until it times out.`, failure.hint === undefined ? {} : { hint: failure.hint })
+        outcome = `Ending the new session on ${endpoint.server} failed too (${error instanceof Error ? error.message : String(error)}); it stays open there until it times out.`
       }
-      return new CLIFailure(failure.code, `${failure.message} The new session was ended on ${endpoint.server}, so nothing is left open there.`, failure.hint === undefined ? {} : { hint: failure.hint })
+      // An unexpected failure is reported as it is (with its error id); the session is ended all the same.
+      if (!(failure instanceof CLIFailure)) return failure
+      return new CLIFailure(failure.code, `${failure.message} ${outcome}`, failure.hint === undefined ? {} : { hint: failure.hint })
     },
   }
 }
