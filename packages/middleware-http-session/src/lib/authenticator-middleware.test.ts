@@ -14,7 +14,7 @@ import { createAuthenticatorMiddleware, type AuthenticatorMiddlewareOptions } fr
 import { createEncryptedCookieSessions } from './encrypted-cookie-sessions.js'
 import { createHTTPSessions } from './http-sessions.js'
 import { createStatelessJwtSessions } from './stateless-jwt-sessions.js'
-import { ALICE, instrumentStore, MINUTE, HOUR, SECRET_A, SESSION_COOKIE, serve, type RunningServer, type TestSession } from './testing/test-app.js'
+import { ALICE, instrumentStore, MINUTE, HOUR, SECRET_A, SESSION_COOKIE, serve, type RunningServer, type TestSession } from './test-app.test-support.js'
 
 const running: RunningServer[] = []
 afterEach(async () => {
