@@ -6,7 +6,7 @@ import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient, createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { redisBinariesAvailable, startTestCluster, type TestCluster } from './redis-test-servers.js'
+import { redisBinariesAvailable, startTestCluster, type TestCluster } from './redis-test-servers.test-support.js'
 
 // A real three-node Redis Cluster of throwaway servers: every key the store writes lands on
 // whichever node owns its slot, so a command spanning two slots would fail with CROSSSLOT here.

@@ -8,7 +8,7 @@ import { createTestClock } from '@pikku/core/testing'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { freePort, redisBinariesAvailable } from './redis-test-servers.js'
+import { freePort, redisBinariesAvailable } from './redis-test-servers.test-support.js'
 
 // This file runs its own throwaway redis-server (never the shared one), so it can kill it.
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
