@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
-import { type CoreUserSession, type SessionRecord, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { silentLogger } from '@pikku/core'
 import type { TestClock } from '@pikku/core/testing'
+import type { TestSession } from '@pikku/framework-testkit/session-records'
 import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { databaseUrl } from '@pikku/framework-testkit/test-services'
 import pg from 'pg'
@@ -11,23 +11,8 @@ import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } fr
 // The setup the PostgreSQL store's integration tests share: stores on tables of their own, dropped
 // after each test, and session records to put in them.
 
-export type TestSession = CoreUserSession & Record<string, unknown>
+export { type TestSession, testSessionRecord as record } from '@pikku/framework-testkit/session-records'
 export const MINUTE = 60_000
-
-/** A session of `userId` (alice unless overridden), created now, expiring in 30 minutes. */
-export function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
 
 export interface TestPostgresStores {
   /** A pool of its own, for looking at the tables. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, type SessionRecord, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { silentLogger } from '@pikku/core'
 import type { TestClock } from '@pikku/core/testing'
+import type { TestSession } from '@pikku/framework-testkit/session-records'
 import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { redisUrl } from '@pikku/framework-testkit/test-services'
 import { createClient, type RedisClientType } from 'redis'
@@ -11,23 +11,8 @@ import { createRedisStore, type RedisStore, type RedisStoreOptions } from './red
 // The setup the Redis store's integration tests share: stores under key prefixes of their own,
 // removed after each test, and session records to put in them.
 
-export type TestSession = CoreUserSession & Record<string, unknown>
+export { type TestSession, testSessionRecord as record } from '@pikku/framework-testkit/session-records'
 export const MINUTE = 60_000
-
-/** A session of `userId` (alice unless overridden), created now, expiring in 30 minutes. */
-export function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
 
 export interface TestRedisStores {
   /** A client of its own, connected before the file's tests, for looking at the keys. */
