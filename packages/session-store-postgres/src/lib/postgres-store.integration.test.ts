@@ -4,7 +4,7 @@ import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
-import { createPostgresStore } from './postgres-store.js'
+import { createPostgresStore, type PostgresStore } from './postgres-store.js'
 import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 import { MINUTE, record, type TestSession, useTestPostgresStores } from './postgres-test-stores.test-support.js'
 
