@@ -412,6 +412,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           ttlFor(change.expiresAt, now),
           now,
           version,
+          change.metadata === undefined ? '' : JSON.stringify(change.metadata),
         ]
         let reply: unknown
         if (cluster === undefined) {
