@@ -54,6 +54,8 @@ async function startCounted(tag: string): Promise<{ port: number; stop: () => Pr
   // --single-threaded: V8 compiles and collects garbage on the main thread, so one count covers it.
   const child = spawn('valgrind', ['--tool=callgrind', `--callgrind-out-file=${outFile}`, process.execPath, '--single-threaded', serverEntry, variantName!], {
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    // The stores' connect and command deadlines (5 s) are too short for a server under valgrind.
+    env: { ...process.env, BENCH_STORE_TIMEOUT_MS: '120000' },
   })
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
   const port = await new Promise<number>((resolve, reject) => {
