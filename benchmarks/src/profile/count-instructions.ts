@@ -16,9 +16,13 @@
  * of percent. With the defaults two counts of the same server agree within about 0.5 %. The
  * batching of requests per event-loop turn depends on how fast the client runs, so compare
  * variants counted under the same conditions (one after the other, or side by side).
+ *
+ * With `CALLGRIND_KEEP=<dir>` both callgrind files are kept there, for `callgrind_annotate`: V8's
+ * generated code shows as `???`, but its runtime, the garbage collector, libuv and the kernel
+ * interface are named.
  */
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -159,5 +163,11 @@ try {
   const per = Math.round((highCount - lowCount) / (wsConnections === undefined ? high - low : Math.ceil(high / wsConnections) * wsConnections - Math.ceil(low / wsConnections) * wsConnections))
   console.log(`${variantName} ${load}: ${per.toLocaleString('en-US')} instructions per ${wsConnections === undefined ? 'request' : 'message'} (callgrind, user space, ${low} and ${high})`)
 } finally {
+  // CALLGRIND_KEEP=<dir>: keep both callgrind files there (for callgrind_annotate) instead of deleting them.
+  const keep = process.env['CALLGRIND_KEEP']
+  if (keep !== undefined) {
+    mkdirSync(keep, { recursive: true })
+    for (const amount of [low, high]) renameSync(join(workDir, `callgrind.${amount}`), join(keep, `callgrind.${variantName}.${load.replace(/\W+/g, '-')}.${amount}`))
+  }
   rmSync(workDir, { recursive: true, force: true })
 }
