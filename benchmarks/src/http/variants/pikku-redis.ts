@@ -1,8 +1,16 @@
 import type { SessionCacheOptions, SessionRecord, SessionStore } from '@pikku/core'
-import { createRedisStore } from '@pikku/session-store-redis'
+import { pathToFileURL } from 'node:url'
+import type * as RedisStoreModule from '@pikku/session-store-redis'
 import type { Profile } from '../app.js'
 import type { RunningVariant } from '../variant.js'
 import { startPikku } from './pikku-app.js'
+
+// BENCH_REDIS_STORE_MODULE: the path of another build of the store's index.js (such as one built
+// from the previous commit), to count instructions before and after a change side by side.
+const storeModule = process.env['BENCH_REDIS_STORE_MODULE']
+const { createRedisStore } = (
+  storeModule === undefined ? await import('@pikku/session-store-redis') : await import(pathToFileURL(storeModule).href)
+) as typeof RedisStoreModule
 
 /** Longer connect and command deadlines when BENCH_STORE_TIMEOUT_MS is set. */
 function storeTimeouts(): { connectTimeout?: number; commandTimeout?: number } {
