@@ -2,11 +2,12 @@
 // Checks what a consumer of a published package relies on besides its code: the fields npm and the
 // registry show (license, repository with its directory, homepage, bugs), the Node versions it
 // runs on, a LICENSE file, a README that says it is ESM-only, declaration maps, dependency ranges
-// that let npm share one copy with the app, and that Node >= 20.19 can require() it.
+// that let npm share one copy with the app, that Node >= 20.19 can require() it, and that the
+// tarball carries no test-only file (tests, test support, fixtures, modules no entry point reaches).
 // Run in a package directory (its lint script does), or with package directories as arguments.
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { dirname, join, relative, resolve } from 'node:path'
+import { dirname, join, posix, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const rootDir = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -54,7 +55,66 @@ export function packageMetadataProblems(dir) {
       problems.push(`require() of ${main} fails on this Node (${process.version}): ${String(error.stderr ?? error).split('\n').find((line) => /Error/.test(line)) ?? 'see above'}`)
     }
   }
+  for (const file of testOnlyFiles(packedFiles(dir), manifest, (path) => readFileSync(join(dir, path), 'utf8'))) {
+    problems.push(`the tarball would ship test-only ${file.path} (${file.reason}); leave it out of "files" or the build`)
+  }
   return problems
+}
+
+/** The paths `npm pack` would put in the tarball of the package at `dir`. */
+export function packedFiles(dir) {
+  const output = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+  return JSON.parse(output)[0].files.map((file) => file.path)
+}
+
+// Test files by name, wherever they are: decision 031's conventions and the usual fixture folders.
+const TEST_FILE_NAMES = [
+  [/\.(test|spec|test-d)\.[cm]?[jt]sx?(\.map)?$/, 'a test'],
+  [/\.(test|spec)\.d\.[cm]?ts(\.map)?$/, 'a test'],
+  [/\.test-support\.[^/]+$/, 'test support'],
+  [/\.fixtures?\.[^/]+$/, 'a fixture'],
+  [/(^|\/)(testing|__tests__|__fixtures__|fixtures|__mocks__)\//, 'a test folder'],
+]
+
+/**
+ * The packed files that are there only for tests: named as tests, test support or fixtures, or a
+ * module under src/ that no entry point of `exports` imports (with its declarations in dist/), which
+ * is what a test helper with a plain name looks like. `read` gives a packed file's text.
+ */
+export function testOnlyFiles(files, manifest, read) {
+  const found = []
+  for (const path of files) {
+    const named = TEST_FILE_NAMES.find(([pattern]) => pattern.test(path))
+    if (named !== undefined) found.push({ path, reason: named[1] })
+  }
+  const flagged = new Set(found.map((file) => file.path))
+  const sources = new Set(files.filter((path) => /^src\/.+\.[cm]?tsx?$/.test(path) && !/\.d\.[cm]?ts$/.test(path)))
+  // Each entry point's source: ./dist/testing.js was built from src/testing.ts.
+  const entries = Object.values(manifest.exports ?? {})
+    .map((target) => (typeof target === 'string' ? target : target?.default))
+    .filter((target) => typeof target === 'string' && /^\.\/dist\/.+\.js$/.test(target))
+    .map((target) => target.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts'))
+  // Without the source of every entry point there is nothing to trace from.
+  if (sources.size === 0 || !entries.every((entry) => sources.has(entry))) return found
+  const reached = new Set()
+  const pending = [...entries]
+  while (pending.length > 0) {
+    const path = pending.pop()
+    if (reached.has(path)) continue
+    reached.add(path)
+    for (const [, specifier] of read(path).matchAll(/(?:from|import)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g)) {
+      const target = posix.join(posix.dirname(path), specifier)
+      const candidates = [target.replace(/\.[cm]?js$/, '.ts'), target.replace(/\.[cm]?js$/, '.tsx'), target, `${target}.ts`, `${target}/index.ts`]
+      const next = candidates.find((candidate) => sources.has(candidate))
+      if (next !== undefined) pending.push(next)
+    }
+  }
+  for (const path of files) {
+    if (flagged.has(path)) continue
+    const source = sources.has(path) ? path : /^dist\/.+\.d\.ts(\.map)?$/.test(path) ? path.replace(/^dist\//, 'src/').replace(/\.d\.ts(\.map)?$/, '.ts') : undefined
+    if (source !== undefined && sources.has(source) && !reached.has(source)) found.push({ path, reason: 'no entry point in "exports" imports it' })
+  }
+  return found
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

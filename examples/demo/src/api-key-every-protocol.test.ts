@@ -15,14 +15,12 @@ import {
   silentLogger,
   type UserSession,
 } from '@pikku/core'
+import { type ApiKeyGrant, createApiKeyAuthenticator, generateApiKey } from '@pikku/credential-testkit/api-key-authenticator'
 import { createHTTPHandler, toNodeListener, wireHTTP } from '@pikku/http'
 import { createMCPHTTPHandler, JSON_RPC_CODE, wireMCP } from '@pikku/mcp-session'
 import { createChannelSessions } from '@pikku/middleware-channel-session'
 import { createAuthenticatorMiddleware } from '@pikku/middleware-http-session'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-// The API-key credential example of @pikku/middleware-http-session: an app's own authenticator,
-// not a library export, so it is imported from its source.
-import { type ApiKeyGrant, createApiKeyAuthenticator, generateApiKey } from '../../../packages/middleware-http-session/src/lib/api-key-authenticator.test-support.js'
 
 // Issue 16, point 2: one SessionAuthenticator, written once, is the credential check of an HTTP
 // route, a WebSocket upgrade and an MCP request. The same key in the same header works on all

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { networkInterfaces } from 'node:os'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { CHROMIUM, chromiumAvailable, ALICE, startHarness, type Harness } from './demo-harness.test-support.js'
+import { ALICE, chromiumAvailable, launchChromium, startHarness, type Harness, useDemoInChromium } from './demo-harness.test-support.js'
 
 const available = await chromiumAvailable()
 
@@ -19,7 +19,6 @@ function externalAddress(): string | undefined {
   return undefined
 }
 const external = externalAddress()
-const LAUNCH_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
 
 interface SocketOutcome {
   opened: boolean
@@ -69,26 +68,13 @@ async function openSocketInPage(page: Page, url: string, options: { calls?: { id
 }
 
 describe.skipIf(!available)('the demo channel in a real browser', () => {
-  let harness: Harness
-  let browser: Browser
-  let origin: string
-  let wsUrl: string
-  beforeAll(async () => {
-    harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
-    origin = harness.demo.url.replace('127.0.0.1', 'localhost')
-    wsUrl = `${origin.replace('http://', 'ws://')}/ws`
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await harness?.close()
-  })
+  const demo = useDemoInChromium()
+  const wsUrl = (): string => `${demo.origin.replace('http://', 'ws://')}/ws`
 
   async function loggedInPage(): Promise<Page> {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     const page = await context.newPage()
-    await page.goto(origin)
+    await page.goto(demo.origin)
     const status = await page.evaluate(async (credentials) => {
       const response = await fetch('/login', { method: 'POST', credentials: 'same-origin', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) })
       return response.status
@@ -99,7 +85,7 @@ describe.skipIf(!available)('the demo channel in a real browser', () => {
 
   it('a page logged in over HTTP is logged in on its WebSocket', async () => {
     const page = await loggedInPage()
-    const outcome = await openSocketInPage(page, wsUrl, { calls: [{ id: 1, func: 'getProfile' }] })
+    const outcome = await openSocketInPage(page, wsUrl(), { calls: [{ id: 1, func: 'getProfile' }] })
     expect(outcome.opened).toBe(true)
     expect(outcome.frames).toEqual([{ id: 1, result: expect.objectContaining({ email: ALICE.email }) }])
     await page.context().close()
@@ -107,7 +93,7 @@ describe.skipIf(!available)('the demo channel in a real browser', () => {
 
   it('logging out over HTTP in the page clears the open socket\'s session', async () => {
     const page = await loggedInPage()
-    const outcome = await openSocketInPage(page, wsUrl, { logoutAfterOpen: true, waitForEvent: true })
+    const outcome = await openSocketInPage(page, wsUrl(), { logoutAfterOpen: true, waitForEvent: true })
     expect(outcome.opened).toBe(true)
     expect(outcome.frames).toContainEqual({ event: 'session', data: { state: 'cleared' } })
     await page.context().close()
@@ -133,10 +119,7 @@ describe.skipIf(!available || external === undefined)('the demo channel refuses 
     })
     await new Promise<void>((resolve) => sibling.listen(0, external!, resolve))
     siblingOrigin = `http://evil.app.test:${(sibling.address() as AddressInfo).port}`
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [...LAUNCH_ARGS, `--host-resolver-rules=MAP app.test ${external}, MAP evil.app.test ${external}`],
-    })
+    browser = await launchChromium([`--host-resolver-rules=MAP app.test ${external}, MAP evil.app.test ${external}`])
   }, 60_000)
 
   afterAll(async () => {

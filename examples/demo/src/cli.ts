@@ -11,6 +11,7 @@
 //   pikku-demo shell                                   # log in once, run many commands
 //   pikku-demo profile --server http://127.0.0.1:3000  # the same, against a running demo server
 //   pikku-demo login --web --server http://127.0.0.1:3000     # or --device: sign in without a password here
+//   pikku-demo accounts                                # saved logins and their users; whoami: the one in use
 //
 // Local mode runs the functions in this process against the demo's SQLite session store
 // (DATA_DIR/sessions.db, `.data` by default), so a login survives from one command to the next
@@ -83,7 +84,8 @@ const cli = wireCLI({
       'Log in as alice@example.com / alice-password (or admin@example.com / admin-password). The login is kept between commands;\n' +
       'add --server http://127.0.0.1:3000 to use a running demo server instead of this process.\n' +
       'Against a server, `login` opens the browser (--web) or prints a code to enter on another device (--device);\n' +
-      'the secret goes to the OS keychain, or with --insecure-storage to the 0600 credentials file.',
+      'the secret goes to the OS keychain, or with --insecure-storage to the 0600 credentials file.\n' +
+      '`accounts` lists the saved logins and who each one is (--account <name> adds or picks one); `whoami` shows the one in use.',
   },
   commands: {
     login,

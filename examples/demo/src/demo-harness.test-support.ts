@@ -3,6 +3,7 @@ import { createMemoryStore, silentLogger, type SessionStore } from '@pikku/core'
 import { createTestClock, testServiceAvailable, type TestClock } from '@pikku/core/testing'
 import { chromium, type Browser } from 'playwright-core'
 import { CookieJar } from 'tough-cookie'
+import { afterAll, beforeAll } from 'vitest'
 import { createDemoApp, type DemoApp } from './app.js'
 import { startDemoServer, type DemoServer } from './server.js'
 import type { UserSession } from './types.js'
@@ -77,12 +78,54 @@ export const ADMIN = { email: 'admin@example.com', password: 'admin-password' }
 /** Debian's Chromium (or CHROMIUM_PATH), for the browser tests. */
 export const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium'
 
-/** Launches Debian's Chromium headless, with the flags every browser test uses. */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+// The flags every browser test launches Chromium with: headless, and nothing that phones home.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic']
+
+/** Launches Debian's Chromium headless, with the flags every browser test uses and `extraArgs`. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] })
+}
+
+export interface DemoInChromium {
+  readonly harness: Harness
+  readonly browser: Browser
+  /**
+   * The demo at http://localhost:<port>. Secure cookies stay on: Chromium treats localhost as a
+   * secure context, so the production cookie attributes are what the browser gets.
+   */
+  readonly origin: string
+}
+
+/**
+ * The demo (secure cookies, on 127.0.0.1) and a Chromium, started before the tests of the describe
+ * block this is called in and closed after them.
+ */
+export function useDemoInChromium(): DemoInChromium {
+  let harness: Harness | undefined
+  let browser: Browser | undefined
+  beforeAll(async () => {
+    harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
+    browser = await launchChromium()
+  }, 60_000)
+  afterAll(async () => {
+    await browser?.close()
+    await harness?.close()
   })
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('useDemoInChromium: the demo is only running during the tests of its describe block')
+    return value
+  }
+  return {
+    get harness() {
+      return started(harness)
+    },
+    get browser() {
+      return started(browser)
+    },
+    get origin() {
+      return started(harness).demo.url.replace('127.0.0.1', 'localhost')
+    },
+  }
 }
 
 /** Whether Chromium is installed (skip locally, fail under CI: core's test-service policy). */

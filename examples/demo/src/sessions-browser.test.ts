@@ -1,9 +1,9 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { connectTestClient } from '@pikku/channel/testing'
-import type { Browser, Page } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ALICE, chromiumAvailable, launchChromium, startHarness, type Harness } from './demo-harness.test-support.js'
+import type { Page } from 'playwright-core'
+import { describe, expect, it } from 'vitest'
+import { ALICE, chromiumAvailable, useDemoInChromium } from './demo-harness.test-support.js'
 
 // The page's "Where you're signed in" section in Chromium: the list with this device marked, a
 // "Sign out" button per row and "Sign out everywhere else".
@@ -11,25 +11,12 @@ import { ALICE, chromiumAvailable, launchChromium, startHarness, type Harness } 
 const available = await chromiumAvailable()
 
 describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a real browser", () => {
-  let harness: Harness
-  let browser: Browser
-  let origin: string
-
-  beforeAll(async () => {
-    harness = await startHarness({ secureCookies: true, host: '127.0.0.1' })
-    origin = harness.demo.url.replace('127.0.0.1', 'localhost')
-    browser = await launchChromium()
-  }, 60_000)
-
-  afterAll(async () => {
-    await browser?.close()
-    await harness?.close()
-  })
+  const demo = useDemoInChromium()
 
   async function signInOnPage(): Promise<Page> {
-    const context = await browser.newContext()
+    const context = await demo.browser.newContext()
     const page = await context.newPage()
-    await page.goto(origin)
+    await page.goto(demo.origin)
     await page.fill('#password', ALICE.password)
     await page.click('#login')
     await expect.poll(() => page.textContent('#profile-email')).toBe(ALICE.email)
@@ -38,7 +25,7 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
 
   /** Alice signs in elsewhere: a phone app with a bearer token. */
   async function phoneLogin(userAgent: string): Promise<string> {
-    const response = await harness.client().request('POST', '/login', { body: ALICE, headers: { 'user-agent': userAgent }, cookies: false })
+    const response = await demo.harness.client().request('POST', '/login', { body: ALICE, headers: { 'user-agent': userAgent }, cookies: false })
     expect(response.status).toBe(200)
     return response.body.token as string
   }
@@ -57,7 +44,7 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
 
     const phone = await phoneLogin('Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1')
     const tablet = await phoneLogin('Mozilla/5.0 (Linux; Android 14; Pixel Tablet) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36')
-    const socket = await connectTestClient(`${harness.demo.url.replace('http://', 'ws://')}/ws`, { origin: harness.demo.url })
+    const socket = await connectTestClient(`${demo.harness.demo.url.replace('http://', 'ws://')}/ws`, { origin: demo.harness.demo.url })
     expect((await socket.call('login', ALICE)).error).toBeUndefined()
     await page.reload()
     await expect.poll(async () => (await rows(page)).length).toBe(4)
@@ -68,8 +55,8 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
     await page.click(`#session-rows tr[data-handle="${iphone.handle}"] button.sign-out`)
     await expect.poll(async () => (await rows(page)).length).toBe(3)
     expect((await rows(page)).map((row) => row.handle)).not.toContain(iphone.handle)
-    expect((await harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${phone}` }, cookies: false })).status).toBe(401)
-    expect((await harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${tablet}` }, cookies: false })).status).toBe(200)
+    expect((await demo.harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${phone}` }, cookies: false })).status).toBe(401)
+    expect((await demo.harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${tablet}` }, cookies: false })).status).toBe(200)
 
     // Sign out everywhere else: only this device is left; the tablet and the socket are signed out.
     await page.click('#revoke-others')
@@ -78,7 +65,7 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
     await expect.poll(async () => (await rows(page)).length).toBe(1)
     expect(await rows(page)).toEqual([expect.objectContaining({ handle: own!.handle, current: true })])
     expect(await page.isDisabled('#revoke-others')).toBe(true)
-    expect((await harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${tablet}` }, cookies: false })).status).toBe(401)
+    expect((await demo.harness.client().request('GET', '/profile', { headers: { authorization: `Bearer ${tablet}` }, cookies: false })).status).toBe(401)
     expect((await socket.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
     await socket.close()
 
@@ -92,7 +79,7 @@ describe.skipIf(!available)("the demo page's \"Where you're signed in\" in a rea
   it('shows a client label as text, never as markup', async () => {
     // An MCP client names itself: its name is the session's label, whatever it holds.
     const agent = new Client({ name: '<img src=x onerror="document.title=1">', version: '1.0' })
-    await agent.connect(new StreamableHTTPClientTransport(new URL(`${harness.demo.url}/mcp`)))
+    await agent.connect(new StreamableHTTPClientTransport(new URL(`${demo.harness.demo.url}/mcp`)))
     expect((await agent.callTool({ name: 'login', arguments: ALICE })).isError).toBeFalsy()
     const page = await signInOnPage()
     await expect.poll(async () => (await rows(page)).some((row) => row.text.includes('<img src=x'))).toBe(true)

@@ -16,6 +16,8 @@ interface AccountRow {
   readonly active: boolean
   readonly server: string
   readonly user: string | undefined
+  /** The user's id at the server, when the login's ID token named it. */
+  readonly userId: string | undefined
   readonly storage: string
   readonly expiresAt: number | undefined
 }
@@ -55,29 +57,36 @@ export async function runAccountCommand(settings: CLISettings, io: CLIIO, word: 
   const rows = (await Promise.all(names.map((name) => rowOf(store, name, active)))).filter((row): row is AccountRow => row !== undefined)
   if (json) writeLine(io.stdout, JSON.stringify(rows))
   else if (rows.length === 0) writeLine(io.stderr, `No saved logins. Run \`${settings.app} login\` to add one.`)
-  else for (const row of rows) writeLine(io.stdout, `${row.active ? '*' : ' '} ${row.account}  ${row.user ?? '(user unknown)'}  ${row.server}  ${row.storage}${expiry(row)}`)
+  else for (const row of rows) writeLine(io.stdout, `${row.active ? '*' : ' '} ${row.account}  ${userText(row, '(user unknown)')}  ${row.server}  ${row.storage}${expiry(row)}`)
   return exitCodes.OK
 }
 
 async function rowOf(store: CredentialStore, account: string, active: string): Promise<AccountRow | undefined> {
   const found = await store.load(account)
   if (found.kind === 'none') return undefined
-  if (found.kind === 'invalid') return { account, active: account === active, server: '?', user: undefined, storage: `unusable: ${found.detail}`, expiresAt: undefined }
+  if (found.kind === 'invalid') return { account, active: account === active, server: '?', user: undefined, userId: undefined, storage: `unusable: ${found.detail}`, expiresAt: undefined }
   const credential: StoredCredential = found.credential
   return {
     account,
     active: account === active,
     server: credential.origin,
     user: credential.user,
+    userId: credential.userId,
     storage: credential.storage === 'keychain' ? 'OS keychain' : `file ${store.describe(account)}`,
     expiresAt: credential.oauth?.expiresAt,
   }
 }
 
 function describeRow(row: AccountRow): string {
-  return [`account: ${row.account}`, `user: ${row.user ?? '(unknown)'}`, `server: ${row.server}`, `stored in: ${row.storage}`, ...(row.expiresAt === undefined ? [] : [`access token expires: ${new Date(row.expiresAt).toISOString()} (renewed automatically)`])].join('\n')
+  return [`account: ${row.account}`, `user: ${userText(row, '(unknown)')}`, `server: ${row.server}`, `stored in: ${row.storage}`, ...(row.expiresAt === undefined ? [] : [`access token expires: ${new Date(row.expiresAt).toISOString()} (renewed automatically)`])].join('\n')
 }
 
 function expiry(row: AccountRow): string {
   return row.expiresAt === undefined ? '' : `  (token until ${new Date(row.expiresAt).toISOString()})`
+}
+
+/** The user's name, with the id when it says something more (two users could share a display name). */
+function userText(row: AccountRow, unknown: string): string {
+  if (row.user === undefined) return row.userId ?? unknown
+  return row.userId === undefined || row.userId === row.user ? row.user : `${row.user} (id ${row.userId})`
 }

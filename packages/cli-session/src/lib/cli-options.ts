@@ -77,6 +77,8 @@ export interface RemoteSettings {
   readonly timeout: number
   /** Undefined: the global `fetch` at the time of the call. */
   readonly fetch: typeof fetch | undefined
+  /** The scopes browser and device logins ask for (without the OpenID Connect ones). */
+  readonly scope: string
 }
 
 /** `wireCLI`'s options, checked once and with defaults applied: what every part of a run reads. */
@@ -134,10 +136,19 @@ export function resolveCLISettings(options: WireCLIOptions): CLISettings {
   }
 }
 
+/** What browser and device logins ask for unless `remote.scope` says otherwise. */
+const DEFAULT_OAUTH_SCOPE = 'mcp:tools'
+
 function resolveRemote(remote: RemoteOptions): RemoteSettings {
   const rpcPath = remote.rpcPath ?? '/rpc'
   if (typeof rpcPath !== 'string' || !rpcPath.startsWith('/')) throw new TypeError(`remote.rpcPath must start with '/'; got ${JSON.stringify(rpcPath)}`)
   const timeout = remote.timeout ?? 30_000
   if (!Number.isFinite(timeout) || timeout <= 0) throw new RangeError(`remote.timeout must be a positive number of ms; got ${timeout}`)
-  return { rpcPath: rpcPath.replace(/\/+$/, ''), timeout, fetch: remote.fetch }
+  const scope = remote.scope ?? DEFAULT_OAUTH_SCOPE
+  const names = typeof scope === 'string' ? scope.split(' ') : []
+  // RFC 6749 section 3.3: space-separated scope tokens of printable ASCII without `"` and `\`.
+  if (names.length === 0 || !names.every((name) => /^[\x21\x23-\x5B\x5D-\x7E]+$/.test(name))) {
+    throw new TypeError(`remote.scope must be scope names separated by single spaces, like 'mcp:tools notes:read'; got ${JSON.stringify(scope)}`)
+  }
+  return { rpcPath: rpcPath.replace(/\/+$/, ''), timeout, fetch: remote.fetch, scope }
 }

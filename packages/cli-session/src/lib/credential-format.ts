@@ -24,7 +24,7 @@ export function isStorableToken(token: unknown): token is string {
  *
  * An OAuth login adds `"oauth": { "clientId", "refreshToken", "expiresAt", "resource" }`; an
  * older release reading such a file ignores it and uses the access token until it expires.
- * `"storage": "keychain"` says the secrets are in the OS keychain; the file then holds the
+ * `"user"` and `"userId"` name who logged in. `"storage": "keychain"` says the secrets are in the OS keychain; the file then holds the
  * placeholder `keychain` where the token and the refresh token would be.
  *
  * Pure and total: any input gives a result, never an exception.
@@ -70,7 +70,9 @@ export function parseCredentials(bytes: Uint8Array): CredentialParseResult {
   if (storage !== undefined && storage !== 'keychain') return { ok: false, problem: 'malformed', detail: 'the "storage" field is not "keychain"' }
   const user = document['user']
   if (user !== undefined && (typeof user !== 'string' || user.length === 0 || user.length > 256)) return { ok: false, problem: 'malformed', detail: 'the "user" field is not a name' }
-  const where = { ...(storage === undefined ? {} : { storage: 'keychain' as const }), ...(user === undefined ? {} : { user }) }
+  const userId = document['userId']
+  if (userId !== undefined && (typeof userId !== 'string' || userId.length === 0 || userId.length > 256)) return { ok: false, problem: 'malformed', detail: 'the "userId" field is not an id' }
+  const where = { ...(storage === undefined ? {} : { storage: 'keychain' as const }), ...(user === undefined ? {} : { user }), ...(userId === undefined ? {} : { userId }) }
   const oauth = document['oauth']
   if (oauth === undefined) return { ok: true, credential: { origin, token, savedAt, ...where } }
   const parsedOAuth = parseOAuth(oauth)
@@ -101,6 +103,7 @@ export function serializeCredentials(credential: StoredCredential): string {
     savedAt: credential.savedAt,
     ...(credential.storage === undefined ? {} : { storage: credential.storage }),
     ...(credential.user === undefined ? {} : { user: credential.user }),
+    ...(credential.userId === undefined ? {} : { userId: credential.userId }),
     ...(credential.oauth === undefined
       ? {}
       : { oauth: { clientId: credential.oauth.clientId, refreshToken: credential.oauth.refreshToken, expiresAt: credential.oauth.expiresAt, resource: credential.oauth.resource } }),

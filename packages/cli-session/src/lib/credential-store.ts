@@ -22,6 +22,14 @@ export interface CredentialStore {
    * without a lock.
    */
   withLock?<T>(profile: string, operation: () => Promise<T>): Promise<T>
+  /**
+   * The client id this CLI registered as at `server` (RFC 7591), so that browser and device logins
+   * reuse one registration per server instead of registering on every login. Not a secret.
+   * Stores without it register on every login.
+   */
+  registeredClient?(server: string): Promise<string | undefined>
+  /** Keeps the client id registered at `server` (replacing one the server no longer knows). */
+  keepRegisteredClient?(server: string, clientId: string): Promise<void>
   /** The profiles (accounts) that have a saved login, for `<app> accounts`. */
   list?(): Promise<string[]>
   /** The account chosen with `<app> switch`, used when no `--account`/`--profile` is given. */
@@ -51,8 +59,13 @@ export interface StoredCredential {
    * only this metadata and the OS keychain holds the secrets. Absent: in the file itself.
    */
   readonly storage?: 'keychain'
-  /** Who logged in, when the CLI could tell (the login's email or user name), for `accounts` and `whoami`. */
+  /**
+   * Who logged in, when the CLI could tell, for `accounts` and `whoami`: the login's email or
+   * user name (a password login), or the name in the ID token (a browser or device login).
+   */
   readonly user?: string
+  /** The user's id at the server (the ID token's `sub`), when a browser or device login got one. */
+  readonly userId?: string
 }
 
 /** The OAuth part of a saved login. */

@@ -12,6 +12,8 @@ export interface DeviceLoginOptions {
   readonly note: Note
   readonly signal: AbortSignal
   readonly now: () => number
+  /** The scopes to ask for (see `loginScope`). */
+  readonly scope: string
 }
 
 /**
@@ -26,7 +28,7 @@ export async function loginWithDevice(options: DeviceLoginOptions): Promise<Stor
   }
   let started: oauth.DeviceAuthorizationResponse
   try {
-    const response = await oauth.deviceAuthorizationRequest(endpoint.as, client, oauth.None(), { scope: 'mcp:tools', resource: endpoint.resource }, oauthRequestOptions(endpoint))
+    const response = await oauth.deviceAuthorizationRequest(endpoint.as, client, oauth.None(), { scope: options.scope, resource: endpoint.resource }, oauthRequestOptions(endpoint))
     started = await oauth.processDeviceAuthorizationResponse(endpoint.as, client, response)
   } catch (error) {
     throw oauthFailure(endpoint, 'starting the device sign-in', error)

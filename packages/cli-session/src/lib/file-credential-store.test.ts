@@ -111,6 +111,23 @@ describe('file credential store', () => {
     expect(() => store.describe('.hidden')).toThrow(/profile names/)
   })
 
+  it('keeps one registered client id per server in clients.json (0600), not listed as an account', async () => {
+    expect(await store.registeredClient?.('http://127.0.0.1:3000')).toBeUndefined()
+    await store.keepRegisteredClient?.('http://127.0.0.1:3000', 'client-a')
+    await store.keepRegisteredClient?.('https://app.example.com', 'client-b')
+    await store.keepRegisteredClient?.('http://127.0.0.1:3000', 'client-c')
+    expect(await store.registeredClient?.('http://127.0.0.1:3000')).toBe('client-c')
+    expect(await store.registeredClient?.('https://app.example.com')).toBe('client-b')
+    expect(statSync(join(directory, 'clients.json')).mode & 0o777).toBe(0o600)
+    expect(await store.list?.()).toEqual([])
+  })
+
+  it('ignores a clients.json that others can write to (the CLI registers again)', async () => {
+    await store.keepRegisteredClient?.('http://127.0.0.1:3000', 'client-a')
+    chmodSync(join(directory, 'clients.json'), 0o666)
+    expect(await store.registeredClient?.('http://127.0.0.1:3000')).toBeUndefined()
+  })
+
   it('loading never throws, whatever bytes the file holds', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.jsonValue().map((value) => new TextEncoder().encode(JSON.stringify(value)))), async (bytes) => {

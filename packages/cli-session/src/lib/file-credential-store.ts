@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { parseCredentials, serializeCredentials } from './credential-format.js'
 import { type CredentialLoadResult, type CredentialStore, CredentialStoreError, type StoredCredential } from './credential-store.js'
 import { assertProfileName, isProfileName } from './profile-name.js'
+import { parseRegisteredClients, serializeRegisteredClients } from './registered-clients.js'
 
 export interface FileCredentialStoreOptions {
   /**
@@ -20,6 +21,8 @@ const DIRECTORY_MODE = 0o700
 const FILE_MODE = 0o600
 /** Names the account (profile) used when none is given: written by `<app> switch`. */
 const ACTIVE_FILE = 'active-account'
+/** The client id registered at each server, reused by browser and device logins. */
+const CLIENTS_FILE = 'clients.json'
 
 /**
  * `$XDG_CONFIG_HOME/<app>`, or `~/.config/<app>`. A relative XDG_CONFIG_HOME is ignored, as the
@@ -114,6 +117,27 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
     await syncDirectory(directory)
   }
 
+  /** Client ids are not secrets, but only a file of our own in our own directory is trusted. */
+  const readRegisteredClients = async (): Promise<Map<string, string>> => {
+    if ((await checkDirectory()) !== undefined) return new Map()
+    let handle: fs.FileHandle
+    try {
+      handle = await fs.open(join(directory, CLIENTS_FILE), constants.O_RDONLY | constants.O_NOFOLLOW)
+    } catch {
+      return new Map()
+    }
+    try {
+      const stat = await handle.stat()
+      const uid = process.getuid?.()
+      if (!stat.isFile() || (uid !== undefined && stat.uid !== uid) || (stat.mode & 0o022) !== 0 || stat.size > MAX_FILE_BYTES) return new Map()
+      return parseRegisteredClients(await readAll(handle, stat.size))
+    } catch {
+      return new Map()
+    } finally {
+      await handle.close()
+    }
+  }
+
   return {
     describe: fileFor,
 
@@ -192,6 +216,18 @@ export function createFileCredentialStore(options: FileCredentialStoreOptions): 
     async setActive(profile) {
       assertProfileName(profile)
       await writeAtomically(join(directory, ACTIVE_FILE), '.active-account', `${profile}\n`, 'the active account')
+    },
+
+    async registeredClient(server) {
+      return (await readRegisteredClients()).get(server)
+    },
+
+    async keepRegisteredClient(server, clientId) {
+      const clients = await readRegisteredClients()
+      // Re-inserted last, so the oldest registrations are the ones dropped beyond the limit.
+      clients.delete(server)
+      clients.set(server, clientId)
+      await writeAtomically(join(directory, CLIENTS_FILE), '.clients', serializeRegisteredClients(clients), 'the registered client')
     },
 
     async withLock(profile, operation) {

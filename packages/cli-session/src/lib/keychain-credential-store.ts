@@ -118,6 +118,9 @@ export function createKeychainCredentialStore(options: KeychainCredentialStoreOp
       return file.remove(profile)
     },
   }
+  // Registered client ids are not secrets: they stay in the file store.
+  if (file.registeredClient !== undefined) store.registeredClient = file.registeredClient.bind(file)
+  if (file.keepRegisteredClient !== undefined) store.keepRegisteredClient = file.keepRegisteredClient.bind(file)
   if (file.list !== undefined) store.list = file.list.bind(file)
   if (file.active !== undefined) store.active = file.active.bind(file)
   if (file.setActive !== undefined) store.setActive = file.setActive.bind(file)

@@ -89,7 +89,47 @@ export async function registerCLIClient(endpoint: OAuthEndpoint, app: string): P
   }
 }
 
-/** The saved login of a token response: the access token, and what renews it. */
+/**
+ * The scopes a login asks for: the app's (`remote.scope`), and `openid` and `profile` when the
+ * server lists them, so the ID token names the user. A server that does not list them is not
+ * asked (it could refuse an unknown scope); its logins show no user.
+ */
+export function loginScope(endpoint: OAuthEndpoint, scope: string): string {
+  const offered = endpoint.as.scopes_supported ?? []
+  const identity = offered.includes('openid') ? ['openid', ...(offered.includes('profile') ? ['profile'] : [])] : []
+  return [...new Set([...identity, ...scope.split(' ')])].join(' ')
+}
+
+/** Who signed in, from the ID token oauth4webapi validated (issuer, audience, expiry) with the tokens. */
+export function identityOfTokens(tokens: oauth.TokenEndpointResponse): { user?: string; userId?: string } {
+  const claims = oauth.getValidatedIdTokenClaims(tokens)
+  if (claims === undefined) return {}
+  const fit = (value: unknown): string | undefined => (typeof value === 'string' && value.length > 0 && value.length <= 256 ? value : undefined)
+  const userId = fit(claims.sub)
+  const user = fit(claims['preferred_username']) ?? fit(claims['email']) ?? fit(claims['name']) ?? userId
+  return { ...(user === undefined ? {} : { user }), ...(userId === undefined ? {} : { userId }) }
+}
+
+/**
+ * Whether the server still knows a client id registered earlier. Asked at the revocation
+ * endpoint with a token that was never issued: RFC 7009 answers 200 for an unknown token, and the
+ * endpoint authenticates the client first, so a forgotten client gets `invalid_client` (a
+ * browser sent to the authorization endpoint with it would only see an error page).
+ */
+export async function clientIsKnown(endpoint: OAuthEndpoint, clientId: string): Promise<boolean> {
+  // Without a revocation endpoint there is nothing to ask; the login itself will tell.
+  if (endpoint.as.revocation_endpoint === undefined) return true
+  try {
+    const response = await oauth.revocationRequest(endpoint.as, { client_id: clientId }, oauth.None(), oauth.generateRandomState(), requestOptions(endpoint))
+    await oauth.processRevocationResponse(response)
+    return true
+  } catch (error) {
+    if (error instanceof oauth.ResponseBodyError && error.error === 'invalid_client') return false
+    throw oauthFailure(endpoint, 'checking the registered client', error)
+  }
+}
+
+/** The saved login of a token response: the access token, what renews it, and who signed in. */
 export function credentialOfTokens(endpoint: OAuthEndpoint, clientId: string, tokens: oauth.TokenEndpointResponse, now: number, previousRefresh?: string): StoredCredential {
   const refreshToken = tokens.refresh_token ?? previousRefresh
   if (!isStorableToken(tokens.access_token) || refreshToken === undefined || !isStorableToken(refreshToken)) {
@@ -97,7 +137,7 @@ export function credentialOfTokens(endpoint: OAuthEndpoint, clientId: string, to
   }
   const lifetime = typeof tokens.expires_in === 'number' && tokens.expires_in > 0 ? tokens.expires_in : 3600
   const oauthPart: OAuthCredential = { clientId, refreshToken, expiresAt: now + lifetime * 1000, resource: endpoint.resource }
-  return { origin: endpoint.server, token: tokens.access_token, savedAt: now, oauth: oauthPart }
+  return { origin: endpoint.server, token: tokens.access_token, savedAt: now, oauth: oauthPart, ...identityOfTokens(tokens) }
 }
 
 /**

@@ -3,9 +3,10 @@ import { CLIFailure } from './cli-failure.js'
 import type { CompiledCommand } from './cli-command.js'
 import type { Execution } from './cli-execution.js'
 import type { CLISettings } from './cli-options.js'
-import type { OAuthCredential, StoredCredential } from './credential-store.js'
+import type { CredentialStore, OAuthCredential, StoredCredential } from './credential-store.js'
 import { loginWithDevice } from './device-login.js'
-import { discoverOAuth, type OAuthEndpoint, refreshCredential, registerCLIClient, revokeCredential } from './oauth-client.js'
+import type * as oauth from 'oauth4webapi'
+import { clientIsKnown, discoverOAuth, loginScope, type OAuthEndpoint, refreshCredential, registerCLIClient, revokeCredential } from './oauth-client.js'
 import type { LoginChange, Note } from './saved-login.js'
 import { takeLogoutAll } from './logout-all.js'
 import { loginWithBrowser } from './web-login.js'
@@ -64,12 +65,22 @@ function isRemote(execution: Execution): execution is Execution & { mode: { kind
   return execution.mode.kind === 'remote'
 }
 
+/** A browser or device sign-in that worked: what to save, and how to undo it if saving fails. */
+export interface OAuthLogin {
+  readonly change: LoginChange & { kind: 'logged-in' }
+  /**
+   * Ends the new grant (and its session) on the server, for a login that could not be saved:
+   * nothing may be left open there that no one holds. Resolves with the failure to report.
+   */
+  abandon(failure: unknown): Promise<unknown>
+}
+
 /**
  * A browser or device sign-in against the server's authorization server. Resolves undefined when
  * the method was left to the CLI and the password sign-in fits better: local mode, no terminal to
  * wait on, or a server without an authorization server.
  */
-export async function loginWithOAuth(settings: CLISettings, execution: Execution, method: 'web' | 'device' | 'auto', signal: AbortSignal, note: Note): Promise<LoginChange | undefined> {
+export async function loginWithOAuth(settings: CLISettings, execution: Execution, method: 'web' | 'device' | 'auto', signal: AbortSignal, note: Note): Promise<OAuthLogin | undefined> {
   const { app } = settings
   if (!isRemote(execution)) {
     if (method === 'auto') return undefined
@@ -87,13 +98,50 @@ export async function loginWithOAuth(settings: CLISettings, execution: Execution
     })
   }
   const chosen = method === 'auto' ? (canOpenBrowser(execution.io.env) ? 'web' : 'device') : method
-  const client = await registerCLIClient(endpoint, app)
+  const client = await clientFor(endpoint, app, execution.context.store)
   const now = (): number => settings.clock()
+  const scope = loginScope(endpoint, execution.mode.remote.scope)
   const credential: StoredCredential =
     chosen === 'web'
-      ? await loginWithBrowser({ endpoint, client, app, env: execution.io.env, note, signal, now })
-      : await loginWithDevice({ endpoint, client, app, note, signal, now })
-  return { kind: 'logged-in', token: credential.token, server: execution.mode.server, ...(credential.oauth === undefined ? {} : { oauth: credential.oauth }) }
+      ? await loginWithBrowser({ endpoint, client, app, env: execution.io.env, note, signal, now, scope })
+      : await loginWithDevice({ endpoint, client, app, note, signal, now, scope })
+  const { oauth } = credential
+  return {
+    change: {
+      kind: 'logged-in',
+      token: credential.token,
+      server: execution.mode.server,
+      ...(oauth === undefined ? {} : { oauth }),
+      ...(credential.user === undefined ? {} : { user: credential.user }),
+      ...(credential.userId === undefined ? {} : { userId: credential.userId }),
+    },
+    async abandon(failure) {
+      if (oauth === undefined) return failure
+      let outcome: string
+      try {
+        await revokeCredential(endpoint, { ...credential, oauth })
+        outcome = `The new session was ended on ${endpoint.server}, so nothing is left open there.`
+      } catch (error) {
+        outcome = `Ending the new session on ${endpoint.server} failed too (${error instanceof Error ? error.message : String(error)}); it stays open there until it times out.`
+      }
+      // An unexpected failure is reported as it is (with its error id); the session is ended all the same.
+      if (!(failure instanceof CLIFailure)) return failure
+      return new CLIFailure(failure.code, `${failure.message} ${outcome}`, failure.hint === undefined ? {} : { hint: failure.hint })
+    },
+  }
+}
+
+/**
+ * The client to sign in as: the one registered at this server before, while the server still
+ * knows it, else a new registration, kept for the next login (a store that cannot keep it only
+ * costs a registration per login).
+ */
+async function clientFor(endpoint: OAuthEndpoint, app: string, store: CredentialStore): Promise<oauth.Client> {
+  const known = await store.registeredClient?.(endpoint.server).catch(() => undefined)
+  if (known !== undefined && (await clientIsKnown(endpoint, known))) return { client_id: known }
+  const client = await registerCLIClient(endpoint, app)
+  await store.keepRegisteredClient?.(endpoint.server, client.client_id).catch(() => undefined)
+  return client
 }
 
 /** The renewal of an expired access token (remote mode), for the execution's session context. */

@@ -22,6 +22,13 @@ export interface RemoteOptions {
   timeout?: number
   /** @default globalThis.fetch */
   fetch?: typeof fetch
+  /**
+   * The scopes a browser or device login (`login --web`, `--device`) asks the server's
+   * authorization server for, space-separated: what the CLI's access tokens may do. `openid` and
+   * `profile` are added when the server offers them, so `accounts` and `whoami` can name the user.
+   * @default 'mcp:tools' (the scope `@pikku/oauth-server` always has)
+   */
+  scope?: string
 }
 
 export interface RemoteCallOptions {

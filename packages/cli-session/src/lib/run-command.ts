@@ -45,9 +45,15 @@ export async function runCommand(
       if (!json) writeLine(io.stderr, line)
     }
     if (method !== 'password') {
-      const change = await loginWithOAuth(settings, execution, method, signal, note)
-      if (change !== undefined) {
-        await applyCallOutcome(execution.context, 'login', { result: null, change, staleToken: false }, note)
+      const login = await loginWithOAuth(settings, execution, method, signal, note)
+      if (login !== undefined) {
+        try {
+          await applyCallOutcome(execution.context, 'login', { result: null, change: login.change, staleToken: false }, note)
+        } catch (error) {
+          // Not saved (no keychain, a full disk): the grant is ended on the server rather than
+          // left open with no one holding it.
+          throw await login.abandon(error)
+        }
         if (json) writeLine(io.stdout, 'null')
         return exitCodes.OK
       }

@@ -11,7 +11,7 @@ export type LoginChange =
   /** Nothing to save or remove. */
   | { readonly kind: 'unchanged' }
   /** A new session: keep its token, bound to this call's origin. `server` is set in remote mode. */
-  | { readonly kind: 'logged-in'; readonly token: string; readonly server?: string; readonly oauth?: OAuthCredential; readonly user?: string }
+  | { readonly kind: 'logged-in'; readonly token: string; readonly server?: string; readonly oauth?: OAuthCredential; readonly user?: string; readonly userId?: string }
   /** A login by the user the session already belonged to (local mode): the session continues. */
   | { readonly kind: 'login-continued' }
   /** The session ended by the command; in remote mode, on `server`. */
@@ -41,7 +41,7 @@ export async function applyCallOutcome(context: SessionContext, role: CLISession
   }
   switch (change.kind) {
     case 'logged-in':
-      await context.saveLogin(change.token, change.oauth, change.user)
+      await context.saveLogin(change.token, change.oauth, change.user, change.userId)
       note(`Logged in${change.server === undefined ? '' : ` to ${change.server}`}. The session is saved in ${context.location}.`)
       return
     case 'login-continued':

@@ -80,6 +80,11 @@ export class SessionContext {
     return `Run \`${this.#options.app} login${this.#options.hintFlags}\` to sign in again.`
   }
 
+  /** The store this login is kept in (browser and device logins also keep their client id there). */
+  get store(): CredentialStore {
+    return this.#options.store
+  }
+
   get location(): string {
     return this.#options.store.describe(this.#options.profile)
   }
@@ -138,7 +143,9 @@ export class SessionContext {
       if (latest.kind === 'ok' && latest.credential.origin === origin && latest.credential.oauth !== undefined) {
         if (latest.credential.oauth.expiresAt - RENEW_MARGIN_MS > clock()) return latest.credential
         const renewed = await renew({ ...latest.credential, oauth: latest.credential.oauth })
-        const kept = latest.credential.user === undefined ? renewed : { ...renewed, user: latest.credential.user }
+        // A renewal's ID token names the user again; without one, who logged in is kept.
+        const { user, userId } = latest.credential
+        const kept: StoredCredential = { ...(user === undefined ? {} : { user }), ...(userId === undefined ? {} : { userId }), ...renewed }
         await store.save(profile, kept)
         return kept
       }
@@ -211,7 +218,7 @@ export class SessionContext {
   }
 
   /** Keeps a new login: in memory and in the store. */
-  async saveLogin(token: string, oauth?: OAuthCredential, user?: string): Promise<void> {
+  async saveLogin(token: string, oauth?: OAuthCredential, user?: string, userId?: string): Promise<void> {
     const { store, profile, origin, clock, envToken, envTokenName } = this.#options
     const envTokenHere = envToken !== undefined && envToken !== '' && !this.#envTokenElsewhere
     this.#loaded = true
@@ -220,7 +227,7 @@ export class SessionContext {
     this.#source = 'file'
     this.#invalid = undefined
     this.#mismatchOrigin = undefined
-    await this.#write(() => store.save(profile, { origin, token, savedAt: clock(), ...(oauth === undefined ? {} : { oauth }), ...(user === undefined ? {} : { user }) }))
+    await this.#write(() => store.save(profile, { origin, token, savedAt: clock(), ...(oauth === undefined ? {} : { oauth }), ...(user === undefined ? {} : { user }), ...(userId === undefined ? {} : { userId }) }))
     if (envTokenHere) {
       this.#options.note(`Note: ${envTokenName} is set; one-shot commands keep using it instead of this login until it is unset.`)
     }

@@ -14,6 +14,8 @@ export interface BrowserLoginOptions {
   readonly note: Note
   readonly signal: AbortSignal
   readonly now: () => number
+  /** The scopes to ask for (see `loginScope`). */
+  readonly scope: string
   /** How long to wait for the browser to come back. @default 5 minutes */
   readonly timeoutMs?: number
 }
@@ -38,7 +40,7 @@ export async function loginWithBrowser(options: BrowserLoginOptions): Promise<St
     url.searchParams.set('code_challenge_method', 'S256')
     url.searchParams.set('state', state)
     url.searchParams.set('resource', endpoint.resource)
-    url.searchParams.set('scope', 'mcp:tools')
+    url.searchParams.set('scope', options.scope)
     note(`Open this URL in a browser to log in:\n\n  ${url.href}\n`)
     if (canOpenBrowser(options.env) && (await openBrowser(url.href))) note('(Opened in your browser.) Waiting for you to approve…')
     else note('Waiting for you to approve…')

@@ -99,6 +99,9 @@ describe('wiring mistakes are reported when the CLI is wired', () => {
     ['neither local nor remote mode', { program: { name: 'app' }, commands: { whoami }, remote: false }, /needs local/],
     ['a local origin that looks like a server', { program: { name: 'app' }, commands: { whoami }, local, localOrigin: 'http://x' }, /localOrigin must be 'local'/],
     ['an rpcPath without a leading slash', { program: { name: 'app' }, commands: { whoami }, local, remote: { rpcPath: 'rpc' } }, /rpcPath must start with '\/'/],
+    ['an empty login scope', { program: { name: 'app' }, commands: { whoami }, local, remote: { scope: '' } }, /remote.scope must be scope names separated by single spaces/],
+    ['a login scope with two spaces', { program: { name: 'app' }, commands: { whoami }, local, remote: { scope: 'mcp:tools  notes' } }, /remote.scope must be/],
+    ['a login scope with a quote', { program: { name: 'app' }, commands: { whoami }, local, remote: { scope: 'mcp"tools' } }, /remote.scope must be/],
   ])('%s', (_title, options, message) => {
     expect(() => wireCLI(options as never)).toThrow(message)
   })

@@ -8,6 +8,9 @@ import { serveMCPStdio } from './stdio-server.js'
 import {
   ALICE,
   apiKeyAuthenticator,
+  CI_KEY,
+  OPS_KEY,
+  UNKNOWN_KEY,
   createTestApp,
   httpStatusOf,
   initializeBody,
@@ -22,8 +25,6 @@ import {
 
 const { setup, client } = perTest()
 
-const CI_KEY = 'pk_ci_0123456789abcdef'
-const OPS_KEY = 'pk_ops_0123456789abcdef'
 const LIST = JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/list' })
 
 /** The test app with a middleware that records `wire.mcp.credential` of every call. */
@@ -78,7 +79,7 @@ describe('an API key (a transient session) over MCP HTTP', () => {
   it('answers an unknown key with 401 invalid_token, even for a sessionless tool', async () => {
     const { app } = recordingApp()
     const { server } = await setup({ authenticator: apiKeyAuthenticator() }, app)
-    const response = await rawPost(server.mcpUrl, initializeBody(), { 'x-api-key': 'pk_unknown_0123456789' })
+    const response = await rawPost(server.mcpUrl, initializeBody(), { 'x-api-key': UNKNOWN_KEY })
     expect(response.status).toBe(401)
     expect(response.headers.get('www-authenticate')).toContain('error="invalid_token"')
     expect(await response.json()).toMatchObject({ error: { code: JSON_RPC_CODE.UNAUTHORIZED } })

@@ -13,7 +13,7 @@ import { type CoreUserSession, createSessionManager, type SessionManager, type S
 import { createSqliteStore } from '@pikku/session-store-sqlite'
 import { build } from 'tsup'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { ALICE, connectClient, createTestApp, rpcErrorOf, startTestServer, tokenOf } from './test-app.test-support.js'
+import { ALICE, connectClient, createTestApp, OPS_KEY, rpcErrorOf, startTestServer, tokenOf, UNKNOWN_KEY } from './test-app.test-support.js'
 
 // Real processes: the stdio server spawned by the SDK's StdioClientTransport, and a second HTTP
 // server process sharing a SQLite session file with a server in this process.
@@ -133,14 +133,14 @@ describe('stdio', () => {
   })
 
   it('acts as the user of an API key in the environment (a transient session: nothing stored), through the authenticator', async () => {
-    const client = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: 'pk_ops_0123456789abcdef' })
+    const client = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: OPS_KEY })
     expect(await names(client)).toContain('adminReport')
     const profile = (await client.callTool({ name: 'getProfile', arguments: {} })) as CallToolResult
     expect(profile.structuredContent).toEqual({ userId: 'u-ops-bot', name: 'Ops bot', role: 'admin' })
     expect((await client.callTool({ name: 'adminReport', arguments: {} })).structuredContent).toEqual({ secret: 42 })
     expect(await sessions.listUserSessions('u-ops-bot')).toEqual([])
     // A key the authenticator refuses is no session; a session token still works through it.
-    const unknown = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: 'pk_unknown_0123456789' })
+    const unknown = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: UNKNOWN_KEY })
     expect(await rpcCode(unknown.callTool({ name: 'getProfile', arguments: {} }))).toBe(JSON_RPC_CODE.UNAUTHORIZED)
     const token = await loginDirectly('u-dave', 'Dave')
     const withToken = await stdioClient({ FIXTURE_AUTH: 'api-key', PIKKU_TEST_TOKEN: token })

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
@@ -24,6 +23,7 @@ import {
 } from '@pikku/core'
 import { type SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { API_KEY_PREFIX, type ApiKeyGrant, createApiKeyAuthenticator } from '@pikku/credential-testkit/api-key-authenticator'
 import { createHTTPHandler, toNodeListener } from '@pikku/http'
 import { afterEach } from 'vitest'
 import { z } from 'zod'
@@ -285,31 +285,24 @@ export function rawPost(mcpUrl: string, body: string, headers: Record<string, st
   })
 }
 
-/** API keys of the test app: each names a fixed session that no store backs (a transient session). */
-export const API_KEYS: Readonly<Record<string, TestSession>> = {
-  'pk_ci_0123456789abcdef': { userId: 'u-ci-bot', name: 'CI bot', role: 'user' },
-  'pk_ops_0123456789abcdef': { userId: 'u-ops-bot', name: 'Ops bot', role: 'admin' },
-}
+/** Fixed API keys of the test app (a spawned stdio server knows them too), each for a fixed session no store backs. */
+const fixedKey = (name: string): string => `${API_KEY_PREFIX}${name.padEnd(43, '0')}`
+export const CI_KEY = fixedKey('ci_')
+export const OPS_KEY = fixedKey('ops_')
+/** Shaped as a key, but no key of the test app. */
+export const UNKNOWN_KEY = fixedKey('unknown_')
+const API_KEYS = new Map<string, ApiKeyGrant>([
+  [CI_KEY, { session: { userId: 'u-ci-bot', name: 'CI bot', role: 'user' } as TestSession }],
+  [OPS_KEY, { session: { userId: 'u-ops-bot', name: 'Ops bot', role: 'admin' } as TestSession }],
+])
 
 /**
- * An API-key authenticator in the shape of core's custom-strategy example: the key in an
- * `X-API-Key` header, or as the token itself (stdio) when it starts with `pk_`. Keys are compared
- * as SHA-256 digests in constant time. Anything else is no credential of this kind, so it combines
- * with other authenticators through `firstAuthenticated`.
+ * The repository's API-key authenticator (`@pikku/credential-testkit`) with the test app's keys: a
+ * transient session per key. Anything else is no credential of this kind, so it combines with other
+ * authenticators through `firstAuthenticated`.
  */
-export function apiKeyAuthenticator(keys: Readonly<Record<string, TestSession>> = API_KEYS): SessionAuthenticator {
-  const digest = (key: string): Buffer => createHash('sha256').update(key).digest()
-  const table = Object.entries(keys).map(([key, session]) => ({ digest: digest(key), session }))
-  return {
-    async authenticate(input) {
-      const key = input.token !== undefined ? (input.token.startsWith('pk_') ? input.token : undefined) : input.header('x-api-key')
-      if (key === undefined) return { outcome: 'none' }
-      const offered = digest(key)
-      const match = table.find((entry) => timingSafeEqual(entry.digest, offered))
-      if (match === undefined) return { outcome: 'refused', credential: 'api-key', reason: 'unknown-key' }
-      return { outcome: 'transient', credential: 'api-key', session: { ...match.session } }
-    },
-  }
+export function apiKeyAuthenticator(): SessionAuthenticator {
+  return createApiKeyAuthenticator({ keys: API_KEYS })
 }
 
 export const ALICE = { email: 'alice@example.com', password: 'alice-password' }

@@ -1,8 +1,8 @@
 import { hashSessionToken } from '@pikku/core/protocol'
 import { EncryptJWT, UnsecuredJWT } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { forgeToken, tamper, unsignedToken } from './testing/forge-token.js'
-import { ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
+import { forgeToken, tamper, unsignedToken } from './forge-token.test-support.js'
+import { ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './test-app.test-support.js'
 
 /**
  * Every kind of bad credential means "no session": a sessionless route answers normally, an auth

@@ -2,8 +2,8 @@ import { ServiceUnavailableError } from '@pikku/core'
 import { hashSessionToken, SessionState } from '@pikku/core/protocol'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createHTTPSessions } from './http-sessions.js'
-import { decodePart, forgeToken } from './testing/forge-token.js'
-import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
+import { decodePart, forgeToken } from './forge-token.test-support.js'
+import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, startStoredApp, type StoredApp, SESSION_COOKIE } from './test-app.test-support.js'
 
 const apps: StoredApp[] = []
 const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {

@@ -4,7 +4,7 @@ import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { toFetchHandler } from '@pikku/http'
 import { createHTTPSessions } from './http-sessions.js'
-import { ADMIN, ALICE, buildHandler, HOUR, MINUTE, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
+import { ADMIN, ALICE, buildHandler, HOUR, MINUTE, startStoredApp, type StoredApp, SESSION_COOKIE } from './test-app.test-support.js'
 
 let app: StoredApp
 const apps: StoredApp[] = []

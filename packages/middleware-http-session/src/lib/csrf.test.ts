@@ -1,8 +1,8 @@
 import { request } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
 import { resolveCsrfPolicy } from './csrf.js'
-import { ADMIN, ALICE, MINUTE, SESSION_COOKIE, startStoredApp, type StoredApp } from './testing/test-app.js'
-import type { CookieClient } from './testing/cookie-client.js'
+import { ADMIN, ALICE, MINUTE, SESSION_COOKIE, startStoredApp, type StoredApp } from './test-app.test-support.js'
+import type { CookieClient } from './cookie-client.test-support.js'
 
 const apps: StoredApp[] = []
 const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {

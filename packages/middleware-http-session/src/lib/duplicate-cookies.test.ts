@@ -3,7 +3,7 @@ import { createTestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEncryptedCookieSessions } from './encrypted-cookie-sessions.js'
 import { MAX_SESSION_COOKIES } from './session-cookie.js'
-import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, serve, SESSION_COOKIE, startStoredApp, type RunningServer, type StoredApp, type TestSession } from './testing/test-app.js'
+import { ADMIN, ALICE, HOUR, SECRET_A, SECRET_B, serve, SESSION_COOKIE, startStoredApp, type RunningServer, type StoredApp, type TestSession } from './test-app.test-support.js'
 
 /**
  * A browser sends every cookie whose domain and path match, so the session's name can arrive more

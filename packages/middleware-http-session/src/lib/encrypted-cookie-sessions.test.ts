@@ -3,7 +3,7 @@ import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEncryptedCookieSessions, type EncryptedCookieSessionsOptions } from './encrypted-cookie-sessions.js'
-import { ALICE, HOUR, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, type InstrumentedStore, type RunningServer, type TestSession, SESSION_COOKIE } from './testing/test-app.js'
+import { ALICE, HOUR, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, type InstrumentedStore, type RunningServer, type TestSession, SESSION_COOKIE } from './test-app.test-support.js'
 
 interface EncryptedApp extends RunningServer {
   clock: TestClock

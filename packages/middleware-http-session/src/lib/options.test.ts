@@ -2,7 +2,7 @@ import { createMemoryStore, createSessionManager, type Logger, silentLogger } fr
 import { describe, expect, it } from 'vitest'
 import { createHTTPSessions } from './http-sessions.js'
 import { readBearerToken } from './bearer-header.js'
-import { SECRET_A, SECRET_B } from './testing/test-app.js'
+import { SECRET_A, SECRET_B } from './test-app.test-support.js'
 
 const sessions = createSessionManager({ store: createMemoryStore({ sweepInterval: 0 }) })
 

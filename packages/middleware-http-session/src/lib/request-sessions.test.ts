@@ -6,8 +6,8 @@ import { createRequestSessions, readNodeBody, toNodeListener, type HTTPSessionSt
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEncryptedCookieSessions } from './encrypted-cookie-sessions.js'
 import { createHTTPSessions } from './http-sessions.js'
-import { CookieClient } from './testing/cookie-client.js'
-import { ALICE, buildHandler, HOUR, instrumentStore, MINUTE, SECRET_A, SESSION_COOKIE, type InstrumentedStore, type TestSession } from './testing/test-app.js'
+import { CookieClient } from './cookie-client.test-support.js'
+import { ALICE, buildHandler, HOUR, instrumentStore, MINUTE, SECRET_A, SESSION_COOKIE, type InstrumentedStore, type TestSession } from './test-app.test-support.js'
 
 /**
  * A host app on plain node:http: Pikku routes through the handler, and the host's own routes

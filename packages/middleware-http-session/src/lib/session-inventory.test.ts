@@ -1,6 +1,6 @@
 import type { SessionLifecycleEvent } from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { ADMIN, ALICE, SESSION_COOKIE, startStoredApp, type StoredApp } from './testing/test-app.js'
+import { ADMIN, ALICE, SESSION_COOKIE, startStoredApp, type StoredApp } from './test-app.test-support.js'
 
 const apps: StoredApp[] = []
 const start = async (...args: Parameters<typeof startStoredApp>): Promise<StoredApp> => {

@@ -2,8 +2,8 @@ import { createMemoryStore, createSessionManager } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStatelessJwtSessions, type StatelessJwtSessionsOptions } from './stateless-jwt-sessions.js'
-import { decodePart, tamper, unsignedToken } from './testing/forge-token.js'
-import { ALICE, ADMIN, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, startStoredApp, type InstrumentedStore, type RunningServer, type TestSession } from './testing/test-app.js'
+import { decodePart, tamper, unsignedToken } from './forge-token.test-support.js'
+import { ALICE, ADMIN, instrumentStore, MINUTE, SECRET_A, SECRET_B, serve, startStoredApp, type InstrumentedStore, type RunningServer, type TestSession } from './test-app.test-support.js'
 
 interface StatelessApp extends RunningServer {
   clock: TestClock

@@ -11,8 +11,8 @@ import fc from 'fast-check'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createEncryptedCookieSessions } from './encrypted-cookie-sessions.js'
 import { createStatelessJwtSessions } from './stateless-jwt-sessions.js'
-import { decodePart, forgeToken, tamper } from './testing/forge-token.js'
-import { ADMIN, ALICE, HOUR, MINUTE, SECRET_A, SECRET_B, SESSION_COOKIE, serve, startStoredApp, type RunningServer, type StoredApp, type TestSession } from './testing/test-app.js'
+import { decodePart, forgeToken, tamper } from './forge-token.test-support.js'
+import { ADMIN, ALICE, HOUR, MINUTE, SECRET_A, SECRET_B, SESSION_COOKIE, serve, startStoredApp, type RunningServer, type StoredApp, type TestSession } from './test-app.test-support.js'
 
 const running: RunningServer[] = []
 afterEach(async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { forgeToken, tamper, unsignedToken } from './testing/forge-token.js'
-import { ALICE, SECRET_A, startStoredApp, type StoredApp, SESSION_COOKIE } from './testing/test-app.js'
+import { forgeToken, tamper, unsignedToken } from './forge-token.test-support.js'
+import { ALICE, SECRET_A, startStoredApp, type StoredApp, SESSION_COOKIE } from './test-app.test-support.js'
 
 /**
  * Random Cookie and Authorization headers and random bodies against every route: whatever

@@ -26,6 +26,11 @@ export interface GrantSessions<S extends CoreUserSession> {
    * manager) when the grant's first token is issued. Undefined for an unknown grant.
    */
   sessionIdOf(grantId: string): Promise<string | undefined>
+  /**
+   * The user a grant belongs to, as the app's session data: the approving session's until the
+   * first token, then the grant's own session's. Undefined once that session has ended.
+   */
+  userOf(grantId: string): Promise<S | undefined>
   /** The client a grant session was given to, by session id. */
   clientOfSession(sessionId: string): Promise<GrantClient | undefined>
   /** Ends a grant's session (the provider revoked the grant). */
@@ -94,6 +99,14 @@ export function createGrantSessions<S extends CoreUserSession>(sessions: Session
     },
 
     sessionIdOf: start,
+
+    async userOf(grantId) {
+      const current = await store.get(grantKey(grantId))
+      if (current === undefined) return undefined
+      if (current.data.user !== undefined) return current.data.user as S
+      if (current.data.sessionId === undefined) return undefined
+      return (await sessions.loadById(current.data.sessionId))?.data
+    },
 
     async clientOfSession(sessionId) {
       const bookkeeping = await store.get(sessionKey(sessionId))

@@ -8,6 +8,13 @@ import { TEMPORARILY_UNAVAILABLE } from './guarded-store.js'
 import { consentPageHtml, errorPageHtml, sendPage } from './pages.js'
 
 export const INTERACTION_PATH = '/oauth/interaction/'
+
+/** The OpenID Connect scopes a client may ask for to learn who signed in (an ID token needs `openid`). */
+export const IDENTITY_SCOPES = ['openid', 'profile'] as const
+const IDENTITY_DESCRIPTIONS: Record<(typeof IDENTITY_SCOPES)[number], string> = {
+  openid: 'Know which account you signed in with (your user id)',
+  profile: 'See the name this app shows for you',
+}
 const MAX_FORM_BYTES = 4096
 
 interface SignedInUser<S> {
@@ -79,9 +86,14 @@ export function createInteractions<S extends CoreUserSession>(
       sendPage(res, 400, 'Unknown application', errorPageHtml('invalid_client', 'The application asking is no longer known'))
       return
     }
-    const requested = (params['scope'] ?? '').split(' ').filter((scope) => resolved.scopes.has(scope))
+    const asked = (params['scope'] ?? '').split(' ')
+    const requested = asked.filter((scope) => resolved.scopes.has(scope))
     // A client that names no scope gets the one every MCP client needs, and nothing more.
     const scopes = requested.length > 0 ? requested : ['mcp:tools']
+    // OpenID Connect scopes name the user to the client (an ID token, issued only with openid):
+    // granted when asked for (the provider asks for consent again until every requested one is),
+    // shown on the consent page, and never scopes of the resource's access tokens.
+    const identity = IDENTITY_SCOPES.filter((scope) => asked.includes(scope))
     const clientName = typeof client.clientName === 'string' && client.clientName.length > 0 ? client.clientName : clientId
     const verifiedName = clientId.startsWith('https://') || clientId.startsWith('http://')
 
@@ -98,7 +110,7 @@ export function createInteractions<S extends CoreUserSession>(
           redirectHost: redirectHost(params['redirect_uri']),
           userLabel: userLabel(user.session),
           resourceName: resolved.resourceName,
-          scopes: scopes.map((name) => ({ name, description: resolved.scopes.get(name) ?? name })),
+          scopes: [...scopes.map((name) => ({ name, description: resolved.scopes.get(name) ?? name })), ...identity.map((name) => ({ name, description: IDENTITY_DESCRIPTIONS[name] }))],
           verifiedName,
         }),
       )
@@ -133,7 +145,7 @@ export function createInteractions<S extends CoreUserSession>(
       await provider.interactionFinished(req, res, { error: 'invalid_target', error_description: 'resource is required' }, { mergeWithLastSubmission: false })
       return
     }
-    grant.addOIDCScope(scopes.join(' '))
+    grant.addOIDCScope([...identity, ...scopes].join(' '))
     grant.addResourceScope(resource, scopes.join(' '))
     const grantId = await grant.save()
     await grants.approve(grantId, user.session, { clientId, clientName })
@@ -159,7 +171,7 @@ function redirectHost(uri: string | undefined): string | undefined {
   return url.host === '' ? `${url.protocol}` : url.host
 }
 
-function defaultUserLabel(session: CoreUserSession): string {
+export function defaultUserLabel(session: CoreUserSession): string {
   const record = session as unknown as Record<string, unknown>
   for (const key of ['email', 'name']) if (typeof record[key] === 'string') return record[key] as string
   return session.userId

@@ -16,7 +16,7 @@ import { createClientResolver } from './client-resolver.js'
 import { deviceFlowFeature } from './device-flow.js'
 import { createGrantSessions } from './grant-sessions.js'
 import { asProviderOutage, guardStoreErrors, TEMPORARILY_UNAVAILABLE } from './guarded-store.js'
-import { createInteractions, INTERACTION_PATH } from './interactions.js'
+import { createInteractions, defaultUserLabel, INTERACTION_PATH } from './interactions.js'
 import { redirectsAreNative } from './loopback.js'
 import { MCP_TOOLS_SCOPE, type OAuthServerOptions, resolveOAuthServerOptions } from './options.js'
 import { errorPageHtml, sendPage } from './pages.js'
@@ -74,6 +74,7 @@ export interface OAuthServer<S extends CoreUserSession = UserSession> {
 export function createOAuthServer<S extends CoreUserSession = UserSession>(options: OAuthServerOptions<S>): OAuthServer<S> {
   const resolved = resolveOAuthServerOptions(options)
   const { sessions, signIn } = options
+  const userLabel = signIn.userLabel ?? defaultUserLabel
   const logger: Logger = options.logger ?? silentLogger
   const clock = options.clock ?? sessions.clock
   // OAuth state lives beside user sessions, never among them.
@@ -102,8 +103,11 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     formats: { bitsOfOpaqueRandomness: OPAQUE_TOKEN_BITS },
     // Listed so that a client may name them in its registration; the consent grants them both as
     // the resource's scopes (what access tokens carry) and here (what the provider checks).
-    scopes: ['openid', 'offline_access', ...scopes],
-    claims: { openid: ['sub'] },
+    scopes: ['openid', 'offline_access', 'profile', ...scopes],
+    // A client that asks for `openid` (the CLI does, to name its accounts) gets an ID token with
+    // the user id, and with `profile` the name the consent page shows. The userinfo endpoint
+    // stays off, so these claims are in the ID token itself.
+    claims: { openid: ['sub'], profile: ['preferred_username'] },
     responseTypes: ['code'],
     clientAuthMethods: ['none'],
     clientDefaults: {
@@ -191,7 +195,14 @@ export function createOAuthServer<S extends CoreUserSession = UserSession>(optio
     interactions: {
       url: (_ctx, interaction) => `${INTERACTION_PATH}${interaction.uid}`,
     },
-    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    findAccount: async (_ctx, sub, token) => {
+      // Only when an ID token is made for a grant (a token names it): its user's label, read from
+      // the grant's user session, and only while that session is the subject's.
+      const grantId = (token as { grantId?: unknown } | undefined)?.grantId
+      const user = typeof grantId === 'string' ? await asProviderOutage(() => grants.userOf(grantId)) : undefined
+      const label = user !== undefined && user.userId === sub ? userLabel(user) : undefined
+      return { accountId: sub, claims: () => ({ sub, ...(label === undefined ? {} : { preferred_username: label }) }) }
+    },
     // Browser clients (the MCP Inspector) call the token, registration and revocation endpoints
     // cross-origin; they hold no cookies there, and every token request is bound by PKCE.
     clientBasedCORS: () => true,

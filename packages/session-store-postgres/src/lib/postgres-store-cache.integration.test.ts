@@ -1,69 +1,14 @@
-import { randomBytes } from 'node:crypto'
-import { type CoreUserSession, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { ServiceUnavailableError } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
-import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
-import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
-import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
+import { describe, expect, it } from 'vitest'
+import { postgresAvailable } from '@pikku/framework-testkit/test-services'
+import { record, startPostgresProxy, useTestPostgresStores } from './postgres-test-stores.test-support.js'
 
-type TestSession = CoreUserSession & Record<string, unknown>
-const MINUTE = 60_000
 const available = await postgresAvailable()
-
-const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 })
-admin.on('error', () => undefined)
-const tables: string[] = []
-const opened: PostgresStore<TestSession>[] = []
-const proxies: TcpFaultProxy[] = []
-
-function freshTable(): string {
-  const table = `pikku_test_${randomBytes(6).toString('hex')}`
-  tables.push(table)
-  return table
-}
-
-function open(clock: TestClock, tableName: string, extra: PostgresStoreOptions = {}): PostgresStore<TestSession> {
-  const store = createPostgresStore<TestSession>({
-    connectionString: databaseUrl,
-    tableName,
-    clock: clock.now,
-    logger: silentLogger,
-    sweepInterval: 0,
-    poolSize: 4,
-    connectTimeout: 1_000,
-    queryTimeout: 2_000,
-    ...extra,
-  })
-  opened.push(store)
-  return store
-}
-
-/** The same database, reached through the proxy. */
-function throughProxy(proxy: TcpFaultProxy): string {
-  const url = new URL(databaseUrl)
-  url.hostname = '127.0.0.1'
-  url.port = String(proxy.port)
-  return url.toString()
-}
-
-function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
-}
+const { defer, freshTable, open } = useTestPostgresStores(available)
 
 describe.skipIf(!available)('PostgreSQL store with its read cache', () => {
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()))
-    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()))
-    await Promise.all(tables.splice(0).map((table) => admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)))
-  })
-
-  afterAll(async () => {
-    await admin.end()
-  })
-
   describeSessionStoreConformance('PostgreSQL store with its read cache', {
     create: (clock) => open(clock, freshTable(), { cache: { maxEntries: 100 } }),
     destroy: async (store) => {
@@ -89,15 +34,14 @@ describe.skipIf(!available)('PostgreSQL store with its read cache', () => {
   })
 
   it('serves nothing from memory once its LISTEN connection is cut, fails while the database is unreachable, and starts empty after the resync', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
-    proxies.push(proxy)
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
+    defer(() => proxy.close())
     const clock = createTestClock()
     const table = freshTable()
     const other = open(clock, table)
     await other.ready()
     // One pooled connection (the migration's, opened first), then the cache's LISTEN connection.
-    const cached = open(clock, table, { connectionString: throughProxy(proxy), cache: {}, poolSize: 1, maxReconnectDelay: 50, listenerCheckInterval: 0 })
+    const cached = open(clock, table, { connectionString: proxiedUrl, cache: {}, poolSize: 1, maxReconnectDelay: 50, listenerCheckInterval: 0 })
     await cached.ready()
     const listenerConnection = 1
     const kept = record(clock.now())

@@ -1,31 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { type SessionEvent, ServiceUnavailableError, silentLogger } from '@pikku/core'
 import { createTestClock } from '@pikku/core/testing'
 import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startTcpFaultProxy, type TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
+import type { TcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { createPostgresStore, type PostgresStore } from './postgres-store.js'
 import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
+import { record, startPostgresProxy } from './postgres-test-stores.test-support.js'
 
-const MINUTE = 60_000
 const available = await postgresAvailable()
-
-function record(now: number, userId = 'alice'): SessionRecord {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
-}
 
 /** The events that open and close a gap in delivery, in the order they came. */
 function gaps(events: readonly SessionEvent[]): SessionEvent[] {
   return events.filter((e) => e.type === 'interrupted' || e.type === 'resync')
-}
-
-/** The same database, reached through the proxy. */
-function throughProxy(proxy: TcpFaultProxy): string {
-  const url = new URL(databaseUrl)
-  url.hostname = '127.0.0.1'
-  url.port = String(proxy.port)
-  return url.toString()
 }
 
 // The shared PostgreSQL is never stopped (other suites use it): the store is cut off from it by a
@@ -44,12 +31,11 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
   })
 
   it('fails with ServiceUnavailableError while cut off, then recovers by itself without losing acknowledged writes', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, connectTimeout: 500, queryTimeout: 1_000, maxReconnectDelay: 100 }
-    const cutOff = createPostgresStore({ ...common, connectionString: throughProxy(proxy) })
+    const cutOff = createPostgresStore({ ...common, connectionString: proxiedUrl })
     const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
     stores.push(cutOff, direct)
     const seenByCutOff: SessionEvent[] = []
@@ -82,7 +68,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     await expect
       .poll(
         async () => {
-          const probe = record(clock.now(), 'bob')
+          const probe = record(clock.now(), { userId: 'bob' })
           await direct.set(probe)
           await direct.delete(probe.id, 'revoked')
           await new Promise((resolve) => setTimeout(resolve, 50))
@@ -98,12 +84,11 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
   })
 
   it('answers ServiceUnavailableError within its query timeout when the database hangs, and carries on when it resumes', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
     proxies.push(proxy)
     const clock = createTestClock()
     const store = createPostgresStore({
-      connectionString: throughProxy(proxy),
+      connectionString: proxiedUrl,
       tableName: table,
       clock: clock.now,
       logger: silentLogger,
@@ -130,12 +115,11 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
   })
 
   it('notices a listener that silently stopped delivering and opens a new one', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0 }
-    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, listenerCheckInterval: 100 })
+    const proxied = createPostgresStore({ ...common, connectionString: proxiedUrl, poolSize: 1, listenerCheckInterval: 100 })
     const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
     stores.push(proxied, direct)
     await proxied.ready()
@@ -148,7 +132,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     await expect
       .poll(
         async () => {
-          const probe = record(clock.now(), 'dave')
+          const probe = record(clock.now(), { userId: 'dave' })
           await direct.set(probe)
           await direct.delete(probe.id, 'revoked')
           await new Promise((resolve) => setTimeout(resolve, 20))
@@ -172,7 +156,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     const seen: SessionEvent[] = []
     store.subscribe((event) => seen.push(event))
     await store.ready()
-    const first = record(clock.now(), 'erin')
+    const first = record(clock.now(), { userId: 'erin' })
     await other.set(first)
     await expect.poll(() => seen.length, { timeout: 1_000, interval: 5 }).toBe(1)
     // The first LISTEN is not a resync.
@@ -184,13 +168,13 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
       [`${table}_listener`],
     )
     expect(rows).toHaveLength(1)
-    const missed = record(clock.now(), 'erin')
+    const missed = record(clock.now(), { userId: 'erin' })
     await other.set(missed)
     await other.delete(missed.id, 'revoked')
     await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
 
     // Listening again before the resync was sent: a revocation made now arrives.
-    const after = record(clock.now(), 'erin')
+    const after = record(clock.now(), { userId: 'erin' })
     await other.set(after)
     await other.delete(after.id, 'revoked')
     await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
@@ -198,14 +182,13 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
   })
 
   it('tells subscribers their events are interrupted as soon as its listener connection drops, and resyncs only once it listens again', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
     // One pooled connection, opened before the listener's; the check is off, so the connection's
     // own failure is what must be noticed.
-    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, listenerCheckInterval: 0 })
+    const proxied = createPostgresStore({ ...common, connectionString: proxiedUrl, poolSize: 1, listenerCheckInterval: 0 })
     const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
     stores.push(proxied, direct)
     await proxied.ready()
@@ -217,7 +200,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     proxy.refuseNew()
     proxy.cutConnection(listenerConnection)
     await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }])
-    const missed = record(clock.now(), 'frank')
+    const missed = record(clock.now(), { userId: 'frank' })
     await direct.set(missed)
     await direct.delete(missed.id, 'revoked')
     // The database itself still answers through the pool; the gap stays open while LISTEN is down.
@@ -237,13 +220,12 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
   })
 
   it('tells subscribers their events are interrupted when its pool cannot reach the database, and resyncs once a heartbeat gets through again', async () => {
-    const target = new URL(databaseUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 5432) })
+    const { proxy, url: proxiedUrl } = await startPostgresProxy()
     proxies.push(proxy)
     const clock = createTestClock()
     const common = { tableName: table, clock: clock.now, logger: silentLogger, sweepInterval: 0, maxReconnectDelay: 50 }
     // Long enough that only the store's own probe after recovering can end the gap in time.
-    const proxied = createPostgresStore({ ...common, connectionString: throughProxy(proxy), poolSize: 1, connectTimeout: 500, listenerCheckInterval: 60_000 })
+    const proxied = createPostgresStore({ ...common, connectionString: proxiedUrl, poolSize: 1, connectTimeout: 500, listenerCheckInterval: 60_000 })
     const direct = createPostgresStore({ ...common, connectionString: databaseUrl })
     stores.push(proxied, direct)
     await proxied.ready()
@@ -251,7 +233,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     const seen: SessionEvent[] = []
     proxied.subscribe((event) => seen.push(event))
     await proxied.ready()
-    const stored = record(clock.now(), 'grace')
+    const stored = record(clock.now(), { userId: 'grace' })
     await direct.set(stored)
 
     // The database is unreachable for queries: the listener's idle socket would be the last to know.
@@ -305,7 +287,7 @@ describe.skipIf(!available)('PostgreSQL store when the connection is cut and com
     await expect
       .poll(
         async () => {
-          const probe = record(clock.now(), 'carol')
+          const probe = record(clock.now(), { userId: 'carol' })
           await other.set(probe)
           await other.delete(probe.id, 'revoked')
           await new Promise((resolve) => setTimeout(resolve, 50))

@@ -91,7 +91,7 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
       expect(readsOnA).toBe(readsBefore)
       // A logout on B reaches the socket as an event again, without the socket asking.
       expect(await sessionsB.revoke(bob.id)).toBe(true)
-      expect((await bobSocket.nextEvent('session', 1_000)).data).toEqual({ state: 'cleared' })
+      expect((await bobSocket.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
       expect((await aliceSocket.call('whoAmI')).error?.code).toBe('UNAUTHORIZED')
     } finally {
       await serverA.close()

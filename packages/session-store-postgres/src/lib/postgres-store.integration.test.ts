@@ -1,73 +1,17 @@
-import { randomBytes } from 'node:crypto'
-import { type CoreUserSession, type SessionEvent, type SessionRecord, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
-import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { type SessionEvent, silentLogger } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
-import { createPostgresStore, type PostgresStore, type PostgresStoreOptions } from './postgres-store.js'
+import { createPostgresStore } from './postgres-store.js'
 import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
+import { MINUTE, record, type TestSession, useTestPostgresStores } from './postgres-test-stores.test-support.js'
 
-type TestSession = CoreUserSession & Record<string, unknown>
-const MINUTE = 60_000
 const available = await postgresAvailable()
-
-const admin = new pg.Pool({ connectionString: databaseUrl, max: 2 })
-admin.on('error', () => undefined)
-const tables: string[] = []
-const opened: PostgresStore<TestSession>[] = []
-
-function freshTable(): string {
-  const table = `pikku_test_${randomBytes(6).toString('hex')}`
-  tables.push(table)
-  return table
-}
-
-function open(clock: TestClock, tableName = freshTable(), extra: PostgresStoreOptions = {}): PostgresStore<TestSession> {
-  const store = createPostgresStore<TestSession>({
-    connectionString: databaseUrl,
-    tableName,
-    clock: clock.now,
-    logger: silentLogger,
-    sweepInterval: 0,
-    poolSize: 4,
-    connectTimeout: 1_000,
-    queryTimeout: 2_000,
-    ...extra,
-  })
-  opened.push(store)
-  return store
-}
-
-async function dropTable(table: string): Promise<void> {
-  await admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)
-}
-
-function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
+const { admin, freshTable, open, track } = useTestPostgresStores(available)
 
 describe.skipIf(!available)('PostgreSQL store against a real server', () => {
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()))
-    await Promise.all(tables.splice(0).map(dropTable))
-  })
-
-  afterAll(async () => {
-    await admin.end()
-  })
-
   describeSessionStoreConformance('PostgreSQL store', {
     create: (clock) => open(clock),
     destroy: async (store) => {
@@ -123,7 +67,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
   it('sweeps on its timer without being asked', async () => {
     const table = freshTable()
     const store = createPostgresStore<TestSession>({ connectionString: databaseUrl, tableName: table, logger: silentLogger, sweepInterval: 20 })
-    opened.push(store)
+    track(store)
     // Real time here: the row expired a minute ago, so the first tick removes it.
     await store.set(record(Date.now() - 2 * MINUTE, { expiresAt: Date.now() - MINUTE }))
     const count = async (): Promise<number> => Number((await admin.query(`SELECT count(*) AS n FROM "${table}"`)).rows[0].n)

@@ -1,59 +1,15 @@
-import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { createTestClock, type TestClock } from '@pikku/core/testing'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { ServiceUnavailableError } from '@pikku/core'
+import { createTestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
-import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createRedisStore, type RedisStore, type RedisStoreOptions } from './redis-store.js'
-import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
-import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
+import { describe, expect, it } from 'vitest'
+import { createRedisStore } from './redis-store.js'
+import { redisAvailable } from '@pikku/framework-testkit/test-services'
+import { record, startRedisProxy, useTestRedisStores } from './redis-test-stores.test-support.js'
 
-type TestSession = CoreUserSession & Record<string, unknown>
-const MINUTE = 60_000
 const available = await redisAvailable()
-
-const admin = createClient({ url: redisUrl })
-admin.on('error', () => undefined)
-const prefixes: string[] = []
-const opened: RedisStore<TestSession>[] = []
-
-function freshPrefix(): string {
-  const prefix = `pikku-test:${randomUUID()}`
-  prefixes.push(prefix)
-  return prefix
-}
-
-function open(clock: TestClock, keyPrefix: string, options: Partial<RedisStoreOptions> = {}): RedisStore<TestSession> {
-  const store = createRedisStore<TestSession>({ url: redisUrl, keyPrefix, clock: clock.now, logger: silentLogger, connectTimeout: 1_000, commandTimeout: 2_000, ...options })
-  opened.push(store)
-  return store
-}
-
-async function removeKeys(prefix: string): Promise<void> {
-  const found: string[] = []
-  for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) found.push(...batch)
-  if (found.length > 0) await admin.del(found)
-}
-
-function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
-}
+const { closeStores, freshPrefix, open } = useTestRedisStores(available)
 
 describe.skipIf(!available)('Redis store with its read cache', () => {
-  beforeAll(async () => {
-    await admin.connect()
-  })
-
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()))
-    await Promise.all(prefixes.splice(0).map(removeKeys))
-  })
-
-  afterAll(() => {
-    admin.destroy()
-  })
-
   describeSessionStoreConformance('Redis store with its read cache', {
     create: (clock) => open(clock, freshPrefix(), { cache: { maxEntries: 100 } }),
     destroy: async (store) => {
@@ -91,13 +47,12 @@ describe.skipIf(!available)('Redis store with its read cache', () => {
   })
 
   it('serves nothing from memory once its event connection is cut, fails while Redis is unreachable, and starts empty after the resync', async () => {
-    const target = new URL(redisUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const { proxy, url: proxiedUrl } = await startRedisProxy()
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
       const cached = open(clock, prefix, {
-        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        url: proxiedUrl,
         cache: {},
         maxReconnectDelay: 50,
         // Off: the connection's own failure is what must be noticed.
@@ -142,7 +97,7 @@ describe.skipIf(!available)('Redis store with its read cache', () => {
       const before = cached.cache!.hits
       await expect.poll(async () => (await cached.get(kept.id), cached.cache!.hits), { timeout: 3_000, interval: 10 }).toBeGreaterThan(before)
     } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await closeStores()
       await proxy.close()
     }
   })

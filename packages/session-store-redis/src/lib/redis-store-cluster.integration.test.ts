@@ -1,23 +1,18 @@
 import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { type SessionEvent, ServiceUnavailableError, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import { createClient, createCluster } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { redisBinariesAvailable, startTestCluster, type TestCluster } from './redis-test-servers.js'
+import { redisBinariesAvailable, startTestCluster, type TestCluster } from './redis-test-servers.test-support.js'
+import { record, type TestSession } from './redis-test-stores.test-support.js'
 
 // A real three-node Redis Cluster of throwaway servers: every key the store writes lands on
 // whichever node owns its slot, so a command spanning two slots would fail with CROSSSLOT here.
 const available = await redisBinariesAvailable('Redis Cluster tests')
 const MINUTE = 60_000
 
-type TestSession = CoreUserSession & Record<string, unknown>
-
-function record(now: number, userId = 'alice'): SessionRecord<TestSession> {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
-}
 
 describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
   let cluster: TestCluster
@@ -154,7 +149,7 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
   it('answers 503 for sessions on a dead node and serves them again, intact, once it is back', async () => {
     const clock = createTestClock()
     const store = open(clock, undefined, { connectTimeout: 500, commandTimeout: 1_000 })
-    const sessions = Array.from({ length: 30 }, (_, i) => record(clock.now(), `user-${i}`))
+    const sessions = Array.from({ length: 30 }, (_, i) => record(clock.now(), { userId: `user-${i}` }))
     for (const s of sessions) await store.set(s)
     // Several rounds: a reconnection racing a dying server is where clients get stuck.
     for (let round = 0; round < 3; round++) {

@@ -3,12 +3,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { createTestClock } from '@pikku/core/testing'
 import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { freePort, redisBinariesAvailable } from './redis-test-servers.js'
+import { freePort, redisBinariesAvailable } from './redis-test-servers.test-support.js'
+import { record } from './redis-test-stores.test-support.js'
 
 // This file runs its own throwaway redis-server (never the shared one), so it can kill it.
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
@@ -43,10 +43,6 @@ async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve))
   child.kill('SIGKILL')
   await exited
-}
-
-function record(now: number, userId = 'alice'): SessionRecord {
-  return { id: hashSessionToken(generateSessionToken()), userId, data: { userId }, version: 1, createdAt: now, lastActiveAt: now, expiresAt: now + 30 * MINUTE }
 }
 
 describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back', () => {
@@ -96,7 +92,7 @@ describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back',
     expect(await serverA.listByUser('alice')).toHaveLength(20)
 
     // The subscriber connection came back too: revocations flow again.
-    const afterRestart = record(clock.now(), 'bob')
+    const afterRestart = record(clock.now(), { userId: 'bob' })
     await serverA.set(afterRestart)
     await expect
       .poll(

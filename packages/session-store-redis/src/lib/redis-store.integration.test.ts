@@ -1,34 +1,14 @@
 import { randomUUID } from 'node:crypto'
-import { type CoreUserSession, type SessionEvent, type SessionRecord, ServiceUnavailableError, silentLogger } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
+import { type SessionEvent, ServiceUnavailableError, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
-import { createClient } from 'redis'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
-import { startTcpFaultProxy } from '@pikku/framework-testkit/tcp-fault-proxy'
 import { redisAvailable, redisUrl } from '@pikku/framework-testkit/test-services'
+import { MINUTE, record, startRedisProxy, type TestSession, useTestRedisStores } from './redis-test-stores.test-support.js'
 
-type TestSession = CoreUserSession & Record<string, unknown>
-const MINUTE = 60_000
 const available = await redisAvailable()
-
-const admin = createClient({ url: redisUrl })
-admin.on('error', () => undefined)
-const prefixes: string[] = []
-const opened: RedisStore<TestSession>[] = []
-
-function freshPrefix(): string {
-  const prefix = `pikku-test:${randomUUID()}`
-  prefixes.push(prefix)
-  return prefix
-}
-
-function open(clock: TestClock, keyPrefix = freshPrefix()): RedisStore<TestSession> {
-  const store = createRedisStore<TestSession>({ url: redisUrl, keyPrefix, clock: clock.now, logger: silentLogger, connectTimeout: 1_000, commandTimeout: 2_000 })
-  opened.push(store)
-  return store
-}
+const { admin, closeStores, freshPrefix, open, track } = useTestRedisStores(available)
 
 /** Two servers sharing one key prefix; the second collects the events it hears, once subscribed. */
 async function twoServers(clock: TestClock): Promise<{ serverA: RedisStore<TestSession>; serverB: RedisStore<TestSession>; seenByB: SessionEvent[] }> {
@@ -41,45 +21,12 @@ async function twoServers(clock: TestClock): Promise<{ serverA: RedisStore<TestS
   return { serverA, serverB, seenByB }
 }
 
-async function removeKeys(prefix: string): Promise<void> {
-  const found: string[] = []
-  for await (const batch of admin.scanIterator({ MATCH: `${prefix}:*`, COUNT: 1000 })) found.push(...batch)
-  if (found.length > 0) await admin.del(found)
-}
-
 /** The events that open and close a gap in delivery, in the order they came. */
 function gaps(events: readonly SessionEvent[]): SessionEvent[] {
   return events.filter((e) => e.type === 'interrupted' || e.type === 'resync')
 }
 
-function record(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * MINUTE,
-    ...overrides,
-  }
-}
-
 describe.skipIf(!available)('Redis store against a real server', () => {
-  beforeAll(async () => {
-    await admin.connect()
-  })
-
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((store) => store.close()))
-    await Promise.all(prefixes.splice(0).map(removeKeys))
-  })
-
-  afterAll(async () => {
-    admin.destroy()
-  })
-
   describeSessionStoreConformance('Redis store', {
     create: (clock) => open(clock),
     destroy: async (store) => {
@@ -311,7 +258,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       const warnings: string[] = []
       const logger = { ...silentLogger, warn: (message: string) => warnings.push(message) }
       const store = createRedisStore<TestSession>({ url: url.toString(), keyPrefix: prefix, clock: clock.now, logger })
-      opened.push(store)
+      track(store)
       const events: SessionEvent[] = []
       store.subscribe((event) => events.push(event))
       const stored = record(clock.now())
@@ -328,19 +275,18 @@ describe.skipIf(!available)('Redis store against a real server', () => {
   })
 
   it('notices a subscription that silently stopped delivering and opens a new one', async () => {
-    const target = new URL(redisUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const { proxy, url: proxiedUrl } = await startRedisProxy()
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
       const proxied = createRedisStore<TestSession>({
-        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        url: proxiedUrl,
         keyPrefix: prefix,
         clock: clock.now,
         logger: silentLogger,
         subscriberCheckInterval: 100,
       })
-      opened.push(proxied)
+      track(proxied)
       await proxied.ready()
       const commandConnections = proxy.connections
       const seen: SessionEvent[] = []
@@ -366,19 +312,18 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       // heartbeat found it silent, and to re-check once the new subscription delivered.
       expect(gaps(seen)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await closeStores()
       await proxy.close()
     }
   })
 
   it('tells subscribers to resync once its dropped event connection is subscribed again', async () => {
-    const target = new URL(redisUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const { proxy, url: proxiedUrl } = await startRedisProxy()
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
       const proxied = createRedisStore<TestSession>({
-        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        url: proxiedUrl,
         keyPrefix: prefix,
         clock: clock.now,
         logger: silentLogger,
@@ -386,7 +331,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         // Off, so that only node-redis's own reconnection brings the subscription back.
         subscriberCheckInterval: 0,
       })
-      opened.push(proxied)
+      track(proxied)
       await proxied.ready()
       const commandConnections = proxy.connections
       const seen: SessionEvent[] = []
@@ -414,19 +359,18 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       await expect.poll(() => seen.some((e) => e.type === 'deleted' && e.id === after.id), { timeout: 1_000, interval: 5 }).toBe(true)
       expect(gaps(seen)).toHaveLength(2)
     } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await closeStores()
       await proxy.close()
     }
   })
 
   it('tells subscribers their events are interrupted as soon as its event connection drops, and resyncs only once it is subscribed again', async () => {
-    const target = new URL(redisUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const { proxy, url: proxiedUrl } = await startRedisProxy()
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
       const proxied = createRedisStore<TestSession>({
-        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        url: proxiedUrl,
         keyPrefix: prefix,
         clock: clock.now,
         logger: silentLogger,
@@ -434,7 +378,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         // Off: the connection's own failure is what must be noticed.
         subscriberCheckInterval: 0,
       })
-      opened.push(proxied)
+      track(proxied)
       await proxied.ready()
       const subscriberConnection = proxy.connections
       const seen: SessionEvent[] = []
@@ -464,19 +408,18 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       await expect.poll(() => gaps(seen), { timeout: 3_000, interval: 10 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
       expect(gaps(late)).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await closeStores()
       await proxy.close()
     }
   })
 
   it('tells subscribers their events are interrupted when its command connection fails, and resyncs once a heartbeat gets through again', async () => {
-    const target = new URL(redisUrl)
-    const proxy = await startTcpFaultProxy({ host: target.hostname, port: Number(target.port || 6379) })
+    const { proxy, url: proxiedUrl } = await startRedisProxy()
     try {
       const clock = createTestClock()
       const prefix = freshPrefix()
       const proxied = createRedisStore<TestSession>({
-        url: `redis://127.0.0.1:${proxy.port}${target.pathname}`,
+        url: proxiedUrl,
         keyPrefix: prefix,
         clock: clock.now,
         logger: silentLogger,
@@ -484,7 +427,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
         // Long enough that only the store's own probe after recovering can end the gap in time.
         subscriberCheckInterval: 60_000,
       })
-      opened.push(proxied)
+      track(proxied)
       await proxied.ready()
       const commandConnection = proxy.connections - 1
       const seen: SessionEvent[] = []
@@ -508,7 +451,7 @@ describe.skipIf(!available)('Redis store against a real server', () => {
       await expect.poll(() => proxied.get(stored.id).then(() => 'answers', () => 'down'), { timeout: 3_000, interval: 20 }).toBe('answers')
       await expect.poll(() => gaps(seen), { timeout: 2_000, interval: 5 }).toEqual([{ type: 'interrupted' }, { type: 'resync' }])
     } finally {
-      await Promise.all(opened.splice(0).map((store) => store.close()))
+      await closeStores()
       await proxy.close()
     }
   })

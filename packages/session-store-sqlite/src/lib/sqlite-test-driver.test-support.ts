@@ -1,5 +1,3 @@
-import { type CoreUserSession, type SessionRecord } from '@pikku/core'
-import { generateSessionToken, hashSessionToken } from '@pikku/core/store'
 import { type SqliteConnection, type SqliteDriverName, assertSqliteDriver, defaultSqliteDriver, openSqliteConnection } from './sqlite-driver.js'
 
 /**
@@ -24,20 +22,4 @@ export function fixtureEnv(extra: Record<string, string>): Record<string, string
   return { PATH: process.env['PATH'] ?? '', FIXTURE_DRIVER: testDriver, ...extra }
 }
 
-/** The session shape these tests store: any JSON besides the user id. */
-export type TestSession = CoreUserSession & Record<string, unknown>
-
-/** A new live session of `alice` (or `overrides.userId`) made at `now`, lasting 30 minutes. */
-export function testRecord(now: number, overrides: Partial<SessionRecord<TestSession>> = {}): SessionRecord<TestSession> {
-  const userId = overrides.userId ?? 'alice'
-  return {
-    id: hashSessionToken(generateSessionToken()),
-    userId,
-    data: { userId },
-    version: 1,
-    createdAt: now,
-    lastActiveAt: now,
-    expiresAt: now + 30 * 60_000,
-    ...overrides,
-  }
-}
+export { type TestSession, testSessionRecord as testRecord } from '@pikku/framework-testkit/session-records'

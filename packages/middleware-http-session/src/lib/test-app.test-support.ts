@@ -20,8 +20,8 @@ import {
 import { type SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
-import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from '../http-sessions.js'
-import { CookieClient } from './cookie-client.js'
+import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from './http-sessions.js'
+import { CookieClient } from './cookie-client.test-support.js'
 
 export interface TestSession {
   userId: string

@@ -1,5 +1,5 @@
 import { SignJWT, type JWTPayload } from 'jose'
-import { deriveKeys } from '../secrets.js'
+import { deriveKeys } from './secrets.js'
 
 export interface ForgeOptions {
   secret: string

@@ -4,7 +4,8 @@ import { noCredential, type Authentication, type SessionAuthenticator, type Sess
 /**
  * An API-key `SessionAuthenticator`, written as an app would write its own: the example that shows
  * one authenticator serving every protocol (an HTTP route through `createAuthenticatorMiddleware`,
- * a WebSocket upgrade, an MCP request).
+ * a WebSocket upgrade, an MCP request). The tests of `@pikku/middleware-http-session`,
+ * `@pikku/mcp-session` and the demo all use this one.
  *
  * A key is `pk_` followed by 43 base64url characters (256 random bits), sent as `X-Api-Key: <key>`
  * or `Authorization: ApiKey <key>`, or given as a bare token (a WebSocket subprotocol token, an
