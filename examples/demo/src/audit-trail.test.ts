@@ -47,7 +47,9 @@ async function aliceEvents(type: AuditRecord['type'], count: number, since: numb
   }
 }
 
-const protocolsOf = (records: readonly AuditRecord[]): string[] => records.map((record) => record.protocol ?? 'none').sort()
+// `createdProtocol` is the protocol each session was created on; `protocol` the one of the call that acted.
+const protocolsOf = (records: readonly AuditRecord[]): string[] => records.map((record) => record.createdProtocol ?? 'none').sort()
+const callProtocolsOf = (records: readonly AuditRecord[]): string[] => records.map((record) => record.protocol ?? 'none').sort()
 // Both HTTP logins are cookie logins (the phone app keeps the token from the body); they differ by client label.
 const FIVE_PROTOCOLS = ['channel', 'cli', 'http', 'http', 'mcp']
 
@@ -84,6 +86,8 @@ describe('the demo audit trail', () => {
     remember(signedIn)
     const logins = await aliceEvents('created', 5, start)
     expect(protocolsOf(logins)).toEqual(FIVE_PROTOCOLS)
+    // The CLI talks to a server over HTTP (POST /rpc/login): its call is an HTTP request.
+    expect(callProtocolsOf(logins)).toEqual(['channel', 'http', 'http', 'http', 'mcp'])
 
     // Each client signs out the way it does on its own protocol.
     expect((await withCookie(demo.url, signedIn.cookie, 'POST', '/logout')).status).toBe(200)
@@ -94,6 +98,7 @@ describe('the demo audit trail', () => {
 
     const logouts = await aliceEvents('cleared', 5, start)
     expect(protocolsOf(logouts)).toEqual(protocolsOf(logins))
+    expect(callProtocolsOf(logouts)).toEqual(callProtocolsOf(logins))
     // Each logout names the session its login started.
     expect(logouts.map((record) => record.handle).sort()).toEqual(logins.map((record) => record.handle).sort())
     for (const record of [...logins, ...logouts]) expect(Date.parse(record.at)).toBeGreaterThan(Date.now() - 60_000)
@@ -113,6 +118,8 @@ describe('the demo audit trail', () => {
 
     const revoked = await aliceEvents('revoked', 5, start)
     expect(protocolsOf(revoked)).toEqual(FIVE_PROTOCOLS)
+    // Every revocation was made over HTTP, whatever protocol the session it ended was created on.
+    expect(callProtocolsOf(revoked)).toEqual(['http', 'http', 'http', 'http', 'http'])
     const byHandle = new Map(revoked.map((record) => [record.handle, record]))
     expect(byHandle.get(handles.bearer)).toMatchObject({ by: 'user-alice' })
     for (const kind of ['socket', 'cli', 'mcp'] as const) expect(byHandle.get(handles[kind])).toMatchObject({ by: 'user-alice' })
@@ -137,8 +144,8 @@ describe('the demo audit trail', () => {
     }
     const [created] = await aliceEvents('created', 1, start)
     const [cleared] = await aliceEvents('cleared', 1, start)
-    expect(created).toMatchObject({ protocol: 'cli', userId: 'user-alice' })
-    expect(cleared).toMatchObject({ protocol: 'cli', handle: created!.handle })
+    expect(created).toMatchObject({ protocol: 'cli', createdProtocol: 'cli', userId: 'user-alice' })
+    expect(cleared).toMatchObject({ protocol: 'cli', createdProtocol: 'cli', handle: created!.handle })
   }, 60_000)
 
   it('serves the last events to admins at GET /admin/audit, newest first; 403 for other users, 401 without a session', async () => {

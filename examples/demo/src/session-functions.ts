@@ -82,9 +82,10 @@ export const revokeUserSessions = pikkuFunc<{ userId: string }, { revoked: numbe
   name: 'revokeUserSessions',
   input: z.object({ userId: z.string().min(1).max(128) }),
   permissions: isAdmin,
-  func: async ({ sessions }, { userId }, { session }) => {
+  func: async ({ sessions }, { userId }, { session, protocol }) => {
     const admin = await session.get()
-    return { revoked: await sessions.revokeUser(userId, { by: `admin:${admin.userId}`, reason: 'admin' }) }
+    // The protocol of this call goes on the events: the audit trail says where the admin acted.
+    return { revoked: await sessions.revokeUser(userId, { by: `admin:${admin.userId}`, reason: 'admin', protocol }) }
   },
   docs: {
     summary: "End all of a user's sessions (admins)",

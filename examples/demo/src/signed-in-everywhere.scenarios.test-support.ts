@@ -64,7 +64,7 @@ export function signedInEverywhereCases(servers: () => Servers): void {
     expect(sessions).toHaveLength(5)
     const byKind = Object.fromEntries(sessions.map((session) => [kindOf(session), session]))
     expect(byKind['cookie']).toMatchObject({ protocol: 'http', credential: 'cookie', current: true, client: BROWSER_LABEL })
-    expect(byKind['bearer']).toMatchObject({ protocol: 'http', current: false, client: PHONE_LABEL })
+    expect(byKind['bearer']).toMatchObject({ protocol: 'http', credential: 'bearer', current: false, client: PHONE_LABEL })
     expect(byKind['socket']).toMatchObject({ protocol: 'channel', credential: 'in-band', current: false })
     expect(byKind['cli']).toMatchObject({ protocol: 'cli', credential: 'bearer', current: false, client: `cli@${hostname()}` })
     expect(byKind['mcp']).toMatchObject({ protocol: 'mcp', current: false, client: `${MCP_CLIENT.name}/${MCP_CLIENT.version}` })

@@ -78,6 +78,11 @@ export async function signInEverywhere(placement: Placement, credentials = ALICE
   // A browser keeps the cookie (and never sees the token again); a phone app keeps the token.
   const { cookie } = await httpLogin(placement.cookie, BROWSER_AGENT, credentials)
   const { token: bearer } = await httpLogin(placement.bearer, PHONE_AGENT, credentials)
+  // The app's first request with its token: the login answered a cookie and a token, and this is
+  // how the server learns that the phone keeps the token (its session is listed as `bearer` since).
+  const firstUse = await fetch(`${placement.bearer}/profile`, { headers: { authorization: `Bearer ${bearer}`, 'user-agent': PHONE_AGENT } })
+  expect(firstUse.status).toBe(200)
+  await firstUse.arrayBuffer()
 
   // A WebSocket without a cookie, logged in over the socket itself.
   const socket = await connectTestClient(`${placement.socket.replace('http://', 'ws://')}/ws`, { origin: placement.socket })
@@ -124,9 +129,8 @@ export async function listWithCookie(base: string, cookie: string): Promise<Sign
 
 /**
  * Which of the five clients a listed session is. The two HTTP logins are told apart by their client
- * label: an HTTP login cannot know whether its client will keep the cookie or the token it is given
- * (both come back from `POST /login`), so both are recorded with the cookie credential; the phone's
- * `User-Agent` names it.
+ * label (the phone's `User-Agent` names it); their credentials differ too once the phone has used
+ * its token (both logins answer a cookie and a token, and are recorded as `cookie` until then).
  */
 export function kindOf(session: SignedInSession): SessionKind | undefined {
   if (session.protocol === 'http') return session.client === BROWSER_LABEL ? 'cookie' : session.client === PHONE_LABEL ? 'bearer' : undefined

@@ -90,7 +90,9 @@ export type {
   SessionRecord,
   SessionRecordChange,
   SessionStore,
+  SessionSweepListener,
   SessionUpdateResult,
+  SweptSession,
 } from './lib/session-store.js'
 export { createMemoryStore, type MemoryStore, type MemoryStoreOptions } from './lib/memory-store.js'
 

@@ -12,8 +12,11 @@ export { functionName } from './lib/function.js'
 
 // The live session of one call, and persisting it.
 export { SessionState, type PendingSession, type SessionPatch } from './lib/session-state.js'
-export type { SessionCommitOptions, SessionCommitResult } from './lib/session-manager.js'
+export type { SessionCommitOptions, SessionCommitResult, SessionLoadOptions } from './lib/session-manager.js'
 export { adoptAuthentication } from './lib/authenticator.js'
+// Lifecycle events for strategies that have no session manager (stateless tokens and cookies):
+// the manager's own emitter (subscribers after the response, failures logged) and event shape.
+export { createSessionLifecycleEmitter, refusedEvent, type SessionLifecycleEmitter } from './lib/session-lifecycle.js'
 export {
   resolveSessionLifetime,
   USER_SESSION_DEFAULTS,

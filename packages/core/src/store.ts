@@ -2,6 +2,7 @@
 // the main entry point exports). Apps do not need anything here.
 
 export { isStorableKey } from './lib/storable-key.js'
+export { createSweepReporter, type SweepReporter } from './lib/sweep-reporter.js'
 export { createSessionEventBus, type SessionEventBus } from './lib/session-events.js'
 export {
   heartbeatMessage,

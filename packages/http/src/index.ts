@@ -14,6 +14,7 @@ export { incomingFromRequest, toResponse, withHeaders, type IncomingFromRequestO
 export type { IncomingHTTP, OutgoingHTTP } from './lib/incoming.js'
 export { RequestAbortedError } from './lib/request-aborted.js'
 export { forwardedForAddress } from './lib/forwarded-for.js'
+export { nodeClientAddress, nodeRequestSecure } from './lib/client-address.js'
 
 // Sessions of requests a host framework serves with its own routes.
 export {

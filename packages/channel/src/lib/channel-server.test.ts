@@ -14,6 +14,7 @@ import WebSocket from 'ws'
 import { afterEach, describe, expect, it } from 'vitest'
 import { z } from 'zod'
 import { wireChannel, type ChannelSessionHandler, type WiredChannel } from './channel-route.js'
+import type { ChannelConnection } from './channel-wire.js'
 import { createChannelServer, type ChannelServer, type ChannelServerOptions } from './channel-server.js'
 import { connectTestClient, UpgradeRefusedError, type TestChannelClient } from './test-client.js'
 
@@ -60,8 +61,11 @@ const adminOnly = pikkuFunc<void, string>({
   func: () => 'welcome, admin',
 })
 const unserialisable = pikkuSessionlessFunc<void, bigint>({ func: () => 10n })
+const whereFrom = pikkuSessionlessFunc<void, { address: string | null; secure: boolean }>({
+  func: (_services, _data, wire) => ({ address: wire.client?.address ?? null, secure: (wire.channel as ChannelConnection | undefined)?.request.secure ?? false }),
+})
 
-const functions = { echo, nothing, whoAmI, becomeUser, logout, crash, refuse, remember, recall, push, slow, adminOnly, unserialisable }
+const functions = { whereFrom, echo, nothing, whoAmI, becomeUser, logout, crash, refuse, remember, recall, push, slow, adminOnly, unserialisable }
 
 interface Running {
   readonly url: string
@@ -578,5 +582,27 @@ describe('channel runtime on ws', () => {
     await new Promise((resolve) => setTimeout(resolve, 300))
     ;(raw as unknown as { _socket: { resume(): void } })._socket.resume()
     expect(await closed).toBe(1008)
+  })
+})
+
+describe("the client's address on a channel (wire.client.address), by @pikku/http's trusted-proxy rule", () => {
+  const spoofed = { 'x-forwarded-for': '198.51.100.1, 203.0.113.9', 'x-forwarded-proto': 'https' }
+
+  it('ignores a spoofed X-Forwarded-For and X-Forwarded-Proto by default: the address is the peer', async () => {
+    const server = await start()
+    const client = await connect(server.url, { headers: spoofed })
+    expect(await client.call('whereFrom')).toEqual({ id: 1, result: { address: '127.0.0.1', secure: false } })
+  })
+
+  it('behind a trusted proxy, takes the rightmost X-Forwarded-For entry (the one the proxy appended)', async () => {
+    const server = await start({}, { trustProxy: true })
+    const client = await connect(server.url, { headers: spoofed })
+    expect(await client.call('whereFrom')).toEqual({ id: 1, result: { address: '203.0.113.9', secure: true } })
+  })
+
+  it('behind a trusted proxy, falls back to the peer when the rightmost entry is not an address, never to an earlier entry', async () => {
+    const server = await start({}, { trustProxy: true })
+    const client = await connect(server.url, { headers: { 'x-forwarded-for': '198.51.100.1, unknown' } })
+    expect(await client.call('whereFrom')).toEqual({ id: 1, result: { address: '127.0.0.1', secure: false } })
   })
 })

@@ -46,7 +46,10 @@ export interface ChannelServerOptions {
    */
   heartbeatInterval?: number
   /**
-   * Believe `X-Forwarded-Proto: https` from the peer (only behind a proxy you run).
+   * The server sits behind one proxy you run, which every upgrade passes through: believe its
+   * `X-Forwarded-Proto: https`, and take the client's address (`wire.client.address`, the session's
+   * recorded address) from the rightmost `X-Forwarded-For` entry, as `@pikku/http`'s
+   * `toNodeListener({ trustProxy })` does. Without it both headers are ignored.
    * @default false
    */
   trustProxy?: boolean

@@ -58,9 +58,9 @@ export class Connection implements ChannelConnection {
     this.#context = context
     this.#request = request
     this.#wire =
-      request.remoteAddress === undefined
+      request.clientAddress === undefined
         ? { protocol: 'channel', session: this.session, channel: this }
-        : { protocol: 'channel', session: this.session, channel: this, client: { address: request.remoteAddress } }
+        : { protocol: 'channel', session: this.session, channel: this, client: { address: request.clientAddress } }
   }
 
   get route(): string {

@@ -1,6 +1,6 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
-import type { TLSSocket } from 'node:tls'
+import { nodeClientAddress, nodeRequestSecure } from '@pikku/http'
 import type { PublicError } from '@pikku/core/protocol'
 
 /**
@@ -22,7 +22,13 @@ export interface ChannelUpgradeRequest {
   readonly protocols: readonly string[]
   /** True over TLS (or when a trusted proxy says so; see `trustProxy`). */
   readonly secure: boolean
+  /** The connection's peer (with a proxy in front, the proxy). */
   readonly remoteAddress: string | undefined
+  /**
+   * The client's address (`wire.client.address`, session metadata): the peer, or behind a trusted
+   * proxy the rightmost `X-Forwarded-For` entry, by `@pikku/http`'s one rule (`nodeClientAddress`).
+   */
+  readonly clientAddress: string | undefined
   /** The local address the connection arrived on (loopback servers get the loopback origin rule). */
   readonly localAddress: string | undefined
 }
@@ -51,8 +57,9 @@ export function createUpgradeRequest(req: IncomingMessage, protocols: readonly s
       return Array.isArray(value) ? value.join(', ') : value
     },
     protocols,
-    secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
+    secure: nodeRequestSecure(req, trustProxy),
     remoteAddress: req.socket.remoteAddress,
+    clientAddress: nodeClientAddress(req, trustProxy),
     localAddress: req.socket.localAddress,
   }
 }

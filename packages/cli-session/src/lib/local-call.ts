@@ -8,9 +8,11 @@ import {
   sessionMetadata,
   type UserSession,
 } from '@pikku/core'
-import { type SessionCommitResult } from '@pikku/core/protocol'
+import { type SessionCommitResult, type SessionLoadOptions } from '@pikku/core/protocol'
 import type { CLISessionRole, CompiledCommand } from './cli-command.js'
 import type { CallOutcome, LoginChange } from './saved-login.js'
+
+const CLI_LOAD: SessionLoadOptions = Object.freeze({ protocol: 'cli' })
 
 /** What local mode needs from the app: the same runner and session manager its servers use. */
 export interface LocalRuntime {
@@ -58,7 +60,7 @@ export async function callLocal(options: LocalCallOptions): Promise<CallOutcome>
   let commit: SessionCommitResult | undefined
   const sessionMiddleware: PikkuMiddleware = async (_services, wire, next) => {
     if (token !== undefined) {
-      const record = await sessions.loadByToken(token)
+      const record = await sessions.loadByToken(token, CLI_LOAD)
       if (record === undefined) staleToken = true
       else wire.session.resume(record)
     }

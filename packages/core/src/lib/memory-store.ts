@@ -8,7 +8,10 @@ import type {
   SessionRecordChange,
   SessionStore,
   SessionUpdateResult,
+  SweptSession,
 } from './session-store.js'
+import { createSweepReporter } from './sweep-reporter.js'
+import { silentLogger } from './logger.js'
 
 export interface MemoryStoreOptions {
   /** @default Date.now */
@@ -76,6 +79,8 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
   const entries = new Map<string, Entry>()
   const byUser = new Map<string, Set<string>>()
   const bus = createSessionEventBus()
+  // A memory store has no logger: a throwing sweep listener is skipped silently, as a throwing event listener is.
+  const sweeps = createSweepReporter(silentLogger)
   let closed = false
 
   const live = (id: string): Entry | undefined => {
@@ -124,16 +129,21 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
     let removed = 0
     let examined = 0
     const now = clock()
+    let swept: SweptSession[] | undefined
     for (const [id, entry] of entries) {
       if (entry.expiresAt <= now) {
         remove(id, entry, 'expired')
         removed++
+        if (sweeps.active) (swept ??= []).push(entry.metadata === undefined ? { id, userId: entry.userId } : { id, userId: entry.userId, metadata: entry.metadata })
       }
       if (++examined % sweepBatchSize === 0) {
+        if (swept !== undefined) sweeps.report(swept)
+        swept = undefined
         // Yield so a sweep of a large store never blocks request handling for long.
         await new Promise<void>((resolve) => setImmediate(resolve))
       }
     }
+    if (swept !== undefined) sweeps.report(swept)
     return removed
   }
 
@@ -197,6 +207,7 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
       entry.version = expectedVersion + 1
       entry.lastActiveAt = change.lastActiveAt
       entry.expiresAt = change.expiresAt
+      if (change.metadata !== undefined) entry.metadata = frozenMetadata(change.metadata)
       recentlyUsed(id, entry)
       if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId: entry.userId, version: entry.version, expiresAt: entry.expiresAt })
       return 'ok'
@@ -251,6 +262,8 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
     subscribe(listener) {
       return bus.subscribe(listener)
     },
+
+    onSweep: sweeps.onSweep,
 
     sweep,
 

@@ -1,5 +1,5 @@
 import type { CoreUserSession } from './register.js'
-import type { SessionEvent, SessionEventListener, SessionRecord, SessionStore } from './session-store.js'
+import type { SessionEvent, SessionEventListener, SessionRecord, SessionStore, SessionSweepListener, SweptSession } from './session-store.js'
 
 /**
  * A view of a store that keeps one kind of record apart from user sessions: every id and every
@@ -67,6 +67,21 @@ export function createNamespacedStore<S extends CoreUserSession>(store: SessionS
     deleteByUser(userId, options) {
       return store.deleteByUser(outer(userId), options?.except === undefined ? undefined : { except: outer(options.except) })
     },
+    // Only this view's records, unprefixed: a sweep of the shared store removes every kind.
+    ...(store.onSweep === undefined
+      ? {}
+      : {
+          onSweep: (listener: SessionSweepListener) =>
+            store.onSweep!((swept) => {
+              const mine: SweptSession[] = []
+              for (const session of swept) {
+                const id = inner(session.id)
+                const userId = inner(session.userId)
+                if (id !== undefined && userId !== undefined) mine.push(session.metadata === undefined ? { id, userId } : { id, userId, metadata: session.metadata })
+              }
+              if (mine.length > 0) listener(mine)
+            }),
+        }),
     subscribe(listener: SessionEventListener) {
       return store.subscribe((event: SessionEvent) => {
         if (event.type === 'changed' || event.type === 'deleted') {

@@ -99,6 +99,8 @@ export function createRunner(options: RunnerOptions): Runner {
 
   /** One call; always rejects with a PikkuError. (One async layer for the whole call.) */
   const invoke = async <In, Out>(fn: PikkuFunction<In, Out>, data: unknown, wire: PikkuWire, protocolMiddleware: readonly PikkuMiddleware[]): Promise<Out> => {
+    // For lifecycle events and telemetry: the protocol that acts on the session in this call.
+    wire.session.callProtocol = wire.protocol
     try {
       const callServices = wireServices === undefined ? services : Object.assign(Object.create(services) as Services, wireServices(services, wire))
       const fnMiddleware = middlewareFor(fn)

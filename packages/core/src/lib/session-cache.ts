@@ -275,6 +275,9 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
       return store.subscribe(listener)
     },
 
+    // Swept records are announced as deleted events too, which drop them from the cache.
+    ...(store.onSweep === undefined ? {} : { onSweep: store.onSweep.bind(store) }),
+
     async close() {
       closed = true
       unsubscribe()
@@ -339,8 +342,8 @@ function updatedRecord(base: SessionRecord<CoreUserSession>, change: SessionReco
     createdAt: base.createdAt,
     lastActiveAt: change.lastActiveAt,
     expiresAt: change.expiresAt,
-    // An update leaves the login's metadata as it is.
-    ...(base.metadata === undefined ? {} : { metadata: base.metadata }),
+    // An update leaves the login's metadata as it is unless it carries new metadata.
+    ...(change.metadata !== undefined ? { metadata: Object.freeze({ ...change.metadata }) } : base.metadata === undefined ? {} : { metadata: base.metadata }),
   })
 }
 

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import { NotFoundError, UnauthorizedError } from './errors.js'
 import type { Logger } from './logger.js'
+import { pikkuFunc } from './function.js'
+import { silentLogger } from './logger.js'
 import { createMemoryStore } from './memory-store.js'
+import { createNamespacedStore } from './namespaced-store.js'
+import { createRunner } from './runner.js'
 import type { CoreUserSession } from './register.js'
 import { createSessionManager, type SessionManager } from './session-manager.js'
 import type { SessionLifecycleEvent } from './session-lifecycle.js'
@@ -137,6 +141,28 @@ describe('revoking sessions', () => {
   })
 })
 
+describe('recording the credential a session turned out to be used with', () => {
+  it('a commit told another credential records it once, keeps data and token, and is then a no-op', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const { manager, store } = setup((event) => void events.push(event))
+    const { token, id } = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'PhoneApp/2.1' }))
+    const state = manager.createState(await manager.loadByToken(token))
+    expect(manager.needsCommit(state)).toBe(false)
+    expect(manager.needsCommit(state, { credential: 'bearer' })).toBe(true)
+    expect((await manager.commit(state, { credential: 'bearer' })).kind).toBe('updated')
+    expect(await store.get(id)).toMatchObject({ version: 2, data: { userId: 'alice' }, metadata: { protocol: 'http', credential: 'bearer', label: 'PhoneApp/2.1' } })
+    const next = manager.createState(await manager.loadByToken(token))
+    expect(manager.needsCommit(next, { credential: 'bearer' })).toBe(false)
+    expect((await manager.commit(next, { credential: 'bearer' })).kind).toBe('unchanged')
+    // A session stored without metadata stays without: nothing to correct.
+    const bare = await logIn(manager, 'bob')
+    expect(manager.needsCommit(manager.createState(await manager.loadByToken(bare.token)), { credential: 'bearer' })).toBe(false)
+    await afterResponse()
+    // Not a change of the session's data: no `updated` event.
+    expect(events.map((event) => event.type)).toEqual(['created', 'created'])
+  })
+})
+
 describe('session lifecycle events', () => {
   it('reports a login, a change, a renewal, a rotation and a logout with handle, user and client', async () => {
     const events: SessionLifecycleEvent[] = []
@@ -157,7 +183,8 @@ describe('session lifecycle events', () => {
     await manager.commit(relogin)
     expect(events).toEqual([])
     await afterResponse()
-    const client = { protocol: 'http', credential: 'cookie', label: 'Chrome on macOS', address: '198.51.100.7' }
+    // A login's protocol is its own; these commits ran outside a runner, so the later ones name none.
+    const client = { protocol: 'http', createdProtocol: 'http', credential: 'cookie', label: 'Chrome on macOS', address: '198.51.100.7' }
     expect(events.map((event) => event.type)).toEqual(['created', 'updated', 'renewed', 'rotated', 'cleared'])
     expect(events[0]).toEqual({ type: 'created', handle: sessionHandle(id), userId: 'alice', at: clock.now() - 6 * MINUTE, ...client })
     expect(events[3]).toEqual({
@@ -168,8 +195,46 @@ describe('session lifecycle events', () => {
       at: clock.now(),
       ...client,
     })
-    expect(events[4]).toMatchObject({ type: 'cleared', handle: sessionHandle(rotated.record.id), ...client })
+    expect(events[4]).toMatchObject({ type: 'cleared', handle: sessionHandle(rotated.record.id), ...client, protocol: undefined })
     expect(JSON.stringify(events)).not.toContain(token)
+  })
+
+  it('names the protocol of the call that acted, and the one the session was created on apart', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const { manager, clock } = setup((event) => {
+      events.push(event)
+    })
+    const runner = createRunner({ services: {}, logger: silentLogger })
+    const browser = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'Chrome on macOS' }))
+    const terminal = await logIn(manager, 'alice', sessionMetadata('cli', 'bearer', { label: 'cli@box' }))
+    // From the terminal: a change, then the browser's session revoked.
+    const cliCall = manager.createState(await manager.loadByToken(terminal.token))
+    await runner.run(
+      pikkuFunc<void, void>({
+        func: async (_services, _data, { session }) => {
+          await session.update({ theme: 'dark' } as never)
+          await session.revoke(sessionHandle(browser.id))
+        },
+      }),
+      undefined,
+      { protocol: 'cli', session: cliCall },
+    )
+    await manager.commit(cliCall)
+    // Over a socket, the terminal's session is renewed, then found expired by a load made for a channel.
+    clock.advance(6 * MINUTE)
+    const socketCall = manager.createState(await manager.loadByToken(terminal.token))
+    await runner.run(pikkuFunc<void, void>({ func: () => undefined }), undefined, { protocol: 'channel', session: socketCall })
+    await manager.commit(socketCall)
+    const stricter = createSessionManager<CoreUserSession>({ store: manager.store, clock: clock.now, idleTimeout: 1 * MINUTE, onEvent: (event) => void events.push(event) })
+    clock.advance(2 * MINUTE)
+    expect(await stricter.loadByToken(terminal.token, { protocol: 'mcp' })).toBeUndefined()
+    await afterResponse()
+    expect(events.filter((event) => event.type !== 'created').map((event) => [event.type, event.protocol, event.createdProtocol])).toEqual([
+      ['revoked', 'cli', 'http'],
+      ['updated', 'cli', 'cli'],
+      ['renewed', 'channel', 'cli'],
+      ['expired', 'mcp', 'cli'],
+    ])
   })
 
   it('reports revocations with who and why, and expiries', async () => {
@@ -194,6 +259,22 @@ describe('session lifecycle events', () => {
       expect.objectContaining({ type: 'revoked', handle: sessionHandle(two.id), by: 'alice', reason: 'password-change' }),
       expect.objectContaining({ type: 'expired', handle: sessionHandle(three.id), userId: 'alice' }),
     ])
+  })
+
+  it('reports sessions the store’s sweep removed as expired, each to the manager of its own namespace', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const mcpEvents: SessionLifecycleEvent[] = []
+    const { manager, clock, store } = setup((event) => void events.push(event))
+    const mcp = createSessionManager<CoreUserSession>({ store: createNamespacedStore(store, 'mcp'), clock: clock.now, idleTimeout: 60 * MINUTE, onEvent: (event) => void mcpEvents.push(event) })
+    const browser = await logIn(manager, 'alice', sessionMetadata('http', 'cookie', { label: 'Firefox on Linux' }))
+    const agent = await logIn(mcp, 'mcp-client-1')
+    clock.advance(61 * MINUTE)
+    expect(await store.sweep()).toBe(2)
+    await afterResponse()
+    expect(events.filter((event) => event.type === 'expired')).toEqual([
+      { type: 'expired', handle: sessionHandle(browser.id), userId: 'alice', at: clock.now(), protocol: undefined, createdProtocol: 'http', credential: 'cookie', label: 'Firefox on Linux', address: undefined },
+    ])
+    expect(mcpEvents.filter((event) => event.type === 'expired')).toEqual([expect.objectContaining({ handle: sessionHandle(agent.id), userId: 'mcp-client-1' })])
   })
 
   it('reports a refused credential with its kind and reason only', async () => {

@@ -4,14 +4,22 @@ import type { SessionHandle, SessionMetadata } from './session-metadata.js'
 import type { PikkuProtocol } from './wire.js'
 
 /**
- * Fields every session lifecycle event carries. `protocol`, `credential`, `label` and `address` are
- * the session's recorded metadata (for `refused`, the failed request's); undefined where unknown.
- * Never a token, a password or session data.
+ * Fields every session lifecycle event carries. `protocol` is the protocol of the call that caused
+ * the event; `createdProtocol`, `credential`, `label` and `address` are the session's recorded
+ * metadata (for `refused`, the failed request's); undefined where unknown. Never a token, a
+ * password or session data.
  */
 export interface SessionEventClient {
   /** When it happened, ms since the epoch (the manager's clock). */
   readonly at: number
+  /**
+   * The protocol of the call that did it: a revocation from a CLI command is `cli` whatever the
+   * revoked session is. Undefined for an action outside a call (server code, a timer) and for an
+   * expiry found by a load that was not told its protocol. A login's is always its own protocol.
+   */
   readonly protocol: PikkuProtocol | undefined
+  /** The protocol the session was created on (its recorded metadata). Undefined for `refused`. */
+  readonly createdProtocol: PikkuProtocol | undefined
   readonly credential: CredentialKind | undefined
   readonly label: string | undefined
   readonly address: string | undefined
@@ -33,7 +41,8 @@ export interface SessionEventSubject extends SessionEventClient {
  * - `renewed`: a read-only call renewed the idle timer (at most once per renewal interval).
  * - `cleared`: a logout.
  * - `revoked`: ended by `revoke`/`revokeHandle`/`revokeOthers`/`revokeUser`, with who and why.
- * - `expired`: found past its idle or absolute timeout when used.
+ * - `expired`: found past its idle or absolute timeout when loaded, or removed by the store's sweep
+ *   (`onSweep`; Redis key TTL is not observed).
  * - `refused`: a credential failed verification (its kind and a short reason only).
  */
 export type SessionLifecycleEvent =
@@ -116,11 +125,26 @@ export function createSessionLifecycleEmitter(logger: Logger, initial?: SessionL
   }
 }
 
-/** The client fields of an event from a session's metadata. */
-export function eventClient(at: number, metadata: SessionMetadata | undefined): SessionEventClient {
+/** The `refused` event for a refusal at `at` (the manager's `refused` and stateless strategies build it here). */
+export function refusedEvent(at: number, refusal: SessionRefusal): SessionLifecycleEvent {
+  return {
+    type: 'refused',
+    at,
+    credential: refusal.credential,
+    reason: refusal.reason,
+    protocol: refusal.protocol,
+    createdProtocol: undefined,
+    label: refusal.label,
+    address: refusal.address,
+  }
+}
+
+/** The client fields of an event from a session's metadata and the protocol of the call that caused it. */
+export function eventClient(at: number, metadata: SessionMetadata | undefined, protocol: PikkuProtocol | undefined): SessionEventClient {
   return {
     at,
-    protocol: metadata?.protocol,
+    protocol,
+    createdProtocol: metadata?.protocol,
     credential: metadata?.credential,
     label: metadata?.label,
     address: metadata?.address,

@@ -2,11 +2,14 @@ import { ConflictError, PayloadTooLargeError, PikkuError, ServiceUnavailableErro
 import type { Logger } from './logger.js'
 import { silentLogger } from './logger.js'
 import { type Clock, type CoreUserSession, systemClock, type UserSession } from './register.js'
+import type { PikkuProtocol } from './wire.js'
+import type { CredentialKind } from './authenticator.js'
 import { applySessionPatch, SessionState } from './session-state.js'
 import type { SessionEventListener, SessionRecord, SessionStore, SessionUpdateResult } from './session-store.js'
 import {
   createSessionLifecycleEmitter,
   eventClient,
+  refusedEvent,
   type SessionLifecycleListener,
   type SessionRefusal,
 } from './session-lifecycle.js'
@@ -65,6 +68,16 @@ export interface SessionManagerOptions<S extends CoreUserSession = UserSession> 
   onEvent?: SessionLifecycleListener
 }
 
+/** What a load knows about the call it is made for. */
+export interface SessionLoadOptions {
+  /**
+   * The protocol of the call that loads (`wire.protocol`): the `expired` event of a session this
+   * load finds past a timeout names it, and telemetry records it on the load.
+   * @default undefined (not told)
+   */
+  readonly protocol?: PikkuProtocol
+}
+
 /** How `commit` writes one call's changes. */
 export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
   /**
@@ -83,6 +96,15 @@ export interface SessionCommitOptions<S extends CoreUserSession = UserSession> {
    * @default undefined
    */
   readonly metadata?: SessionMetadata
+  /**
+   * The credential this call's client used, for a stored session whose recorded credential says
+   * otherwise: the record's metadata takes it, written with the call's change or as one versioned
+   * write of its own (so at most once per session). For a login that handed out two credentials (a
+   * cookie and a bearer token) and learns from the first use which one the client keeps. Ignored
+   * for logins, logouts, transient sessions and sessions stored without metadata.
+   * @default undefined
+   */
+  readonly credential?: CredentialKind
 }
 
 /** What persisting a call's session did, for the protocol to reflect to its client. */
@@ -119,9 +141,9 @@ export interface SessionManager<S extends CoreUserSession = UserSession> extends
    * The live session for a client token, or undefined for a missing, malformed, unknown, expired
    * or revoked one. A store failure rejects with `ServiceUnavailableError`, never "no session".
    */
-  loadByToken(token: string | undefined): Promise<SessionRecord<S> | undefined>
+  loadByToken(token: string | undefined, options?: SessionLoadOptions): Promise<SessionRecord<S> | undefined>
   /** Same as `loadByToken` for a storage id (for example the `sid` of a signed token). */
-  loadById(id: string): Promise<SessionRecord<S> | undefined>
+  loadById(id: string, options?: SessionLoadOptions): Promise<SessionRecord<S> | undefined>
   /** A fresh session state, resumed from `record` when given. */
   createState(record?: SessionRecord<S>): SessionState<S>
   /**
@@ -130,10 +152,11 @@ export interface SessionManager<S extends CoreUserSession = UserSession> extends
    */
   commit(state: SessionState<S>, options?: SessionCommitOptions<S>): Promise<SessionCommitResult>
   /**
-   * Whether `commit(state)` would do anything now. False for a call that changed nothing and
-   * whose renewal is not due, so protocol code can skip the commit of a read-only call.
+   * Whether `commit(state, options)` would do anything now. False for a call that changed nothing,
+   * whose renewal is not due and whose `credential` is the recorded one, so protocol code can skip
+   * the commit of a read-only call.
    */
-  needsCommit(state: SessionState<S>): boolean
+  needsCommit(state: SessionState<S>, options?: Pick<SessionCommitOptions<S>, 'credential'>): boolean
   /** Ends one session by storage id (a `revoked` event records `by` and `reason`). */
   revoke(id: string, options?: SessionRevokeOptions): Promise<boolean>
   /** The user's live records, with their data (for server code; `list` is the public view). */
@@ -169,13 +192,17 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     throw new TypeError(`onEvent must be a function called with each session event; got ${typeof options.onEvent}`)
   }
   const events = createSessionLifecycleEmitter(logger, options.onEvent)
-  /** Emits an event about the session in `record` (built only when someone listens). */
+  /**
+   * Emits an event about the session in `record`, caused by a call on `protocol` (built only when
+   * someone listens).
+   */
   const emitAbout = (
     type: 'created' | 'updated' | 'renewed' | 'cleared' | 'expired',
     record: Pick<SessionRecord<S>, 'id' | 'userId' | 'metadata'>,
+    protocol: PikkuProtocol | undefined,
   ): void => {
     if (!events.active) return
-    events.emit({ type, handle: sessionHandle(record.id), userId: record.userId, ...eventClient(clock(), record.metadata) })
+    events.emit({ type, handle: sessionHandle(record.id), userId: record.userId, ...eventClient(clock(), record.metadata, protocol) })
   }
   const emitRevoked = (record: SessionRecord<S>, revokeOptions: SessionRevokeOptions | undefined): void => {
     if (!events.active) return
@@ -185,9 +212,20 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       userId: record.userId,
       by: revokeOptions?.by ?? 'system',
       reason: revokeOptions?.reason ?? 'revoked',
-      ...eventClient(clock(), record.metadata),
+      ...eventClient(clock(), record.metadata, revokeOptions?.protocol),
     })
   }
+  // Sessions the store's own sweep removed in this process (other servers' sweeps are theirs to
+  // report): `expired`, from no call. Records of other namespaces (MCP, OAuth: ids with ':') are not
+  // user sessions; their own manager hears them through its namespaced view.
+  store.onSweep?.((swept) => {
+    if (!events.active) return
+    const at = clock()
+    for (const session of swept) {
+      if (session.id.includes(':')) continue
+      events.emit({ type: 'expired', handle: sessionHandle(session.id), userId: session.userId, ...eventClient(at, session.metadata, undefined) })
+    }
+  })
   if (!Number.isFinite(maxUpdateAttempts) || maxUpdateAttempts <= 0) {
     throw new RangeError(`maxUpdateAttempts must be a positive number; got ${maxUpdateAttempts}`)
   }
@@ -246,7 +284,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     }
   }
 
-  const loadById = async (id: string): Promise<SessionRecord<S> | undefined> => {
+  const loadById = async (id: string, loadOptions?: SessionLoadOptions): Promise<SessionRecord<S> | undefined> => {
     // The read on every request: called directly rather than through guard(), which would cost a
     // closure and an extra promise per request.
     let record: SessionRecord<S> | undefined
@@ -260,7 +298,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     // The store enforces expiresAt; the timeouts are checked here too so that shortening them in
     // configuration takes effect for sessions stored under the old values.
     if (lifetime.isExpired(record, now)) {
-      if (await guard('delete', () => store.delete(id, 'expired'))) emitAbout('expired', record)
+      if (await guard('delete', () => store.delete(id, 'expired'))) emitAbout('expired', record, loadOptions?.protocol)
       return undefined
     }
     return record
@@ -270,9 +308,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     state: SessionState<S>,
     baseline: SessionRecord<S>,
     precondition: ((stored: Readonly<S>) => void) | undefined,
+    credential: CredentialKind | undefined,
   ): Promise<SessionCommitResult> => {
     const patch = state.patch
-    if (patch === undefined || patch.size === 0) return UNCHANGED
+    const changesData = patch !== undefined && patch.size > 0
+    if (!changesData && recordedCredential(baseline, credential) === undefined) return UNCHANGED
     let current: SessionRecord<S> | undefined = baseline
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
@@ -282,13 +322,19 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // Checked on the very data the write replaces: a rule a concurrent writer broke is never overwritten.
       precondition?.(current.data)
       const now = clock()
-      const data = applySessionPatch(current.data, patch)
-      assertFits(data)
+      const data = changesData ? applySessionPatch(current.data, patch) : current.data
+      if (changesData) assertFits(data)
       const expiresAt = expiryFor(current.createdAt, now)
+      // Checked on the record this write replaces: another server may have recorded it already.
+      const metadata = recordedCredential(current, credential)
+      if (!changesData && metadata === undefined) {
+        state.resume(current)
+        return UNCHANGED
+      }
       let result: SessionUpdateResult
       // Not through guard(): this is the write of every changing request.
       try {
-        result = await store.update(current.id, current.version, { data, lastActiveAt: now, expiresAt })
+        result = await store.update(current.id, current.version, metadata === undefined ? { data, lastActiveAt: now, expiresAt } : { data, lastActiveAt: now, expiresAt, metadata })
       } catch (error) {
         throw unavailable('update', error)
       }
@@ -301,10 +347,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           createdAt: current.createdAt,
           lastActiveAt: now,
           expiresAt,
-          ...(current.metadata === undefined ? {} : { metadata: current.metadata }),
+          ...((metadata ?? current.metadata) === undefined ? {} : { metadata: metadata ?? current.metadata }),
         }
         state.resume(record)
-        emitAbout('updated', record)
+        // A credential recorded alone changes no data: not an update of the session.
+        if (changesData) emitAbout('updated', record, state.callProtocol)
         return { kind: 'updated', record }
       }
       if (result === 'missing') {
@@ -312,7 +359,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         return { kind: 'revoked' }
       }
       // Someone else wrote first: re-read and re-apply only our fields on top of theirs.
-      current = await loadById(baseline.id)
+      current = await loadById(baseline.id, { protocol: state.callProtocol })
     }
     throw new ConflictError('The session kept changing concurrently; the update was not saved')
   }
@@ -347,18 +394,20 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       }
       state.resume(record)
       if (events.active) {
+        // A login's protocol is the one it was recorded on, when the state was not run by a runner.
+        const protocol = state.callProtocol ?? record.metadata?.protocol
         if (replaced && baseline!.userId === record.userId) {
           events.emit({
             type: 'rotated',
             handle: sessionHandle(record.id),
             userId: record.userId,
             previousHandle: sessionHandle(baseline!.id),
-            ...eventClient(now, record.metadata),
+            ...eventClient(now, record.metadata, protocol),
           })
         } else {
           // Another user's session ended by this login is a logout of that user.
-          if (replaced) emitAbout('cleared', baseline!)
-          emitAbout('created', record)
+          if (replaced) emitAbout('cleared', baseline!, protocol)
+          emitAbout('created', record, protocol)
         }
       }
       // The client's next request brings this token: no hash then, and the id it finds is the
@@ -375,12 +424,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     if (baseline === undefined) return UNCHANGED
 
     if (state.dropsBaseline) {
-      if (await guard('delete', () => store.delete(baseline.id, 'cleared'))) emitAbout('cleared', baseline)
+      if (await guard('delete', () => store.delete(baseline.id, 'cleared'))) emitAbout('cleared', baseline, state.callProtocol)
       state.reset()
       return { kind: 'cleared' }
     }
 
-    if (state.changed) return await commitPatch(state, baseline, options?.precondition)
+    if (state.changed || recordedCredential(baseline, options?.credential) !== undefined) {
+      return await commitPatch(state, baseline, options?.precondition, options?.credential)
+    }
 
     const now = clock()
     if (!lifetime.renewalDue(baseline.lastActiveAt, now)) return UNCHANGED
@@ -391,7 +442,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       return { kind: 'revoked' }
     }
     state.resume({ ...baseline, lastActiveAt: now, expiresAt })
-    emitAbout('renewed', baseline)
+    emitAbout('renewed', baseline, state.callProtocol)
     return { kind: 'renewed', expiresAt }
   }
 
@@ -404,11 +455,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     maxSessionBytes,
     clock,
 
-    loadByToken(token) {
+    loadByToken(token, loadOptions) {
       // Credentials come from untrusted input, which is not always a string at runtime.
       if (typeof token !== 'string') return Promise.resolve(undefined)
       const id = idForToken(token)
-      return id === undefined ? Promise.resolve(undefined) : loadById(id)
+      return id === undefined ? Promise.resolve(undefined) : loadById(id, loadOptions)
     },
 
     loadById,
@@ -426,17 +477,18 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // commitPatch's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
       if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
-        return commitPatch(state, baseline, options?.precondition)
+        return commitPatch(state, baseline, options?.precondition, options?.credential)
       }
       return commitOther(state, options)
     },
 
-    needsCommit(state) {
+    needsCommit(state, commitOptions) {
       if (state.transient) return false
       if (state.pending !== undefined) return true
       const baseline = state.baseline
       if (baseline === undefined) return false
       if (state.dropsBaseline || state.changed) return true
+      if (recordedCredential(baseline, commitOptions?.credential) !== undefined) return true
       return lifetime.renewalDue(baseline.lastActiveAt, clock())
     },
 
@@ -491,16 +543,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     handleOf: sessionHandle,
 
     refused(refusal) {
-      if (!events.active) return
-      events.emit({
-        type: 'refused',
-        at: clock(),
-        credential: refusal.credential,
-        reason: refusal.reason,
-        protocol: refusal.protocol,
-        label: refusal.label,
-        address: refusal.address,
-      })
+      if (events.active) events.emit(refusedEvent(clock(), refusal))
     },
 
     onEvent(listener) {
@@ -512,6 +555,13 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     },
   }
   return manager
+}
+
+/** The metadata `record` should store once its client used `credential`, or undefined when nothing changes. */
+function recordedCredential(record: SessionRecord<CoreUserSession>, credential: CredentialKind | undefined): SessionMetadata | undefined {
+  const metadata = record.metadata
+  if (credential === undefined || metadata === undefined || metadata.credential === credential) return undefined
+  return { ...metadata, credential }
 }
 
 function listEntry(record: SessionRecord<CoreUserSession>, current: boolean): SessionListEntry {

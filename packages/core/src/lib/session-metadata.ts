@@ -129,4 +129,10 @@ export interface SessionRevokeOptions {
    * @default 'revoked'
    */
   readonly reason?: string
+  /**
+   * The protocol of the call that revoked (`wire.protocol`), for the `revoked` event's `protocol`.
+   * `session.revoke()` and `session.revokeOthers()` pass their call's.
+   * @default undefined (not a call: server code, a script)
+   */
+  readonly protocol?: PikkuProtocol
 }

@@ -5,6 +5,7 @@ import { LOGIN_SCOPE } from './session-login-scope.js'
 import type { CoreUserSession, UserSession } from './register.js'
 import type { SessionRecord } from './session-store.js'
 import type { SessionHandle, SessionListEntry, SessionRevokeOptions } from './session-metadata.js'
+import type { PikkuProtocol } from './wire.js'
 import { generateSessionToken, hashSessionToken } from './session-token.js'
 
 /**
@@ -102,6 +103,12 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
    * Declared only (absent until the runner first sets it), so constructing a state costs nothing more.
    */
   declare [LOGIN_SCOPE]?: boolean
+  /**
+   * The protocol of the call using this state (`wire.protocol`), set by the runner when a call
+   * starts: lifecycle events and telemetry name it as the protocol that acted. Declared only, like
+   * the login scope.
+   */
+  declare callProtocol?: PikkuProtocol
   #baseline: SessionRecord<S> | undefined
   #transient = false
   #value: S | undefined
@@ -292,7 +299,7 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
   async revoke(handle: SessionHandle): Promise<void> {
     const { inventory, userId } = this.#forInventory('session.revoke()')
     // Only the user's own sessions are found: someone else's handle is as unknown as a made-up one.
-    const ended = typeof handle === 'string' && (await inventory.revokeHandle(userId, handle, { by: userId, reason: 'user' }))
+    const ended = typeof handle === 'string' && (await inventory.revokeHandle(userId, handle, { by: userId, reason: 'user', protocol: this.callProtocol }))
     if (!ended) throw new NotFoundError('No live session of yours has this handle')
   }
 
@@ -300,8 +307,8 @@ export class SessionState<S extends CoreUserSession = UserSession> implements Us
     const { inventory, userId } = this.#forInventory('session.revokeOthers()')
     const current = this.sessionId
     // A session no store backs (an API key) is not among the stored ones: all of them are "others".
-    if (current === undefined) return inventory.revokeUser(userId, { by: userId, reason: 'user' })
-    return inventory.revokeOthers({ id: current, userId }, { by: userId, reason: 'user' })
+    if (current === undefined) return inventory.revokeUser(userId, { by: userId, reason: 'user', protocol: this.callProtocol })
+    return inventory.revokeOthers({ id: current, userId }, { by: userId, reason: 'user', protocol: this.callProtocol })
   }
 
   #forInventory(where: string): { inventory: SessionInventory; userId: string } {

@@ -16,7 +16,7 @@ export interface SessionRecord<S extends CoreUserSession = UserSession> {
   readonly expiresAt: number
   /**
    * Who the client is (protocol, credential kind, label, address), recorded at login and kept by
-   * `set`; `update` and `touch` leave it as it is. Absent on records written without it. Stores
+   * `set`; `touch` leaves it as it is, and `update` unless its change carries `metadata`. Absent on records written without it. Stores
    * keep it beside `data`, never inside it.
    */
   readonly metadata?: SessionMetadata
@@ -27,6 +27,11 @@ export interface SessionRecordChange<S extends CoreUserSession = UserSession> {
   readonly data: S
   readonly lastActiveAt: number
   readonly expiresAt: number
+  /**
+   * New metadata for the record, written with the change (the credential a session turned out to
+   * be used with); absent, the record's metadata stays as it is.
+   */
+  readonly metadata?: SessionMetadata
 }
 
 export type SessionUpdateResult =
@@ -103,6 +108,23 @@ export interface SessionStore<S extends CoreUserSession = UserSession> {
    * In-process for the memory store; distributed stores deliver other servers' events too.
    */
   subscribe(listener: SessionEventListener): () => void
+  /**
+   * For stores that delete expired records in a sweep of their own (memory, SQLite, PostgreSQL):
+   * tells `listener` what each sweep step removed, in the process that swept, after the deletion.
+   * The session manager reports them as `expired` events. Absent for a store that cannot observe
+   * its expiries (Redis key TTL). Returns the removal of the listener.
+   */
+  onSweep?(listener: SessionSweepListener): () => void
   /** Releases timers and connections. */
   close?(): Promise<void>
 }
+
+/** A session a store's sweep removed at its expiry: what the manager's `expired` event needs. */
+export interface SweptSession {
+  readonly id: string
+  readonly userId: string
+  readonly metadata?: SessionMetadata
+}
+
+/** Receives the sessions one sweep step removed (never an empty list). */
+export type SessionSweepListener = (swept: readonly SweptSession[]) => void

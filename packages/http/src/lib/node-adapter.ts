@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { TLSSocket } from 'node:tls'
 import { PayloadTooLargeError } from '@pikku/core'
-import { forwardedForAddress } from './forwarded-for.js'
+import { nodeClientAddress, nodeRequestSecure } from './client-address.js'
 import type { HTTPHandler } from './handler.js'
 import type { IncomingHTTP } from './incoming.js'
 import { RequestAbortedError } from './request-aborted.js'
@@ -102,10 +101,6 @@ export async function writeNodeStream(res: ServerResponse, stream: ReadableStrea
   }
 }
 
-function joined(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value
-}
-
 /** Serves the handler on `node:http` / `node:https`: `http.createServer(toNodeListener(handler))`. */
 export function toNodeListener(handler: HTTPHandler, options: NodeListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   if (options === null || typeof options !== 'object') {
@@ -123,9 +118,9 @@ export function toNodeListener(handler: HTTPHandler, options: NodeListenerOption
       method: req.method ?? 'GET',
       path: queryStart === -1 ? url : url.slice(0, queryStart),
       query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-      secure: (req.socket as TLSSocket).encrypted === true || (trustProxy && headers['x-forwarded-proto'] === 'https'),
+      secure: nodeRequestSecure(req, trustProxy),
       localAddress: req.socket.localAddress,
-      clientAddress: trustProxy ? (forwardedForAddress(joined(headers['x-forwarded-for'])) ?? req.socket.remoteAddress) : req.socket.remoteAddress,
+      clientAddress: nodeClientAddress(req, trustProxy),
       header: (name) => {
         const value = headers[name]
         return Array.isArray(value) ? value.join(', ') : value

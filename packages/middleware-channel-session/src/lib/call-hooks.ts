@@ -1,10 +1,13 @@
 import type { ChannelConnection } from '@pikku/channel'
 import { sessionMetadata, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
-import type { SessionCommitResult, SessionState } from '@pikku/core/protocol'
+import type { SessionCommitResult, SessionLoadOptions, SessionState } from '@pikku/core/protocol'
 import { userAgentLabel } from '@pikku/http'
 import type { Binding, ConnectionBindings } from './connection-bindings.js'
 import type { StoreEventFollower } from './store-events.js'
 import type { TransientSessions } from './transient-sessions.js'
+
+// A reload before a message is that message's load: an expiry it finds is the channel's.
+const CHANNEL_LOAD: SessionLoadOptions = Object.freeze({ protocol: 'channel' })
 
 /** The per-message work: reload what is stale before the call, persist what the call did after it. */
 export interface CallHooks {
@@ -32,7 +35,7 @@ export function createCallHooks(
    */
   const reload = async (binding: Binding, state: SessionState<UserSession>): Promise<void> => {
     const id = binding.id!
-    const record = await sessions.loadById(id)
+    const record = await sessions.loadById(id, CHANNEL_LOAD)
     if (binding.id !== id) return
     if (record === undefined || record.userId !== state.current?.userId) {
       bindings.end(binding)
@@ -140,5 +143,5 @@ export function createCallHooks(
 /** Who the client of a socket is, for a session it logs in to in-band. */
 function channelMetadata(connection: ChannelConnection) {
   const request = connection.request
-  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.remoteAddress })
+  return sessionMetadata('channel', 'in-band', { label: userAgentLabel(request.header('user-agent')), address: request.clientAddress })
 }

@@ -80,7 +80,7 @@ export function createChannelSessions(options: ChannelSessionsOptions): ChannelS
     try {
       const { found, input } = await upgradeAuthentication.authenticate(request)
       if (found.outcome === 'refused') {
-        sessions.refused({ credential: found.credential, reason: found.reason, protocol: 'channel', address: request.remoteAddress })
+        sessions.refused({ credential: found.credential, reason: found.reason, protocol: 'channel', address: request.clientAddress })
       }
       grant.authentication = found
       grant.credential = input

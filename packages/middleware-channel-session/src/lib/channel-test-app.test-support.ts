@@ -163,6 +163,8 @@ export interface TestAppOptions {
   /** Passes the HTTP strategy as the deprecated `credentials` instead of an authenticator. */
   legacyCredentials?: boolean
   channelSessions?: Partial<ChannelSessionsOptions>
+  /** The channel server's `trustProxy`. @default false */
+  trustProxy?: boolean
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -190,6 +192,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     runner,
     channels: [wireChannel({ route: '/ws', functions, session: channelSessions })],
     heartbeatInterval: 0,
+    trustProxy: options.trustProxy ?? false,
   })
   const handler = createHTTPHandler({
     runner,

@@ -1,6 +1,6 @@
 import type { SessionLifecycleEvent, SessionListEntry } from '@pikku/core'
 import { afterEach, describe, expect, it } from 'vitest'
-import { startTestApp, type TestApp } from './channel-test-app.test-support.js'
+import { startTestApp, waitFor, type TestApp } from './channel-test-app.test-support.js'
 import { bearerSubprotocols } from './subprotocol-token.js'
 
 let app: TestApp | undefined
@@ -20,6 +20,25 @@ describe('socket sessions in the session list', () => {
     expect(listed).toEqual([
       expect.objectContaining({ protocol: 'channel', credential: 'in-band', client: 'Firefox on Linux', address: '127.0.0.1', current: true }),
     ])
+  })
+
+  it('a socket session records the peer, not a spoofed X-Forwarded-For, unless the proxy is trusted (then its rightmost entry)', async () => {
+    const spoofed = { 'x-forwarded-for': '198.51.100.1, 203.0.113.9' }
+    app = await startTestApp()
+    const direct = await app.connect({ headers: spoofed })
+    await direct.call('login', { userId: 'alice' })
+    expect(((await direct.call('listSessions')).result as SessionListEntry[])[0]?.address).toBe('127.0.0.1')
+    await app.close()
+
+    app = await startTestApp({ trustProxy: true })
+    const events: SessionLifecycleEvent[] = []
+    app.sessions.onEvent((event) => void events.push(event))
+    const proxied = await app.connect({ headers: spoofed })
+    await proxied.call('login', { userId: 'alice' })
+    expect(((await proxied.call('listSessions')).result as SessionListEntry[])[0]?.address).toBe('203.0.113.9')
+    await app.connect({ headers: spoofed, protocols: bearerSubprotocols('not-a-valid-token') })
+    await waitFor(() => events.some((event) => event.type === 'refused'))
+    expect(events.find((event) => event.type === 'refused')?.address).toBe('203.0.113.9')
   })
 
   it('revoking a socket’s session from another device pushes "revoked"; its next call is unauthorized and the socket stays open', async () => {

@@ -1,4 +1,4 @@
-import { createMemoryStore, createSessionManager, type Logger, silentLogger } from '@pikku/core'
+import { createMemoryStore, createSessionManager, type Logger, type SessionLifecycleEvent, silentLogger } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { parseSetCookie } from 'cookie'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -104,6 +104,30 @@ describe('encrypted-cookie sessions (opt-in)', () => {
       expect((await app.client().get('/profile', { headers })).status).toBe(401)
       expect((await app.client().get('/public', { headers })).status).toBe(200)
     }
+  })
+
+  it('reports each rejected cookie to onEvent as a refused cookie credential with its reason, never the cookie', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const clock = createTestClock()
+    const app = await start({ onEvent: (event) => void events.push(event) }, clock)
+    const client = app.client()
+    await client.post('/login', ALICE)
+    const value = (await client.cookie(SESSION_COOKIE))!
+    const parts = value.split('.')
+    parts[3] = `${parts[3]!.slice(0, -2)}${parts[3]!.endsWith('AA') ? 'BB' : 'AA'}`
+    expect((await app.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${parts.join('.')}` } })).status).toBe(401)
+    // Encrypted with a secret this server no longer has.
+    const retired = await start({ secrets: [SECRET_B], onEvent: (event) => void events.push(event) }, clock)
+    expect((await retired.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${value}` } })).status).toBe(401)
+    clock.advance(2 * HOUR)
+    expect((await app.client().get('/profile', { headers: { cookie: `${SESSION_COOKIE}=${value}` } })).status).toBe(401)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(events.map((event) => event.type === 'refused' && [event.credential, event.reason, event.protocol, event.address])).toEqual([
+      ['cookie', 'invalid', 'http', '127.0.0.1'],
+      ['cookie', 'invalid', 'http', '127.0.0.1'],
+      ['cookie', 'expired', 'http', '127.0.0.1'],
+    ])
+    expect(JSON.stringify(events)).not.toContain(value)
   })
 
   it('refuses a session too large for a cookie with an error that says what to do, and sets no cookie', async () => {

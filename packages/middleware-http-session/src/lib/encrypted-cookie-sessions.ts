@@ -6,6 +6,7 @@ import {
   type Logger,
   type PikkuMiddleware,
   type SessionAuthenticator,
+  type SessionLifecycleListener,
   type SessionLifetimeOptions,
   type UserSession,
 } from '@pikku/core'
@@ -17,6 +18,7 @@ import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type Tr
 import { resolveCsrfPolicy, UNSAFE_METHODS, type CsrfOptions } from './csrf.js'
 import { refusedEarlier } from './refused-credentials.js'
 import { assertSecrets, deriveKeys } from './secrets.js'
+import { statelessRefusalReporter } from './stateless-refusals.js'
 import { COOKIE_SIZE_LIMIT, resolveSessionCookie, type CookieSessionOptions } from './session-cookie.js'
 
 /**
@@ -43,6 +45,14 @@ export interface EncryptedCookieSessionsOptions extends SessionLifetimeOptions {
   clock?: Clock
   /** Where the `secure: false` warning and (at debug level) credential rejection reasons go. @default createConsoleLogger() (debug off) */
   logger?: Logger
+  /**
+   * Receives a `refused` session event (credential `'cookie'`, reason `'malformed'`, `'expired'` or
+   * `'invalid'`: tampered, or encrypted with a removed secret; the client's address) for each
+   * request whose cookie this middleware rejects, as `createSessionManager({ onEvent })` does for
+   * stored sessions: after the response, a throw logged. There is no other event: no store.
+   * @default undefined (nothing is built)
+   */
+  onEvent?: SessionLifecycleListener
 }
 
 export interface EncryptedCookieSessions {
@@ -93,6 +103,7 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
   assertSecrets(options.secrets, 'secrets')
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? createConsoleLogger()
+  const reportRefused = statelessRefusalReporter(where, options.onEvent, logger, clock)
   // Core's lifetime rules, with the defaults of stored user sessions: the two kinds of session
   // cannot drift apart in how long they last or when they renew.
   const lifetime = resolveSessionLifetime(
@@ -191,6 +202,8 @@ export function createEncryptedCookieSessions(options: EncryptedCookieSessionsOp
     if (found.outcome === 'transient') {
       state.resumeTransient(found.session)
       loaded = (found as DecryptedCookie).loaded
+    } else if (found.outcome === 'refused') {
+      reportRefused?.(wire, found)
     }
     if (loaded !== undefined && csrf !== undefined && UNSAFE_METHODS.has(http.method)) csrf.assertSameSite(http)
     await next()

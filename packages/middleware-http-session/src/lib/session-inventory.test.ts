@@ -37,6 +37,27 @@ describe('sessions a user can see and end over HTTP', () => {
     expect(text).not.toContain((await browser.cookie(SESSION_COOKIE))!)
   })
 
+  it('a phone that logs in and then uses the bearer token it was given lists as bearer; the browser that keeps the cookie as cookie', async () => {
+    const app = await start()
+    const browser = app.client()
+    await browser.post('/login', ALICE, { headers: { 'user-agent': FIREFOX } })
+    // The same login answers both a cookie and a token: the phone keeps only the token.
+    const phone = await app.client().post('/login', ALICE, { headers: { 'user-agent': 'PhoneApp/2.1' }, withoutJar: true })
+    expect(phone.setCookies).toHaveLength(1)
+    const credentials = async (): Promise<Record<string, string>> =>
+      Object.fromEntries(((await browser.get('/sessions')).body as { client: string; credential: string }[]).map((entry) => [entry.client, entry.credential]))
+    expect(await credentials()).toEqual({ 'Firefox on Linux': 'cookie', 'PhoneApp/2.1': 'cookie' })
+    const writes = app.store.writes.length
+    expect((await app.client().get('/profile', bearer(phone.body.token))).status).toBe(200)
+    // One write, once: later bearer requests find it recorded.
+    expect(app.store.writes.length).toBe(writes + 1)
+    expect((await app.client().get('/profile', bearer(phone.body.token))).status).toBe(200)
+    expect(app.store.writes.length).toBe(writes + 1)
+    expect(await credentials()).toEqual({ 'Firefox on Linux': 'cookie', 'PhoneApp/2.1': 'bearer' })
+    // And the session works as before: its data and its token are unchanged.
+    expect((await app.client().get('/profile', bearer(phone.body.token))).body.email).toBe(ALICE.email)
+  })
+
   it('ignores X-Forwarded-For unless a trusted proxy is configured', async () => {
     const app = await start()
     const browser = app.client()

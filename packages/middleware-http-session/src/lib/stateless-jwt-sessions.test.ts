@@ -1,4 +1,4 @@
-import { createMemoryStore, createSessionManager } from '@pikku/core'
+import { createMemoryStore, createSessionManager, type SessionLifecycleEvent } from '@pikku/core'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createStatelessJwtSessions, type StatelessJwtSessionsOptions } from './stateless-jwt-sessions.js'
@@ -138,7 +138,26 @@ describe('stateless JWT sessions (opt-in)', () => {
     expect(await strategy.authenticateToken('junk')).toBeUndefined()
   })
 
+  it('reports each rejected token to onEvent as a refused bearer credential with its reason, never the token', async () => {
+    const events: SessionLifecycleEvent[] = []
+    const app = await start({ onEvent: (event) => void events.push(event), maxLifetime: 3600 })
+    const { token } = (await app.client().post('/login', ALICE)).body
+    expect((await app.client().get('/profile', bearer(token))).status).toBe(200)
+    expect((await app.client().get('/profile', bearer(tamper(token, 2)))).status).toBe(401)
+    expect((await app.client().get('/profile', bearer('junk'))).status).toBe(401)
+    app.clock.advance(61 * MINUTE)
+    expect((await app.client().get('/profile', bearer(token))).status).toBe(401)
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(events.map((event) => event.type === 'refused' && [event.credential, event.reason, event.protocol, event.address])).toEqual([
+      ['bearer', 'invalid', 'http', '127.0.0.1'],
+      ['bearer', 'malformed', 'http', '127.0.0.1'],
+      ['bearer', 'expired', 'http', '127.0.0.1'],
+    ])
+    expect(JSON.stringify(events)).not.toContain(token.split('.')[2])
+  })
+
   it('is validated when created', () => {
+    expect(() => createStatelessJwtSessions({ secrets: [SECRET_A], onEvent: 'log' as never })).toThrow('createStatelessJwtSessions: onEvent must be a function called with each session event; got string')
     expect(() => createStatelessJwtSessions({ secrets: [SECRET_A, 'short-secret'] })).toThrow('createStatelessJwtSessions.secrets[1] must be at least 32 bytes; got 12')
     expect(() => createStatelessJwtSessions({ secrets: [SECRET_A], maxLifetime: 0 })).toThrow(/maxLifetime must be a positive/)
     expect(() => createStatelessJwtSessions({ secrets: [SECRET_A], reissueHeader: 'bad header' })).toThrow(/reissueHeader must be a header name/)

@@ -6,6 +6,7 @@ import {
   type Logger,
   type PikkuMiddleware,
   type SessionAuthenticator,
+  type SessionLifecycleListener,
   type UserSession,
 } from '@pikku/core'
 import { type SessionState } from '@pikku/core/protocol'
@@ -15,6 +16,7 @@ import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized, readBearerTo
 import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource, type TransientWith } from './credential-input.js'
 import type { JwtService } from './http-sessions.js'
 import { refusedEarlier } from './refused-credentials.js'
+import { statelessRefusalReporter } from './stateless-refusals.js'
 import { assertOwnClaims, createSignedTokens, type JwtOptions } from './signed-tokens.js'
 
 export interface StatelessJwtSessionsOptions extends JwtOptions {
@@ -34,6 +36,14 @@ export interface StatelessJwtSessionsOptions extends JwtOptions {
   clock?: Clock
   /** Where the `secure: false` warning and (at debug level) credential rejection reasons go. @default createConsoleLogger() (debug off) */
   logger?: Logger
+  /**
+   * Receives a `refused` session event (credential `'bearer'`, reason `'malformed'`, `'expired'` or
+   * `'invalid'`, the client's address) for each request whose token this middleware rejects, as
+   * `createSessionManager({ onEvent })` does for stored sessions: after the response, a throw
+   * logged. There is no other event: no store, so no login or logout the server sees.
+   * @default undefined (nothing is built)
+   */
+  onEvent?: SessionLifecycleListener
 }
 
 export interface StatelessJwtSessions {
@@ -91,6 +101,7 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
   if (!/^[a-z0-9-]+$/.test(reissueHeader)) {
     throw new TypeError(`createStatelessJwtSessions: reissueHeader must be a header name; got ${JSON.stringify(options.reissueHeader)}`)
   }
+  const reportRefused = statelessRefusalReporter('createStatelessJwtSessions', options.onEvent, logger, clock)
   // What the middleware loaded for a call, so a reissued token keeps the original login time.
   const loadedBy = new WeakMap<SessionState<UserSession>, LoadedToken>()
 
@@ -146,6 +157,8 @@ export function createStatelessJwtSessions(options: StatelessJwtSessionsOptions)
       state.resumeTransient(found.session)
       loaded = (found as VerifiedToken).loaded
       loadedBy.set(state, loaded)
+    } else if (found.outcome === 'refused') {
+      reportRefused?.(wire, found)
     }
     try {
       await next()

@@ -6,7 +6,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '@pikku/core'
-import { isSessionTokenShape } from '@pikku/core/protocol'
+import { isSessionTokenShape, type SessionLoadOptions } from '@pikku/core/protocol'
 import { readBearerToken } from './bearer-header.js'
 import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
 import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
@@ -35,10 +35,13 @@ export interface StoredSessionCredentials {
    * read); otherwise the session cookie. Undefined when neither is offered.
    */
   offered(source: HeaderSource): OfferedCredential | undefined
-  /** The answer for a bearer token. Rejects with `ServiceUnavailableError` when the store is down. */
-  verifyBearer(token: string): Promise<Authentication<UserSession>>
+  /**
+   * The answer for a bearer token. Rejects with `ServiceUnavailableError` when the store is down.
+   * `load` tells the session manager the call's protocol.
+   */
+  verifyBearer(token: string, load?: SessionLoadOptions): Promise<Authentication<UserSession>>
   /** The first of the cookie's values that names a live session. Rejects with `ServiceUnavailableError` when the store is down. */
-  loadCookie(values: CookieValues): Promise<SessionRecord<UserSession> | undefined>
+  loadCookie(values: CookieValues, load?: SessionLoadOptions): Promise<SessionRecord<UserSession> | undefined>
   /** The answer for a cookie, given what `loadCookie` found. */
   cookieAnswer(values: CookieValues, record: SessionRecord<UserSession> | undefined): Authentication<UserSession>
   /** `offered`, then verified: what the authenticator answers for headers. */
@@ -63,15 +66,16 @@ export function createStoredSessionCredentials(
   tokens: SignedTokens | undefined,
 ): StoredSessionCredentials {
   const loadByToken = (token: string): Promise<SessionRecord<UserSession> | undefined> => sessions.loadByToken(token)
+  const loadByTokenOver = (load: SessionLoadOptions) => (token: string): Promise<SessionRecord<UserSession> | undefined> => sessions.loadByToken(token, load)
 
   /** The stored session a bearer token names, if the token is valid and the session is live. */
-  const verifyBearer = async (token: string): Promise<Authentication<UserSession>> => {
+  const verifyBearer = async (token: string, load?: SessionLoadOptions): Promise<Authentication<UserSession>> => {
     const claims = await tokens!.verify(token)
     if (typeof claims === 'string') return BEARER_REFUSALS[claims]
     const sid = claims['sid']
     if (typeof sid !== 'string' || sid.length === 0 || sid.length > 128) return BEARER_INVALID
     // Not swallowed like a bad token: a store outage must surface as 503, never as "no session".
-    const record = await sessions.loadById(sid)
+    const record = await sessions.loadById(sid, load)
     if (record === undefined) return BEARER_UNKNOWN_SESSION
     // The subject must be the session's owner, so a token cannot borrow another user's session.
     if (record.userId !== claims.sub) return BEARER_SUBJECT_MISMATCH
@@ -80,7 +84,8 @@ export function createStoredSessionCredentials(
 
   // Several cookies of the name (one planted by a sibling subdomain, say): the first that names a
   // live session is used, and none that does not.
-  const loadCookie = (values: CookieValues): Promise<SessionRecord<UserSession> | undefined> => firstVerified(values, loadByToken, isLoaded)
+  const loadCookie = (values: CookieValues, load?: SessionLoadOptions): Promise<SessionRecord<UserSession> | undefined> =>
+    typeof values === 'string' ? sessions.loadByToken(values, load) : firstVerified(values, load === undefined ? loadByToken : loadByTokenOver(load), isLoaded)
 
   const cookieAnswer = (values: CookieValues, record: SessionRecord<UserSession> | undefined): Authentication<UserSession> => {
     if (record !== undefined) return { outcome: 'stored', credential: 'cookie', record }

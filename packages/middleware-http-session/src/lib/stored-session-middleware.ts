@@ -1,5 +1,5 @@
 import { type PikkuMiddleware, type SessionManager, type SessionRecord, type UserSession } from '@pikku/core'
-import { hashSessionToken } from '@pikku/core/protocol'
+import { hashSessionToken, type SessionLoadOptions } from '@pikku/core/protocol'
 // For the `wire.http` field that @pikku/http declares on core's PikkuWire.
 import { httpSessionMetadata } from '@pikku/http'
 import { BEARER_CHALLENGE, INVALID_TOKEN_CHALLENGE, isUnauthorized } from './bearer-header.js'
@@ -53,12 +53,12 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         offered = undefined
       } else if (isBearerOffer(offer)) {
         offered = 'bearer'
-        const found = await credentials.verifyBearer(offer.bearer)
+        const found = await credentials.verifyBearer(offer.bearer, loadOptions(wire.protocol))
         if (found.outcome === 'stored') record = found.record
         else if (found.outcome === 'refused') sessions.refused({ credential: 'bearer', reason: found.reason, protocol: wire.protocol, address: wire.client?.address })
       } else {
         offered = 'cookie'
-        record = await credentials.loadCookie(offer)
+        record = await credentials.loadCookie(offer, loadOptions(wire.protocol))
         if (record === undefined) sessions.refused({ credential: 'cookie', reason: 'unknown-session', protocol: wire.protocol, address: wire.client?.address })
       }
     }
@@ -96,15 +96,19 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
       throw error
     }
 
+    // A login answered with the cookie (and perhaps a bearer token from jwt.sign(): it cannot know
+    // which one its client keeps) is recorded as `cookie`; the first request that brings the bearer
+    // token records `bearer` instead, once. Never the other way: a bearer client does not get a cookie.
+    const used = via === 'bearer' && record!.metadata?.credential === 'cookie' ? BEARER_USED : undefined
     // Nothing loaded and nothing set: nothing to persist (the common anonymous request). A
     // read-only call with no renewal due skips the commit too.
-    if ((via === undefined && !state.changed) || !sessions.needsCommit(state)) return
+    if ((via === undefined && !state.changed) || !sessions.needsCommit(state, used)) return
     // Persist before the response is written: a client acting on the response finds the session.
     // A login records who the client is (built only then: reads and changes parse no User-Agent).
     const result = await sessions.commit(
       state,
       state.pending === undefined
-        ? undefined
+        ? used
         : { metadata: httpSessionMetadata((name) => http.header(name), cookie !== undefined && !otherCredential ? 'cookie' : 'bearer', wire.client?.address) },
     )
     switch (result.kind) {
@@ -132,6 +136,19 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         break
     }
   }
+}
+
+const BEARER_USED = Object.freeze({ credential: 'bearer' })
+
+// One options object per protocol, so telling the manager the call's protocol allocates nothing per request.
+const LOAD_OPTIONS = new Map<string, SessionLoadOptions>()
+function loadOptions(protocol: string): SessionLoadOptions {
+  let options = LOAD_OPTIONS.get(protocol)
+  if (options === undefined) {
+    options = Object.freeze({ protocol })
+    LOAD_OPTIONS.set(protocol, options)
+  }
+  return options
 }
 
 /** Whether a cookie token names the session a bearer token loaded (only checked at logout). */

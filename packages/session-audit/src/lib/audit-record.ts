@@ -28,8 +28,14 @@ export interface AuditRecord {
   /** `rotated`: the handle of the session the login replaced. */
   readonly previousHandle?: string
   readonly userId?: string
-  /** `http`, `channel`, `cli`, `mcp`, or the name a custom protocol gives itself. */
+  /**
+   * The protocol of the call that did it (`http`, `channel`, `cli`, `mcp`, or the name a custom
+   * protocol gives itself): a revocation from the CLI is `cli` whatever it revoked. Absent for an
+   * action outside a call.
+   */
   readonly protocol?: string
+  /** The protocol the session was created on. */
+  readonly createdProtocol?: string
   /** How the client presents the session (`cookie`, `bearer`, `in-band`…); for `refused`, the kind that failed. */
   readonly credential?: string
   /** A short label of the client: a browser and OS, `cli@host`, an MCP client's name. */
@@ -45,7 +51,7 @@ export interface AuditRecord {
 // Longer values are cut: a field of an audit line is a label, and a client-chosen string
 // (User-Agent, MCP clientInfo) must not make lines of arbitrary size.
 const MAX_FIELD_LENGTH = 256
-const OPTIONAL_FIELDS = ['handle', 'previousHandle', 'userId', 'protocol', 'credential', 'label', 'address', 'by', 'reason'] as const
+const OPTIONAL_FIELDS = ['handle', 'previousHandle', 'userId', 'protocol', 'createdProtocol', 'credential', 'label', 'address', 'by', 'reason'] as const
 /**
  * The fields of an `AuditRecord`, in the order they are written. Sinks serialise with this list as
  * `JSON.stringify`'s allow-list, so an object with more fields than a record still writes only these.

@@ -78,16 +78,18 @@ describe('session audit', () => {
     const second = await logIn(manager, 'alice', 'second-session-secret')
     await first.state.clear()
     await manager.commit(first.state)
-    await manager.revoke(second.id, { by: 'user-admin', reason: 'admin' })
+    // An admin's revocation from a command line: the call's protocol, beside the session's own.
+    await manager.revoke(second.id, { by: 'user-admin', reason: 'admin', protocol: 'cli' })
     await settle()
     await audit.flush()
 
     const lines = readFileSync(path, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as AuditRecord)
-    expect(lines.map((line) => [line.type, line.userId, line.protocol, line.credential, line.label, line.address])).toEqual([
-      ['created', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['created', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['cleared', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
-      ['revoked', 'alice', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+    // The logout's commit ran outside a runner here, so it names no call protocol.
+    expect(lines.map((line) => [line.type, line.userId, line.protocol, line.createdProtocol, line.credential, line.label, line.address])).toEqual([
+      ['created', 'alice', 'http', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['created', 'alice', 'http', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['cleared', 'alice', undefined, 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
+      ['revoked', 'alice', 'cli', 'http', 'cookie', 'Firefox on Linux', '203.0.113.7'],
     ])
     expect(lines[3]).toMatchObject({ by: 'user-admin', reason: 'admin', handle: manager.handleOf(second.id) })
     const text = readFileSync(path, 'utf8')
@@ -137,7 +139,7 @@ describe('session audit', () => {
     const logger = recordingLogger()
     sink.failing = true
     audit = createSessionAudit({ sinks: [sink], logger, maxQueued: 5, maxBatch: 5, retryDelay: 60_000 })
-    for (let i = 0; i < 8; i++) audit.onEvent({ type: 'refused', at: i, credential: 'bearer', reason: 'invalid', protocol: 'http', label: undefined, address: undefined })
+    for (let i = 0; i < 8; i++) audit.onEvent({ type: 'refused', at: i, credential: 'bearer', reason: 'invalid', protocol: 'http', createdProtocol: undefined, label: undefined, address: undefined })
     await settle()
     expect(logger.errors).toContain('audit sink memory is behind by 5 records; the oldest waiting are dropped')
   })

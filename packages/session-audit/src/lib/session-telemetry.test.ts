@@ -4,11 +4,15 @@ import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpa
 import {
   type CoreUserSession,
   createMemoryStore,
+  createRunner,
+  pikkuFunc,
+  silentLogger,
   createSessionManager,
   type SessionManager,
   sessionMetadata,
   type SessionStore,
 } from '@pikku/core'
+import type { SessionState } from '@pikku/core/protocol'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { instrumentSessionManager } from './session-telemetry.js'
 
@@ -46,6 +50,12 @@ async function logIn(manager: SessionManager<CoreUserSession>, protocol = 'http'
   return { token: result.token, id: result.record.id }
 }
 
+/** Clears the session in a call on `protocol`, run by core's runner as a protocol package runs it. */
+async function logOutThrough(state: SessionState<CoreUserSession>, protocol: string): Promise<void> {
+  const runner = createRunner({ services: {}, logger: silentLogger })
+  await runner.run(pikkuFunc<void, void>({ func: (_services, _data, { session }) => session.clear() }), undefined, { protocol, session: state as never })
+}
+
 /** Each counter's total by name, and its data points' attributes. */
 async function counters(): Promise<Map<string, { total: number; attributes: Record<string, unknown>[] }>> {
   await reader.forceFlush()
@@ -64,13 +74,14 @@ async function counters(): Promise<Map<string, { total: number; attributes: Reco
 const attributesOf = (span: ReadableSpan): Record<string, unknown> => ({ ...span.attributes })
 
 describe('OpenTelemetry for sessions', () => {
-  it('traces a load and a commit with store, outcome, protocol and the handle, never the token', async () => {
+  it('traces a load and a commit with store, outcome, the call’s protocol, the session’s own and its handle, never the token', async () => {
     const manager = instrumented()
     const { token, id } = await logIn(manager, 'mcp', 'bearer')
-    expect(await manager.loadByToken(token)).toBeDefined()
+    expect(await manager.loadByToken(token, { protocol: 'http' })).toBeDefined()
     expect(await manager.loadByToken('pikku_not-a-session-token-at-all-000000000000')).toBeUndefined()
-    const state = manager.createState(await manager.loadByToken(token))
-    await state.clear()
+    // The session an MCP client created, loaded and ended by a CLI command.
+    const state = manager.createState(await manager.loadByToken(token, { protocol: 'cli' }))
+    await logOutThrough(state, 'cli')
     await manager.commit(state)
 
     const finished = spans.getFinishedSpans()
@@ -81,13 +92,17 @@ describe('OpenTelemetry for sessions', () => {
       ['pikku.session.load', 'found'],
       ['pikku.session.commit', 'cleared'],
     ])
+    expect(attributesOf(finished[0]!)).toMatchObject({ 'pikku.session.protocol': 'mcp', 'pikku.session.created_protocol': 'mcp' })
     expect(attributesOf(finished[1]!)).toEqual({
       'pikku.session.store': 'memory',
       'pikku.session.outcome': 'found',
       'pikku.session.handle': manager.handleOf(id),
-      'pikku.session.protocol': 'mcp',
+      'pikku.session.protocol': 'http',
+      'pikku.session.created_protocol': 'mcp',
     })
-    expect(attributesOf(finished[4]!)).toMatchObject({ 'pikku.session.handle': manager.handleOf(id), 'pikku.session.protocol': 'mcp' })
+    expect(attributesOf(finished[2]!)).not.toHaveProperty('pikku.session.protocol')
+    expect(attributesOf(finished[3]!)).toMatchObject({ 'pikku.session.protocol': 'cli', 'pikku.session.created_protocol': 'mcp' })
+    expect(attributesOf(finished[4]!)).toMatchObject({ 'pikku.session.handle': manager.handleOf(id), 'pikku.session.protocol': 'cli', 'pikku.session.created_protocol': 'mcp' })
     const everything = JSON.stringify(finished.map((span) => [span.name, span.attributes, span.events]))
     expect(everything).not.toContain(token)
     expect(everything).not.toContain(id)
@@ -103,15 +118,16 @@ describe('OpenTelemetry for sessions', () => {
     expect(spans.getFinishedSpans().map((span) => span.name)).toEqual(['pikku.session.load'])
   })
 
-  it('counts logins, logouts, revocations and refused credentials, by protocol', async () => {
+  it('counts logins, logouts, revocations and refused credentials, by the protocol of the call', async () => {
     const manager = instrumented()
     const first = await logIn(manager, 'http', 'cookie')
     await logIn(manager, 'cli', 'bearer')
     const second = await logIn(manager, 'channel', 'in-band')
     const state = manager.createState(await manager.loadById(first.id))
-    await state.clear()
+    await logOutThrough(state, 'http')
     await manager.commit(state)
-    await manager.revoke(second.id, { by: 'alice', reason: 'user' })
+    // The socket's session, revoked from a command line.
+    await manager.revoke(second.id, { by: 'alice', reason: 'user', protocol: 'cli' })
     manager.refused({ credential: 'bearer', reason: 'invalid', protocol: 'mcp' })
     await settle()
 
@@ -119,7 +135,7 @@ describe('OpenTelemetry for sessions', () => {
     expect(found.get('pikku.session.logins')?.total).toBe(3)
     expect(found.get('pikku.session.logins')?.attributes).toContainEqual({ protocol: 'cli', credential: 'bearer' })
     expect(found.get('pikku.session.logouts')).toEqual({ total: 1, attributes: [{ protocol: 'http', credential: 'cookie' }] })
-    expect(found.get('pikku.session.revocations')).toEqual({ total: 1, attributes: [{ protocol: 'channel', credential: 'in-band', reason: 'user' }] })
+    expect(found.get('pikku.session.revocations')).toEqual({ total: 1, attributes: [{ protocol: 'cli', credential: 'in-band', reason: 'user' }] })
     expect(found.get('pikku.session.refused_credentials')).toEqual({ total: 1, attributes: [{ protocol: 'mcp', credential: 'bearer', reason: 'invalid' }] })
   })
 

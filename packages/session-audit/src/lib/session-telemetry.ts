@@ -6,7 +6,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '@pikku/core'
-import { type SessionCommitResult } from '@pikku/core/protocol'
+import { type SessionCommitResult, type SessionLoadOptions } from '@pikku/core/protocol'
 import { loadOpenTelemetryApi, type OpenTelemetryApi, SPAN_STATUS_ERROR, type TelemetryAttributes, type TelemetryCounter, type TelemetryMeter, type TelemetrySpan, type TelemetryTracer } from './opentelemetry-api.js'
 
 export interface SessionTelemetryOptions {
@@ -71,8 +71,10 @@ const isStoreOutage = (error: unknown): boolean => error instanceof PikkuError &
  *
  * Spans are `pikku.session.load` and `pikku.session.commit`, with `pikku.session.store`,
  * `pikku.session.outcome` (`found`, `none` or `error` for a load; the commit's kind, or `error`),
- * and, when a session is involved, `pikku.session.handle` (its public handle, never the token) and
- * `pikku.session.protocol` (the protocol the session was created on). A commit that has nothing
+ * `pikku.session.protocol` (the protocol of the call: the state's `callProtocol` for a commit, the
+ * `protocol` a load was given; absent when not known), and, when a session is involved,
+ * `pikku.session.handle` (its public handle, never the token) and `pikku.session.created_protocol`
+ * (the protocol the session was created on). A commit that has nothing
  * to write (`needsCommit` false) makes no span.
  */
 export function instrumentSessionManager<S extends CoreUserSession = UserSession>(manager: SessionManager<S>, options: SessionTelemetryOptions): SessionManager<S> {
@@ -109,11 +111,13 @@ export function instrumentSessionManager<S extends CoreUserSession = UserSession
     }
   })
 
-  const describe = (span: TelemetrySpan, record: Pick<SessionRecord<S>, 'id' | 'metadata'> | undefined): void => {
+  /** The call's protocol, then the session's handle and the protocol it was created on. */
+  const describe = (span: TelemetrySpan, protocol: string | undefined, record: Pick<SessionRecord<S>, 'id' | 'metadata'> | undefined): void => {
+    if (protocol !== undefined) span.setAttribute('pikku.session.protocol', protocol)
     if (record === undefined) return
     span.setAttribute('pikku.session.handle', manager.handleOf(record.id))
-    const protocol = record.metadata?.protocol
-    if (protocol !== undefined) span.setAttribute('pikku.session.protocol', protocol)
+    const createdProtocol = record.metadata?.protocol
+    if (createdProtocol !== undefined) span.setAttribute('pikku.session.created_protocol', createdProtocol)
   }
 
   const failed = (span: TelemetrySpan, operation: string, error: unknown): void => {
@@ -137,29 +141,31 @@ export function instrumentSessionManager<S extends CoreUserSession = UserSession
       }
     })
 
-  const loaded = (span: TelemetrySpan, record: SessionRecord<S> | undefined): void => {
+  const loaded = (protocol: string | undefined) => (span: TelemetrySpan, record: SessionRecord<S> | undefined): void => {
     span.setAttribute('pikku.session.outcome', record === undefined ? 'none' : 'found')
-    describe(span, record)
+    describe(span, protocol, record)
   }
 
   // Every other member is the manager's own, read through the prototype.
   const instrumented: SessionManager<S> = Object.create(manager) as SessionManager<S>
   Object.assign(instrumented, {
-    loadByToken(token: string | undefined) {
+    loadByToken(token: string | undefined, loadOptions?: SessionLoadOptions) {
       // No credential, no load: nothing to trace.
-      if (typeof token !== 'string') return manager.loadByToken(token)
-      return traced('pikku.session.load', 'load', () => manager.loadByToken(token), loaded)
+      if (typeof token !== 'string') return manager.loadByToken(token, loadOptions)
+      return traced('pikku.session.load', 'load', () => manager.loadByToken(token, loadOptions), loaded(loadOptions?.protocol))
     },
-    loadById(id: string) {
-      return traced('pikku.session.load', 'load', () => manager.loadById(id), loaded)
+    loadById(id: string, loadOptions?: SessionLoadOptions) {
+      return traced('pikku.session.load', 'load', () => manager.loadById(id, loadOptions), loaded(loadOptions?.protocol))
     },
     commit(state: Parameters<SessionManager<S>['commit']>[0], commitOptions?: Parameters<SessionManager<S>['commit']>[1]) {
-      if (!manager.needsCommit(state)) return manager.commit(state, commitOptions)
+      if (!manager.needsCommit(state, commitOptions)) return manager.commit(state, commitOptions)
       // Read before the commit: a logout resets the state.
       const before = state.baseline
       return traced('pikku.session.commit', 'commit', () => manager.commit(state, commitOptions), (span, result: SessionCommitResult) => {
         span.setAttribute('pikku.session.outcome', result.kind)
-        describe(span, result.kind === 'created' || result.kind === 'updated' ? (result.record as SessionRecord<S>) : before)
+        const record = result.kind === 'created' || result.kind === 'updated' ? (result.record as SessionRecord<S>) : before
+        // A login's protocol is its own, also when no runner ran the state (as in core's events).
+        describe(span, state.callProtocol ?? (result.kind === 'created' ? record?.metadata?.protocol : undefined), record)
       })
     },
   } satisfies Partial<SessionManager<S>>)

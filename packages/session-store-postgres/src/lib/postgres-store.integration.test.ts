@@ -4,7 +4,7 @@ import { describeSessionStoreConformance } from '@pikku/session-store-testkit'
 import pg from 'pg'
 import { describe, expect, it, vi } from 'vitest'
 import { postgresSessionSchema } from './postgres-schema.js'
-import { createPostgresStore } from './postgres-store.js'
+import { createPostgresStore, type PostgresStore } from './postgres-store.js'
 import { databaseUrl, postgresAvailable } from '@pikku/framework-testkit/test-services'
 import { MINUTE, record, type TestSession, useTestPostgresStores } from './postgres-test-stores.test-support.js'
 
@@ -18,6 +18,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
       await store.close?.()
     },
     eventDelay: 20,
+    sweep: (store) => (store as PostgresStore<TestSession>).sweep(),
   })
 
   it('ships an idempotent migration that concurrent starts apply once', async () => {

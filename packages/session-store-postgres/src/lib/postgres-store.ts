@@ -8,6 +8,7 @@ import {
   type SessionRecord,
   type SessionStore,
   type SessionUpdateResult,
+  type SweptSession,
   type UserSession,
   cacheSessionStore,
   type SessionCacheOptions,
@@ -15,7 +16,7 @@ import {
   parseSessionMetadata,
   ServiceUnavailableError,
 } from '@pikku/core'
-import { assertSessionCacheOption, createSessionEventBus, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
+import { assertSessionCacheOption, createSessionEventBus, createSweepReporter, isStorableKey, type SessionEventMessage, storeMisuse } from '@pikku/core/store'
 import pg from 'pg'
 import { translatePostgresError } from './postgres-errors.js'
 import { ownListenerConnection, type PostgresListener, pooledListenerConnection, startPostgresListener } from './postgres-listener.js'
@@ -134,6 +135,12 @@ export interface PostgresStore<S extends CoreUserSession = UserSession> extends 
   readonly cache?: SessionCacheView
 }
 
+/** A swept row as core's `expired` event needs it (metadata parsed, a damaged one left out). */
+function sweptSession(row: Pick<Row, 'id' | 'user_id' | 'metadata'>): SweptSession {
+  const metadata = row.metadata === null || row.metadata === undefined ? undefined : parseSessionMetadata(row.metadata)
+  return metadata === undefined ? { id: row.id, userId: row.user_id } : { id: row.id, userId: row.user_id, metadata }
+}
+
 interface Row {
   id: string
   user_id: string
@@ -202,6 +209,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const statementPrefix = `pikku_${createHash('sha256').update(table).digest('hex').slice(0, 12)}`
   const origin = randomUUID()
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
+  const sweeps = createSweepReporter(logger)
   // TCP keepalive lets an idle connection (above all the listener, which only ever reads) notice a
   // peer that vanished without closing the socket, instead of waiting silently forever.
   const connection = { connectionString, connectionTimeoutMillis: connectTimeout, keepAlive: true, keepAliveInitialDelayMillis: 10_000 }
@@ -324,14 +332,17 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       if (closed) return removed
       // SKIP LOCKED: several servers sweeping at once split the work instead of queueing on locks.
       const rows = await guard(() =>
-        query<Pick<Row, 'id' | 'user_id'>>(
+        query<Pick<Row, 'id' | 'user_id' | 'metadata'>>(
           `DELETE FROM ${table} WHERE id IN (
              SELECT id FROM ${table} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
-           ) RETURNING id, user_id`,
+           ) RETURNING id, user_id, metadata`,
           [clock(), sweepBatchSize],
         ),
       )
       await announce(rows.map((row) => ({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })))
+      // Only the server whose statement deleted a row hears it (SKIP LOCKED splits the rows), so
+      // each expiry is reported once however many servers sweep.
+      if (sweeps.active) sweeps.report(rows.map(sweptSession))
       removed += rows.length
       if (rows.length < sweepBatchSize) return removed
     }
@@ -413,12 +424,21 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
           'cas',
           `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
            written AS (
-             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3
+             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3, metadata = COALESCE($8, metadata)
              WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
            )
            SELECT (SELECT count(*) FROM written) AS written, previous.user_id, previous.version, previous.expires_at
            FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
-          [JSON.stringify(change.data), change.lastActiveAt, change.expiresAt, id, expectedVersion, now, userId],
+          [
+            JSON.stringify(change.data),
+            change.lastActiveAt,
+            change.expiresAt,
+            id,
+            expectedVersion,
+            now,
+            userId,
+            change.metadata === undefined ? null : JSON.stringify(change.metadata),
+          ],
         )
         if (outcome !== undefined && Number(outcome.written) === 1) {
           await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
@@ -478,6 +498,8 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         return live.length
       })
     },
+
+    onSweep: sweeps.onSweep,
 
     subscribe(listener) {
       ensureListening()

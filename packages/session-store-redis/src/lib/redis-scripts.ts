@@ -51,7 +51,7 @@ return {publishChanged(ARGV[6])}
 
 /**
  * KEYS[1] record. ARGV: channel, messageHead, messageTail, expectedVersion, userId, json,
- * lastActiveAt, expiresAt, ttlMs, now, nextVersion. The compare-and-set: one script, so no other
+ * lastActiveAt, expiresAt, ttlMs, now, nextVersion, metadata JSON ('' to keep the record's). The compare-and-set: one script, so no other
  * writer can slip in between the version check and the write. Returns `{'missing'}`,
  * `{'conflict'}`, `{'owner'}` (nothing written, nothing published) or `{'ok', publishError}`.
  */
@@ -61,6 +61,7 @@ if not current[1] or tonumber(current[3]) <= tonumber(ARGV[10]) then return {'mi
 if current[2] ~= ARGV[4] then return {'conflict'} end
 if current[1] ~= ARGV[5] then return {'owner'} end
 redis.call('HSET', KEYS[1], 'd', ARGV[6], 'v', ARGV[11], 'a', ARGV[7], 'e', ARGV[8])
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[12]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {'ok', publishChanged(ARGV[11])}
 `)
@@ -137,9 +138,10 @@ local current = redis.call('HMGET', KEYS[1], 'u', 'v', 'e')
 if not current[1] or tonumber(current[3]) <= tonumber(ARGV[10]) then return {'missing'} end
 if current[2] ~= ARGV[4] then return {'conflict'} end
 if current[1] ~= ARGV[5] then return {'owner'} end
-redis.call('ZADD', KEYS[2], 'XX', 'GT', ARGV[8], ARGV[12])
+redis.call('ZADD', KEYS[2], 'XX', 'GT', ARGV[8], ARGV[13])
 trimIndex(KEYS[2], ARGV[10])
 redis.call('HSET', KEYS[1], 'd', ARGV[6], 'v', ARGV[11], 'a', ARGV[7], 'e', ARGV[8])
+if ARGV[12] ~= '' then redis.call('HSET', KEYS[1], 'm', ARGV[12]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 return {'ok', publishChanged(ARGV[11])}
 `)

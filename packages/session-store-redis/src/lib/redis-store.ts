@@ -417,6 +417,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           String(ttlFor(change.expiresAt, now)),
           String(now),
           String(version),
+          change.metadata === undefined ? '' : JSON.stringify(change.metadata),
         ]
         let reply: unknown
         if (cluster === undefined) {

@@ -35,6 +35,7 @@ const record = testRecord
 describeSessionStoreConformance(`SQLite store on ${testDriver} (file)`, {
   create: (clock) => createSqliteStore({ path: freshPath(), driver: testDriver, clock: clock.now, sweepInterval: 0 }),
   destroy: (store) => store.close?.(),
+  sweep: (store) => (store as unknown as SqliteStore).sweep(),
 })
 
 describeSessionStoreConformance(`SQLite store on ${testDriver} (:memory:)`, {

@@ -11,13 +11,14 @@ import {
   type SessionRecordChange,
   type SessionStore,
   type SessionUpdateResult,
+  type SweptSession,
   type UserSession,
   cacheSessionStore,
   type SessionCacheOptions,
   type SessionCacheView,
   parseSessionMetadata,
 } from '@pikku/core'
-import { assertSessionCacheOption, createSessionEventBus, isStorableKey } from '@pikku/core/store'
+import { assertSessionCacheOption, createSessionEventBus, createSweepReporter, isStorableKey } from '@pikku/core/store'
 import { assertSqliteDriver, defaultSqliteDriver, openSqliteConnection, type SqliteConnection, type SqliteDriverName } from './sqlite-driver.js'
 import { type CarriedEvent, createSqliteEventLog, type SqliteEventLog } from './sqlite-events.js'
 import { addMetadataColumn, assertTableName, eventsTableName, prepareSchema, rollback, schemaStatements } from './sqlite-schema.js'
@@ -108,6 +109,12 @@ export interface SqliteStore<S extends CoreUserSession = UserSession> extends Se
   close(): Promise<void>
   /** The read cache's counters, when `cache` is on. */
   readonly cache?: SessionCacheView
+}
+
+/** A swept row as core's `expired` event needs it (metadata parsed, a damaged one left out). */
+function sweptSession(row: Pick<Row, 'id' | 'user_id' | 'metadata'>): SweptSession {
+  const metadata = row.metadata === null ? undefined : parseSessionMetadata(row.metadata)
+  return metadata === undefined ? { id: row.id, userId: row.user_id } : { id: row.id, userId: row.user_id, metadata }
 }
 
 interface Row {
@@ -222,8 +229,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
          created_at = excluded.created_at, last_active_at = excluded.last_active_at, expires_at = excluded.expires_at,
          metadata = excluded.metadata`,
     ),
-    update: db.prepare<[string, number, number, string, number, number]>(
-      `UPDATE ${table} SET data = ?, version = version + 1, last_active_at = ?, expires_at = ?
+    update: db.prepare<[string, number, number, string | null, string, number, number]>(
+      `UPDATE ${table} SET data = ?, version = version + 1, last_active_at = ?, expires_at = ?, metadata = COALESCE(?, metadata)
        WHERE id = ? AND version = ? AND expires_at > ?`,
     ),
     touch: db.prepare<[number, number, string, number], Pick<Row, 'user_id' | 'version'>>(
@@ -234,12 +241,13 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     deleteByUser: db.prepare<[string, string | null], Pick<Row, 'id' | 'expires_at'>>(
       `DELETE FROM ${table} WHERE user_id = ? AND id IS NOT ? RETURNING id, expires_at`,
     ),
-    sweep: db.prepare<[number, number], Pick<Row, 'id' | 'user_id'>>(
-      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?) RETURNING id, user_id`,
+    sweep: db.prepare<[number, number], Pick<Row, 'id' | 'user_id' | 'metadata'>>(
+      `DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} WHERE expires_at <= ? LIMIT ?) RETURNING id, user_id, metadata`,
     ),
   }
 
   const bus = createSessionEventBus({ onListenerError: (error) => logger.error('a session event listener threw', { error }) })
+  const sweeps = createSweepReporter(logger)
   // This instance's events are delivered to its own subscribers at once; the id keeps them from
   // being delivered a second time when it reads the events table.
   const origin = randomBytes(12).toString('base64url')
@@ -298,13 +306,16 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
     let removed = 0
     for (;;) {
       if (closed) return removed
-      const count = await run(() =>
+      const rows = await run(() =>
         transaction((events) => {
-          const rows = statements.sweep.all(clock(), sweepBatchSize)
-          for (const row of rows) events.push({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })
-          return rows.length
+          const deleted = statements.sweep.all(clock(), sweepBatchSize)
+          for (const row of deleted) events.push({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })
+          return deleted
         }),
       )
+      const count = rows.length
+      // After the commit, in this process only: the manager reports them as `expired`.
+      if (sweeps.active) sweeps.report(rows.map(sweptSession))
       removed += count
       if (count < sweepBatchSize) break
       // Yield between batches so requests interleave with a long sweep.
@@ -416,7 +427,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
           if (change.data.userId !== current.user_id) {
             throw new TypeError('A session update cannot change userId; store a new session instead')
           }
-          const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, id, expectedVersion, now)
+          const metadata = change.metadata === undefined ? null : JSON.stringify(change.metadata)
+          const result = statements.update.run(json, change.lastActiveAt, change.expiresAt, metadata, id, expectedVersion, now)
           if (result.changes !== 1) return 'conflict'
           events.push({ type: 'changed', id, userId: change.data.userId, version: expectedVersion + 1, expiresAt: change.expiresAt })
           return 'ok'
@@ -468,6 +480,8 @@ export function createSqliteStore<S extends CoreUserSession = UserSession>(optio
         })
       })
     },
+
+    onSweep: sweeps.onSweep,
 
     subscribe(listener) {
       const unsubscribe = bus.subscribe(listener)

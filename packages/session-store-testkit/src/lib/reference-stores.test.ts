@@ -1,4 +1,4 @@
-import { cacheSessionStore, createMemoryStore } from '@pikku/core'
+import { cacheSessionStore, createMemoryStore, type MemoryStore } from '@pikku/core'
 import { createNamespacedStore } from '@pikku/core/protocol'
 import { describeSessionStoreConformance, type SessionStoreConformanceOptions } from './store-conformance.js'
 
@@ -6,7 +6,10 @@ import { describeSessionStoreConformance, type SessionStoreConformanceOptions } 
 type ConformanceStore = Awaited<ReturnType<SessionStoreConformanceOptions['create']>>
 
 // Core's own stores are the reference: the suite passes against them, as against every store.
-describeSessionStoreConformance('memory store', { create: (clock) => createMemoryStore({ clock: clock.now, sweepInterval: 0 }) })
+describeSessionStoreConformance('memory store', {
+  create: (clock) => createMemoryStore({ clock: clock.now, sweepInterval: 0 }),
+  sweep: (store) => (store as unknown as MemoryStore).sweep(),
+})
 
 describeSessionStoreConformance('a namespaced view of the memory store', {
   create: (clock) => createNamespacedStore(createMemoryStore({ clock: clock.now, sweepInterval: 0 }), 'mcp'),

@@ -4,9 +4,12 @@ import {
   type CoreUserSession,
   createSessionManager,
   type SessionEvent,
+  type SessionLifecycleEvent,
   type SessionMetadata,
   type SessionRecord,
   type SessionStore,
+  sessionHandle,
+  type SweptSession,
 } from '@pikku/core'
 import { generateSessionToken, hashSessionToken, isStorableKey } from '@pikku/core/store'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
@@ -35,6 +38,12 @@ export interface SessionStoreConformanceOptions {
    * @default 0
    */
   eventDelay?: number
+  /**
+   * Runs the store's sweep of expired records now, for a store that has one (and `onSweep`): the
+   * case that checks what a sweep reports runs only when given.
+   * @default undefined (the store does not sweep)
+   */
+  sweep?: (store: SessionStore<ConformanceSession>) => Promise<unknown>
 }
 
 const MINUTE = 60_000
@@ -124,6 +133,52 @@ export function describeSessionStoreConformance(name: string, options: SessionSt
       const [listed] = await store.listByUser('alice')
       expect(listed?.metadata).toEqual(metadata)
       expect(listed?.lastActiveAt).toBe(clock.now())
+    })
+
+    it('replaces the metadata when an update carries it, with the data and version, and keeps it when the next does not', async () => {
+      const metadata = { protocol: 'http', credential: 'cookie', label: 'PhoneApp/2.1', address: '192.0.2.4' }
+      const stored = record({ now: clock.now(), userId: 'alice', metadata })
+      await store.set(stored)
+      const used = { ...metadata, credential: 'bearer' }
+      expect(await store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt, metadata: used })).toBe('ok')
+      expect(await store.get(stored.id)).toMatchObject({ version: 2, data: stored.data, metadata: used })
+      expect(await store.update(stored.id, 2, { data: { ...stored.data, role: 'admin' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).toBe('ok')
+      expect(await store.get(stored.id)).toMatchObject({ version: 3, metadata: used })
+      expect((await store.listByUser('alice'))[0]?.metadata).toEqual(used)
+      // A conflicting update writes nothing, metadata included.
+      expect(await store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt, metadata })).toBe('conflict')
+      expect((await store.get(stored.id))?.metadata).toEqual(used)
+    })
+
+    it.runIf(options.sweep !== undefined)('reports what its sweep removed to onSweep, and the session manager emits expired for each', async () => {
+      expect(typeof store.onSweep).toBe('function')
+      const events: SessionLifecycleEvent[] = []
+      createSessionManager({ store, clock: clock.now, onEvent: (event) => void events.push(event) })
+      const heard: SweptSession[] = []
+      const off = store.onSweep!((swept) => void heard.push(...swept))
+      const metadata = { protocol: 'http', credential: 'cookie', label: 'Firefox on Linux' }
+      const ending = record({ now: clock.now(), userId: 'alice', expiresAt: clock.now() + MINUTE, metadata })
+      const bare = record({ now: clock.now(), userId: 'bob', expiresAt: clock.now() + MINUTE })
+      const live = record({ now: clock.now(), userId: 'alice', expiresAt: clock.now() + 30 * MINUTE })
+      for (const stored of [ending, bare, live]) await store.set(stored)
+      clock.advance(2 * MINUTE)
+      await options.sweep!(store)
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(heard.sort((a, b) => a.userId.localeCompare(b.userId))).toEqual([
+        { id: ending.id, userId: 'alice', metadata },
+        { id: bare.id, userId: 'bob' },
+      ])
+      expect(events.map((event) => event.type === 'expired' && [event.handle, event.userId, event.createdProtocol, event.protocol]).sort()).toEqual(
+        [
+          [sessionHandle(ending.id), 'alice', 'http', undefined],
+          [sessionHandle(bare.id), 'bob', undefined, undefined],
+        ].sort(),
+      )
+      // Swept once: a second sweep finds nothing more to report.
+      off()
+      await options.sweep!(store)
+      expect(heard).toHaveLength(2)
+      expect(await store.get(live.id)).toBeDefined()
     })
 
     it('stores a session without metadata as one without it', async () => {
