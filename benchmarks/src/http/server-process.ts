@@ -9,7 +9,9 @@ export type ChildMessage =
   | { type: 'failed'; error: string }
   /** CPU time this process has used so far (user + system), microseconds. */
   | { type: 'cpu'; micros: number }
-export type ParentMessage = { type: 'close' } | { type: 'cpu' }
+  /** The full collection asked for with `gc` is done (or the process has no `--expose-gc`). */
+  | { type: 'collected' }
+export type ParentMessage = { type: 'close' } | { type: 'cpu' } | { type: 'gc' }
 
 const name = process.argv[2]
 if (name === undefined || !/^[a-z0-9-]+$/.test(name) || process.send === undefined) {
@@ -33,6 +35,11 @@ const shutdown = async (): Promise<void> => {
 
 process.on('message', (message: ParentMessage) => {
   if (message.type === 'close') void shutdown()
+  if (message.type === 'gc') {
+    // count-instructions: a full collection before the counted load, with --expose-gc.
+    ;(globalThis as { gc?: () => void }).gc?.()
+    send({ type: 'collected' })
+  }
   if (message.type === 'cpu') {
     const usage = process.cpuUsage()
     send({ type: 'cpu', micros: usage.user + usage.system })

@@ -11,7 +11,14 @@ export function startPikkuOnPostgres(cache: SessionCacheOptions | false): Runnin
   // BENCH_PG_TABLE: servers of the revocation benchmark share one table (its runner drops it).
   const shared = process.env['BENCH_PG_TABLE']
   const tableName = shared ?? `pikku_bench_${process.pid}`
-  const store = createPostgresStore<Profile>({ connectionString, tableName, cache })
+  // BENCH_STORE_TIMEOUT_MS: count-instructions runs the server under valgrind, 20-50 times slower.
+  const timeout = Number(process.env['BENCH_STORE_TIMEOUT_MS'] ?? 0)
+  const store = createPostgresStore<Profile>({
+    connectionString,
+    tableName,
+    cache,
+    ...(timeout > 0 ? { connectTimeout: timeout, queryTimeout: timeout } : {}),
+  })
   return startPikku({
     store,
     credential: 'cookie',

@@ -127,6 +127,9 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
   // Consecutive failed attempts since the listener last worked: the backoff exponent.
   let failures = 0
   const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.notify, checkInterval: options.checkInterval })
+  // How this instance's own events begin: their echo, one per write this process makes, is dropped
+  // without being parsed.
+  const ownEvent = `{"origin":${JSON.stringify(origin)},"event":`
 
   const listen = (): void => {
     if (closed) return
@@ -160,7 +163,7 @@ export function startPostgresListener(options: PostgresListenerOptions): Postgre
         client.on('error', retire)
         client.on('end', () => retire())
         client.on('notification', (message) => {
-          if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload)) return
+          if (message.channel !== channel || message.payload === undefined || delivery.heard(message.payload) || message.payload.startsWith(ownEvent)) return
           const eventMessage = parseSessionEventMessage(message.payload)
           if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
         })

@@ -129,7 +129,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
     ])
   })
 
-  it('writes a versioned update and notifies other servers in one statement', async () => {
+  it('writes a versioned update in one statement, then notifies other servers in a second', async () => {
     const clock = createTestClock()
     const table = freshTable()
     const serverA = open(clock, table)
@@ -144,9 +144,12 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
     const change = { data: { userId: 'alice', theme: 'dark' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt + MINUTE }
     try {
       expect(await serverA.update(stored.id, 1, change)).toBe('ok')
-      expect(queries).toHaveBeenCalledTimes(1)
-      expect(await serverA.update(stored.id, 1, change)).toBe('conflict')
+      // The compare-and-set, then its NOTIFY in a transaction of its own (decision 036).
       expect(queries).toHaveBeenCalledTimes(2)
+      expect((queries.mock.calls[1]![0] as unknown as { text: string }).text).toContain('pg_notify')
+      // A refused write sends nothing.
+      expect(await serverA.update(stored.id, 1, change)).toBe('conflict')
+      expect(queries).toHaveBeenCalledTimes(3)
     } finally {
       queries.mockRestore()
     }

@@ -292,7 +292,17 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     for (const event of events) bus.publish(event)
     try {
       const payloads = events.map((event) => JSON.stringify({ origin, event } satisfies SessionEventMessage))
-      await pool.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [channel, payloads])
+      // A transaction of its own, after the write committed, that does not wait for its WAL flush.
+      // PostgreSQL serialises every committing transaction that sent a NOTIFY (one lock, held
+      // through the commit's flush): with the NOTIFY in the write's own transaction, or here with
+      // a synchronous commit, no two such commits share a flush, and writes from all servers queue
+      // behind one fsync each (decision 036). The notifications hold no data to lose: a crash
+      // before the flush ends every listener's connection too, which its store reports as a gap.
+      await prepared(
+        'notify',
+        `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, payload) FROM unnest($2::text[]) AS payload`,
+        [channel, payloads],
+      )
     } catch (error) {
       // The write itself committed; failing the call now would make the caller retry a write that
       // happened. Other servers miss these events.
@@ -407,19 +417,17 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         if (!isStorableKey(id)) return 'missing'
         const now = clock()
         const userId = change.data.userId
-        const event = { type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt } as const
-        // One statement, one round trip: the compare-and-set, its NOTIFY (sent when the statement
-        // commits, so never without the change nor the change without it), and the row as it was
-        // before, which says why nothing was written. Every part sees the same snapshot.
+        // One statement: the compare-and-set and the row as it was before, which says why nothing
+        // was written (both parts see the same snapshot). Its event goes out right after it
+        // committed (announce): never without the change.
         const [outcome] = await prepared<{ written: string; user_id: string | null; version: number | null; expires_at: string | null }>(
-          'update',
+          'cas',
           `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
            written AS (
-             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3, metadata = COALESCE($10, metadata)
+             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3, metadata = COALESCE($8, metadata)
              WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
-           ),
-           notified AS (SELECT pg_notify($8, $9) FROM written)
-           SELECT (SELECT count(*) FROM notified) AS written, previous.user_id, previous.version, previous.expires_at
+           )
+           SELECT (SELECT count(*) FROM written) AS written, previous.user_id, previous.version, previous.expires_at
            FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
           [
             JSON.stringify(change.data),
@@ -429,14 +437,11 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
             expectedVersion,
             now,
             userId,
-            channel,
-            JSON.stringify({ origin, event } satisfies SessionEventMessage),
             change.metadata === undefined ? null : JSON.stringify(change.metadata),
           ],
         )
         if (outcome !== undefined && Number(outcome.written) === 1) {
-          // Other servers hear the NOTIFY; this one's listeners hear it directly.
-          bus.publish(event)
+          await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
           return 'ok'
         }
         // Nothing written: say why, for the caller (who re-reads and retries on 'conflict').

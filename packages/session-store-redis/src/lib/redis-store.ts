@@ -271,8 +271,12 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     })
   }
 
-  const evalScript = async (script: LuaScript, key: string | string[], args: readonly (string | number)[]): Promise<unknown> => {
-    const call = { keys: typeof key === 'string' ? [key] : key, arguments: args.map(String) }
+  const evalScript = (script: LuaScript, key: string | string[], args: readonly (string | number)[]): Promise<unknown> =>
+    evalStrings(script, typeof key === 'string' ? [key] : key, args.map(String))
+
+  /** EVALSHA with arguments that are strings already (the update of every changing request). */
+  const evalStrings = async (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => {
+    const call = { keys, arguments: args }
     try {
       return await client().evalSha(script.sha1, call)
     } catch (error) {
@@ -400,29 +404,31 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         const userId = change.data.userId
         const version = expectedVersion + 1
         const message = changedMessage(id, userId, change.expiresAt)
+        // Built as strings in one array, in the order of updateIndexedRecord's ARGV (see the script).
         const args = [
           keys.channel,
           message.head,
           message.tail,
-          expectedVersion,
+          String(expectedVersion),
           userId,
           JSON.stringify(change.data),
-          change.lastActiveAt,
-          change.expiresAt,
-          ttlFor(change.expiresAt, now),
-          now,
-          version,
+          String(change.lastActiveAt),
+          String(change.expiresAt),
+          String(ttlFor(change.expiresAt, now)),
+          String(now),
+          String(version),
           change.metadata === undefined ? '' : JSON.stringify(change.metadata),
         ]
         let reply: unknown
         if (cluster === undefined) {
           // One round trip: the index entry and the record change together in one script.
-          reply = await evalScript(updateIndexedRecord, [keys.record(id), keys.user(userId)], [...args, id])
+          args.push(id)
+          reply = await evalStrings(updateIndexedRecord, [keys.record(id), keys.user(userId)], args)
         } else {
           // On a Cluster the two keys live in different slots: extend the index entry first, then
           // write the record, for the same reason as in set().
           await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
-          reply = await evalScript(updateRecord, keys.record(id), args)
+          reply = await evalStrings(updateRecord, [keys.record(id)], args)
         }
         const [result, publishError] = reply as [SessionUpdateResult | 'owner', string?]
         if (result === 'owner') throw storeMisuse('A session update cannot change userId; store a new session instead')

@@ -68,8 +68,11 @@ export function startRedisSubscriber(options: RedisSubscriberOptions): RedisSubs
   let subscribedOn: OpenedRedisConnection | undefined
   const delivery = createEventDeliveryMonitor({ origin, deliver: options.deliver, publish: options.publish, checkInterval: options.checkInterval })
 
+  // How this instance's own events begin (the scripts' messages and announce()'s alike): their echo,
+  // one per write this process makes, is dropped without being parsed.
+  const ownEvent = `{"origin":${JSON.stringify(origin)},"event":`
   const onMessage = (from: OpenedRedisConnection, message: string): void => {
-    if (from !== current || delivery.heard(message)) return
+    if (from !== current || delivery.heard(message) || message.startsWith(ownEvent)) return
     const eventMessage = parseSessionEventMessage(message)
     if (eventMessage !== undefined && eventMessage.origin !== origin) options.deliver(eventMessage.event)
   }
