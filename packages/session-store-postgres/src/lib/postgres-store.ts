@@ -305,9 +305,25 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
       )
     } catch (error) {
       // The write itself committed; failing the call now would make the caller retry a write that
-      // happened. Other servers miss these events.
+      // happened. Other servers miss these events: a read cache there may serve the previous
+      // version of a set, updated or touched session until its next event, eviction or expiry (a
+      // versioned update from there conflicts and re-reads). Revocations do not come this way.
       logger.warn('PostgreSQL session store: could not send session events', { error, events })
     }
+  }
+
+  // Revocations send their NOTIFY in the DELETE's own statement, so a committed revocation is
+  // never without its event: announce() after the commit can be lost (the process dies, the query
+  // fails), and another server's read cache would then keep serving a revoked session for as long
+  // as its listener stays healthy. They are rare next to updates, so they can afford the commit
+  // lock NOTIFY takes (decision 036). The statement knows the field the caller does not (the
+  // deleted row's user, or id): the message is built here as `JSON.stringify` writes it, with that
+  // field cut out, and the statement puts `to_json(<column>)` in its place. Ids never hold NUL
+  // (isStorableKey), so the NUL placeholder cannot occur in any other field.
+  const hole = JSON.stringify('\0')
+  const deletedMessage = (event: Extract<SessionEventMessage['event'], { type: 'deleted' }>): [before: string, after: string] => {
+    const [before, after] = JSON.stringify({ origin, event } satisfies SessionEventMessage).split(hole)
+    return [before!, after!]
   }
 
   const ensureListening = (): void => {
@@ -339,6 +355,8 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
           [clock(), sweepBatchSize],
         ),
       )
+      // The one deletion announced after its commit (announce), not in its statement: a lost
+      // `expired` event costs nothing, since a read cache refuses a record past its own expiresAt.
       await announce(rows.map((row) => ({ type: 'deleted', id: row.id, userId: row.user_id, reason: 'expired' })))
       // Only the server whose statement deleted a row hears it (SKIP LOCKED splits the rows), so
       // each expiry is reported once however many servers sweep.
@@ -469,10 +487,16 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     delete(id, reason: SessionDeleteReason = 'cleared') {
       return guard(async () => {
         if (!isStorableKey(id)) return false
-        // An expired row goes too, but only a live one counts (and is announced).
-        const [row] = await query<Pick<Row, 'user_id' | 'expires_at'>>(`DELETE FROM ${table} WHERE id = $1 RETURNING user_id, expires_at`, [id])
-        if (row === undefined || Number(row.expires_at) <= clock()) return false
-        await announce([{ type: 'deleted', id, userId: row.user_id, reason }])
+        // An expired row goes too, but only a live one counts and is announced: by the statement
+        // itself, so the NOTIFY commits with the DELETE or not at all (deletedMessage).
+        const [before, after] = deletedMessage({ type: 'deleted', id, userId: '\0', reason })
+        const [row] = await query<Pick<Row, 'user_id'>>(
+          `WITH gone AS (DELETE FROM ${table} WHERE id = $1 RETURNING user_id, expires_at)
+           SELECT user_id, pg_notify($3, $4 || to_json(user_id)::text || $5) AS notified FROM gone WHERE expires_at > $2`,
+          [id, clock(), channel, before, after],
+        )
+        if (row === undefined) return false
+        bus.publish({ type: 'deleted', id, userId: row.user_id, reason })
         return true
       })
     },
@@ -488,13 +512,15 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     deleteByUser(userId, deleteOptions) {
       return guard(async () => {
         if (!isStorableKey(userId)) return 0
-        const now = clock()
-        const rows = await query<Pick<Row, 'id' | 'expires_at'>>(
-          `DELETE FROM ${table} WHERE user_id = $1 AND id IS DISTINCT FROM $2 RETURNING id, expires_at`,
-          [userId, deleteOptions?.except ?? null],
+        // Expired rows go too; each live one is counted and announced in the statement itself
+        // (one pg_notify per row, committed with the DELETE: deletedMessage).
+        const [before, after] = deletedMessage({ type: 'deleted', id: '\0', userId, reason: 'revoked' })
+        const live = await query<Pick<Row, 'id'>>(
+          `WITH gone AS (DELETE FROM ${table} WHERE user_id = $1 AND id IS DISTINCT FROM $2 RETURNING id, expires_at)
+           SELECT id, pg_notify($4, $5 || to_json(id)::text || $6) AS notified FROM gone WHERE expires_at > $3`,
+          [userId, deleteOptions?.except ?? null, clock(), channel, before, after],
         )
-        const live = rows.filter((row) => Number(row.expires_at) > now)
-        await announce(live.map((row) => ({ type: 'deleted', id: row.id, userId, reason: 'revoked' })))
+        for (const row of live) bus.publish({ type: 'deleted', id: row.id, userId, reason: 'revoked' })
         return live.length
       })
     },
