@@ -1,3 +1,5 @@
+import type { SessionDeleteReason } from '@pikku/core'
+
 /**
  * The `changed` event message (core's `SessionEventMessage`) that the record-writing Lua scripts
  * publish themselves, split around its version: the script sends `head + version + tail`. A touch
@@ -20,4 +22,13 @@ export function changedMessageBuilder(origin: string): (id: string, userId: stri
     head: `${start}${JSON.stringify(id)},"userId":${JSON.stringify(userId)},"expiresAt":${JSON.stringify(expiresAt)},"version":`,
     tail: '}}',
   })
+}
+
+/**
+ * Builds the `deleted` messages of one store instance (`origin`), split around the user id: the
+ * delete script reads the record's owner and sends `head + JSON string of the owner + tail`.
+ */
+export function deletedMessageBuilder(origin: string): (id: string, reason: SessionDeleteReason) => ChangedMessage {
+  const start = `{"origin":${JSON.stringify(origin)},"event":{"type":"deleted","id":`
+  return (id, reason) => ({ head: `${start}${JSON.stringify(id)},"userId":`, tail: `,"reason":${JSON.stringify(reason)}}}` })
 }

@@ -21,11 +21,16 @@ function lua(source: string): LuaScript {
 // node). It runs with pcall: a refused PUBLISH (an ACL user without rights on the channel) must not
 // turn an applied write into an error the caller would retry; its message is returned instead, and
 // '' when the event went out.
-const publishChanged = `
-local function publishChanged(version)
-  local sent = redis.pcall('PUBLISH', ARGV[1], ARGV[2] .. version .. ARGV[3])
+const publishEvent = `
+local function publishEvent(channel, message)
+  local sent = redis.pcall('PUBLISH', channel, message)
   if type(sent) == 'table' and sent.err then return sent.err end
   return ''
+end
+`
+const publishChanged = `${publishEvent}
+local function publishChanged(version)
+  return publishEvent(ARGV[1], ARGV[2] .. version .. ARGV[3])
 end
 `
 
@@ -80,16 +85,20 @@ return {current[2], publishChanged(current[2])}
 `)
 
 /**
- * KEYS[1] record. ARGV: now, checkOwner ('1' or '0'), owner. Deletes the record (expired or
- * not, but only the given owner's when checkOwner is '1'); returns its owner when it was live.
+ * KEYS[1] record. ARGV: now, checkOwner ('1' or '0'), owner, channel, messageHead, messageTail.
+ * Deletes the record (expired or not, but only the given owner's when checkOwner is '1'). When it
+ * was live, publishes its `deleted` event in the same script (the message is `head + owner as JSON
+ * + tail`, see redis-event-message.ts) and returns `{owner, publishError}`: a revocation is never
+ * without its event, even if the process stops right after Redis ran it. An expired record goes
+ * silently (every reader refuses it by its own expiry) and the script returns false.
  */
-export const deleteRecord = lua(`
+export const deleteRecord = lua(`${publishEvent}
 local current = redis.call('HMGET', KEYS[1], 'u', 'e')
 if not current[1] then return false end
 if ARGV[2] == '1' and current[1] ~= ARGV[3] then return false end
 redis.call('DEL', KEYS[1])
 if tonumber(current[2]) <= tonumber(ARGV[1]) then return false end
-return current[1]
+return {current[1], publishEvent(ARGV[4], ARGV[5] .. cjson.encode(current[1]) .. ARGV[6])}
 `)
 
 // The per-user index scores each id with an upper bound of its record's expiry. Members are

@@ -25,7 +25,7 @@ import {
   type RedisStoreClient,
 } from './redis-connection.js'
 import { translateRedisError } from './redis-errors.js'
-import { changedMessageBuilder } from './redis-event-message.js'
+import { changedMessageBuilder, deletedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
 import { deleteRecord, indexAdd, indexList, type LuaScript, setRecord, touchRecord, updateIndexedRecord, updateRecord } from './redis-scripts.js'
@@ -287,6 +287,7 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   }
 
   const changedMessage = changedMessageBuilder(origin)
+  const deletedMessage = deletedMessageBuilder(origin)
 
   /**
    * After a script wrote a record and published its `changed` event: this instance's own listeners
@@ -300,6 +301,24 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       })
     }
     if (bus.listenerCount > 0) bus.publish({ type: 'changed', id, userId, version, expiresAt })
+  }
+
+  /**
+   * After the delete script removed a live record and published its `deleted` event: this
+   * instance's own listeners hear it directly, and a PUBLISH the script could not make is reported.
+   */
+  const announcedDeletion = (event: SessionEventMessage['event'], publishError: string): void => {
+    if (publishError) logger.warn('Redis session store: could not publish a session event', { error: new Error(publishError), event })
+    bus.publish(event)
+  }
+
+  /** Runs the delete script on one record; the owner when a live record was removed (and announced). */
+  const deleteLive = async (id: string, now: number, reason: SessionDeleteReason, owner?: string): Promise<string | undefined> => {
+    const message = deletedMessage(id, reason)
+    const reply = (await evalScript(deleteRecord, keys.record(id), [now, owner === undefined ? '0' : '1', owner ?? '', keys.channel, message.head, message.tail])) as [string, string] | null
+    if (reply === null) return undefined
+    announcedDeletion({ type: 'deleted', id, userId: reply[0], reason }, reply[1])
+    return reply[0]
   }
 
   const announce = async (event: SessionEventMessage['event']): Promise<void> => {
@@ -466,10 +485,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
       return guard(async () => {
         if (!isStorableKey(id)) return false
         const now = clock()
-        const userId = (await evalScript(deleteRecord, keys.record(id), [now, '0', ''])) as string | null
-        if (userId === null) return false
+        const userId = await deleteLive(id, now, reason)
+        if (userId === undefined) return false
         await indexedIds(userId, now, [id])
-        await announce({ type: 'deleted', id, userId, reason })
         return true
       })
     },
@@ -497,11 +515,9 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         if (!isStorableKey(userId)) return 0
         const now = clock()
         const ids = (await indexedIds(userId, now)).filter((id) => id !== deleteOptions?.except)
-        const owners = await Promise.all(ids.map((id) => evalScript(deleteRecord, keys.record(id), [now, '1', userId])))
-        const removed = ids.filter((_, i) => owners[i] !== null)
+        const owners = await Promise.all(ids.map((id) => deleteLive(id, now, 'revoked', userId)))
         await indexedIds(userId, now, ids)
-        for (const id of removed) await announce({ type: 'deleted', id, userId, reason: 'revoked' })
-        return removed.length
+        return owners.filter((owner) => owner !== undefined).length
       })
     },
 
