@@ -36,9 +36,20 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
     const storeB = createPostgresStore({ ...common, connectionString: databaseUrl })
     const sessionsB = createSessionManager({ store: storeB, logger: silentLogger })
     let readsOnA = 0
-    // Server A's store, counting the reads its sockets make.
+    let readsAnsweredOnA = 0
+    // Server A's store, counting the reads its sockets make, and those answered.
     const sessionsA = createSessionManager({
-      store: { ...storeA, get: (id) => (readsOnA++, storeA.get(id)) },
+      store: {
+        ...storeA,
+        get: async (id) => {
+          readsOnA++
+          try {
+            return await storeA.get(id)
+          } finally {
+            readsAnsweredOnA++
+          }
+        },
+      },
       logger: silentLogger,
     })
     await storeA.ready()
@@ -89,6 +100,10 @@ describe.skipIf(!available)('sockets on a server whose PostgreSQL connections ar
       const readsBefore = readsOnA
       for (let i = 0; i < 3; i++) expect((await bobSocket.call('whoAmI')).result).toMatchObject({ userId: 'bob' })
       expect(readsOnA).toBe(readsBefore)
+      // The resync's own re-check of bob's session (one read, queued behind the single pooled
+      // connection) has been answered: were it still waiting, it could run after the revocation
+      // below, find the session gone and end the socket as 'cleared' before the event arrives.
+      await expect.poll(() => readsAnsweredOnA, { timeout: 3_000, interval: 10 }).toBe(readsOnA)
       // A logout on B reaches the socket as an event again, without the socket asking.
       expect(await sessionsB.revoke(bob.id)).toBe(true)
       expect((await bobSocket.nextEvent('session', 1_000)).data).toEqual({ state: 'revoked' })
