@@ -35,7 +35,8 @@ const settle = (): number => {
   return process.memoryUsage().heapUsed
 }
 const DAY = 86_400_000
-const store = createMemoryStore<Profile>({ sweepInterval: 0 })
+// maxEntries: the store's default cap (10,000) would evict; this measures what `count` sessions weigh.
+const store = createMemoryStore<Profile>({ sweepInterval: 0, maxEntries: count })
 const before = settle()
 const started = performance.now()
 const now = Date.now()
