@@ -94,6 +94,20 @@ async function signIn(page: Page, user: { email: string; password: string } = AL
   await page.click('#login')
 }
 
+/**
+ * Starts `login --device` and, in Chromium, enters the code it prints on its verification page;
+ * the page is then at the confirmation step.
+ */
+async function startDeviceLogin(extraArgs: string[] = []): Promise<{ running: Running; page: Page; code: string }> {
+  const running = start(['login', '--device', ...extraArgs])
+  const [, url, code] = await running.waitFor(/open (\S+) on any device and enter the code:\s+([A-Z]{4}-[A-Z]{4})/)
+  const page = await (await browser.newContext()).newPage()
+  await page.goto(url as string)
+  await page.fill('input[name="user_code"]', code as string)
+  await page.click('#device-continue')
+  return { running, page, code: code as string }
+}
+
 /** Chromium as the user: opens the authorization URL, signs in and approves. */
 async function approveInBrowser(url: string, user: { email: string; password: string } = ALICE): Promise<void> {
   const page = await (await browser.newContext()).newPage()
@@ -170,13 +184,8 @@ describe.skipIf(!available)('pikku-demo login with a browser or another device',
   }, 60_000)
 
   it('--device: prints the URL and a code; Chromium enters the code, signs in and approves; the CLI, polling, gets the login', async () => {
-    const running = start(['login', '--device'])
-    const [, url, code] = await running.waitFor(/open (\S+) on any device and enter the code:\s+([A-Z]{4}-[A-Z]{4})/)
-    const page = await (await browser.newContext()).newPage()
-    await page.goto(url as string)
-    await page.fill('input[name="user_code"]', code as string)
-    await page.click('#device-continue')
-    expect(await page.textContent('body')).toContain(code as string)
+    const { running, page, code } = await startDeviceLogin()
+    expect(await page.textContent('body')).toContain(code)
     await page.click('#device-confirm')
     await signIn(page)
     await page.click('button[name="decision"][value="allow"]')
@@ -187,12 +196,7 @@ describe.skipIf(!available)('pikku-demo login with a browser or another device',
   }, 60_000)
 
   it('--device: Cancel on the confirmation page ends the CLI with exit 10 (access_denied)', async () => {
-    const running = start(['login', '--device'])
-    const [, url, code] = await running.waitFor(/open (\S+) on any device and enter the code:\s+([A-Z]{4}-[A-Z]{4})/)
-    const page = await (await browser.newContext()).newPage()
-    await page.goto(url as string)
-    await page.fill('input[name="user_code"]', code as string)
-    await page.click('#device-continue')
+    const { running, page } = await startDeviceLogin()
     await page.click('#device-abort')
     expect(await running.exit).toBe(10)
     expect(running.stderr()).toContain('denied on the verification page')
@@ -288,12 +292,7 @@ describe.skipIf(!available)('pikku-demo login with a browser or another device',
   it('a --device login reuses the client a --web login registered', async () => {
     await loginWithBrowser()
     const { count } = await countingRequests('/oauth/register', async () => {
-      const running = start(['login', '--device', '--account', 'tv'])
-      const [, url, code] = await running.waitFor(/open (\S+) on any device and enter the code:\s+([A-Z]{4}-[A-Z]{4})/)
-      const page = await (await browser.newContext()).newPage()
-      await page.goto(url as string)
-      await page.fill('input[name="user_code"]', code as string)
-      await page.click('#device-continue')
+      const { running, page } = await startDeviceLogin(['--account', 'tv'])
       await page.click('#device-confirm')
       await signIn(page)
       await page.click('button[name="decision"][value="allow"]')
