@@ -19,8 +19,17 @@ import { bearerSubprotocols, createChannelSessions } from '@pikku/middleware-cha
 const MINUTE = 60_000
 
 const whoAmI = pikkuFunc<void, UserSession>({ func: async (_services, _data, { session }) => session.get() })
+/** Changes the session (stores `name` in it): a write through a socket. */
+const rename = pikkuFunc<{ name: string }, void>({
+  func: async (_services, data, { session }) => {
+    await session.update({ name: data.name } as Partial<UserSession>)
+  },
+})
 
-/** A WebSocket server whose sessions come from the store by bearer token (the subprotocol token), with one function, `whoAmI`, that says who the caller is. */
+/**
+ * A WebSocket server whose sessions come from the store by bearer token (the subprotocol token),
+ * with two functions: `whoAmI` says who the caller is, `rename` (`{ name }`) changes the session.
+ */
 export async function startBearerSocketServer(sessions: SessionManager): Promise<{ connect(token: string): Promise<TestChannelClient>; close(): Promise<void> }> {
   const channelSessions = createChannelSessions({
     sessions,
@@ -35,7 +44,7 @@ export async function startBearerSocketServer(sessions: SessionManager): Promise
   })
   const channels = createChannelServer({
     runner: createRunner({ services: {}, logger: silentLogger }),
-    channels: [wireChannel({ route: '/ws', functions: { whoAmI }, session: channelSessions })],
+    channels: [wireChannel({ route: '/ws', functions: { whoAmI, rename }, session: channelSessions })],
     heartbeatInterval: 0,
   })
   const server = await channels.listen({ port: 0, host: '127.0.0.1' })
