@@ -211,6 +211,36 @@ describe('the session read cache', () => {
     expect(await cached.get(stored.id)).toBeUndefined()
   })
 
+  it('tracks reads in flight of ids that are also names of object members (__proto__, constructor)', async () => {
+    const clock = createTestClock()
+    const { backend, process } = sharedBackend(clock)
+    const view = process().view
+    let pause: Promise<void> | undefined
+    const slow: SessionStore<Session> = {
+      ...view,
+      async get(id) {
+        const found = await view.get(id)
+        await pause
+        return found
+      },
+    }
+    const cached = cacheSessionStore(slow, {}, { clock: clock.now })
+    await confirmed()
+    for (const id of ['__proto__', 'constructor', 'hasOwnProperty']) {
+      const stored = record(clock, { id })
+      await backend.set(stored)
+      let resume: () => void = () => undefined
+      pause = new Promise((resolve) => (resume = resolve))
+      const reading = cached.get(id)
+      await confirmed()
+      await backend.delete(id, 'revoked')
+      resume()
+      expect(await reading).toEqual(stored)
+      pause = undefined
+      expect(await cached.get(id)).toBeUndefined()
+    }
+  })
+
   it('never lets an older version it wrote replace a newer one written elsewhere', async () => {
     const clock = createTestClock()
     const { backend, process } = sharedBackend(clock)

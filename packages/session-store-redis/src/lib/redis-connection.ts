@@ -10,6 +10,11 @@ export interface RedisConnection {
   hGetAll(key: string): Promise<Record<string, string>>
   hGet(key: string, field: string): Promise<string | null | undefined>
   exists(key: string): Promise<number>
+  /**
+   * A command as it goes on the wire, without node-redis's per-command argument parsing. Only on a
+   * single-node client: a Cluster client's `sendCommand` takes the key to route by first.
+   */
+  sendCommand(args: string[]): Promise<unknown>
   publish(channel: string, message: string): Promise<unknown>
   subscribe(channel: string, listener: (message: string) => void): Promise<void>
   close(): Promise<void>
@@ -33,6 +38,11 @@ export function isRedisStoreClient(value: unknown): value is RedisStoreClient {
   if (value === null || typeof value !== 'object') return false
   const client = value as Record<string, unknown>
   return typeof client['duplicate'] === 'function' && typeof client['evalSha'] === 'function' && typeof client['hGetAll'] === 'function'
+}
+
+/** Whether `client` is a Cluster client (`createCluster`): keys in different slots live on different nodes. */
+export function isRedisClusterClient(client: RedisStoreClient): boolean {
+  return typeof (client as unknown as Record<string, unknown>)['getSlotMaster'] === 'function'
 }
 
 /**

@@ -136,6 +136,10 @@ describe.skipIf(!available)('Redis store on a Redis Cluster', () => {
       for (const s of sessions) await serverA.set(s)
       expect((await nodesHolding(`${prefix}:s:*`)).size).toBeGreaterThan(1)
       expect(await serverB.listByUser('alice')).toHaveLength(12)
+      // A versioned update writes the record and its user's index, two keys in different slots.
+      const changed = sessions[1]!
+      expect(await serverA.update(changed.id, changed.version, { data: { ...changed.data }, lastActiveAt: clock.now(), expiresAt: changed.expiresAt + MINUTE })).toBe('ok')
+      expect(await serverB.get(changed.id)).toMatchObject({ version: changed.version + 1, expiresAt: changed.expiresAt + MINUTE })
       await serverA.delete(sessions[0]!.id, 'revoked')
       await expect.poll(() => seenByB, { timeout: 2_000, interval: 5 }).toContainEqual({ type: 'deleted', id: sessions[0]!.id, userId: 'alice', reason: 'revoked' })
       await Promise.all([serverA.close(), serverB.close()])

@@ -8,7 +8,7 @@ import { createClient } from 'redis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { createRedisStore, type RedisStore } from './redis-store.js'
 import { freePort, redisBinariesAvailable } from './redis-test-servers.test-support.js'
-import { record } from './redis-test-stores.test-support.js'
+import { record, type TestSession } from './redis-test-stores.test-support.js'
 
 // This file runs its own throwaway redis-server (never the shared one), so it can kill it.
 const serverBinary = process.env['REDIS_SERVER_BIN'] ?? 'redis-server'
@@ -150,6 +150,42 @@ describe.skipIf(!binaryWorks)('Redis store when the server dies and comes back',
       const started = Date.now()
       await expect(store.get(stored.id)).rejects.toBeInstanceOf(ServiceUnavailableError)
       expect(Date.now() - started).toBeLessThan(1_500)
+    } finally {
+      server.kill('SIGCONT')
+    }
+    await expect.poll(() => store.get(stored.id).catch(() => 'hung'), { timeout: 5_000, interval: 50 }).toEqual(stored)
+  })
+
+  it('fails a write and a read in flight against a hung Redis with ServiceUnavailableError within their deadlines', async () => {
+    const port = await freePort()
+    const server = await startServer(port)
+    children.push(server)
+    const clock = createTestClock()
+    const commandTimeout = 400
+    const store = createRedisStore<TestSession>({ url: `redis://127.0.0.1:${port}`, keyPrefix: 'hang-many', clock: clock.now, logger: silentLogger, connectTimeout: 500, commandTimeout, maxReconnectDelay: 100 })
+    stores.push(store)
+    const stored = record(clock.now())
+    await store.set(stored)
+    server.kill('SIGSTOP')
+    try {
+      const settledAfter = (operation: () => Promise<unknown>): Promise<{ error: unknown; ms: number }> => {
+        const started = performance.now()
+        return operation().then(
+          () => ({ error: undefined, ms: performance.now() - started }),
+          (error: unknown) => ({ error, ms: performance.now() - started }),
+        )
+      }
+      // Started 200 ms apart, both timed by the store's one deadline timer. The write gets its full
+      // timeout; its expiry replaces the stuck connection, which may fail the read sooner (a 503 too).
+      const write = settledAfter(() => store.update(stored.id, stored.version, { data: { ...stored.data }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }))
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const read = settledAfter(() => store.get(stored.id))
+      const [wrote, readOutcome] = [await write, await read]
+      expect(wrote.error).toBeInstanceOf(ServiceUnavailableError)
+      expect(wrote.ms).toBeGreaterThanOrEqual(commandTimeout - 1)
+      expect(wrote.ms).toBeLessThan(commandTimeout + 1_100)
+      expect(readOutcome.error).toBeInstanceOf(ServiceUnavailableError)
+      expect(readOutcome.ms).toBeLessThan(commandTimeout + 1_100)
     } finally {
       server.kill('SIGCONT')
     }

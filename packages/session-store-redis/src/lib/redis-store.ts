@@ -19,12 +19,14 @@ import { assertSessionCacheOption, createSessionEventBus, isStorableKey, type Se
 import { ErrorReply } from 'redis'
 import {
   borrowRedisConnection,
+  isRedisClusterClient,
   isRedisStoreClient,
   type OpenedRedisConnection,
   openRedisConnection,
   type RedisStoreClient,
 } from './redis-connection.js'
 import { translateRedisError } from './redis-errors.js'
+import { createOperationDeadlines } from './operation-deadlines.js'
 import { changedMessageBuilder, deletedMessageBuilder } from './redis-event-message.js'
 import { type RedisSubscriber, startRedisSubscriber } from './redis-subscriber.js'
 import { assertKeyPrefix, redisKeys } from './redis-keys.js'
@@ -224,22 +226,32 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
   let closed = false
 
   // Every operation runs through here with one deadline for the whole call: a server that accepted
-  // a command and then hangs would otherwise hold the request forever. Written as one promise with
-  // one timer (no Promise.race, no async wrappers): this is the read of every request.
+  // a command and then hangs would otherwise hold the request forever. Written as one promise and
+  // one entry in the shared deadline list (no Promise.race, no async wrappers, no timer of its
+  // own): this is the read of every request.
+  const deadlines = createOperationDeadlines(commandTimeout)
   const guard = <T>(step: () => Promise<T>): Promise<T> => {
     if (closed) return Promise.reject(new Error('This Redis session store was closed; create a new one'))
     return new Promise<T>((resolve, reject) => {
       let settled = false
       let connected = false
-      const timer = setTimeout(() => {
+      const fail = (error: unknown): void => {
+        if (settled) return
+        settled = true
+        deadlines.settle(timing)
+        const translated = translateRedisError(error)
+        if (translated instanceof ServiceUnavailableError) markUnreachable()
+        reject(translated)
+      }
+      const timing = deadlines.start(() => {
         // Only a command that got no answer suggests a stuck connection, not a slow first connect.
         if (connected) replaceStuckConnection()
         fail(new Error(`no reply within ${commandTimeout} ms`))
-      }, commandTimeout)
+      })
       const succeed = (result: T): void => {
         if (settled) return
         settled = true
-        clearTimeout(timer)
+        deadlines.settle(timing)
         if (!healthy) logger.info('Redis session store: connection restored')
         healthy = true
         if (unreachable) {
@@ -247,14 +259,6 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
           subscriber?.verify()
         }
         resolve(result)
-      }
-      const fail = (error: unknown): void => {
-        if (settled) return
-        settled = true
-        clearTimeout(timer)
-        const translated = translateRedisError(error)
-        if (translated instanceof ServiceUnavailableError) markUnreachable()
-        reject(translated)
       }
       const run = (): void => {
         connected = true
@@ -271,18 +275,39 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
     })
   }
 
-  const evalScript = (script: LuaScript, key: string | string[], args: readonly (string | number)[]): Promise<unknown> =>
-    evalStrings(script, typeof key === 'string' ? [key] : key, args.map(String))
+  // A Cluster spreads one operation's keys over nodes (see update()); so does the app's Cluster client.
+  const onCluster = cluster !== undefined || (appClient !== undefined && isRedisClusterClient(appClient))
 
-  /** EVALSHA with arguments that are strings already (the update of every changing request). */
-  const evalStrings = async (script: LuaScript, keys: string[], args: string[]): Promise<unknown> => {
-    const call = { keys, arguments: args }
+  const evalScript = (script: LuaScript, key: string | string[], args: readonly (string | number)[]): Promise<unknown> => {
+    const scriptKeys = typeof key === 'string' ? [key] : key
+    return runScript(script, ['EVALSHA', script.sha1, String(scriptKeys.length), ...scriptKeys, ...args.map(String)])
+  }
+
+  /**
+   * Runs `command`, a complete `['EVALSHA', sha1, numberOfKeys, ...keys, ...args]` of strings. On a
+   * single node it goes out as it is (`sendCommand`): node-redis's typed `evalSha` would parse the
+   * same arguments into a new array, through two more async functions, on the write of every
+   * changing request. A Cluster client needs the typed call, which routes by the first key.
+   */
+  const runScript = async (script: LuaScript, command: string[]): Promise<unknown> => {
+    if (onCluster) {
+      const keyCount = Number(command[2])
+      const call = { keys: command.slice(3, 3 + keyCount), arguments: command.slice(3 + keyCount) }
+      try {
+        return await client().evalSha(script.sha1, call)
+      } catch (error) {
+        if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) return client().eval(script.source, call)
+        throw error
+      }
+    }
     try {
-      return await client().evalSha(script.sha1, call)
+      return await client().sendCommand(command)
     } catch (error) {
       // After a restart (or on a new node) the script cache is empty: send the source once.
-      if (error instanceof ErrorReply && error.message.startsWith('NOSCRIPT')) return client().eval(script.source, call)
-      throw error
+      if (!(error instanceof ErrorReply && error.message.startsWith('NOSCRIPT'))) throw error
+      command[0] = 'EVAL'
+      command[1] = script.source
+      return client().sendCommand(command)
     }
   }
 
@@ -423,31 +448,50 @@ export function createRedisStore<S extends CoreUserSession = UserSession>(option
         const userId = change.data.userId
         const version = expectedVersion + 1
         const message = changedMessage(id, userId, change.expiresAt)
-        // Built as strings in one array, in the order of updateIndexedRecord's ARGV (see the script).
-        const args = [
-          keys.channel,
-          message.head,
-          message.tail,
-          String(expectedVersion),
-          userId,
-          JSON.stringify(change.data),
-          String(change.lastActiveAt),
-          String(change.expiresAt),
-          String(ttlFor(change.expiresAt, now)),
-          String(now),
-          String(version),
-          change.metadata === undefined ? '' : JSON.stringify(change.metadata),
-        ]
+        const json = JSON.stringify(change.data)
+        const metadata = change.metadata === undefined ? '' : JSON.stringify(change.metadata)
         let reply: unknown
-        if (cluster === undefined) {
-          // One round trip: the index entry and the record change together in one script.
-          args.push(id)
-          reply = await evalStrings(updateIndexedRecord, [keys.record(id), keys.user(userId)], args)
+        if (!onCluster) {
+          // One round trip: the index entry and the record change together in one script. The whole
+          // command is built as strings in one array, in the order of updateIndexedRecord's KEYS and ARGV.
+          reply = await runScript(updateIndexedRecord, [
+            'EVALSHA',
+            updateIndexedRecord.sha1,
+            '2',
+            keys.record(id),
+            keys.user(userId),
+            keys.channel,
+            message.head,
+            message.tail,
+            String(expectedVersion),
+            userId,
+            json,
+            String(change.lastActiveAt),
+            String(change.expiresAt),
+            String(ttlFor(change.expiresAt, now)),
+            String(now),
+            String(version),
+            metadata,
+            id,
+          ])
         } else {
           // On a Cluster the two keys live in different slots: extend the index entry first, then
           // write the record, for the same reason as in set().
           await evalScript(indexAdd, keys.user(userId), [now, id, change.expiresAt, 'extend'])
-          reply = await evalStrings(updateRecord, [keys.record(id)], args)
+          reply = await evalScript(updateRecord, keys.record(id), [
+            keys.channel,
+            message.head,
+            message.tail,
+            expectedVersion,
+            userId,
+            json,
+            change.lastActiveAt,
+            change.expiresAt,
+            ttlFor(change.expiresAt, now),
+            now,
+            version,
+            metadata,
+          ])
         }
         const [result, publishError] = reply as [SessionUpdateResult | 'owner', string?]
         if (result === 'owner') throw storeMisuse('A session update cannot change userId; store a new session instead')
