@@ -21,6 +21,16 @@ import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeOptio
 
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
+
+/** The changes to one session in flight in this process (see `commitInLane`). */
+interface WriteLane<S extends CoreUserSession> {
+  /** The last change queued; the next one starts when it has settled. */
+  tail: Promise<unknown>
+  /** Changes queued or running. */
+  size: number
+  /** The record the lane's last successful change wrote. */
+  written: SessionRecord<S> | undefined
+}
 // Below this no real session fits (an id, an email and a role are a few hundred bytes): a smaller
 // maxSessionBytes is a typo that would refuse every login.
 const MIN_SESSION_BYTES = 1024
@@ -304,16 +314,66 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     return record
   }
 
+  // Changes to one session made in this process, one at a time. Concurrent requests of one user
+  // (tabs, parallel fetches, an agent's tool calls) would otherwise all send their compare-and-set
+  // with the same version: one wins each round, the others re-read and try again, and beyond
+  // maxUpdateAttempts they fail with a ConflictError. In a lane each change waits for the one before
+  // it and starts from the record that one wrote, so it writes once. The compare-and-set still
+  // decides: writers in other processes conflict and re-read as before.
+  const lanes = new Map<string, WriteLane<S>>()
+
+  const commitInLane = (
+    state: SessionState<S>,
+    baseline: SessionRecord<S>,
+    precondition: ((stored: Readonly<S>) => void) | undefined,
+    credential: CredentialKind | undefined,
+  ): Promise<SessionCommitResult> => {
+    const id = baseline.id
+    let lane = lanes.get(id)
+    let written: Promise<SessionCommitResult>
+    if (lane === undefined) {
+      lane = { tail: undefined as unknown as Promise<unknown>, size: 1, written: undefined }
+      lanes.set(id, lane)
+      written = commitPatch(state, baseline, baseline, precondition, credential)
+    } else {
+      const queued = lane
+      queued.size++
+      const start = (): Promise<SessionCommitResult> => {
+        const latest = queued.written
+        return commitPatch(state, baseline, latest !== undefined && latest.version > baseline.version ? latest : baseline, precondition, credential)
+      }
+      written = queued.tail.then(start, start)
+    }
+    const own = lane
+    const settle = (): void => {
+      if (--own.size === 0 && lanes.get(id) === own) lanes.delete(id)
+    }
+    const result = written.then(
+      (outcome) => {
+        if (outcome.kind === 'updated') own.written = outcome.record as SessionRecord<S>
+        settle()
+        return outcome
+      },
+      (error: unknown) => {
+        settle()
+        throw error
+      },
+    )
+    own.tail = result
+    return result
+  }
+
   const commitPatch = async (
     state: SessionState<S>,
     baseline: SessionRecord<S>,
+    start: SessionRecord<S>,
     precondition: ((stored: Readonly<S>) => void) | undefined,
     credential: CredentialKind | undefined,
   ): Promise<SessionCommitResult> => {
     const patch = state.patch
     const changesData = patch !== undefined && patch.size > 0
     if (!changesData && recordedCredential(baseline, credential) === undefined) return UNCHANGED
-    let current: SessionRecord<S> | undefined = baseline
+    let current: SessionRecord<S> | undefined = start
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
         state.reset()
@@ -430,7 +490,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     }
 
     if (state.changed || recordedCredential(baseline, options?.credential) !== undefined) {
-      return await commitPatch(state, baseline, options?.precondition, options?.credential)
+      return await commitInLane(state, baseline, options?.precondition, options?.credential)
     }
 
     const now = clock()
@@ -474,10 +534,10 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     commit(state, options) {
       state.useInventory(manager)
       // Not an async function itself: the common write (a change to a stored session) returns
-      // commitPatch's own promise, without the extra turns an async function takes to adopt one.
+      // commitInLane's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
       if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
-        return commitPatch(state, baseline, options?.precondition, options?.credential)
+        return commitInLane(state, baseline, options?.precondition, options?.credential)
       }
       return commitOther(state, options)
     },
