@@ -22,13 +22,26 @@ import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeOptio
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
 
-/** The changes to one session in flight in this process (see `commitInLane`). */
+const REVOKED: SessionCommitResult = Object.freeze({ kind: 'revoked' })
+
+/** One call's in-place change of a stored session, on its way to the store (see `commitInLane`). */
+interface PendingChange<S extends CoreUserSession> {
+  readonly state: SessionState<S>
+  /** The record the call loaded. */
+  readonly baseline: SessionRecord<S>
+  readonly precondition: ((stored: Readonly<S>) => void) | undefined
+  readonly credential: CredentialKind | undefined
+  /** Whether its patch changes data (set when it is applied). */
+  changesData?: boolean
+  readonly resolve: (result: SessionCommitResult) => void
+  readonly reject: (error: unknown) => void
+}
+
+/** The changes to one session this process is writing (see `commitInLane`). */
 interface WriteLane<S extends CoreUserSession> {
-  /** The last change queued; the next one starts when it has settled. */
-  tail: Promise<unknown>
-  /** Changes queued or running. */
-  size: number
-  /** The record the lane's last successful change wrote. */
+  /** Changes that arrived while a write was in flight: the next write takes them all. */
+  queue: PendingChange<S>[]
+  /** The record the lane's last successful write left. */
   written: SessionRecord<S> | undefined
 }
 // Below this no real session fits (an id, an email and a role are a few hundred bytes): a smaller
@@ -314,12 +327,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     return record
   }
 
-  // Changes to one session made in this process, one at a time. Concurrent requests of one user
-  // (tabs, parallel fetches, an agent's tool calls) would otherwise all send their compare-and-set
-  // with the same version: one wins each round, the others re-read and try again, and beyond
-  // maxUpdateAttempts they fail with a ConflictError. In a lane each change waits for the one before
-  // it and starts from the record that one wrote, so it writes once. The compare-and-set still
-  // decides: writers in other processes conflict and re-read as before.
+  // Changes to one session made in this process go through one lane. Concurrent requests of one
+  // user (tabs, parallel fetches, an agent's tool calls) would otherwise all send their
+  // compare-and-set with the same version: one wins each round, the others re-read and try again,
+  // and beyond maxUpdateAttempts they fail with a ConflictError. In a lane, changes that arrive
+  // while a write is in flight wait for it, and then go to the store together, as one write: each
+  // applied (and its precondition checked) on top of the ones before it, on the record the last
+  // write left. The compare-and-set still decides: writers in other processes conflict and re-read
+  // as before. One write per round trip for a busy session, however many requests it serves.
   const lanes = new Map<string, WriteLane<S>>()
 
   const commitInLane = (
@@ -328,75 +343,97 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     precondition: ((stored: Readonly<S>) => void) | undefined,
     credential: CredentialKind | undefined,
   ): Promise<SessionCommitResult> => {
-    const id = baseline.id
-    let lane = lanes.get(id)
-    let written: Promise<SessionCommitResult>
-    if (lane === undefined) {
-      lane = { tail: undefined as unknown as Promise<unknown>, size: 1, written: undefined }
-      lanes.set(id, lane)
-      written = commitPatch(state, baseline, baseline, precondition, credential)
-    } else {
-      const queued = lane
-      queued.size++
-      const start = (): Promise<SessionCommitResult> => {
-        const latest = queued.written
-        return commitPatch(state, baseline, latest !== undefined && latest.version > baseline.version ? latest : baseline, precondition, credential)
+    const patch = state.patch
+    if ((patch === undefined || patch.size === 0) && recordedCredential(baseline, credential) === undefined) return Promise.resolve(UNCHANGED)
+    return new Promise<SessionCommitResult>((resolve, reject) => {
+      const change: PendingChange<S> = { state, baseline, precondition, credential, resolve, reject }
+      const lane = lanes.get(baseline.id)
+      if (lane !== undefined) {
+        lane.queue.push(change)
+        return
       }
-      written = queued.tail.then(start, start)
-    }
-    const own = lane
-    const settle = (): void => {
-      if (--own.size === 0 && lanes.get(id) === own) lanes.delete(id)
-    }
-    const result = written.then(
-      (outcome) => {
-        if (outcome.kind === 'updated') own.written = outcome.record as SessionRecord<S>
-        settle()
-        return outcome
-      },
-      (error: unknown) => {
-        settle()
-        throw error
-      },
-    )
-    own.tail = result
-    return result
+      const own: WriteLane<S> = { queue: [], written: undefined }
+      lanes.set(baseline.id, own)
+      void driveLane(baseline.id, own, [change])
+    })
   }
 
-  const commitPatch = async (
-    state: SessionState<S>,
-    baseline: SessionRecord<S>,
-    start: SessionRecord<S>,
-    precondition: ((stored: Readonly<S>) => void) | undefined,
-    credential: CredentialKind | undefined,
-  ): Promise<SessionCommitResult> => {
-    const patch = state.patch
-    const changesData = patch !== undefined && patch.size > 0
-    if (!changesData && recordedCredential(baseline, credential) === undefined) return UNCHANGED
+  /** Writes `changes`, then whatever queued meanwhile, until the lane is empty. Settles every change; never rejects. */
+  const driveLane = async (id: string, lane: WriteLane<S>, first: PendingChange<S>[]): Promise<void> => {
+    let changes = first
+    try {
+      for (;;) {
+        // The newest record known: the lane's last write, or the newest one a change loaded.
+        let start = lane.written
+        for (const change of changes) if (start === undefined || change.baseline.version > start.version) start = change.baseline
+        await writeChanges(lane, changes, start!)
+        if (lane.queue.length === 0) break
+        changes = lane.queue
+        lane.queue = []
+      }
+    } catch (error) {
+      // writeChanges settles every change itself; this only guards against a bug leaving one waiting.
+      for (const change of changes) change.reject(error)
+      for (const change of lane.queue) change.reject(error)
+    } finally {
+      lanes.delete(id)
+    }
+  }
+
+  const writeChanges = async (lane: WriteLane<S>, changes: readonly PendingChange<S>[], start: SessionRecord<S>): Promise<void> => {
+    let pending = changes
     let current: SessionRecord<S> | undefined = start
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
-        state.reset()
-        return { kind: 'revoked' }
+        for (const change of pending) {
+          change.state.reset()
+          change.resolve(REVOKED)
+        }
+        return
       }
-      // Checked on the very data the write replaces: a rule a concurrent writer broke is never overwritten.
-      precondition?.(current.data)
-      const now = clock()
-      const data = changesData ? applySessionPatch(current.data, patch) : current.data
-      if (changesData) assertFits(data)
-      const expiresAt = expiryFor(current.createdAt, now)
-      // Checked on the record this write replaces: another server may have recorded it already.
-      const metadata = recordedCredential(current, credential)
+      // Each change in order, on top of the ones before it; its precondition is checked on the very
+      // data its write replaces, so a rule a concurrent writer broke is never overwritten.
+      let data = current.data
+      let changesData = false
+      let metadata: SessionMetadata | undefined
+      const applied: PendingChange<S>[] = []
+      for (const change of pending) {
+        try {
+          change.precondition?.(data)
+          const patch = change.state.patch
+          change.changesData = patch !== undefined && patch.size > 0
+          if (change.changesData) {
+            const next = applySessionPatch(data, patch!)
+            assertFits(next)
+            data = next
+            changesData = true
+          }
+          // Checked on the record this write replaces: another server may have recorded it already.
+          metadata ??= recordedCredential(current, change.credential)
+          applied.push(change)
+        } catch (error) {
+          change.reject(error)
+        }
+      }
+      pending = applied
+      if (pending.length === 0) return
       if (!changesData && metadata === undefined) {
-        state.resume(current)
-        return UNCHANGED
+        for (const change of pending) {
+          change.state.resume(current)
+          change.resolve(UNCHANGED)
+        }
+        return
       }
+      const now = clock()
+      const expiresAt = expiryFor(current.createdAt, now)
       let result: SessionUpdateResult
       // Not through guard(): this is the write of every changing request.
       try {
         result = await store.update(current.id, current.version, metadata === undefined ? { data, lastActiveAt: now, expiresAt } : { data, lastActiveAt: now, expiresAt, metadata })
       } catch (error) {
-        throw unavailable('update', error)
+        const failure = unavailable('update', error)
+        for (const change of pending) change.reject(failure)
+        return
       }
       if (result === 'ok') {
         const record: SessionRecord<S> = {
@@ -409,19 +446,33 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           expiresAt,
           ...((metadata ?? current.metadata) === undefined ? {} : { metadata: metadata ?? current.metadata }),
         }
-        state.resume(record)
-        // A credential recorded alone changes no data: not an update of the session.
-        if (changesData) emitAbout('updated', record, state.callProtocol)
-        return { kind: 'updated', record }
+        lane.written = record
+        const updated: SessionCommitResult = { kind: 'updated', record }
+        for (const change of pending) {
+          change.state.resume(record)
+          // A credential recorded alone changes no data: not an update of the session.
+          if (change.changesData) emitAbout('updated', record, change.state.callProtocol)
+          change.resolve(updated)
+        }
+        return
       }
       if (result === 'missing') {
-        state.reset()
-        return { kind: 'revoked' }
+        for (const change of pending) {
+          change.state.reset()
+          change.resolve(REVOKED)
+        }
+        return
       }
       // Someone else wrote first: re-read and re-apply only our fields on top of theirs.
-      current = await loadById(baseline.id, { protocol: state.callProtocol })
+      try {
+        current = await loadById(start.id, { protocol: pending[0]!.state.callProtocol })
+      } catch (error) {
+        for (const change of pending) change.reject(error)
+        return
+      }
     }
-    throw new ConflictError('The session kept changing concurrently; the update was not saved')
+    const conflict = new ConflictError('The session kept changing concurrently; the update was not saved')
+    for (const change of pending) change.reject(conflict)
   }
 
   /** Every commit but the in-place change of a stored session (see `commit`). */
