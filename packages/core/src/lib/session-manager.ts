@@ -33,8 +33,14 @@ interface PendingChange<S extends CoreUserSession> {
   readonly credential: CredentialKind | undefined
   /** Whether its patch changes data (set when it is applied). */
   changesData?: boolean
-  readonly resolve: (result: SessionCommitResult) => void
-  readonly reject: (error: unknown) => void
+  /** Set once its outcome is known: `result`, or `error` when `failed`. */
+  settled: boolean
+  failed?: boolean
+  result?: SessionCommitResult
+  error?: unknown
+  /** For a change that queued behind a write in flight: its caller's promise. */
+  resolve?: (result: SessionCommitResult) => void
+  reject?: (error: unknown) => void
 }
 
 /** The changes to one session this process is writing (see `commitInLane`). */
@@ -345,39 +351,61 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   ): Promise<SessionCommitResult> => {
     const patch = state.patch
     if ((patch === undefined || patch.size === 0) && recordedCredential(baseline, credential) === undefined) return Promise.resolve(UNCHANGED)
+    const change: PendingChange<S> = { state, baseline, precondition, credential, settled: false }
+    const lane = lanes.get(baseline.id)
+    if (lane === undefined) return writeAlone(change)
     return new Promise<SessionCommitResult>((resolve, reject) => {
-      const change: PendingChange<S> = { state, baseline, precondition, credential, resolve, reject }
-      const lane = lanes.get(baseline.id)
-      if (lane !== undefined) {
-        lane.queue.push(change)
-        return
-      }
-      const own: WriteLane<S> = { queue: [], written: undefined }
-      lanes.set(baseline.id, own)
-      void driveLane(baseline.id, own, [change])
+      change.resolve = resolve
+      change.reject = reject
+      lane.queue.push(change)
     })
   }
 
-  /** Writes `changes`, then whatever queued meanwhile, until the lane is empty. Settles every change; never rejects. */
-  const driveLane = async (id: string, lane: WriteLane<S>, first: PendingChange<S>[]): Promise<void> => {
-    let changes = first
+  /** The common case: no write of this session in flight here. Hands the lane on to what queued meanwhile. */
+  const writeAlone = async (change: PendingChange<S>): Promise<SessionCommitResult> => {
+    const id = change.baseline.id
+    const lane: WriteLane<S> = { queue: [], written: undefined }
+    lanes.set(id, lane)
     try {
-      for (;;) {
+      await writeChanges(lane, [change], change.baseline)
+    } finally {
+      if (lane.queue.length === 0) lanes.delete(id)
+      else void driveLane(id, lane)
+    }
+    if (change.failed) throw change.error
+    return change.result!
+  }
+
+  /** Writes what queued in `lane`, batch after batch, until it is empty. Settles every change; never rejects. */
+  const driveLane = async (id: string, lane: WriteLane<S>): Promise<void> => {
+    let changes = lane.queue
+    try {
+      while (changes.length > 0) {
+        lane.queue = []
         // The newest record known: the lane's last write, or the newest one a change loaded.
         let start = lane.written
         for (const change of changes) if (start === undefined || change.baseline.version > start.version) start = change.baseline
         await writeChanges(lane, changes, start!)
-        if (lane.queue.length === 0) break
         changes = lane.queue
-        lane.queue = []
       }
     } catch (error) {
       // writeChanges settles every change itself; this only guards against a bug leaving one waiting.
-      for (const change of changes) change.reject(error)
-      for (const change of lane.queue) change.reject(error)
+      for (const change of [...changes, ...lane.queue]) if (!change.settled) fail(change, error)
     } finally {
       lanes.delete(id)
     }
+  }
+
+  const succeed = (change: PendingChange<S>, result: SessionCommitResult): void => {
+    change.settled = true
+    change.result = result
+    change.resolve?.(result)
+  }
+  const fail = (change: PendingChange<S>, error: unknown): void => {
+    change.settled = true
+    change.failed = true
+    change.error = error
+    change.reject?.(error)
   }
 
   const writeChanges = async (lane: WriteLane<S>, changes: readonly PendingChange<S>[], start: SessionRecord<S>): Promise<void> => {
@@ -387,7 +415,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       if (current === undefined) {
         for (const change of pending) {
           change.state.reset()
-          change.resolve(REVOKED)
+          succeed(change, REVOKED)
         }
         return
       }
@@ -395,8 +423,8 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // data its write replaces, so a rule a concurrent writer broke is never overwritten.
       let data = current.data
       let changesData = false
+      let refused = false
       let metadata: SessionMetadata | undefined
-      const applied: PendingChange<S>[] = []
       for (const change of pending) {
         try {
           change.precondition?.(data)
@@ -410,17 +438,19 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           }
           // Checked on the record this write replaces: another server may have recorded it already.
           metadata ??= recordedCredential(current, change.credential)
-          applied.push(change)
         } catch (error) {
-          change.reject(error)
+          refused = true
+          fail(change, error)
         }
       }
-      pending = applied
-      if (pending.length === 0) return
+      if (refused) {
+        pending = pending.filter((change) => !change.settled)
+        if (pending.length === 0) return
+      }
       if (!changesData && metadata === undefined) {
         for (const change of pending) {
           change.state.resume(current)
-          change.resolve(UNCHANGED)
+          succeed(change, UNCHANGED)
         }
         return
       }
@@ -432,7 +462,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
         result = await store.update(current.id, current.version, metadata === undefined ? { data, lastActiveAt: now, expiresAt } : { data, lastActiveAt: now, expiresAt, metadata })
       } catch (error) {
         const failure = unavailable('update', error)
-        for (const change of pending) change.reject(failure)
+        for (const change of pending) fail(change, failure)
         return
       }
       if (result === 'ok') {
@@ -452,14 +482,14 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           change.state.resume(record)
           // A credential recorded alone changes no data: not an update of the session.
           if (change.changesData) emitAbout('updated', record, change.state.callProtocol)
-          change.resolve(updated)
+          succeed(change, updated)
         }
         return
       }
       if (result === 'missing') {
         for (const change of pending) {
           change.state.reset()
-          change.resolve(REVOKED)
+          succeed(change, REVOKED)
         }
         return
       }
@@ -467,12 +497,12 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       try {
         current = await loadById(start.id, { protocol: pending[0]!.state.callProtocol })
       } catch (error) {
-        for (const change of pending) change.reject(error)
+        for (const change of pending) fail(change, error)
         return
       }
     }
     const conflict = new ConflictError('The session kept changing concurrently; the update was not saved')
-    for (const change of pending) change.reject(conflict)
+    for (const change of pending) fail(change, conflict)
   }
 
   /** Every commit but the in-place change of a stored session (see `commit`). */
