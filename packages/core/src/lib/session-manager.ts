@@ -341,7 +341,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   // applied (and its precondition checked) on top of the ones before it, on the record the last
   // write left. The compare-and-set still decides: writers in other processes conflict and re-read
   // as before. One write per round trip for a busy session, however many requests it serves.
-  const lanes = new Map<string, WriteLane<S>>()
+  // A null-prototype object, not a Map, for the same reason as the read cache's calls in flight
+  // (decision 036): every write adds its id and removes it, and the chain V8 makes of a Map's
+  // outgrown tables kept garbage alive through young collections (a memory-store PUT: 7.6 µs of CPU
+  // with a Map, 4.8 without).
+  const lanes: Record<string, WriteLane<S> | undefined> = Object.create(null) as Record<string, WriteLane<S> | undefined>
 
   const commitInLane = (
     state: SessionState<S>,
@@ -352,7 +356,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     const patch = state.patch
     if ((patch === undefined || patch.size === 0) && recordedCredential(baseline, credential) === undefined) return Promise.resolve(UNCHANGED)
     const change: PendingChange<S> = { state, baseline, precondition, credential, settled: false }
-    const lane = lanes.get(baseline.id)
+    const lane = lanes[baseline.id]
     if (lane === undefined) return writeAlone(change)
     return new Promise<SessionCommitResult>((resolve, reject) => {
       change.resolve = resolve
@@ -365,11 +369,11 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
   const writeAlone = async (change: PendingChange<S>): Promise<SessionCommitResult> => {
     const id = change.baseline.id
     const lane: WriteLane<S> = { queue: [], written: undefined }
-    lanes.set(id, lane)
+    lanes[id] = lane
     try {
       await writeChanges(lane, [change], change.baseline)
     } finally {
-      if (lane.queue.length === 0) lanes.delete(id)
+      if (lane.queue.length === 0) delete lanes[id]
       else void driveLane(id, lane)
     }
     if (change.failed) throw change.error
@@ -392,7 +396,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
       // writeChanges settles every change itself; this only guards against a bug leaving one waiting.
       for (const change of [...changes, ...lane.queue]) if (!change.settled) fail(change, error)
     } finally {
-      lanes.delete(id)
+      delete lanes[id]
     }
   }
 
