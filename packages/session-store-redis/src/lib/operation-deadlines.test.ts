@@ -76,6 +76,19 @@ describe('operation deadlines (one timer for every store operation in flight)', 
     expect(vi.getTimerCount()).toBe(0)
   })
 
+  it('still expires the operations behind one whose expiry callback threw', () => {
+    const deadlines = createOperationDeadlines(100)
+    const expired: string[] = []
+    deadlines.start(() => {
+      throw new Error('callback bug')
+    })
+    vi.advanceTimersByTime(10)
+    deadlines.start(() => expired.push('next'))
+    expect(() => vi.advanceTimersByTime(90)).toThrow('callback bug')
+    vi.advanceTimersByTime(10)
+    expect(expired).toEqual(['next'])
+  })
+
   it('holds one timer however many operations are in flight, and none once they all expired', () => {
     const deadlines = createOperationDeadlines(1_000)
     const operations = Array.from({ length: 100 }, () => deadlines.start(() => undefined))

@@ -56,14 +56,18 @@ export function createOperationDeadlines(timeout: number): OperationDeadlines {
   const fire = (): void => {
     timer = undefined
     const now = performance.now()
-    while (oldest !== undefined && oldest.at <= now) {
-      const expired = oldest
-      const expire = expired.expire!
-      unlink(expired)
-      expire()
+    try {
+      while (oldest !== undefined && oldest.at <= now) {
+        const expired = oldest
+        const expire = expired.expire!
+        unlink(expired)
+        expire()
+      }
+    } finally {
+      // Re-armed even if a callback threw, so the operations behind it still expire. A callback may
+      // also have started an operation, and armed the timer for it already.
+      if (oldest !== undefined && timer === undefined) arm(oldest, performance.now())
     }
-    // An expire callback may have started an operation, and armed the timer for it already.
-    if (oldest !== undefined && timer === undefined) arm(oldest, now)
   }
 
   return {
