@@ -12,17 +12,16 @@
  */
 const SYNC_TWIN: unique symbol = Symbol('pikku.syncTwin')
 
-type AsyncFunction = (...args: never[]) => Promise<unknown>
 /** The twin of `F`: the same arguments, the answer without the promise (undefined: not known now). */
-export type SyncTwin<F extends AsyncFunction> = (...args: Parameters<F>) => Awaited<ReturnType<F>> | undefined
+export type SyncTwin<F extends (...args: never[]) => Promise<unknown>> = (...args: Parameters<F>) => Awaited<ReturnType<F>> | undefined
 
 /** Attaches `twin` to `fn` and returns `fn`. */
-export function withSyncTwin<F extends AsyncFunction>(fn: F, twin: SyncTwin<F>): F {
+export function withSyncTwin<F extends (...args: never[]) => Promise<unknown>>(fn: F, twin: SyncTwin<F>): F {
   Object.defineProperty(fn, SYNC_TWIN, { value: twin })
   return fn
 }
 
 /** The synchronous twin of `fn`, if it has one. */
-export function syncTwinOf<F extends AsyncFunction>(fn: F): SyncTwin<F> | undefined {
+export function syncTwinOf<F extends (...args: never[]) => Promise<unknown>>(fn: F): SyncTwin<F> | undefined {
   return (fn as F & { readonly [SYNC_TWIN]?: SyncTwin<F> })[SYNC_TWIN]
 }
