@@ -67,11 +67,21 @@ async function backendMicros(): Promise<number> {
   return total
 }
 
-/** WAL flushes (fsync) of the whole server so far (pg_stat_wal, PostgreSQL 14+): other clients add to it. */
-async function walSyncs(): Promise<number> {
-  if (admin === undefined) return 0
-  const { rows } = await admin.query<{ wal_sync: string }>('SELECT wal_sync FROM pg_stat_wal')
-  return Number(rows[0]!.wal_sync)
+/** WAL flushes (fsync) and bytes of the whole server so far (pg_stat_wal, PostgreSQL 14+): other clients add to them. */
+async function walTotals(): Promise<{ syncs: number; bytes: number }> {
+  if (admin === undefined) return { syncs: 0, bytes: 0 }
+  const { rows } = await admin.query<{ wal_sync: string; wal_bytes: string }>('SELECT wal_sync, wal_bytes FROM pg_stat_wal')
+  return { syncs: Number(rows[0]!.wal_sync), bytes: Number(rows[0]!.wal_bytes) }
+}
+
+/** Row updates of the run's table, and how many of them were HOT (no index entry written). */
+async function tableUpdates(): Promise<{ updates: number; hot: number } | undefined> {
+  if (admin === undefined) return undefined
+  const { rows } = await admin.query<{ n_tup_upd: string; n_tup_hot_upd: string }>(
+    'SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1',
+    [tableName],
+  )
+  return rows[0] === undefined ? undefined : { updates: Number(rows[0].n_tup_upd), hot: Number(rows[0].n_tup_hot_upd) }
 }
 
 async function statementCalls(): Promise<number | undefined> {
@@ -89,7 +99,7 @@ async function statementCalls(): Promise<number | undefined> {
 
 // A backend reports its WAL statistics when it exits (or after seconds idle): counted from before
 // the store opens to after it closed, over every request of the run (logins and warm-up included).
-const syncs0 = await walSyncs()
+const wal0 = await walTotals()
 const users = Array.from({ length: concurrency }, (_, i) => `cost-${i}`)
 try {
   const cookies: string[] = []
@@ -132,7 +142,10 @@ try {
   const per = (micros: number): string => (micros / requests).toFixed(1)
   await store.close?.()
   await new Promise((resolve) => setTimeout(resolve, 300))
-  const syncs = (await walSyncs()) - syncs0
+  const wal1 = await walTotals()
+  const syncs = wal1.syncs - wal0.syncs
+  const walBytes = wal1.bytes - wal0.bytes
+  const updates = await tableUpdates()
   const allRequests = requests + Math.min(requests, 5000) + concurrency
   const cache = (store as { cache?: { hits: number; misses: number; bypassed: number } }).cache
   console.log(
@@ -144,6 +157,8 @@ try {
         : [
             `  PostgreSQL backends: ${per(backend)} µs CPU per request (10 ms ticks)`,
             `  WAL flushes per request: ${(syncs / allRequests).toFixed(2)} (the whole server's, logins and warm-up included; 1.00: no two commits shared a flush)`,
+            `  WAL bytes per request: ${Math.round(walBytes / allRequests)} (likewise)`,
+            ...(updates === undefined ? [] : [`  row updates: ${updates.updates}, of which HOT: ${updates.hot} (${((100 * updates.hot) / Math.max(1, updates.updates)).toFixed(1)} %)`]),
           ]),
       ...(calls0 === undefined || calls1 === undefined ? [] : [`  statements per request: ${((calls1 - calls0) / requests).toFixed(2)} (pg_stat_statements)`]),
       ...(cache === undefined ? [] : [`  cache: ${cache.hits} hits, ${cache.misses} misses, ${cache.bypassed} bypassed`]),
