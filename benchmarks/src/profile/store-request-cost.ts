@@ -166,7 +166,7 @@ try {
     ].join('\n'),
   )
 } finally {
-  // Nothing of this run stays in Redis (the PostgreSQL table is dropped below).
+  // Nothing of this run stays in Redis (the PostgreSQL table and its procedures are dropped below).
   if (storeName!.startsWith('redis')) {
     const cleanup = openStore(storeName as StoreName)
     for (const userId of users) await cleanup.deleteByUser(userId).catch(() => undefined)
@@ -175,6 +175,7 @@ try {
   await store.close?.()
   if (admin !== undefined) {
     await admin.query(`DROP TABLE IF EXISTS "${tableName}", "${tableName}_schema"`)
+    await admin.query(`DROP PROCEDURE IF EXISTS "${tableName}_update", "${tableName}_touch"`)
     await admin.end()
   }
 }
