@@ -9,7 +9,7 @@ import type { SessionRecord } from '@pikku/core'
 const available = await postgresAvailable()
 const { admin, freshTable, open } = useTestPostgresStores(available)
 
-/** A table as the previous release (schema steps 1 and 2) left it, recorded in its version table. */
+/** A table as the code before step 3 (schema steps 1 and 2) left it, recorded in its version table. */
 async function previousReleaseTable(table: string): Promise<void> {
   for (const migration of migrations(sessionTableNames(table)).filter((step) => step.version <= 2)) {
     for (const statement of migration.statements) await admin.query(statement)
@@ -18,7 +18,7 @@ async function previousReleaseTable(table: string): Promise<void> {
   await admin.query(`INSERT INTO "${table}_schema" (version) VALUES (1), (2)`)
 }
 
-/** Writes a row the way the previous release's set() did (no expires_bucket: it did not know it). */
+/** Writes a row the way set() did before step 3 (no expires_bucket: it did not know it). */
 async function insertAsPreviousRelease(table: string, stored: SessionRecord<TestSession>): Promise<void> {
   await admin.query(
     `INSERT INTO "${table}" (id, user_id, data, version, created_at, last_active_at, expires_at, metadata)
@@ -43,7 +43,7 @@ async function updatesOf(table: string, expected: number): Promise<{ updates: nu
   return read()
 }
 
-describe.skipIf(!available)('PostgreSQL schema step 3 on tables of the previous release', () => {
+describe.skipIf(!available)('PostgreSQL schema step 3 on tables made before it', () => {
   it('upgrades a table with rows: they keep working, renewals become HOT updates, expired rows are still swept', async () => {
     const clock = createTestClock()
     const table = freshTable()
@@ -92,14 +92,14 @@ describe.skipIf(!available)('PostgreSQL schema step 3 on tables of the previous 
     expect(await updatesOf(table, 1)).toEqual({ updates: 1, hot: 0 })
   })
 
-  it('keeps serving a process of the previous release, whose writes keep the expiry bucket right', async () => {
+  it('keeps serving a server of the code before step 3, whose writes keep the expiry bucket right', async () => {
     const clock = createTestClock()
     const table = freshTable()
     const store = open(clock, table)
     await store.migrate()
     const stored = record(clock.now())
     await insertAsPreviousRelease(table, stored)
-    // The previous release's versioned update, as it sent it (decision 036).
+    // The versioned update as the code before step 3 sent it (decision 036).
     const { rows } = await admin.query<{ written: string }>(
       `WITH previous AS (SELECT user_id, version, expires_at FROM "${table}" WHERE id = $4),
        written AS (
@@ -114,7 +114,7 @@ describe.skipIf(!available)('PostgreSQL schema step 3 on tables of the previous 
     const { rows: bucket } = await admin.query(`SELECT expires_bucket FROM "${table}" WHERE id = $1`, [stored.id])
     expect(bucket).toEqual([{ expires_bucket: String(Math.floor((clock.now() + 2 * MINUTE) / EXPIRY_BUCKET_MS)) }])
     expect(await store.get(stored.id)).toEqual({ ...stored, data: { userId: 'alice', theme: 'old' }, version: 2, expiresAt: clock.now() + 2 * MINUTE })
-    // This release's update on the row the previous one wrote, and the previous release's sweep.
+    // This release's update on the row it wrote, and its sweep.
     expect(await store.update(stored.id, 2, { data: { userId: 'alice', theme: 'new' }, lastActiveAt: clock.now(), expiresAt: clock.now() + 3 * MINUTE })).toBe('ok')
     clock.advance(4 * MINUTE)
     const swept = await admin.query(
@@ -153,7 +153,7 @@ describe.skipIf(!available)('PostgreSQL schema step 3 on tables of the previous 
     expect(await updatesOf(table, 2)).toEqual({ updates: 2, hot: 2 })
   })
 
-  it('tells a deployment with migrate: false on a table of the previous release to apply the new schema', async () => {
+  it('tells a deployment with migrate: false on a table made before step 3 to apply the new schema', async () => {
     const clock = createTestClock()
     const table = freshTable()
     await previousReleaseTable(table)
@@ -164,5 +164,19 @@ describe.skipIf(!available)('PostgreSQL schema step 3 on tables of the previous 
     await expect(store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).rejects.toThrow(
       /needs schema step 3.*apply postgresSessionSchema\(\) again/,
     )
+  })
+
+  it('keeps reading after a later schema step adds a column under its prepared statements', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const store = open(clock, table, { poolSize: 1 })
+    const stored = record(clock.now())
+    await store.set(stored)
+    // Prepared on the store's one connection, before the column exists.
+    expect(await store.get(stored.id)).toEqual(stored)
+    await admin.query(`ALTER TABLE "${table}" ADD COLUMN added_later text`)
+    expect(await store.get(stored.id)).toEqual(stored)
+    expect(await store.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).toBe('ok')
+    expect(await store.listByUser('alice')).toEqual([{ ...stored, version: 2 }])
   })
 })

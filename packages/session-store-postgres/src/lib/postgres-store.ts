@@ -152,6 +152,11 @@ interface Row {
   metadata: string | null
 }
 
+// The columns a record is read from, named: PostgreSQL refuses to run a prepared `SELECT *` again
+// once a migration has added a column ("cached plan must not change result type"), on every pooled
+// connection that prepared it, so a server would fail its reads after a newer one migrated.
+const ROW_COLUMNS = 'id, user_id, data, version, created_at, last_active_at, expires_at, metadata'
+
 /** What the update procedure returns: `written` and `notified`, or why nothing was written. */
 interface UpdateOutcome {
   written: boolean
@@ -418,7 +423,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     get(id) {
       return guard(async () => {
         if (!isStorableKey(id)) return undefined
-        const [row] = await prepared<Row>('get', `SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
+        const [row] = await prepared<Row>('get', `SELECT ${ROW_COLUMNS} FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
         return row === undefined ? undefined : toRecord(row)
       })
     },
@@ -537,7 +542,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     listByUser(userId) {
       return guard(async () => {
         if (!isStorableKey(userId)) return []
-        const rows = await query<Row>(`SELECT * FROM ${table} WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, clock()])
+        const rows = await query<Row>(`SELECT ${ROW_COLUMNS} FROM ${table} WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, clock()])
         return rows.map(toRecord)
       })
     },
