@@ -99,8 +99,9 @@ export function migrations(names: SessionTableNames): readonly Migration[] {
   last_active_at bigint NOT NULL,
   expires_at bigint NOT NULL
 )`,
-        `CREATE INDEX IF NOT EXISTS "${tableName}_user_id" ON ${table} (user_id, expires_at)`,
-        `CREATE INDEX IF NOT EXISTS "${tableName}_expires_at" ON ${table} (expires_at)`,
+        // Step 1 also created "<table>_user_id" (user_id, expires_at) and "<table>_expires_at"
+        // (expires_at) until step 3 replaced them: left out here, so that a new table (or the
+        // script applied again) does not build indexes that step 3 drops.
       ],
     },
     {
@@ -120,7 +121,8 @@ export function migrations(names: SessionTableNames): readonly Migration[] {
         `ALTER TABLE ${table} ADD COLUMN IF NOT EXISTS expires_bucket bigint GENERATED ALWAYS AS (expires_at / ${EXPIRY_BUCKET_MS}) STORED`,
         `CREATE INDEX IF NOT EXISTS "${tableName}_by_user" ON ${table} (user_id)`,
         `CREATE INDEX IF NOT EXISTS "${tableName}_expiry" ON ${table} (expires_bucket)`,
-        // Indexes on expires_at itself make every update that renews a session a non-HOT one.
+        // Step 1's indexes on expires_at itself, on tables made before step 3: they make every
+        // update that renews a session a non-HOT one.
         `DROP INDEX IF EXISTS ${qualifiedIndex(`${tableName}_user_id`)}`,
         `DROP INDEX IF EXISTS ${qualifiedIndex(`${tableName}_expires_at`)}`,
         updateProcedure(names),
