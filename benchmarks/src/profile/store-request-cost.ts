@@ -6,8 +6,10 @@
  * work on the machine does not add to) and, on PostgreSQL, the CPU µs per request of the server
  * backends that served this process's connections (read from `/proc/<pid>/stat`, so PostgreSQL
  * must run on this machine), plus the statements per request from `pg_stat_statements` when that
- * extension is installed, and the server's WAL flushes per request (`pg_stat_wal`: commits that
- * share a flush show as fewer than one). The wall-clock rate is printed for orientation only.
+ * extension is installed, the server's WAL flushes and WAL bytes per request (`pg_stat_wal`: commits
+ * that share a flush show as fewer than one flush), and how many of the session table's row updates
+ * were HOT (`pg_stat_user_tables`: no index entry written). The wall-clock rate is printed for
+ * orientation only.
  *
  * Run with `node --cpu-prof` to see where the process's own time goes
  * (`summarise-profile.js`).
