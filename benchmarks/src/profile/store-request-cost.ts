@@ -1,5 +1,6 @@
 /**
- * `node dist/profile/store-request-cost.js <store> <route> [requests] [concurrency]`: CPU time per
+ * `node dist/profile/store-request-cost.js <store> <route> [requests] [concurrency]` (COST_USERS=n
+ * for n users shared by the workers; one each by default): CPU time per
  * request of Pikku's handler on a real store, in this process, without sockets. `store` is one of
  * memory, redis, redis-cached, postgres, postgres-cached; `route` is "GET /profile" or
  * "PUT /preferences". Reports this process's CPU µs per request (`process.cpuUsage`, which other
@@ -102,7 +103,10 @@ async function statementCalls(): Promise<number | undefined> {
 // A backend reports its WAL statistics when it exits (or after seconds idle): counted from before
 // the store opens to after it closed, over every request of the run (logins and warm-up included).
 const wal0 = await walTotals()
-const users = Array.from({ length: concurrency }, (_, i) => `cost-${i}`)
+// COST_USERS: fewer users than workers, who then share sessions (as one user's parallel requests do).
+const userCount = Number(process.env['COST_USERS'] ?? concurrency)
+const users = Array.from({ length: userCount }, (_, i) => `cost-${i}`)
+const workers = Array.from({ length: concurrency }, (_, i) => i)
 try {
   const cookies: string[] = []
   for (const username of users) {
@@ -117,12 +121,12 @@ try {
   // every PUT is a real change (as in the HTTP benchmark).
   const make = (worker: number, turn: number) =>
     route === 'GET /profile'
-      ? request('GET', '/profile', { cookie: cookies[worker]! })
-      : request('PUT', '/preferences', { cookie: cookies[worker]!, 'content-type': 'application/json' }, `{"theme":"dark","fontSize":${20 + (turn % 2)}}`)
+      ? request('GET', '/profile', { cookie: cookies[worker % userCount]! })
+      : request('PUT', '/preferences', { cookie: cookies[worker % userCount]!, 'content-type': 'application/json' }, `{"theme":"dark","fontSize":${20 + (turn % 2)}}`)
   const run = async (count: number): Promise<void> => {
     let bad = 0
     await Promise.all(
-      users.map(async (_, worker) => {
+      workers.map(async (worker) => {
         for (let i = worker, turn = 0; i < count; i += concurrency, turn++) {
           const answer = await handler.handle(make(worker, turn))
           if (answer.status !== 200) bad++
