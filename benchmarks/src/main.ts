@@ -4,6 +4,7 @@
  *
  *   BENCH_SECTIONS=http,handler,ws,stores,writes,memory,revocation   sections to run (default: all)
  *   BENCH_ROUNDS=4  BENCH_WS_ROUNDS=8  BENCH_DURATION=3  BENCH_WARMUP=1  BENCH_CONNECTIONS=50
+ *   BENCH_USERS=1                                    logged-in users the connections share, round-robin (default: one per connection)
  *   BENCH_ONLY=pikku-cookie-memory,fastify-session   HTTP variants (bare is always included)
  *   BENCH_SCENARIOS="GET /profile"                   HTTP scenarios
  *   BENCH_PROFILE=pikku-cookie-memory                run that server under node --cpu-prof
@@ -95,13 +96,14 @@ await section('http', async () => {
     duration: number('BENCH_DURATION', 3),
     warmup: number('BENCH_WARMUP', 1),
     connections: number('BENCH_CONNECTIONS', 50),
+    users: Math.round(number('BENCH_USERS', number('BENCH_CONNECTIONS', 50))),
     only: list('BENCH_ONLY'),
     scenarios: list('BENCH_SCENARIOS'),
     profile: list('BENCH_PROFILE'),
     profileDir,
   }
   if (options.profile.length > 0) mkdirSync(profileDir, { recursive: true })
-  log(`\nHTTP: ${options.connections} connections, ${options.rounds} interleaved rounds of ${options.duration} s per variant and route (medians; "paired": median of each round's ratio to bare in that round; "best": the best round)`)
+  log(`\nHTTP: ${options.connections} connections as ${options.users} user(s), ${options.rounds} interleaved rounds of ${options.duration} s per variant and route (medians; "paired": median of each round's ratio to bare in that round; "best": the best round)`)
   const http = await runHTTP(options, log)
   output.http = http
   const scenarioNames = Object.keys(http.variants[0]?.scenarios ?? {})

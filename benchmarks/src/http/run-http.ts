@@ -11,6 +11,8 @@ export interface HTTPOptions {
   readonly duration: number
   readonly warmup: number
   readonly connections: number
+  /** Logged-in users; connections take their credentials round-robin. */
+  readonly users: number
   /** Variant names to run (bare is always added); all when empty. */
   readonly only: readonly string[]
   /** Scenario names to run; all when empty. */
@@ -79,7 +81,7 @@ export async function runHTTP(options: HTTPOptions, log: (line: string) => void)
         const base = `http://127.0.0.1:${server.port}`
         const check = await checkVariant(info, base)
         problems.push(...check.problems)
-        if (check.ok) credentials = await loginPool(info, base, options.connections)
+        if (check.ok) credentials = await loginPool(info, base, options.users)
       } catch (error) {
         problems.push((error as Error).message)
       }

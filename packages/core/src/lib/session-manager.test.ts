@@ -184,21 +184,23 @@ describe('versioned updates', () => {
   })
 
   it('a precondition is checked again on the data a concurrent writer left, and a broken one writes nothing', async () => {
-    const { manager, store, memory } = setup()
+    const { manager, store, memory, clock } = setup()
+    // Another server on the same store: its writes meet this one's only in the compare-and-set.
+    const elsewhere = createSessionManager<AppSession>({ store: memory, clock: clock.now, idleTimeout: HOUR, absoluteTimeout: 8 * HOUR, renewalInterval: 5 * MINUTE })
     const token = await logIn(manager)
     const id = hashSessionToken(token)
     // "Claim the theme once": two calls loaded the session before either wrote.
-    const first = manager.createState(await manager.loadByToken(token))
+    const first = elsewhere.createState(await elsewhere.loadByToken(token))
     const second = manager.createState(await manager.loadByToken(token))
     await first.update({ theme: 'dark' })
     await second.update({ theme: 'light' })
     const unclaimed = (stored: Readonly<AppSession>): void => {
       if (stored.theme !== undefined) throw new ConflictError(`the theme is already ${stored.theme}`)
     }
-    expect((await manager.commit(first, { precondition: unclaimed })).kind).toBe('updated')
+    expect((await elsewhere.commit(first, { precondition: unclaimed })).kind).toBe('updated')
     // The second write conflicts, re-reads, and finds the rule broken: no overwrite.
     await expect(manager.commit(second, { precondition: unclaimed })).rejects.toThrow('the theme is already dark')
-    expect(store.calls.filter((call) => call.method === 'update')).toHaveLength(2)
+    expect(store.calls.filter((call) => call.method === 'update')).toHaveLength(1)
     expect((await memory.get(id))?.data.theme).toBe('dark')
     // Without the rule the same change is re-applied on top, as before.
     const third = manager.createState(await manager.loadByToken(token))
@@ -206,6 +208,176 @@ describe('versioned updates', () => {
     expect((await manager.commit(third, { precondition: unclaimed }).catch((error: Error) => error.message))).toBe('the theme is already dark')
     expect((await manager.commit(third)).kind).toBe('updated')
     expect((await memory.get(id))?.data.theme).toBe('light')
+  })
+})
+
+describe('concurrent changes to one session in one process', () => {
+  /** The memory store, with every update answered a turn of the event loop later, as a networked store's would be. */
+  function slowUpdates<T extends CoreUserSession>(memory: SessionStore<T>) {
+    let updates = 0
+    const store: SessionStore<T> = {
+      ...memory,
+      update: async (id, version, change) => {
+        updates++
+        await new Promise((resolve) => setImmediate(resolve))
+        return memory.update(id, version, change)
+      },
+    }
+    return { store, updates: () => updates }
+  }
+
+  it('queue instead of racing: 50 parallel changes are all kept, in two writes (the first, then the 49 that queued behind it)', async () => {
+    const clock = createTestClock()
+    const memory = createMemoryStore<AppSession & Record<string, unknown>>({ clock: clock.now, sweepInterval: 0 })
+    const { store, updates } = slowUpdates(memory)
+    const manager = createSessionManager<AppSession & Record<string, unknown>>({ store, clock: clock.now, maxUpdateAttempts: 2 })
+    const token = await logIn(manager as unknown as SessionManager<AppSession>)
+    const loaded = await manager.loadByToken(token)
+    // Fifty requests loaded the same version before any of them wrote.
+    const states = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const state = manager.createState(loaded)
+        await state.update({ [`field${i}`]: i })
+        return state
+      }),
+    )
+    const results = await Promise.all(states.map((state) => manager.commit(state)))
+    expect(results.map((result) => result.kind)).toEqual(Array(50).fill('updated'))
+    expect(updates()).toBe(2)
+    const stored = await memory.get(hashSessionToken(token))
+    expect(stored?.version).toBe(loaded!.version + 2)
+    // Every call goes on with the record its own write left: the first alone, the rest together.
+    expect((states[0]!.current as Record<string, unknown>)['field1']).toBeUndefined()
+    expect(states.slice(1).every((state) => (state.current as Record<string, unknown>)['field1'] === 1)).toBe(true)
+    for (let i = 0; i < 50; i++) expect(stored?.data[`field${i}`]).toBe(i)
+  })
+
+  it('changes written together keep their order, and a refused one takes only its own fields out', async () => {
+    const clock = createTestClock()
+    const memory = createMemoryStore<AppSession & Record<string, unknown>>({ clock: clock.now, sweepInterval: 0 })
+    const { store, updates } = slowUpdates(memory)
+    const manager = createSessionManager<AppSession & Record<string, unknown>>({ store, clock: clock.now, maxSessionBytes: 1024 })
+    const token = await logIn(manager as unknown as SessionManager<AppSession>)
+    const loaded = await manager.loadByToken(token)
+    const change = async (fields: Record<string, unknown>) => {
+      const state = manager.createState(loaded)
+      await state.update(fields)
+      return state
+    }
+    const opener = await change({ opened: true })
+    const [dark, blocked, light, huge, last] = await Promise.all([
+      change({ theme: 'dark' }),
+      change({ theme: 'never', locked: true }),
+      change({ theme: 'light' }),
+      change({ blob: 'x'.repeat(2000) }),
+      change({ fontSize: 20 }),
+    ])
+    const noLock = (stored: Readonly<Record<string, unknown>>): void => {
+      if (stored['theme'] === 'dark') throw new ConflictError('not while dark')
+    }
+    // The opener's write is in flight while the other five arrive; they then go as one write.
+    const outcomes = await Promise.allSettled([
+      manager.commit(opener),
+      manager.commit(dark),
+      manager.commit(blocked, { precondition: noLock }),
+      manager.commit(light),
+      manager.commit(huge),
+      manager.commit(last),
+    ])
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled'])
+    expect(outcomes[2]).toMatchObject({ reason: { message: 'not while dark' } })
+    expect(outcomes[4]).toMatchObject({ reason: { code: 'PAYLOAD_TOO_LARGE' } })
+    expect(updates()).toBe(2)
+    const stored = await memory.get(hashSessionToken(token))
+    expect(stored?.data).toMatchObject({ opened: true, theme: 'light', fontSize: 20 })
+    expect(stored?.data).not.toHaveProperty('locked')
+    expect(stored?.data).not.toHaveProperty('blob')
+  })
+
+  it('whatever arrives concurrently, from one server or two, every change is kept and same-field changes end in arrival order within a server', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ field: fc.constantFrom('a', 'b', 'c'), value: fc.integer(), server: fc.constantFrom(0, 1) }), { minLength: 1, maxLength: 30 }),
+        async (changes) => {
+          const clock = createTestClock()
+          const memory = createMemoryStore<AppSession & Record<string, unknown>>({ clock: clock.now, sweepInterval: 0 })
+          const { store } = slowUpdates(memory)
+          const servers = [0, 1].map(() => createSessionManager<AppSession & Record<string, unknown>>({ store, clock: clock.now }))
+          const token = await logIn(servers[0] as unknown as SessionManager<AppSession>)
+          const loaded = await servers[0]!.loadByToken(token)
+          const states = await Promise.all(
+            changes.map(async ({ field, value, server }, index) => {
+              const state = servers[server]!.createState(loaded)
+              await state.update({ [field]: value, [`change${index}`]: true })
+              return state
+            }),
+          )
+          const results = await Promise.all(states.map((state, index) => servers[changes[index]!.server]!.commit(state)))
+          expect(results.every((result) => result.kind === 'updated')).toBe(true)
+          const stored = (await memory.get(hashSessionToken(token)))!.data
+          changes.forEach((_, index) => expect(stored[`change${index}`]).toBe(true))
+          // With one server, the last change to each field wins.
+          if (changes.every(({ server }) => server === 0)) {
+            for (const field of ['a', 'b', 'c']) {
+              const lastChange = changes.findLast((entry) => entry.field === field)
+              expect(stored[field]).toBe(lastChange?.value)
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    )
+  })
+
+  it('a failed change does not hold up the ones behind it, and the lane is gone once idle', async () => {
+    const clock = createTestClock()
+    const memory = createMemoryStore<AppSession>({ clock: clock.now, sweepInterval: 0 })
+    const { store, updates } = slowUpdates(memory)
+    const manager = createSessionManager<AppSession>({ store, clock: clock.now })
+    const token = await logIn(manager)
+    const loaded = await manager.loadByToken(token)
+    const first = manager.createState(loaded)
+    await first.update({ theme: 'dark' })
+    const second = manager.createState(loaded)
+    await second.update({ theme: 'light' })
+    const refuse = (): void => {
+      throw new ConflictError('refused by the rule')
+    }
+    const [refused, written] = await Promise.allSettled([manager.commit(first, { precondition: refuse }), manager.commit(second)])
+    expect(refused).toMatchObject({ status: 'rejected', reason: { message: 'refused by the rule' } })
+    expect(written).toMatchObject({ status: 'fulfilled', value: { kind: 'updated' } })
+    expect(updates()).toBe(1)
+    // With the lane gone, a later change starts from its own (now stale) baseline again: it
+    // conflicts, re-reads and writes, two updates. A lane kept after it emptied would have started
+    // it from the record written above, and held memory for every session ever changed.
+    const stale = manager.createState(loaded)
+    await stale.update({ theme: 'blue' })
+    expect(await manager.commit(stale)).toMatchObject({ kind: 'updated' })
+    expect(updates()).toBe(3)
+    expect((await memory.get(hashSessionToken(token)))?.data.theme).toBe('blue')
+  })
+
+  it('a revocation between queued changes ends the ones behind it as revoked, writing nothing', async () => {
+    const clock = createTestClock()
+    const memory = createMemoryStore<AppSession>({ clock: clock.now, sweepInterval: 0 })
+    const { store } = slowUpdates(memory)
+    const manager = createSessionManager<AppSession>({ store, clock: clock.now })
+    const token = await logIn(manager)
+    const id = hashSessionToken(token)
+    const loaded = await manager.loadByToken(token)
+    const states = await Promise.all(
+      ['a', 'b', 'c'].map(async (theme) => {
+        const state = manager.createState(loaded)
+        await state.update({ theme })
+        return state
+      }),
+    )
+    const commits = states.map((state) => manager.commit(state))
+    await commits[0]
+    await memory.delete(id, 'revoked')
+    const rest = await Promise.all(commits.slice(1))
+    expect(rest.map((result) => result.kind)).toEqual(['revoked', 'revoked'])
+    expect(await memory.get(id)).toBeUndefined()
   })
 })
 

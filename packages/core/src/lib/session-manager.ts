@@ -22,6 +22,35 @@ import { syncTwinOf, withSyncTwin } from './sync-twin.js'
 
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
+
+const REVOKED: SessionCommitResult = Object.freeze({ kind: 'revoked' })
+
+/** One call's in-place change of a stored session, on its way to the store (see `commitInLane`). */
+interface PendingChange<S extends CoreUserSession> {
+  readonly state: SessionState<S>
+  /** The record the call loaded. */
+  readonly baseline: SessionRecord<S>
+  readonly precondition: ((stored: Readonly<S>) => void) | undefined
+  readonly credential: CredentialKind | undefined
+  /** Whether its patch changes data (set when it is applied). */
+  changesData?: boolean
+  /** Set once its outcome is known: `result`, or `error` when `failed`. */
+  settled: boolean
+  failed?: boolean
+  result?: SessionCommitResult
+  error?: unknown
+  /** For a change that queued behind a write in flight: its caller's promise. */
+  resolve?: (result: SessionCommitResult) => void
+  reject?: (error: unknown) => void
+}
+
+/** The changes to one session this process is writing (see `commitInLane`). */
+interface WriteLane<S extends CoreUserSession> {
+  /** Changes that arrived while a write was in flight: the next write takes them all. */
+  queue: PendingChange<S>[]
+  /** The record the lane's last successful write left. */
+  written: SessionRecord<S> | undefined
+}
 // Below this no real session fits (an id, an email and a role are a few hundred bytes): a smaller
 // maxSessionBytes is a typo that would refuse every login.
 const MIN_SESSION_BYTES = 1024
@@ -305,39 +334,137 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     return record
   }
 
-  const commitPatch = async (
+  // Changes to one session made in this process go through one lane. Concurrent requests of one
+  // user (tabs, parallel fetches, an agent's tool calls) would otherwise all send their
+  // compare-and-set with the same version: one wins each round, the others re-read and try again,
+  // and beyond maxUpdateAttempts they fail with a ConflictError. In a lane, changes that arrive
+  // while a write is in flight wait for it, and then go to the store together, as one write: each
+  // applied (and its precondition checked) on top of the ones before it, on the record the last
+  // write left. The compare-and-set still decides: writers in other processes conflict and re-read
+  // as before. One write per round trip for a busy session, however many requests it serves.
+  const lanes = new Map<string, WriteLane<S>>()
+
+  const commitInLane = (
     state: SessionState<S>,
     baseline: SessionRecord<S>,
     precondition: ((stored: Readonly<S>) => void) | undefined,
     credential: CredentialKind | undefined,
   ): Promise<SessionCommitResult> => {
     const patch = state.patch
-    const changesData = patch !== undefined && patch.size > 0
-    if (!changesData && recordedCredential(baseline, credential) === undefined) return UNCHANGED
-    let current: SessionRecord<S> | undefined = baseline
+    if ((patch === undefined || patch.size === 0) && recordedCredential(baseline, credential) === undefined) return Promise.resolve(UNCHANGED)
+    const change: PendingChange<S> = { state, baseline, precondition, credential, settled: false }
+    const lane = lanes.get(baseline.id)
+    if (lane === undefined) return writeAlone(change)
+    return new Promise<SessionCommitResult>((resolve, reject) => {
+      change.resolve = resolve
+      change.reject = reject
+      lane.queue.push(change)
+    })
+  }
+
+  /** The common case: no write of this session in flight here. Hands the lane on to what queued meanwhile. */
+  const writeAlone = async (change: PendingChange<S>): Promise<SessionCommitResult> => {
+    const id = change.baseline.id
+    const lane: WriteLane<S> = { queue: [], written: undefined }
+    lanes.set(id, lane)
+    try {
+      await writeChanges(lane, [change], change.baseline)
+    } finally {
+      if (lane.queue.length === 0) lanes.delete(id)
+      else void driveLane(id, lane)
+    }
+    if (change.failed) throw change.error
+    return change.result!
+  }
+
+  /** Writes what queued in `lane`, batch after batch, until it is empty. Settles every change; never rejects. */
+  const driveLane = async (id: string, lane: WriteLane<S>): Promise<void> => {
+    let changes = lane.queue
+    try {
+      while (changes.length > 0) {
+        lane.queue = []
+        // The newest record known: the lane's last write, or the newest one a change loaded.
+        let start = lane.written
+        for (const change of changes) if (start === undefined || change.baseline.version > start.version) start = change.baseline
+        await writeChanges(lane, changes, start!)
+        changes = lane.queue
+      }
+    } catch (error) {
+      // writeChanges settles every change itself; this only guards against a bug leaving one waiting.
+      for (const change of [...changes, ...lane.queue]) if (!change.settled) fail(change, error)
+    } finally {
+      lanes.delete(id)
+    }
+  }
+
+  const succeed = (change: PendingChange<S>, result: SessionCommitResult): void => {
+    change.settled = true
+    change.result = result
+    change.resolve?.(result)
+  }
+  const fail = (change: PendingChange<S>, error: unknown): void => {
+    change.settled = true
+    change.failed = true
+    change.error = error
+    change.reject?.(error)
+  }
+
+  const writeChanges = async (lane: WriteLane<S>, changes: readonly PendingChange<S>[], start: SessionRecord<S>): Promise<void> => {
+    let pending = changes
+    let current: SessionRecord<S> | undefined = start
     for (let attempt = 0; attempt < maxUpdateAttempts; attempt++) {
       if (current === undefined) {
-        state.reset()
-        return { kind: 'revoked' }
+        for (const change of pending) {
+          change.state.reset()
+          succeed(change, REVOKED)
+        }
+        return
       }
-      // Checked on the very data the write replaces: a rule a concurrent writer broke is never overwritten.
-      precondition?.(current.data)
-      const now = clock()
-      const data = changesData ? applySessionPatch(current.data, patch) : current.data
-      if (changesData) assertFits(data)
-      const expiresAt = expiryFor(current.createdAt, now)
-      // Checked on the record this write replaces: another server may have recorded it already.
-      const metadata = recordedCredential(current, credential)
+      // Each change in order, on top of the ones before it; its precondition is checked on the very
+      // data its write replaces, so a rule a concurrent writer broke is never overwritten.
+      let data = current.data
+      let changesData = false
+      let refused = false
+      let metadata: SessionMetadata | undefined
+      for (const change of pending) {
+        try {
+          change.precondition?.(data)
+          const patch = change.state.patch
+          change.changesData = patch !== undefined && patch.size > 0
+          if (change.changesData) {
+            const next = applySessionPatch(data, patch!)
+            assertFits(next)
+            data = next
+            changesData = true
+          }
+          // Checked on the record this write replaces: another server may have recorded it already.
+          metadata ??= recordedCredential(current, change.credential)
+        } catch (error) {
+          refused = true
+          fail(change, error)
+        }
+      }
+      if (refused) {
+        pending = pending.filter((change) => !change.settled)
+        if (pending.length === 0) return
+      }
       if (!changesData && metadata === undefined) {
-        state.resume(current)
-        return UNCHANGED
+        for (const change of pending) {
+          change.state.resume(current)
+          succeed(change, UNCHANGED)
+        }
+        return
       }
+      const now = clock()
+      const expiresAt = expiryFor(current.createdAt, now)
       let result: SessionUpdateResult
       // Not through guard(): this is the write of every changing request.
       try {
         result = await store.update(current.id, current.version, metadata === undefined ? { data, lastActiveAt: now, expiresAt } : { data, lastActiveAt: now, expiresAt, metadata })
       } catch (error) {
-        throw unavailable('update', error)
+        const failure = unavailable('update', error)
+        for (const change of pending) fail(change, failure)
+        return
       }
       if (result === 'ok') {
         const record: SessionRecord<S> = {
@@ -350,19 +477,33 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
           expiresAt,
           ...((metadata ?? current.metadata) === undefined ? {} : { metadata: metadata ?? current.metadata }),
         }
-        state.resume(record)
-        // A credential recorded alone changes no data: not an update of the session.
-        if (changesData) emitAbout('updated', record, state.callProtocol)
-        return { kind: 'updated', record }
+        lane.written = record
+        const updated: SessionCommitResult = { kind: 'updated', record }
+        for (const change of pending) {
+          change.state.resume(record)
+          // A credential recorded alone changes no data: not an update of the session.
+          if (change.changesData) emitAbout('updated', record, change.state.callProtocol)
+          succeed(change, updated)
+        }
+        return
       }
       if (result === 'missing') {
-        state.reset()
-        return { kind: 'revoked' }
+        for (const change of pending) {
+          change.state.reset()
+          succeed(change, REVOKED)
+        }
+        return
       }
       // Someone else wrote first: re-read and re-apply only our fields on top of theirs.
-      current = await loadById(baseline.id, { protocol: state.callProtocol })
+      try {
+        current = await loadById(start.id, { protocol: pending[0]!.state.callProtocol })
+      } catch (error) {
+        for (const change of pending) fail(change, error)
+        return
+      }
     }
-    throw new ConflictError('The session kept changing concurrently; the update was not saved')
+    const conflict = new ConflictError('The session kept changing concurrently; the update was not saved')
+    for (const change of pending) fail(change, conflict)
   }
 
   /** Every commit but the in-place change of a stored session (see `commit`). */
@@ -431,7 +572,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     }
 
     if (state.changed || recordedCredential(baseline, options?.credential) !== undefined) {
-      return await commitPatch(state, baseline, options?.precondition, options?.credential)
+      return await commitInLane(state, baseline, options?.precondition, options?.credential)
     }
 
     const now = clock()
@@ -490,10 +631,10 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     commit(state, options) {
       state.useInventory(manager)
       // Not an async function itself: the common write (a change to a stored session) returns
-      // commitPatch's own promise, without the extra turns an async function takes to adopt one.
+      // commitInLane's own promise, without the extra turns an async function takes to adopt one.
       const baseline = state.baseline
       if (baseline !== undefined && state.changed && !state.transient && state.pending === undefined && !state.dropsBaseline) {
-        return commitPatch(state, baseline, options?.precondition, options?.credential)
+        return commitInLane(state, baseline, options?.precondition, options?.credential)
       }
       return commitOther(state, options)
     },

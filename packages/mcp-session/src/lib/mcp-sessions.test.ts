@@ -82,24 +82,18 @@ describe('MCP sessions in the store', () => {
  * A memory store whose first two compare-and-set writes of MCP records wait for each other, so
  * two in-band logins reach the store together: what a narrow race does with real timing.
  */
+/** The memory store, whose writes of MCP sessions take a turn of the event loop once `race()` is called, so two of them overlap. */
 function racingStore(clock: TestClock): SessionStore & { race(): void } {
   const inner = createMemoryStore({ clock: clock.now, sweepInterval: 0 })
-  let waiting: (() => void)[] | undefined
+  let racing = false
   return {
     ...inner,
     race() {
-      waiting = []
+      racing = true
     },
     async update(id, version, change) {
-      if (waiting !== undefined && id.startsWith('mcp:')) {
-        const arrived = waiting
-        await new Promise<void>((resolve) => {
-          arrived.push(resolve)
-          if (arrived.length === 2) {
-            waiting = undefined
-            for (const release of arrived) release()
-          }
-        })
+      if (racing && id.startsWith('mcp:')) {
+        await new Promise((resolve) => setImmediate(resolve))
       }
       return inner.update(id, version, change)
     },
@@ -108,6 +102,9 @@ function racingStore(clock: TestClock): SessionStore & { race(): void } {
 
 describe('an MCP session released by its owner’s logout (stored, unowned)', () => {
   it('binds only one of two logins of different users racing in it: the owner is checked on the data each write replaces', async () => {
+    // Both logins' writes are slow, so they overlap: in one process the second is applied (and its
+    // owner rule checked) on the record the first wrote, through the session's write lane or, if
+    // it began after the first had landed, through the compare-and-set's re-read.
     const clock = createTestClock()
     const store = racingStore(clock)
     const app: TestApp = createTestApp({ clock, store })
