@@ -7,6 +7,11 @@
  * collection; the difference divided by `high - low` leaves out start-up. It isolates the session
  * layer from the HTTP server's own cost, which `count-instructions.js` includes, and runs in a
  * fraction of its time. Needs the stores `store-request-cost.js` uses (REDIS_URL, DATABASE_URL).
+ *
+ * `memory-wrapped` and `redis-cached-wrapped` replace the store's `get` with a plain function that
+ * calls it: a store wrapper without the synchronous twin (decision 038), so every read takes the
+ * promise path, in the same build. Side by side with `memory` and `redis-cached`, the difference is
+ * what the twin saves.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -21,7 +26,7 @@ import type { Profile } from '../http/app.js'
 import { request } from '../http/handler-cost.js'
 import { createPikkuHandler } from '../http/variants/pikku-app.js'
 
-const CONFIGS = ['none', 'memory', 'redis-cached', 'postgres-cached'] as const
+const CONFIGS = ['none', 'memory', 'redis-cached', 'postgres-cached', 'memory-wrapped', 'redis-cached-wrapped'] as const
 type Config = (typeof CONFIGS)[number]
 const USERS = 10
 
@@ -63,14 +68,17 @@ if (childCount === undefined) {
   const prefix = `pikku-handler-instructions:${process.pid}`
   const tableName = `pikku_handler_instructions_${process.pid}`
   const timeouts = { connectTimeout: 120_000, commandTimeout: 120_000 }
-  const store: (SessionStore<Profile> & { close?: () => Promise<void> }) | undefined =
-    config === 'none'
+  const base = config.endsWith('-wrapped') ? config.slice(0, -'-wrapped'.length) : config
+  const opened: (SessionStore<Profile> & { close?: () => Promise<void> }) | undefined =
+    base === 'none'
       ? undefined
-      : config === 'memory'
+      : base === 'memory'
         ? createMemoryStore<Profile>({ sweepInterval: 0 })
-        : config === 'redis-cached'
+        : base === 'redis-cached'
           ? createRedisStore<Profile>({ url: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379', keyPrefix: prefix, cache: {}, subscriberCheckInterval: 0, ...timeouts })
           : createPostgresStore<Profile>({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test', tableName, cache: {}, sweepInterval: 0, listenerCheckInterval: 0, connectTimeout: 120_000 })
+  // The wrapper keeps every member (the cache view included) but get, whose function has no twin.
+  const store = opened === undefined || base === config ? opened : Object.assign(Object.create(opened) as typeof opened, { get: (id: string) => opened.get(id) })
   const handler: HTTPHandler = createPikkuHandler(store === undefined ? { credential: 'none' } : { store, credential: 'cookie' })
   const users = Array.from({ length: USERS }, (_, i) => `count-${i}`)
   const headers: Record<string, string>[] = []
@@ -104,9 +112,9 @@ if (childCount === undefined) {
       throw new Error(`${cache.hits - hitsBefore} of ${requests} reads were cache hits (${cache.misses} misses, ${cache.bypassed} bypassed in all): not a count of the cached read`)
     }
   } finally {
-    if (config === 'redis-cached') for (const userId of users) await store!.deleteByUser(userId).catch(() => undefined)
+    if (base === 'redis-cached') for (const userId of users) await store!.deleteByUser(userId).catch(() => undefined)
     await store?.close?.()
-    if (config === 'postgres-cached') {
+    if (base === 'postgres-cached') {
       const pg = (await import('pg')).default
       const admin = new pg.Client({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' })
       await admin.connect()
