@@ -7,8 +7,10 @@
  * work on the machine does not add to) and, on PostgreSQL, the CPU µs per request of the server
  * backends that served this process's connections (read from `/proc/<pid>/stat`, so PostgreSQL
  * must run on this machine), plus the statements per request from `pg_stat_statements` when that
- * extension is installed, and the server's WAL flushes per request (`pg_stat_wal`: commits that
- * share a flush show as fewer than one). The wall-clock rate is printed for orientation only.
+ * extension is installed, the server's WAL flushes and WAL bytes per request (`pg_stat_wal`: commits
+ * that share a flush show as fewer than one flush), and how many of the session table's row updates
+ * were HOT (`pg_stat_user_tables`: no index entry written). The wall-clock rate is printed for
+ * orientation only.
  *
  * Run with `node --cpu-prof` to see where the process's own time goes
  * (`summarise-profile.js`).
@@ -68,11 +70,21 @@ async function backendMicros(): Promise<number> {
   return total
 }
 
-/** WAL flushes (fsync) of the whole server so far (pg_stat_wal, PostgreSQL 14+): other clients add to it. */
-async function walSyncs(): Promise<number> {
-  if (admin === undefined) return 0
-  const { rows } = await admin.query<{ wal_sync: string }>('SELECT wal_sync FROM pg_stat_wal')
-  return Number(rows[0]!.wal_sync)
+/** WAL flushes (fsync) and bytes of the whole server so far (pg_stat_wal, PostgreSQL 14+): other clients add to them. */
+async function walTotals(): Promise<{ syncs: number; bytes: number }> {
+  if (admin === undefined) return { syncs: 0, bytes: 0 }
+  const { rows } = await admin.query<{ wal_sync: string; wal_bytes: string }>('SELECT wal_sync, wal_bytes FROM pg_stat_wal')
+  return { syncs: Number(rows[0]!.wal_sync), bytes: Number(rows[0]!.wal_bytes) }
+}
+
+/** Row updates of the run's table, and how many of them were HOT (no index entry written). */
+async function tableUpdates(): Promise<{ updates: number; hot: number } | undefined> {
+  if (admin === undefined) return undefined
+  const { rows } = await admin.query<{ n_tup_upd: string; n_tup_hot_upd: string }>(
+    'SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = $1',
+    [tableName],
+  )
+  return rows[0] === undefined ? undefined : { updates: Number(rows[0].n_tup_upd), hot: Number(rows[0].n_tup_hot_upd) }
 }
 
 async function statementCalls(): Promise<number | undefined> {
@@ -90,7 +102,7 @@ async function statementCalls(): Promise<number | undefined> {
 
 // A backend reports its WAL statistics when it exits (or after seconds idle): counted from before
 // the store opens to after it closed, over every request of the run (logins and warm-up included).
-const syncs0 = await walSyncs()
+const wal0 = await walTotals()
 // COST_USERS: fewer users than workers, who then share sessions (as one user's parallel requests do).
 const userCount = Number(process.env['COST_USERS'] ?? concurrency)
 const users = Array.from({ length: userCount }, (_, i) => `cost-${i}`)
@@ -136,7 +148,10 @@ try {
   const per = (micros: number): string => (micros / requests).toFixed(1)
   await store.close?.()
   await new Promise((resolve) => setTimeout(resolve, 300))
-  const syncs = (await walSyncs()) - syncs0
+  const wal1 = await walTotals()
+  const syncs = wal1.syncs - wal0.syncs
+  const walBytes = wal1.bytes - wal0.bytes
+  const updates = await tableUpdates()
   const allRequests = requests + Math.min(requests, 5000) + concurrency
   const cache = (store as { cache?: { hits: number; misses: number; bypassed: number } }).cache
   console.log(
@@ -148,6 +163,8 @@ try {
         : [
             `  PostgreSQL backends: ${per(backend)} µs CPU per request (10 ms ticks)`,
             `  WAL flushes per request: ${(syncs / allRequests).toFixed(2)} (the whole server's, logins and warm-up included; 1.00: no two commits shared a flush)`,
+            `  WAL bytes per request: ${Math.round(walBytes / allRequests)} (likewise)`,
+            ...(updates === undefined ? [] : [`  row updates: ${updates.updates}, of which HOT: ${updates.hot} (${((100 * updates.hot) / Math.max(1, updates.updates)).toFixed(1)} %)`]),
           ]),
       ...(calls0 === undefined || calls1 === undefined ? [] : [`  statements per request: ${((calls1 - calls0) / requests).toFixed(2)} (pg_stat_statements)`]),
       ...(cache === undefined ? [] : [`  cache: ${cache.hits} hits, ${cache.misses} misses, ${cache.bypassed} bypassed`]),
@@ -155,7 +172,7 @@ try {
     ].join('\n'),
   )
 } finally {
-  // Nothing of this run stays in Redis (the PostgreSQL table is dropped below).
+  // Nothing of this run stays in Redis (the PostgreSQL table and its procedures are dropped below).
   if (storeName!.startsWith('redis')) {
     const cleanup = openStore(storeName as StoreName)
     for (const userId of users) await cleanup.deleteByUser(userId).catch(() => undefined)
@@ -164,6 +181,7 @@ try {
   await store.close?.()
   if (admin !== undefined) {
     await admin.query(`DROP TABLE IF EXISTS "${tableName}", "${tableName}_schema"`)
+    await admin.query(`DROP PROCEDURE IF EXISTS "${tableName}_update", "${tableName}_touch"`)
     await admin.end()
   }
 }

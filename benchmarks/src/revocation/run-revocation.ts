@@ -70,6 +70,7 @@ async function startPair(backend: RevocationBackend, proxyUrl: string): Promise<
       if (backend !== 'postgres') return
       const admin = new pg.Pool({ connectionString: direct ?? 'postgres://postgres@127.0.0.1:5432/test', max: 1 })
       await admin.query(`DROP TABLE IF EXISTS "${sharedName}", "${sharedName}_schema"`)
+      await admin.query(`DROP PROCEDURE IF EXISTS "${sharedName}_update", "${sharedName}_touch"`)
       await admin.end()
     }
     return { a, b, cleanUp }

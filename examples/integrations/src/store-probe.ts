@@ -37,7 +37,8 @@ try {
   if (kind === 'postgres') {
     const client = new pg.Client({ connectionString: process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test' })
     await client.connect()
-    await client.query(`DROP TABLE IF EXISTS ${table}`)
+    await client.query(`DROP TABLE IF EXISTS ${table}, ${table}_schema`)
+    await client.query(`DROP PROCEDURE IF EXISTS ${table}_update, ${table}_touch`)
     await client.end()
   }
 }

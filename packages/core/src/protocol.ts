@@ -28,3 +28,6 @@ export {
 // Tokens, and protocol state kept in the session store under its own namespace.
 export { generateSessionToken, hashSessionToken, isSessionTokenShape } from './lib/session-token.js'
 export { createNamespacedStore } from './lib/namespaced-store.js'
+// The synchronous answer of a read held in process memory (the session manager's loadByToken over
+// the memory store or a read-cache hit), for the protocol code on every request.
+export { syncTwinOf } from './lib/sync-twin.js'

@@ -18,3 +18,6 @@ export { generateSessionToken, hashSessionToken } from './lib/session-token.js'
 export { storeMisuse, storeUnavailable, translateStoreError } from './lib/store-errors.js'
 // The read cache a store puts in front of itself when given a `cache` option (decision 024).
 export { assertSessionCacheOption, cacheSessionStore, type SessionCacheSetup } from './lib/session-cache.js'
+// For a store (or a store wrapper) that holds records in process memory: its get's synchronous
+// twin, which the session manager reads without a promise.
+export { withSyncTwin, syncTwinOf, type SyncTwin } from './lib/sync-twin.js'

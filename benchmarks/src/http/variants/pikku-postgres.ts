@@ -27,6 +27,7 @@ export function startPikkuOnPostgres(cache: SessionCacheOptions | false): Runnin
       if (shared !== undefined) return
       const admin = new pg.Pool({ connectionString, max: 1 })
       await admin.query(`DROP TABLE IF EXISTS "${tableName}", "${tableName}_schema"`)
+      await admin.query(`DROP PROCEDURE IF EXISTS "${tableName}_update", "${tableName}_touch"`)
       await admin.end()
     },
   })

@@ -10,6 +10,7 @@ import type {
   SessionUpdateResult,
   SweptSession,
 } from './session-store.js'
+import { withSyncTwin } from './sync-twin.js'
 import { createSweepReporter } from './sweep-reporter.js'
 import { silentLogger } from './logger.js'
 
@@ -161,12 +162,23 @@ export function createMemoryStore<S extends CoreUserSession = UserSession>(optio
   // The sweep timer must never keep a process alive on its own.
   timer?.unref()
 
-  return {
-    async get(id) {
+  // The session manager reads a live record through the synchronous twin (no promise, no turn of
+  // the microtask queue); a closed store leaves the answer to get(), which rejects.
+  const get = withSyncTwin(
+    async (id: string): Promise<SessionRecord<S> | undefined> => {
       assertOpen()
       const entry = live(id)
       return entry === undefined ? undefined : toRecord(id, entry)
     },
+    (id: string): SessionRecord<S> | undefined => {
+      if (closed) return undefined
+      const entry = live(id)
+      return entry === undefined ? undefined : toRecord(id, entry)
+    },
+  )
+
+  return {
+    get,
 
     async set(record) {
       assertOpen()

@@ -1,6 +1,7 @@
 import { type Clock, type CoreUserSession, systemClock } from './register.js'
 import { jsonCopy, jsonCopyFrozenReusing } from './session-data-copy.js'
-import type { SessionEvent, SessionRecord, SessionRecordChange, SessionStore, SessionUpdateResult } from './session-store.js'
+import { type SessionEvent, type SessionRecord, type SessionRecordChange, type SessionStore, type SessionUpdateResult } from './session-store.js'
+import { withSyncTwin } from './sync-twin.js'
 
 /** The read cache's options (a store's `cache` option). */
 export interface SessionCacheOptions {
@@ -193,24 +194,36 @@ export function cacheSessionStore<T extends SessionStore<CoreUserSession>>(
     return record
   }
 
+  const get = (id: string): Promise<SessionRecord<CoreUserSession> | undefined> => {
+    if (!active()) {
+      bypassed++
+      return store.get(id)
+    }
+    const entry = entries.get(id)
+    if (entry !== undefined) {
+      // A cached record never outlives its own expiry, whatever the events say.
+      if (entry.record.expiresAt > clock()) {
+        hits++
+        return Promise.resolve(entry.record)
+      }
+      drop(id)
+    }
+    misses++
+    return freshRead(id)
+  }
+
+  /** `get`'s synchronous twin: a hit, or undefined for everything else (which `get` then handles and counts). */
+  const hit = (id: string): SessionRecord<CoreUserSession> | undefined => {
+    if (!active()) return undefined
+    const entry = entries.get(id)
+    if (entry === undefined || entry.record.expiresAt <= clock()) return undefined
+    hits++
+    return entry.record
+  }
+
   const cached: SessionStore<CoreUserSession> = {
-    get(id) {
-      if (!active()) {
-        bypassed++
-        return store.get(id)
-      }
-      const entry = entries.get(id)
-      if (entry !== undefined) {
-        // A cached record never outlives its own expiry, whatever the events say.
-        if (entry.record.expiresAt > clock()) {
-          hits++
-          return Promise.resolve(entry.record)
-        }
-        drop(id)
-      }
-      misses++
-      return freshRead(id)
-    },
+    // Always this store's own get (and twin), never the wrapped store's: its twin would skip the cache's rules.
+    get: withSyncTwin(get, hit),
 
     async set(record) {
       drop(record.id)

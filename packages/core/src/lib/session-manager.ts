@@ -18,6 +18,7 @@ import type { SessionInventory } from './session-state.js'
 import { sessionBytesOver } from './session-size.js'
 import { hashSessionToken, isSessionTokenShape } from './session-token.js'
 import { resolveSessionLifetime, type SessionLifetime, type SessionLifetimeOptions } from './session-lifetime.js'
+import { syncTwinOf, withSyncTwin } from './sync-twin.js'
 
 // Shared: the answer of most commits (a read-only call), allocated once.
 const UNCHANGED: SessionCommitResult = Object.freeze({ kind: 'unchanged' })
@@ -591,6 +592,26 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     return { kind: 'renewed', expiresAt }
   }
 
+  const loadByToken = (token: string | undefined, loadOptions?: SessionLoadOptions): Promise<SessionRecord<S> | undefined> => {
+    // Credentials come from untrusted input, which is not always a string at runtime.
+    if (typeof token !== 'string') return Promise.resolve(undefined)
+    const id = idForToken(token)
+    return id === undefined ? Promise.resolve(undefined) : loadById(id, loadOptions)
+  }
+  // A store that holds records in this process (the memory store, a read cache) answers a hit at
+  // once: so does loadByToken's synchronous twin, with the same checks. Anything else (no record
+  // known now, one past a timeout, which loadById deletes and reports) is left to loadByToken.
+  const storeGetNow = syncTwinOf(store.get)
+  if (storeGetNow !== undefined) {
+    withSyncTwin(loadByToken, (token: string | undefined): SessionRecord<S> | undefined => {
+      if (typeof token !== 'string') return undefined
+      const id = idForToken(token)
+      if (id === undefined) return undefined
+      const record = storeGetNow(id)
+      return record === undefined || lifetime.isExpired(record, clock()) ? undefined : record
+    })
+  }
+
   const manager: SessionManager<S> = {
     store,
     lifetime,
@@ -600,12 +621,7 @@ export function createSessionManager<S extends CoreUserSession = UserSession>(
     maxSessionBytes,
     clock,
 
-    loadByToken(token, loadOptions) {
-      // Credentials come from untrusted input, which is not always a string at runtime.
-      if (typeof token !== 'string') return Promise.resolve(undefined)
-      const id = idForToken(token)
-      return id === undefined ? Promise.resolve(undefined) : loadById(id, loadOptions)
-    },
+    loadByToken,
 
     loadById,
 

@@ -77,12 +77,17 @@ export function mergeRequestData(
   query: Record<string, string | string[]> | undefined,
   body: unknown,
 ): unknown {
-  const hasParams = Object.keys(params).length > 0
-  if (!hasParams && query === undefined) return body
+  if (query === undefined && !hasOwnField(params)) return body
   if (body !== undefined && !isPlainObject(body)) {
     throw new BadRequestError('The request body must be a JSON object when the URL has query or path parameters')
   }
   return { ...query, ...(body as Record<string, unknown> | undefined), ...params }
+}
+
+/** Whether `object` has an own enumerable field (without building the array of its keys, on every request). */
+function hasOwnField(object: object): boolean {
+  for (const key in object) if (Object.hasOwn(object, key)) return true
+  return false
 }
 
 function jsonKind(value: unknown): string {

@@ -307,3 +307,41 @@ describe('on a web-standard fetch runtime', () => {
     expect((await fetchHandler(new Request('https://app.example/profile', { headers: { cookie } }))).status).toBe(401)
   })
 })
+
+describe('stored cookie sessions held in this process', () => {
+  it('a session manager wrapper that replaces loadByToken (tracing, auditing) sees the load of every cookie request', async () => {
+    const first = await start()
+    const loads: string[] = []
+    const traced = Object.create(first.sessions) as typeof first.sessions
+    Object.assign(traced, {
+      loadByToken: (token: string | undefined, options?: Parameters<typeof first.sessions.loadByToken>[1]) => {
+        loads.push(options?.protocol ?? 'none')
+        return first.sessions.loadByToken(token, options)
+      },
+    })
+    app = await start({}, { clock: first.clock, store: first.store, sessions: traced })
+    const client = app.client()
+    expect((await client.post('/login', ALICE)).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(200)
+    expect(loads).toEqual(['http', 'http'])
+  })
+
+  it('a session revoked through the manager is refused on the next request, though the store holds records in memory', async () => {
+    app = await start()
+    const client = app.client()
+    expect((await client.post('/login', ALICE)).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(200)
+    expect(await app.sessions.revokeUser('u-alice')).toBe(1)
+    expect((await client.get('/profile')).status).toBe(401)
+  })
+
+  it('a store that went down answers 503, not the record it held a moment ago', async () => {
+    app = await start()
+    const client = app.client()
+    expect((await client.post('/login', ALICE)).status).toBe(200)
+    expect((await client.get('/profile')).status).toBe(200)
+    app.store.down = true
+    expect((await client.get('/profile')).status).toBe(503)
+  })
+})

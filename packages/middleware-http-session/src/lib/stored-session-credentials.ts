@@ -6,7 +6,7 @@ import {
   type SessionRecord,
   type UserSession,
 } from '@pikku/core'
-import { isSessionTokenShape, type SessionLoadOptions } from '@pikku/core/protocol'
+import { isSessionTokenShape, syncTwinOf, type SessionLoadOptions } from '@pikku/core/protocol'
 import { readBearerToken } from './bearer-header.js'
 import { firstVerified, someValue, type CookieValues } from './cookie-header.js'
 import { NO_CREDENTIAL, readCredentialInput, refusal, type HeaderSource } from './credential-input.js'
@@ -40,6 +40,12 @@ export interface StoredSessionCredentials {
    * `load` tells the session manager the call's protocol.
    */
   verifyBearer(token: string, load?: SessionLoadOptions): Promise<Authentication<UserSession>>
+  /**
+   * `loadCookie` without waiting, for a single cookie value whose session the store holds in this
+   * process (the memory store, a read-cache hit): the record, or undefined when it is not known
+   * now, and then `loadCookie` decides (undefined is not a refusal).
+   */
+  loadCookieNow(values: CookieValues): SessionRecord<UserSession> | undefined
   /** The first of the cookie's values that names a live session. Rejects with `ServiceUnavailableError` when the store is down. */
   loadCookie(values: CookieValues, load?: SessionLoadOptions): Promise<SessionRecord<UserSession> | undefined>
   /** The answer for a cookie, given what `loadCookie` found. */
@@ -87,6 +93,12 @@ export function createStoredSessionCredentials(
   const loadCookie = (values: CookieValues, load?: SessionLoadOptions): Promise<SessionRecord<UserSession> | undefined> =>
     typeof values === 'string' ? sessions.loadByToken(values, load) : firstVerified(values, load === undefined ? loadByToken : loadByTokenOver(load), isLoaded)
 
+  // Present when the manager's loadByToken has one (a store holding records in this process), and
+  // only its own: a manager wrapper that replaces loadByToken (session-audit's tracing) has none.
+  const loadByTokenNow = syncTwinOf(sessions.loadByToken)
+  const loadCookieNow = (values: CookieValues): SessionRecord<UserSession> | undefined =>
+    loadByTokenNow !== undefined && typeof values === 'string' ? loadByTokenNow(values) : undefined
+
   const cookieAnswer = (values: CookieValues, record: SessionRecord<UserSession> | undefined): Authentication<UserSession> => {
     if (record !== undefined) return { outcome: 'stored', credential: 'cookie', record }
     return someValue(values, isSessionTokenShape) ? COOKIE_UNKNOWN_SESSION : COOKIE_MALFORMED
@@ -124,6 +136,7 @@ export function createStoredSessionCredentials(
   return {
     offered,
     verifyBearer,
+    loadCookieNow,
     loadCookie,
     cookieAnswer,
     fromHeaders,

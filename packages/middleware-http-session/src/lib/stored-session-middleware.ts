@@ -58,7 +58,8 @@ export function createStoredSessionMiddleware(parts: StoredSessionMiddlewarePart
         else if (found.outcome === 'refused') sessions.refused({ credential: 'bearer', reason: found.reason, protocol: wire.protocol, address: wire.client?.address })
       } else {
         offered = 'cookie'
-        record = await credentials.loadCookie(offer, loadOptions(wire.protocol))
+        // A session held in this process is taken without a promise; any other goes to the store.
+        record = credentials.loadCookieNow(offer) ?? (await credentials.loadCookie(offer, loadOptions(wire.protocol)))
         if (record === undefined) sessions.refused({ credential: 'cookie', reason: 'unknown-session', protocol: wire.protocol, address: wire.client?.address })
       }
     }

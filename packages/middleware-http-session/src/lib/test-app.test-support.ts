@@ -19,6 +19,7 @@ import {
 } from '@pikku/core'
 import { type SessionState } from '@pikku/core/protocol'
 import { createTestClock, type TestClock } from '@pikku/core/testing'
+import { syncTwinOf, withSyncTwin } from '@pikku/core/store'
 import { createHTTPHandler, toNodeListener, wireHTTP, type RoutedHTTPHandler } from '@pikku/http'
 import { createHTTPSessions, type HTTPSessions, type HTTPSessionsOptions, type JwtService } from './http-sessions.js'
 import { CookieClient } from './cookie-client.test-support.js'
@@ -169,6 +170,13 @@ export interface InstrumentedStore extends SessionStore<TestSession> {
   down: boolean
 }
 
+type StoreGet = (id: string) => Promise<SessionRecord<TestSession> | undefined>
+
+function withSyncTwinOf(get: StoreGet, innerGet: StoreGet, up: () => boolean): StoreGet {
+  const twin = syncTwinOf(innerGet)
+  return twin === undefined ? get : withSyncTwin(get, (id: string) => (up() ? twin(id) : undefined))
+}
+
 export function instrumentStore(inner: SessionStore<TestSession>): InstrumentedStore {
   const failIfDown = (): void => {
     if (wrapper.down) throw new Error('ECONNREFUSED: the session store is down')
@@ -176,10 +184,16 @@ export function instrumentStore(inner: SessionStore<TestSession>): InstrumentedS
   const wrapper: InstrumentedStore = {
     writes: [],
     down: false,
-    async get(id) {
-      failIfDown()
-      return inner.get(id)
-    },
+    // With the inner store's synchronous twin while the store is up, so these tests take the path a
+    // memory store or a read-cache hit takes (no promise); a store that is down answers through get.
+    get: withSyncTwinOf(
+      async (id: string) => {
+        failIfDown()
+        return inner.get(id)
+      },
+      inner.get,
+      () => !wrapper.down,
+    ),
     async set(record: SessionRecord<TestSession>) {
       failIfDown()
       wrapper.writes.push('set')

@@ -25,4 +25,17 @@ describe('what callers learn when PostgreSQL fails', () => {
     const bug = databaseError('42P01', 'relation "pikku_sessions" does not exist')
     expect(translatePostgresError(bug)).toBe(bug)
   })
+
+  it('a table without the write procedures, or a connection left inside a transaction, is explained with what to change', () => {
+    const missing = databaseError('42883', 'procedure pikku_sessions_update(unknown, integer) does not exist')
+    const explained = translatePostgresError(missing) as Error
+    expect(explained).not.toBeInstanceOf(ServiceUnavailableError)
+    expect(explained.message).toMatch(/needs schema step 3.*apply postgresSessionSchema\(\) again/)
+    expect(explained.cause).toBe(missing)
+    const inTransaction = databaseError('2D000', 'invalid transaction termination')
+    expect((translatePostgresError(inTransaction) as Error).message).toMatch(/inside a transaction.*COMMIT or ROLLBACK before release\(\)/)
+    // Any other missing function is a bug like the rest, passed on as it is.
+    const otherFunction = databaseError('42883', 'function nope() does not exist')
+    expect(translatePostgresError(otherFunction)).toBe(otherFunction)
+  })
 })

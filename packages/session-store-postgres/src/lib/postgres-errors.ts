@@ -21,5 +21,27 @@ function isServerBug(error: unknown): boolean {
  * server (a refused or reset socket, "Connection terminated unexpectedly") is an outage.
  */
 export function translatePostgresError(error: unknown): unknown {
-  return translateStoreError(error, isServerBug)
+  return explainedMistake(error) ?? translateStoreError(error, isServerBug)
+}
+
+/**
+ * The two ways a deployment can break the procedures the writes call (decision 037), told as what
+ * to change: a table whose schema predates them, and a connection left inside a transaction (a
+ * procedure that commits cannot run in one).
+ */
+function explainedMistake(error: unknown): Error | undefined {
+  if (!(error instanceof pg.DatabaseError)) return undefined
+  if (error.code === '42883' && error.message.startsWith('procedure ')) {
+    return new Error(
+      `${error.message}: this release of @pikku/session-store-postgres needs schema step 3. Let the store migrate (migrate: true, the default), or apply postgresSessionSchema() again (it upgrades an existing table) before starting it with migrate: false`,
+      { cause: error },
+    )
+  }
+  if (error.code === '2D000') {
+    return new Error(
+      `PostgreSQL refused the session store's write (${error.message}): the connection it got from the pool was inside a transaction. A connection given back to the pool with a transaction still open is the usual cause: end it with COMMIT or ROLLBACK before release()`,
+      { cause: error },
+    )
+  }
+  return undefined
 }

@@ -30,8 +30,12 @@ describe('PostgreSQL store options', () => {
   it('ships its schema as SQL for operators who migrate with their own tools', () => {
     const sql = postgresSessionSchema('app_sessions')
     expect(sql).toContain('CREATE TABLE IF NOT EXISTS "app_sessions"')
-    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_expires_at" ON "app_sessions" (expires_at)')
-    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_user_id" ON "app_sessions" (user_id, expires_at)')
+    expect(sql).toContain('ALTER TABLE "app_sessions" SET (fillfactor = 80)')
+    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_expiry" ON "app_sessions" (expires_bucket)')
+    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_by_user" ON "app_sessions" (user_id)')
+    // The write procedures, whose dollar-quoted bodies hold semicolons of their own.
+    expect(sql).toContain('CREATE OR REPLACE PROCEDURE "app_sessions_update"(')
+    expect(sql).toContain('CREATE OR REPLACE PROCEDURE "app_sessions_touch"(')
     expect(() => postgresSessionSchema('bad name')).toThrow(/tableName must be/)
   })
 
@@ -39,7 +43,10 @@ describe('PostgreSQL store options', () => {
     const sql = postgresSessionSchema({ schema: 'auth', tableName: 'app_sessions' })
     expect(sql.startsWith('CREATE SCHEMA IF NOT EXISTS "auth";')).toBe(true)
     expect(sql).toContain('CREATE TABLE IF NOT EXISTS "auth"."app_sessions"')
-    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_user_id" ON "auth"."app_sessions" (user_id, expires_at)')
+    expect(sql).toContain('CREATE INDEX IF NOT EXISTS "app_sessions_by_user" ON "auth"."app_sessions" (user_id)')
+    expect(sql).toContain('DROP INDEX IF EXISTS "auth"."app_sessions_expires_at"')
+    expect(sql).toContain('CREATE OR REPLACE PROCEDURE "auth"."app_sessions_update"(')
+    expect(sql).toContain('UPDATE "auth"."app_sessions" SET data = p_data')
     expect(() => postgresSessionSchema({ schema: 'a b' })).toThrow(/schema must be/)
   })
 })

@@ -114,4 +114,28 @@ describe.skipIf(!available)('PostgreSQL store on the app pool, in a schema of it
     expect((await store.get(stored.id))?.userId).toBe('alice')
     expect(await tablesIn(schema)).toEqual(['by_hand'])
   })
+
+  it('refuses to write on a connection the app gave back inside a transaction, saying so, instead of joining it', async () => {
+    const clock = createTestClock()
+    const single = new pg.Pool({ connectionString: databaseUrl, max: 1 })
+    single.on('error', () => undefined)
+    try {
+      const store = open(clock, freshSchema(), { pool: single })
+      const stored = record(clock.now())
+      await store.set(stored)
+      // The app's mistake: a transaction left open on a connection it released.
+      const leaked = await single.connect()
+      await leaked.query('BEGIN')
+      leaked.release()
+      const change = { data: { userId: 'alice', theme: 'dark' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt }
+      await expect(store.update(stored.id, 1, change)).rejects.toThrow(/inside a transaction.*COMMIT or ROLLBACK before release\(\)/)
+      await single.query('ROLLBACK')
+      // Nothing was written, and with the connection in order the same update goes through.
+      expect((await store.get(stored.id))?.version).toBe(1)
+      expect(await store.update(stored.id, 1, change)).toBe('ok')
+      await store.close()
+    } finally {
+      await single.end()
+    }
+  })
 })

@@ -28,11 +28,10 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
     await Promise.all(stores.map((store) => store.migrate()))
     await stores[0]!.migrate()
     const { rows } = await admin.query(`SELECT version FROM "${table}_schema" ORDER BY version`)
-    expect(rows).toEqual([{ version: 1 }, { version: 2 }])
-    const indexes = await admin.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [table])
-    const definitions = indexes.rows.map((row) => row.indexdef).join('\n')
-    expect(definitions).toMatch(/\(user_id, expires_at\)/)
-    expect(definitions).toMatch(/\(expires_at\)/)
+    expect(rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }])
+    const indexes = await admin.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [table])
+    // No index holds expires_at itself, which every renewal changes (HOT updates, decision 037).
+    expect(indexes.rows.map((row) => row.indexdef.replace(/^.* USING /, ''))).toEqual(['btree (user_id)', 'btree (expires_bucket)', 'btree (id)'])
   })
 
   it('leaves the schema alone with migrate: false, and works on the schema applied by hand', async () => {
@@ -129,7 +128,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
     ])
   })
 
-  it('writes a versioned update in one statement, then notifies other servers in a second', async () => {
+  it('writes a versioned update in one round trip that also notifies other servers, and a refused one notifies nobody', async () => {
     const clock = createTestClock()
     const table = freshTable()
     const serverA = open(clock, table)
@@ -139,25 +138,78 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
     await serverB.ready()
     const stored = record(clock.now())
     await serverA.set(stored)
+    await serverA.ready()
     // Every statement the stores send goes through a pool's query().
     const queries = vi.spyOn(pg.Pool.prototype, 'query')
-    const change = { data: { userId: 'alice', theme: 'dark' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt + MINUTE }
+    const change = (theme: string, expiresAt: number) => ({ data: { userId: 'alice', theme }, lastActiveAt: clock.now(), expiresAt })
     try {
-      expect(await serverA.update(stored.id, 1, change)).toBe('ok')
-      // The compare-and-set, then its NOTIFY in a transaction of its own (decision 036).
+      expect(await serverA.update(stored.id, 1, change('dark', stored.expiresAt + MINUTE))).toBe('ok')
+      // The compare-and-set and its NOTIFY are one CALL (decision 037).
+      expect(queries).toHaveBeenCalledTimes(1)
+      expect((queries.mock.calls[0]![0] as unknown as { text: string }).text).toMatch(/^CALL /)
+      // A refused write: one round trip too, and it sends nothing (its event would carry version 2).
+      expect(await serverA.update(stored.id, 1, change('light', stored.expiresAt + 2 * MINUTE))).toBe('conflict')
       expect(queries).toHaveBeenCalledTimes(2)
-      expect((queries.mock.calls[1]![0] as unknown as { text: string }).text).toContain('pg_notify')
-      // A refused write sends nothing.
-      expect(await serverA.update(stored.id, 1, change)).toBe('conflict')
+      expect(await serverA.update(stored.id, 2, change('blue', stored.expiresAt + 3 * MINUTE))).toBe('ok')
       expect(queries).toHaveBeenCalledTimes(3)
     } finally {
       queries.mockRestore()
     }
-    await expect
-      .poll(() => seenByB, { timeout: 1_000, interval: 5 })
-      .toContainEqual({ type: 'changed', id: stored.id, userId: 'alice', version: 2, expiresAt: stored.expiresAt + MINUTE })
-    expect(seenByB.filter((e) => e.type === 'changed' && e.version === 2)).toHaveLength(1)
-    expect((await serverB.get(stored.id))?.data).toEqual({ userId: 'alice', theme: 'dark' })
+    // Notifications arrive in commit order: once version 3's has, a wrongly sent one would have too.
+    await expect.poll(() => seenByB.filter((e) => e.type === 'changed' && e.version === 3), { timeout: 1_000, interval: 5 }).toHaveLength(1)
+    expect(seenByB).toEqual([
+      { type: 'changed', id: stored.id, userId: 'alice', version: 1, expiresAt: stored.expiresAt },
+      { type: 'changed', id: stored.id, userId: 'alice', version: 2, expiresAt: stored.expiresAt + MINUTE },
+      { type: 'changed', id: stored.id, userId: 'alice', version: 3, expiresAt: stored.expiresAt + 3 * MINUTE },
+    ])
+    expect((await serverB.get(stored.id))?.data).toEqual({ userId: 'alice', theme: 'blue' })
+  })
+
+  it('renews a session in one round trip and tells other servers its user and version', async () => {
+    const clock = createTestClock()
+    const table = freshTable()
+    const serverA = open(clock, table)
+    const serverB = open(clock, table)
+    const seenByB: SessionEvent[] = []
+    serverB.subscribe((event) => seenByB.push(event))
+    await serverB.ready()
+    // A user id JSON has to escape: the procedure writes it into the event with to_json.
+    const stored = record(clock.now(), { userId: 'al"ice\\ \u00e9\n', data: { userId: 'al"ice\\ \u00e9\n' } })
+    await serverA.set(stored)
+    await serverA.update(stored.id, 1, { data: stored.data, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })
+    await serverA.ready()
+    const queries = vi.spyOn(pg.Pool.prototype, 'query')
+    try {
+      expect(await serverA.touch(stored.id, clock.now() + 1, stored.expiresAt + MINUTE)).toBe(true)
+      expect(queries).toHaveBeenCalledTimes(1)
+      expect(await serverA.touch('no-such-session', clock.now() + 1, stored.expiresAt + MINUTE)).toBe(false)
+      expect(queries).toHaveBeenCalledTimes(2)
+    } finally {
+      queries.mockRestore()
+    }
+    const renewed = { type: 'changed', id: stored.id, userId: stored.userId, version: 2, expiresAt: stored.expiresAt + MINUTE }
+    await expect.poll(() => seenByB, { timeout: 1_000, interval: 5 }).toContainEqual(renewed)
+    expect(seenByB.at(-1)).toEqual(renewed)
+    expect((await serverB.get(stored.id))?.expiresAt).toBe(stored.expiresAt + MINUTE)
+  })
+
+  it('keeps a write whose event is too large for NOTIFY, and logs the event it could not send', async () => {
+    const clock = createTestClock()
+    const warnings: unknown[] = []
+    const logger = { ...silentLogger, warn: (message: string, meta?: unknown) => warnings.push({ message, meta }) }
+    const store = open(clock, undefined, { logger })
+    // pg_notify refuses payloads of 8000 bytes or more, after the write has committed.
+    const userId = 'u'.repeat(8_000)
+    const stored = record(clock.now(), { userId, data: { userId } })
+    await store.set(stored)
+    warnings.length = 0
+    expect(await store.update(stored.id, 1, { data: { userId, theme: 'dark' }, lastActiveAt: clock.now(), expiresAt: stored.expiresAt })).toBe('ok')
+    expect(await store.touch(stored.id, clock.now(), stored.expiresAt + MINUTE)).toBe(true)
+    expect((await store.get(stored.id))?.data).toEqual({ userId, theme: 'dark' })
+    expect(warnings).toEqual([
+      { message: 'PostgreSQL session store: could not send session events', meta: { events: [expect.objectContaining({ type: 'changed', version: 2 })] } },
+      { message: 'PostgreSQL session store: could not send session events', meta: { events: [expect.objectContaining({ type: 'changed', version: 2, expiresAt: stored.expiresAt + MINUTE })] } },
+    ])
   })
 
   it('ignores malformed notifications on its channel', async () => {

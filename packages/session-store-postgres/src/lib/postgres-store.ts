@@ -21,7 +21,7 @@ import pg from 'pg'
 import { translatePostgresError } from './postgres-errors.js'
 import { ownListenerConnection, type PostgresListener, pooledListenerConnection, startPostgresListener } from './postgres-listener.js'
 import { migrateSessionTable } from './postgres-migrate.js'
-import { sessionTableNames } from './postgres-schema.js'
+import { EXPIRY_BUCKET_MS, sessionTableNames } from './postgres-schema.js'
 
 export interface PostgresStoreOptions {
   /**
@@ -152,6 +152,27 @@ interface Row {
   metadata: string | null
 }
 
+// The columns a record is read from, named: PostgreSQL refuses to run a prepared `SELECT *` again
+// once a migration has added a column ("cached plan must not change result type"), on every pooled
+// connection that prepared it, so a server would fail its reads after a newer one migrated.
+const ROW_COLUMNS = 'id, user_id, data, version, created_at, last_active_at, expires_at, metadata'
+
+/** What the update procedure returns: `written` and `notified`, or why nothing was written. */
+interface UpdateOutcome {
+  written: boolean
+  notified: boolean | null
+  previous_user_id: string | null
+  previous_version: number | null
+  previous_expires_at: string | null
+}
+
+/** What the touch procedure returns: the renewed row's user and version, or NULLs. */
+interface TouchOutcome {
+  touched_user_id: string | null
+  touched_version: number | null
+  notified: boolean | null
+}
+
 function assertNumber(name: string, value: number, minimum: number, unit: string): void {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < minimum) {
     throw new RangeError(`${name} must be ${unit}, ${minimum} or more; got ${String(value)}`)
@@ -203,7 +224,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const cache = options.cache ?? false
   assertSessionCacheOption(cache)
 
-  const { table, channel } = names
+  const { table, channel, updateProcedure, touchProcedure } = names
   // Prepared-statement names are per connection and at most 63 bytes: a short digest of the
   // qualified table keeps them unique and short whatever the schema and table names.
   const statementPrefix = `pikku_${createHash('sha256').update(table).digest('hex').slice(0, 12)}`
@@ -287,6 +308,14 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     return metadata === undefined ? record : { ...record, metadata }
   }
 
+  // The write itself committed; failing the call now would make the caller retry a write that
+  // happened. Other servers miss these events: a read cache there may serve the previous version
+  // of a set, updated or touched session until its next event, eviction or expiry (a versioned
+  // update from there conflicts and re-reads). Revocations do not come this way.
+  const unsent = (events: readonly SessionEventMessage['event'][], error?: unknown): void => {
+    logger.warn('PostgreSQL session store: could not send session events', error === undefined ? { events } : { error, events })
+  }
+
   const announce = async (events: readonly SessionEventMessage['event'][]): Promise<void> => {
     if (events.length === 0) return
     for (const event of events) bus.publish(event)
@@ -304,11 +333,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         [channel, payloads],
       )
     } catch (error) {
-      // The write itself committed; failing the call now would make the caller retry a write that
-      // happened. Other servers miss these events: a read cache there may serve the previous
-      // version of a set, updated or touched session until its next event, eviction or expiry (a
-      // versioned update from there conflicts and re-reads). Revocations do not come this way.
-      logger.warn('PostgreSQL session store: could not send session events', { error, events })
+      unsent(events, error)
     }
   }
 
@@ -323,6 +348,14 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
   const hole = JSON.stringify('\0')
   const deletedMessage = (event: Extract<SessionEventMessage['event'], { type: 'deleted' }>): [before: string, after: string] => {
     const [before, after] = JSON.stringify({ origin, event } satisfies SessionEventMessage).split(hole)
+    return [before!, after!]
+  }
+
+  // A renewal's event, cut where the row's user and version go: the touch procedure puts
+  // `to_json(user_id)`, then `,"version":<version>` in the cut (as deletedMessage above).
+  const changedMessage = (id: string, expiresAt: number): [before: string, after: string] => {
+    const event: SessionEventMessage['event'] = { type: 'changed', id, userId: '\0', version: 0, expiresAt }
+    const [before, after] = JSON.stringify({ origin, event } satisfies SessionEventMessage).split(`${hole},"version":0`)
     return [before!, after!]
   }
 
@@ -347,10 +380,13 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     for (;;) {
       if (closed) return removed
       // SKIP LOCKED: several servers sweeping at once split the work instead of queueing on locks.
+      // The index holds expiry buckets, not expires_at (HOT updates, decision 037): it finds every
+      // row of a bucket that has begun, and the row's own expires_at says whether it is due.
       const rows = await guard(() =>
         query<Pick<Row, 'id' | 'user_id' | 'metadata'>>(
           `DELETE FROM ${table} WHERE id IN (
-             SELECT id FROM ${table} WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED
+             SELECT id FROM ${table} WHERE expires_bucket <= $1::bigint / ${EXPIRY_BUCKET_MS} AND expires_at <= $1
+             ORDER BY expires_bucket LIMIT $2 FOR UPDATE SKIP LOCKED
            ) RETURNING id, user_id, metadata`,
           [clock(), sweepBatchSize],
         ),
@@ -387,7 +423,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     get(id) {
       return guard(async () => {
         if (!isStorableKey(id)) return undefined
-        const [row] = await prepared<Row>('get', `SELECT * FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
+        const [row] = await prepared<Row>('get', `SELECT ${ROW_COLUMNS} FROM ${table} WHERE id = $1 AND expires_at > $2`, [id, clock()])
         return row === undefined ? undefined : toRecord(row)
       })
     },
@@ -435,36 +471,34 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
         if (!isStorableKey(id)) return 'missing'
         const now = clock()
         const userId = change.data.userId
-        // One statement: the compare-and-set and the row as it was before, which says why nothing
-        // was written (both parts see the same snapshot). Its event goes out right after it
-        // committed (announce): never without the change.
-        const [outcome] = await prepared<{ written: string; user_id: string | null; version: number | null; expires_at: string | null }>(
-          'cas',
-          `WITH previous AS (SELECT user_id, version, expires_at FROM ${table} WHERE id = $4),
-           written AS (
-             UPDATE ${table} SET data = $1, version = version + 1, last_active_at = $2, expires_at = $3, metadata = COALESCE($8, metadata)
-             WHERE id = $4 AND version = $5 AND expires_at > $6 AND user_id = $7 RETURNING version
-           )
-           SELECT (SELECT count(*) FROM written) AS written, previous.user_id, previous.version, previous.expires_at
-           FROM (SELECT 1) AS one LEFT JOIN previous ON true`,
+        const event: SessionEventMessage['event'] = { type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }
+        // One CALL, one round trip: the compare-and-set, committed, then its event sent from a
+        // transaction of its own (the procedure in postgres-schema.ts, decision 037). When nothing
+        // was written, it returns the row as it is, which says why.
+        const [outcome] = await prepared<UpdateOutcome>(
+          'update',
+          `CALL ${updateProcedure}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, NULL, NULL, NULL)`,
           [
+            id,
+            expectedVersion,
+            userId,
             JSON.stringify(change.data),
             change.lastActiveAt,
             change.expiresAt,
-            id,
-            expectedVersion,
-            now,
-            userId,
             change.metadata === undefined ? null : JSON.stringify(change.metadata),
+            now,
+            channel,
+            JSON.stringify({ origin, event } satisfies SessionEventMessage),
           ],
         )
-        if (outcome !== undefined && Number(outcome.written) === 1) {
-          await announce([{ type: 'changed', id, userId, version: expectedVersion + 1, expiresAt: change.expiresAt }])
+        if (outcome?.written === true) {
+          bus.publish(event)
+          if (outcome.notified !== true) unsent([event])
           return 'ok'
         }
         // Nothing written: say why, for the caller (who re-reads and retries on 'conflict').
-        if (outcome?.user_id == null || Number(outcome.expires_at) <= now) return 'missing'
-        if (outcome.version === expectedVersion && outcome.user_id !== userId) {
+        if (outcome?.previous_user_id == null || Number(outcome.previous_expires_at) <= now) return 'missing'
+        if (outcome.previous_version === expectedVersion && outcome.previous_user_id !== userId) {
           throw storeMisuse('A session update cannot change userId; store a new session instead')
         }
         return 'conflict'
@@ -474,12 +508,16 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     touch(id, lastActiveAt, expiresAt) {
       return guard(async () => {
         if (!isStorableKey(id)) return false
-        const [row] = await query<Pick<Row, 'user_id' | 'version'>>(
-          `UPDATE ${table} SET last_active_at = $1, expires_at = $2 WHERE id = $3 AND expires_at > $4 RETURNING user_id, version`,
-          [lastActiveAt, expiresAt, id, clock()],
+        // One CALL like update(); the event's user and version come from the row (changedMessage).
+        const [outcome] = await prepared<TouchOutcome>(
+          'touch',
+          `CALL ${touchProcedure}($1, $2, $3, $4, $5, $6, $7, NULL, NULL, NULL)`,
+          [id, lastActiveAt, expiresAt, clock(), channel, ...changedMessage(id, expiresAt)],
         )
-        if (row === undefined) return false
-        await announce([{ type: 'changed', id, userId: row.user_id, version: row.version, expiresAt }])
+        if (outcome?.touched_user_id == null || outcome.touched_version === null) return false
+        const event: SessionEventMessage['event'] = { type: 'changed', id, userId: outcome.touched_user_id, version: outcome.touched_version, expiresAt }
+        bus.publish(event)
+        if (outcome.notified !== true) unsent([event])
         return true
       })
     },
@@ -504,7 +542,7 @@ export function createPostgresStore<S extends CoreUserSession = UserSession>(opt
     listByUser(userId) {
       return guard(async () => {
         if (!isStorableKey(userId)) return []
-        const rows = await query<Row>(`SELECT * FROM ${table} WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, clock()])
+        const rows = await query<Row>(`SELECT ${ROW_COLUMNS} FROM ${table} WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`, [userId, clock()])
         return rows.map(toRecord)
       })
     },

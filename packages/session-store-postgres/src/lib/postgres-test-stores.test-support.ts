@@ -17,7 +17,7 @@ export const MINUTE = 60_000
 export interface TestPostgresStores {
   /** A pool of its own, for looking at the tables. */
   readonly admin: pg.Pool
-  /** A table name of this test; the table and its schema table are dropped after the test. */
+  /** A table name of this test; the table, its schema table and its procedures are dropped after the test. */
   freshTable(): string
   /** A store with short timeouts and no sweep on `tableName` (a fresh one by default), closed after the test. */
   open(clock: TestClock, tableName?: string, extra?: PostgresStoreOptions): PostgresStore<TestSession>
@@ -42,7 +42,11 @@ export function useTestPostgresStores(available: boolean): TestPostgresStores {
     afterEach(async () => {
       await Promise.all(opened.splice(0).map((store) => store.close()))
       await Promise.all(deferred.splice(0).map((cleanup) => cleanup()))
-      await Promise.all(tables.splice(0).map((table) => admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"`)))
+      await Promise.all(
+        tables.splice(0).map((table) =>
+          admin.query(`DROP TABLE IF EXISTS "${table}", "${table}_schema"; DROP PROCEDURE IF EXISTS "${table}_update", "${table}_touch"`),
+        ),
+      )
     })
     afterAll(async () => {
       await admin.end()
