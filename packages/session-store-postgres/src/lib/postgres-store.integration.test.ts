@@ -11,6 +11,18 @@ import { MINUTE, record, type TestSession, useTestPostgresStores } from './postg
 const available = await postgresAvailable()
 const { admin, freshTable, open, track } = useTestPostgresStores(available)
 
+/** Two servers on one fresh table; B records every event it hears, and is listening already. */
+async function twoServers() {
+  const clock = createTestClock()
+  const table = freshTable()
+  const serverA = open(clock, table)
+  const serverB = open(clock, table)
+  const seenByB: SessionEvent[] = []
+  serverB.subscribe((event) => seenByB.push(event))
+  await serverB.ready()
+  return { clock, table, serverA, serverB, seenByB }
+}
+
 describe.skipIf(!available)('PostgreSQL store against a real server', () => {
   describeSessionStoreConformance('PostgreSQL store', {
     create: (clock) => open(clock),
@@ -98,13 +110,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
   })
 
   it('delivers a logout on one server to subscribers on another within a second', async () => {
-    const clock = createTestClock()
-    const table = freshTable()
-    const serverA = open(clock, table)
-    const serverB = open(clock, table)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { clock, serverA, serverB, seenByB } = await twoServers()
     const stored = record(clock.now())
     await serverA.set(stored)
     const started = Date.now()
@@ -129,13 +135,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
   })
 
   it('writes a versioned update in one round trip that also notifies other servers, and a refused one notifies nobody', async () => {
-    const clock = createTestClock()
-    const table = freshTable()
-    const serverA = open(clock, table)
-    const serverB = open(clock, table)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { clock, serverA, serverB, seenByB } = await twoServers()
     const stored = record(clock.now())
     await serverA.set(stored)
     await serverA.ready()
@@ -166,13 +166,7 @@ describe.skipIf(!available)('PostgreSQL store against a real server', () => {
   })
 
   it('renews a session in one round trip and tells other servers its user and version', async () => {
-    const clock = createTestClock()
-    const table = freshTable()
-    const serverA = open(clock, table)
-    const serverB = open(clock, table)
-    const seenByB: SessionEvent[] = []
-    serverB.subscribe((event) => seenByB.push(event))
-    await serverB.ready()
+    const { clock, serverA, serverB, seenByB } = await twoServers()
     // A user id JSON has to escape: the procedure writes it into the event with to_json.
     const stored = record(clock.now(), { userId: 'al"ice\\ \u00e9\n', data: { userId: 'al"ice\\ \u00e9\n' } })
     await serverA.set(stored)
